@@ -1,0 +1,16 @@
+// Runs a command to completion, inheriting the terminal; rejects with its exit code.
+import { spawn } from 'node:child_process';
+import { ROOT } from './workers.mjs';
+
+export function run(command, args, options = {}) {
+  return new Promise((resolve, reject) => {
+    // stdin is not a terminal, so wrangler never stops to ask for confirmation.
+    const child = spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], ...options });
+    child.on('error', reject);
+    child.on('exit', (code, signal) =>
+      code === 0 ? resolve() : reject(new Error(`${command} ${args.join(' ')} failed (${signal ?? `exit ${code}`})`)),
+    );
+  });
+}
+
+export const wrangler = (args, options) => run(process.execPath, [`${ROOT}/node_modules/wrangler/bin/wrangler.js`, ...args], options);

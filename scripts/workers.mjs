@@ -1,0 +1,23 @@
+// The suite's workers as the dev tooling sees them: the gateway (root wrangler.toml) and every
+// service folder with its own wrangler.toml. Adding a service needs no change here.
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { unstable_readConfig } from 'wrangler';
+
+export const ROOT = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
+export const PERSIST_DIR = join(ROOT, '.wrangler', 'state');
+
+/** @returns {{ name: string, dir: string, configPath: string, d1: { binding: string, database_name: string }[] }[]} */
+export function serviceWorkers() {
+  const workersDir = join(ROOT, 'workers');
+  return readdirSync(workersDir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && existsSync(join(workersDir, entry.name, 'wrangler.toml')))
+    .map((entry) => {
+      const configPath = join(workersDir, entry.name, 'wrangler.toml');
+      const config = unstable_readConfig({ config: configPath }, { hideWarnings: true });
+      return { name: entry.name, dir: join(workersDir, entry.name), configPath, d1: config.d1_databases ?? [] };
+    })
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+export const gatewayConfigPath = () => join(ROOT, 'wrangler.toml');

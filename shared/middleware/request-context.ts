@@ -1,0 +1,96 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import { routePath } from 'hono/route';
+import { createLogger, type LogLevel, type Logger } from '../observability/logger';
+import { acceptOrCreateRequestId, REQUEST_ID_HEADER } from '../observability/request-id';
+import { continueTrace, formatTraceparent, type RandomBytes } from '../observability/trace-context';
+import type { AppEnv } from './app-env';
+
+/** What one finished request looked like; handed to `onComplete` for metrics. */
+export interface CompletedRequest {
+  service: string;
+  route: string;
+  method: string;
+  status: number;
+  durationMs: number;
+}
+
+export interface RequestContextOptions {
+  /** This worker's name, on every log line. */
+  service: string;
+  /** Log level, read from the environment on each request (config may differ per deploy). */
+  logLevel?: (c: Context) => LogLevel;
+  /** Where log lines go; default `console.log`. */
+  write?: (line: string) => void;
+  now?: () => number;
+  random?: RandomBytes;
+  /** Called once per request after the response is final, errors included. */
+  onComplete?: (c: Context, request: CompletedRequest) => void;
+}
+
+/**
+ * The first middleware of every worker: request id, W3C trace context, a request-scoped logger,
+ * and one structured log line per request. Responses carry `x-request-id` and, unless a service
+ * further down already answered with one, a `traceresponse` (Trace Context Level 2) naming the
+ * span that served the request, so a client can find the exact log lines.
+ */
+export const requestContext = (options: RequestContextOptions): MiddlewareHandler<AppEnv> => {
+  const now = options.now ?? Date.now;
+  const loggers = new Map<LogLevel, Logger>();
+  const baseLogger = (level: LogLevel) => {
+    let logger = loggers.get(level);
+    if (!logger) {
+      logger = createLogger({ service: options.service }, { level, write: options.write, now });
+      loggers.set(level, logger);
+    }
+    return logger;
+  };
+
+  return async function requestContext(c, next) {
+    const started = now();
+    const requestId = acceptOrCreateRequestId(c.req.header(REQUEST_ID_HEADER));
+    const trace = continueTrace(c.req.header('traceparent'), c.req.header('tracestate'), options.random);
+    const log = baseLogger(options.logLevel?.(c) ?? 'info').child({
+      requestId,
+      traceId: trace.traceId,
+      spanId: trace.spanId,
+      parentSpanId: trace.parentSpanId,
+    });
+    c.set('requestId', requestId);
+    c.set('trace', trace);
+    c.set('log', log);
+
+    await next();
+
+    c.res.headers.set(REQUEST_ID_HEADER, requestId);
+    if (!c.res.headers.has('traceresponse')) c.res.headers.set('traceresponse', formatTraceparent(trace.traceId, trace.spanId, trace.flags));
+
+    const completed: CompletedRequest = {
+      service: c.get('serviceLabel') ?? options.service,
+      route: c.get('routeLabel') ?? matchedRoute(c),
+      method: c.req.method,
+      status: c.res.status,
+      durationMs: now() - started,
+    };
+    const level = completed.status >= 500 ? 'error' : 'info';
+    log[level]('request', {
+      method: completed.method,
+      route: completed.route,
+      path: c.req.path,
+      status: completed.status,
+      durationMs: completed.durationMs,
+      upstream: completed.service === options.service ? undefined : completed.service,
+    });
+    try {
+      options.onComplete?.(c, completed);
+    } catch (error) {
+      // Bookkeeping (metrics) must never turn an answered request into a failure.
+      log.error('request bookkeeping failed', { error });
+    }
+  };
+};
+
+/** The pattern of the handler that answered; `unmatched` when only middleware ran (a 404). */
+function matchedRoute(c: Context): string {
+  const path = routePath(c, -1);
+  return path === '/*' || path === '*' ? 'unmatched' : path;
+}

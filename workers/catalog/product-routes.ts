@@ -1,0 +1,47 @@
+import { Hono } from 'hono';
+import { drizzle } from 'drizzle-orm/d1';
+import { decodeCursor, encodeCursor } from '../../shared/http/cursor';
+import { requireRole } from '../../shared/http/identity';
+import { badRequest, notFound } from '../../shared/http/problem';
+import type { AppEnv } from '../../shared/middleware/app-env';
+import { validate } from '../../shared/validation/validate';
+import type { CatalogBindings } from './env';
+import { ProductRepository } from './product-repository';
+import { listQuery, productIdParam, productInput, productPatch, toProduct } from './product-schemas';
+
+const repository = (env: CatalogBindings) => new ProductRepository(drizzle(env.DB));
+
+const afterIdFrom = (cursor: string | undefined): string | undefined => {
+  if (cursor === undefined) return undefined;
+  const { after } = decodeCursor(cursor);
+  if (typeof after !== 'string') throw badRequest('The cursor is not one this API issued.', [{ path: 'cursor', message: 'Invalid cursor' }]);
+  return after;
+};
+
+export const productRoutes = new Hono<AppEnv<CatalogBindings>>()
+  .get('/', validate('query', listQuery), async (c) => {
+    const { limit, cursor, q } = c.req.valid('query');
+    const page = await repository(c.env).list({ limit, afterId: afterIdFrom(cursor), q: q || undefined });
+    return c.json({
+      items: page.rows.map(toProduct),
+      nextCursor: page.nextAfterId ? encodeCursor({ after: page.nextAfterId }) : null,
+    });
+  })
+  .get('/:id', validate('param', productIdParam), async (c) => {
+    const row = await repository(c.env).get(c.req.valid('param').id);
+    if (!row) throw notFound(`No product with id ${c.req.valid('param').id}.`);
+    return c.json(toProduct(row));
+  })
+  .post('/', requireRole('admin'), validate('json', productInput), async (c) => {
+    const id = `prod_${crypto.randomUUID().replace(/-/g, '')}`;
+    const row = await repository(c.env).create(id, c.req.valid('json'));
+    c.get('log').info('product created', { productId: id });
+    return c.json(toProduct(row), 201, { location: `${c.req.path.replace(/\/$/, '')}/${id}` });
+  })
+  .put('/:id', requireRole('admin'), validate('param', productIdParam), validate('json', productPatch), async (c) => {
+    const { id } = c.req.valid('param');
+    const row = await repository(c.env).update(id, c.req.valid('json'));
+    if (!row) throw notFound(`No product with id ${id}.`);
+    c.get('log').info('product updated', { productId: id });
+    return c.json(toProduct(row));
+  });

@@ -1,0 +1,18 @@
+import type { MetricsStore } from './metrics-store';
+
+/** Service bindings to the private workers; the route table names its targets by these keys. */
+export interface ServiceBindings {
+  CATALOG: Fetcher;
+}
+
+/** The gateway's bindings (root wrangler.toml, secrets in .dev.vars locally). */
+export interface GatewayBindings extends ServiceBindings {
+  METRICS: DurableObjectNamespace<MetricsStore>;
+  ADMIN_TOKEN?: string;
+  ALLOW_CHAOS?: string;
+  CORS_ORIGINS?: string;
+  LOG_LEVEL?: string;
+  BODY_LIMIT_BYTES?: string;
+  METRICS_FLUSH_INTERVAL_MS?: string;
+  READY_TIMEOUT_MS?: string;
+}

@@ -1,0 +1,46 @@
+import { cors } from 'hono/cors';
+import type { AppEnv } from '../../shared/middleware/app-env';
+import { addHealthRoutes, createServiceApp } from '../../shared/middleware/service-app';
+import type { Context } from 'hono';
+import { callerIdentity } from './caller-identity';
+import { gatewayConfig } from './config';
+import type { GatewayBindings } from './env';
+import { metricsResponse, recordRequest } from './metrics';
+import { forwardToService } from './proxy';
+import { serviceChecks } from './readiness';
+import { routeLabel, routes, type Route } from './routes';
+
+export { MetricsStore } from './metrics-store';
+
+/**
+ * The gateway: the suite's only public worker. Shared baseline first (request id, trace, logs,
+ * security headers, body limit, JSON-only bodies, problem+json), then CORS, the gateway's own
+ * endpoints, and the route table, each route forwarded to its private service over a binding.
+ */
+const app = createServiceApp<GatewayBindings>({ service: 'gateway', onComplete: recordRequest });
+
+app.use(
+  cors({
+    origin: (origin, c: Context<AppEnv<GatewayBindings>>) => (gatewayConfig(c.env).CORS_ORIGINS.includes(origin) ? origin : null),
+    exposeHeaders: ['x-request-id', 'traceresponse', 'x-cache', 'RateLimit', 'RateLimit-Policy', 'Retry-After'],
+    maxAge: 600,
+  }),
+);
+
+addHealthRoutes(app, serviceChecks);
+app.get('/metrics', metricsResponse);
+
+// Longest prefix first, so a more specific route (a strangler-fig carve-out) wins.
+const byPrefixLength = [...routes].sort((a, b) => b.prefix.length - a.prefix.length);
+for (const route of byPrefixLength) {
+  const handler = async (c: Context<AppEnv<GatewayBindings>>) => {
+    c.set('serviceLabel', route.name);
+    c.set('routeLabel', routeLabel(route));
+    return forwardToService(c, route, await callerIdentity(c));
+  };
+  app.all(route.prefix, handler);
+  app.all(`${route.prefix}/*`, handler);
+}
+
+export type { Route };
+export default app;

@@ -1,0 +1,75 @@
+import type { Context } from 'hono';
+import { BatchingRecorder } from '../../shared/metrics/batching-recorder';
+import { PROMETHEUS_CONTENT_TYPE, renderPrometheus, type MetricDefinition } from '../../shared/metrics/prometheus-text';
+import type { AppEnv } from '../../shared/middleware/app-env';
+import type { CompletedRequest } from '../../shared/middleware/request-context';
+import { gatewayConfig } from './config';
+import type { GatewayBindings } from './env';
+
+/** Every metric the gateway exports, with its HELP text (API.md's names). */
+export const METRIC_DEFINITIONS: Record<string, MetricDefinition> = {
+  http_requests_total: {
+    type: 'counter',
+    help: 'Requests answered by the gateway, by upstream service, route pattern, method and status.',
+  },
+  http_request_duration_seconds: {
+    type: 'histogram',
+    help: 'Time from the gateway receiving a request to its response, by upstream service, route pattern and method.',
+  },
+};
+
+export const DURATION_BUCKETS_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
+
+const metricsStub = (env: GatewayBindings) => env.METRICS.get(env.METRICS.idFromName('global'));
+
+/**
+ * One recorder per isolate (module scope lives as long as the isolate). Its sink reads the
+ * namespace from the latest request's env: bindings are the same for every request of an isolate.
+ */
+let latestEnv: GatewayBindings | undefined;
+let recorder: BatchingRecorder | undefined;
+
+function isolateRecorder(env: GatewayBindings): BatchingRecorder {
+  latestEnv = env;
+  recorder ??= new BatchingRecorder({
+    source: crypto.randomUUID(),
+    flushIntervalMs: gatewayConfig(env).METRICS_FLUSH_INTERVAL_MS,
+    send: async (source, seq, batch) => {
+      if (!latestEnv) return;
+      await metricsStub(latestEnv).merge(source, seq, batch);
+    },
+  });
+  return recorder;
+}
+
+/** Counts one finished request and makes sure a flush is on its way (`waitUntil`, off the hot path). */
+export function recordRequest(c: Context<AppEnv<GatewayBindings>>, request: CompletedRequest): void {
+  const metrics = isolateRecorder(c.env);
+  const labels = { service: request.service, route: request.route, method: request.method };
+  metrics.counter('http_requests_total', { ...labels, status: String(request.status) });
+  metrics.observe('http_request_duration_seconds', labels, request.durationMs / 1000, DURATION_BUCKETS_SECONDS);
+  const flush = metrics.scheduleFlush();
+  if (!flush) return;
+  const guarded = flush.catch((error: unknown) => c.get('log').warn('metrics flush failed; kept for the next one', { error }));
+  try {
+    c.executionCtx.waitUntil(guarded);
+  } catch {
+    // No execution context (e.g. `app.request` in a unit test): the promise still runs.
+  }
+}
+
+/**
+ * `/metrics`: this isolate's pending deltas are flushed first, so a scrape right after a request
+ * sees it; then the totals across all isolates are rendered.
+ */
+export async function metricsResponse(c: Context<AppEnv<GatewayBindings>>): Promise<Response> {
+  try {
+    await isolateRecorder(c.env).flush();
+  } catch (error) {
+    c.get('log').warn('metrics flush before scrape failed', { error });
+  }
+  const totals = await metricsStub(c.env).snapshot();
+  return new Response(renderPrometheus(totals, METRIC_DEFINITIONS), {
+    headers: { 'content-type': PROMETHEUS_CONTENT_TYPE, 'cache-control': 'no-store' },
+  });
+}

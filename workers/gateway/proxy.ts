@@ -1,0 +1,61 @@
+import type { Context } from 'hono';
+import { IDENTITY_HEADERS, type Identity } from '../../shared/http/identity';
+import { badGateway, HttpError } from '../../shared/http/problem';
+import type { AppEnv } from '../../shared/middleware/app-env';
+import { withPropagation } from '../../shared/observability/propagation';
+import type { GatewayBindings } from './env';
+import { rewritePath, type Route } from './routes';
+
+/** Hop-by-hop headers (RFC 9110 §7.6.1) describe one connection and are never forwarded. */
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
+
+/** Headers only the gateway may set; a client sending them is ignored, never trusted. */
+const GATEWAY_ONLY = [IDENTITY_HEADERS.userId, IDENTITY_HEADERS.roles, 'x-forwarded-prefix'];
+
+function upstreamHeaders(c: Context<AppEnv<GatewayBindings>>, route: Route, identity: Identity | null): Headers {
+  const headers = new Headers(c.req.raw.headers);
+  for (const name of [...HOP_BY_HOP, ...GATEWAY_ONLY, 'host']) headers.delete(name);
+  withPropagation(headers, c.get('requestId'), c.get('trace'));
+  // Lets a service build links that work from outside (`/api/catalog/products/...`).
+  headers.set('x-forwarded-prefix', route.prefix);
+  if (identity) {
+    headers.set(IDENTITY_HEADERS.userId, identity.userId);
+    headers.set(IDENTITY_HEADERS.roles, identity.roles.join(','));
+  }
+  return headers;
+}
+
+/**
+ * Forwards the request to the route's service binding with the prefix rewritten, the request id
+ * and trace propagated, and the body streamed through (never buffered here).
+ */
+export async function forwardToService(
+  c: Context<AppEnv<GatewayBindings>>,
+  route: Route,
+  identity: Identity | null,
+): Promise<Response> {
+  const incoming = new URL(c.req.url);
+  // The host is never resolved: a service binding delivers to its worker whatever the URL says.
+  const target = new URL(`${rewritePath(route, incoming.pathname)}${incoming.search}`, `https://${route.name}.internal`);
+  const method = c.req.method;
+  const request = new Request(target, {
+    method,
+    headers: upstreamHeaders(c, route, identity),
+    body: method === 'GET' || method === 'HEAD' ? null : c.req.raw.body,
+    redirect: 'manual',
+  });
+
+  let response: Response;
+  try {
+    response = await c.env[route.service].fetch(request);
+  } catch (error) {
+    if (error instanceof HttpError) throw error;
+    c.get('log').warn('upstream unreachable', { upstream: route.name, error });
+    throw badGateway(`The ${route.name} service could not be reached.`, error);
+  }
+
+  // A fresh Response: the upstream's headers are immutable, and ours are added later.
+  const headers = new Headers(response.headers);
+  for (const name of HOP_BY_HOP) headers.delete(name);
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+}
