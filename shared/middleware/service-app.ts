@@ -70,8 +70,11 @@ export function createServiceApp<Bindings extends object>(options: ServiceAppOpt
 export function addHealthRoutes<Bindings extends object>(
   app: Hono<AppEnv<Bindings>>,
   checks: (c: Context<AppEnv<Bindings>>) => Record<string, ReadinessCheck>,
-  timeoutMs = 2_000,
+  timeoutMs: number | ((c: Context<AppEnv<Bindings>>) => number) = 2_000,
 ): void {
   app.get('/health', (c) => c.json({ status: 'ok' }, 200, { 'cache-control': 'no-store' }));
-  app.get('/ready', async (c) => readinessResponse(await checkReadiness(checks(c), timeoutMs)));
+  app.get('/ready', async (c) => {
+    const deadline = typeof timeoutMs === 'function' ? timeoutMs(c) : timeoutMs;
+    return readinessResponse(await checkReadiness(checks(c), deadline));
+  });
 }

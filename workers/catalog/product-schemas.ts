@@ -23,16 +23,22 @@ export const toProduct = (row: ProductRow): Product => ({
 /** Largest amount accepted: well inside 2^53 so JSON and SQLite integers stay exact. */
 const MAX_MINOR_UNITS = 1_000_000_000_00;
 
-export const productInput = z.object({
+const productFields = {
   name: z.string().trim().min(1).max(200),
-  description: z.string().max(2_000).default(''),
+  description: z.string().max(2_000),
   priceCents: z.number().int().min(0).max(MAX_MINOR_UNITS),
   currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD'),
   stock: z.number().int().min(0).max(1_000_000_000),
-}).strict();
+};
 
-/** PUT is a partial update (API.md): any subset of the fields, but at least one. */
-export const productPatch = productInput
+export const productInput = z.object({ ...productFields, description: productFields.description.default('') }).strict();
+
+/**
+ * PUT is a partial update (API.md): any subset of the fields, but at least one. Built from the
+ * fields without their defaults: a default here would silently overwrite what was not sent.
+ */
+export const productPatch = z
+  .object(productFields)
   .partial()
   .strict()
   .refine((patch) => Object.keys(patch).length > 0, { message: 'at least one field is required' });

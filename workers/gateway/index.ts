@@ -27,7 +27,7 @@ app.use(
   }),
 );
 
-addHealthRoutes(app, serviceChecks);
+addHealthRoutes(app, serviceChecks, (c) => gatewayConfig(c.env).READY_TIMEOUT_MS);
 app.get('/metrics', metricsResponse);
 
 // Longest prefix first, so a more specific route (a strangler-fig carve-out) wins.

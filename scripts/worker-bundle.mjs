@@ -1,0 +1,35 @@
+// Builds a worker exactly as `wrangler deploy` would (dry run) and describes it as Miniflare
+// worker options, so tests and benchmarks run the very bundle that would be deployed, in workerd.
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from 'wrangler';
+import { ROOT } from './workers.mjs';
+
+/** Bundles the worker of `configPath` into `<ROOT>/.wrangler/build/<name>/index.js`; returns its path. */
+export function bundleWorker(configPath, name) {
+  const outdir = join(ROOT, '.wrangler', 'build', name);
+  execFileSync(process.execPath, [join(ROOT, 'node_modules/wrangler/bin/wrangler.js'), 'deploy', '--dry-run', '--outdir', outdir, '-c', configPath], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
+  });
+  return join(outdir, 'index.js');
+}
+
+/**
+ * Miniflare options for a worker: its bindings from its wrangler config, its code from the bundle.
+ * `overrides` are merged on top (extra vars for a test, say).
+ */
+export function bundledWorkerOptions(configPath, name, overrides = {}) {
+  const config = unstable_readConfig({ config: configPath }, { hideWarnings: true });
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(config);
+  return {
+    ...workerOptions,
+    name: config.name,
+    compatibilityDate: config.compatibility_date,
+    compatibilityFlags: config.compatibility_flags,
+    modules: [{ type: 'ESModule', path: bundleWorker(configPath, name) }],
+    ...overrides,
+    bindings: { ...(workerOptions.bindings ?? {}), ...(overrides.bindings ?? {}) },
+  };
+}

@@ -1,0 +1,10 @@
+export const ROOT: string;
+export const PERSIST_DIR: string;
+export interface ServiceWorker {
+  name: string;
+  dir: string;
+  configPath: string;
+  d1: { binding: string; database_name: string; database_id?: string; migrations_dir?: string }[];
+}
+export function serviceWorkers(): ServiceWorker[];
+export function gatewayConfigPath(): string;

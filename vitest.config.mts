@@ -1,0 +1,74 @@
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers';
+import { join } from 'node:path';
+import { defineConfig } from 'vitest/config';
+import { bundledWorkerOptions } from './scripts/worker-bundle.mjs';
+import { ROOT, serviceWorkers } from './scripts/workers.mjs';
+
+/**
+ * Three projects:
+ * - `shared`: the pattern library's unit tests, in Node (shared/ is platform-free, so this also
+ *   proves it needs nothing from workerd);
+ * - `catalog`: the catalog worker inside workerd, its D1 migrated from migrations/catalog;
+ * - `gateway`: the gateway inside workerd with every service worker beside it, built as
+ *   `wrangler deploy` builds them and reached through real service bindings (end to end).
+ */
+const catalogConfig = join(ROOT, 'workers/catalog/wrangler.toml');
+const catalogMigrations = await readD1Migrations(join(ROOT, 'migrations/catalog'));
+const catalogDatabaseId = serviceWorkers().find((s) => s.name === 'catalog')?.d1[0]?.database_id;
+if (!catalogDatabaseId) throw new Error('workers/catalog/wrangler.toml has no D1 database_id');
+
+// Every var .dev.vars.example sets, pinned, so a developer's own .dev.vars never changes a result.
+const testVars = {
+  ADMIN_TOKEN: 'test-admin-token',
+  ALLOW_CHAOS: 'false',
+  CORS_ORIGINS: 'https://app.example',
+  LOG_LEVEL: 'warn',
+  // Flush metrics as soon as a request ends, so tests read totals without waiting on a timer.
+  METRICS_FLUSH_INTERVAL_MS: '0',
+};
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'shared',
+          include: ['test/shared/**/*.test.ts'],
+          environment: 'node',
+        },
+      },
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: catalogConfig },
+            miniflare: { bindings: { LOG_LEVEL: 'warn', TEST_MIGRATIONS: catalogMigrations } },
+          }),
+        ],
+        test: {
+          name: 'catalog',
+          include: ['test/workers/catalog/**/*.test.ts'],
+          setupFiles: ['test/workers/catalog/apply-migrations.ts'],
+        },
+      },
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: join(ROOT, 'wrangler.toml') },
+            miniflare: {
+              bindings: { ...testVars, TEST_CATALOG_MIGRATIONS: catalogMigrations },
+              // The gateway never binds the catalog's database; the tests do, to migrate and
+              // seed it (same id, so the same database the catalog worker opens).
+              d1Databases: { TEST_CATALOG_DB: catalogDatabaseId },
+              workers: [bundledWorkerOptions(catalogConfig, 'catalog', { bindings: { LOG_LEVEL: 'warn' } })],
+            },
+          }),
+        ],
+        test: {
+          name: 'gateway',
+          include: ['test/workers/gateway/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+          setupFiles: ['test/e2e/apply-migrations.ts'],
+        },
+      },
+    ],
+  },
+});
