@@ -5,6 +5,7 @@
 // Ctrl-C stops everything it started.
 import { spawn } from 'node:child_process';
 import { prepareLocal } from './prepare-local.mjs';
+import { wranglerEnv } from './run.mjs';
 import { gatewayConfigPath, PERSIST_DIR, ROOT, serviceWorkers } from './workers.mjs';
 
 const PORT = process.env.PORT ?? '8787';
@@ -22,7 +23,7 @@ const args = [
   '--show-interactive-dev-session=false',
 ];
 console.log(`starting ${configs.length} workers; gateway on http://localhost:${PORT}`);
-const child = spawn(process.execPath, args, { cwd: ROOT, stdio: 'inherit' });
+const child = spawn(process.execPath, args, { cwd: ROOT, stdio: 'inherit', env: wranglerEnv() });
 
 // Ctrl-C in a terminal reaches the whole process group; a SIGTERM from a supervisor reaches only
 // us, so pass it on. Either way we exit when wrangler has stopped, never leaving it behind.

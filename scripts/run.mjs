@@ -2,10 +2,13 @@
 import { spawn } from 'node:child_process';
 import { ROOT } from './workers.mjs';
 
+/** Local tooling works offline: no telemetry calls from wrangler. */
+export const wranglerEnv = () => ({ WRANGLER_SEND_METRICS: 'false', ...process.env });
+
 export function run(command, args, options = {}) {
   return new Promise((resolve, reject) => {
     // stdin is not a terminal, so wrangler never stops to ask for confirmation.
-    const child = spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], ...options });
+    const child = spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], env: wranglerEnv(), ...options });
     child.on('error', reject);
     child.on('exit', (code, signal) =>
       code === 0 ? resolve() : reject(new Error(`${command} ${args.join(' ')} failed (${signal ?? `exit ${code}`})`)),

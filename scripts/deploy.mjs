@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+// `npm run deploy`: every worker to Cloudflare, services before the gateway that binds to them.
+// For a real deploy it first applies each service's D1 migrations remotely (so new code never
+// meets an old schema). `npm run deploy:dry-run` (`--dry-run`) only builds and validates every
+// bundle and config, offline: CI runs it.
+import { join } from 'node:path';
+import { wrangler } from './run.mjs';
+import { gatewayConfigPath, ROOT, serviceWorkers } from './workers.mjs';
+
+const dryRun = process.argv.includes('--dry-run');
+const services = serviceWorkers();
+
+if (!dryRun) {
+  for (const service of services) {
+    for (const db of service.d1) {
+      console.log(`${service.name}: applying migrations to remote D1 ${db.database_name}`);
+      await wrangler(['d1', 'migrations', 'apply', db.database_name, '--remote', '-c', service.configPath]);
+    }
+  }
+}
+
+const targets = [...services.map((s) => ({ name: s.name, configPath: s.configPath })), { name: 'gateway', configPath: gatewayConfigPath() }];
+for (const target of targets) {
+  console.log(`${dryRun ? 'building (dry run)' : 'deploying'} ${target.name}`);
+  const args = ['deploy', '-c', target.configPath];
+  if (dryRun) args.push('--dry-run', '--outdir', join(ROOT, '.wrangler', 'build', target.name));
+  await wrangler(args);
+}
+console.log(dryRun ? `all ${targets.length} workers build and validate` : `deployed ${targets.length} workers`);
