@@ -23,13 +23,37 @@ const args = [
   '--show-interactive-dev-session=false',
 ];
 console.log(`starting ${configs.length} workers; gateway on http://localhost:${PORT}`);
-const child = spawn(process.execPath, args, { cwd: ROOT, stdio: 'inherit', env: wranglerEnv() });
+// wrangler runs in its own process group so that stopping it stops everything under it
+// (wrangler's CLI, workerd, esbuild), whoever asked us to stop.
+const child = spawn(process.execPath, args, { cwd: ROOT, stdio: 'inherit', env: wranglerEnv(), detached: true });
+const GRACE_MS = 5_000;
+let stopping = false;
 
-// Ctrl-C in a terminal reaches the whole process group; a SIGTERM from a supervisor reaches only
-// us, so pass it on. Either way we exit when wrangler has stopped, never leaving it behind.
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(signal, () => {
-    if (child.exitCode === null) child.kill(signal);
-  });
+function stop(signal) {
+  if (stopping || child.exitCode !== null) return;
+  stopping = true;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    return; // already gone
+  }
+  // wrangler does not always stop on SIGTERM; after a grace period, end the group for sure.
+  setTimeout(() => {
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }, GRACE_MS).unref();
 }
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 0 : 1)));
+
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => stop(signal));
+child.on('exit', (code, signal) => {
+  // Leave nothing behind even if wrangler itself exited first and left workerd running.
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // group already empty
+  }
+  process.exit(stopping ? 0 : (code ?? (signal ? 1 : 0)));
+});

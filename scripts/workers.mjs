@@ -1,8 +1,10 @@
 // The suite's workers as the dev tooling sees them: the gateway (root wrangler.toml) and every
 // service folder with its own wrangler.toml. Adding a service needs no change here.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { unstable_readConfig } from 'wrangler';
+// A plain TOML parser, not wrangler's API: importing wrangler installs SIGINT/SIGTERM handlers
+// that exit the process, which would stop the dev launcher from shutting wrangler down cleanly.
+import { parse } from 'smol-toml';
 
 export const ROOT = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
 export const PERSIST_DIR = join(ROOT, '.wrangler', 'state');
@@ -14,7 +16,7 @@ export function serviceWorkers() {
     .filter((entry) => entry.isDirectory() && existsSync(join(workersDir, entry.name, 'wrangler.toml')))
     .map((entry) => {
       const configPath = join(workersDir, entry.name, 'wrangler.toml');
-      const config = unstable_readConfig({ config: configPath }, { hideWarnings: true });
+      const config = parse(readFileSync(configPath, 'utf8'));
       return { name: entry.name, dir: join(workersDir, entry.name), configPath, d1: config.d1_databases ?? [] };
     })
     .sort((a, b) => a.name.localeCompare(b.name));

@@ -120,8 +120,8 @@ export function toProblem(error: HttpError, context: { instance: string; request
 }
 
 export function problemResponse(problem: ProblemDetails, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(problem), {
-    status: problem.status,
-    headers: { ...headers, 'content-type': PROBLEM_CONTENT_TYPE },
-  });
+  // Through Headers, so a `Content-Type` in any letter case is replaced, not doubled.
+  const responseHeaders = new Headers(headers);
+  responseHeaders.set('content-type', PROBLEM_CONTENT_TYPE);
+  return new Response(JSON.stringify(problem), { status: problem.status, headers: responseHeaders });
 }

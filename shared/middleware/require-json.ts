@@ -2,9 +2,8 @@ import type { MiddlewareHandler } from 'hono';
 import { unsupportedMediaType } from '../http/problem';
 
 const JSON_TYPE = /^application\/([a-z0-9.+-]+\+)?json\s*(;|$)/i;
-const hasBody = (request: Request) =>
-  request.body !== null &&
-  (request.headers.has('transfer-encoding') || Number(request.headers.get('content-length') ?? '0') > 0);
+/** A body is present unless there is none or it is declared empty (`content-length: 0`). */
+const hasBody = (request: Request) => request.body !== null && request.headers.get('content-length') !== '0';
 
 /**
  * Requests that carry a body must say it is JSON; anything else is 415. Without this, Hono's JSON

@@ -8,7 +8,7 @@ export type LogFields = Record<string, unknown>;
 
 const LEVEL_RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
-export const isLogLevel = (value: unknown): value is LogLevel => typeof value === 'string' && value in LEVEL_RANK;
+export const isLogLevel = (value: unknown): value is LogLevel => typeof value === 'string' && Object.hasOwn(LEVEL_RANK, value);
 
 export interface Logger {
   debug(msg: string, fields?: LogFields): void;
@@ -28,12 +28,28 @@ export interface LoggerOptions {
   now?: () => number;
 }
 
+/** Fields a caller cannot overwrite: a log line must always say when, how bad, who and what. */
+const RESERVED = new Set(['ts', 'level', 'msg', 'service']);
+const MAX_CAUSE_DEPTH = 5;
+
 /** Errors do not survive JSON.stringify (their fields are not enumerable); spell them out. */
-function serialise(value: unknown): unknown {
+function serialise(value: unknown, depth = 0): unknown {
   if (value instanceof Error) {
-    return { name: value.name, message: value.message, stack: value.stack, cause: value.cause === undefined ? undefined : serialise(value.cause) };
+    const cause = value.cause === undefined || depth >= MAX_CAUSE_DEPTH ? undefined : serialise(value.cause, depth + 1);
+    return { name: value.name, message: value.message, stack: value.stack, cause };
   }
+  if (typeof value === 'bigint') return value.toString();
   return value;
+}
+
+/** JSON of the line; a value JSON cannot hold (a cycle) costs that line its fields, never the log call. */
+function stringify(line: LogFields): string {
+  try {
+    return JSON.stringify(line);
+  } catch (error) {
+    const { ts, level, service, msg } = line;
+    return JSON.stringify({ ts, level, service, msg, logError: `fields not serialisable: ${(error as Error).message}` });
+  }
 }
 
 export function createLogger(base: { service: string } & LogFields, options: LoggerOptions = {}): Logger {
@@ -45,8 +61,9 @@ export function createLogger(base: { service: string } & LogFields, options: Log
     const emit = (level: LogLevel, msg: string, fields?: LogFields) => {
       if (LEVEL_RANK[level] < threshold) return;
       const line: LogFields = { ts: new Date(now()).toISOString(), level, ...bound, msg };
-      if (fields) for (const [key, value] of Object.entries(fields)) line[key] = serialise(value);
-      write(JSON.stringify(line));
+      line.service = base.service;
+      if (fields) for (const [key, value] of Object.entries(fields)) if (!RESERVED.has(key)) line[key] = serialise(value);
+      write(stringify(line));
     };
     return {
       debug: (msg, fields) => emit('debug', msg, fields),

@@ -40,7 +40,8 @@ export async function checkReadiness(checks: Record<string, ReadinessCheck>, tim
         return rows;
       } catch (error) {
         const rows: [string, CheckResult][] = [[name, { status: 'down', error: reason(error) }]];
-        const nested = (error as { checks?: Record<string, CheckResult> }).checks;
+        // A check may reject with no reason at all (`reject()`); that is a down check, not a crash.
+        const nested = (error as { checks?: Record<string, CheckResult> } | null | undefined)?.checks;
         for (const [dependency, result] of Object.entries(nested ?? {})) rows.push([`${name}.${dependency}`, result]);
         return rows;
       } finally {
