@@ -2,8 +2,11 @@
 import { spawn } from 'node:child_process';
 import { ROOT } from './workers.mjs';
 
-/** Local tooling works offline: no telemetry calls from wrangler. */
-export const wranglerEnv = () => ({ WRANGLER_SEND_METRICS: 'false', ...process.env });
+/**
+ * Local tooling works offline: no telemetry from wrangler, and no download of the `request.cf`
+ * sample object (workerd then gives every request a placeholder `cf`, which the suite never needs).
+ */
+export const wranglerEnv = () => ({ WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', ...process.env });
 
 export function run(command, args, options = {}) {
   return new Promise((resolve, reject) => {
