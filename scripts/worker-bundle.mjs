@@ -1,19 +1,24 @@
 // Builds a worker exactly as `wrangler deploy` would (dry run) and describes it as Miniflare
 // worker options, so tests and benchmarks run the very bundle that would be deployed, in workerd.
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from 'wrangler';
 import { ROOT } from './workers.mjs';
 
-/** Bundles the worker of `configPath` into `<ROOT>/.wrangler/build/<name>/index.js`; returns its path. */
+/**
+ * Bundles the worker of `configPath` into `<ROOT>/.wrangler/build/<name>/`; returns the bundle's
+ * path, which wrangler names after the entry file (`main = "index.ts"` → `index.js`).
+ */
 export function bundleWorker(configPath, name) {
+  const config = unstable_readConfig({ config: configPath }, { hideWarnings: true });
+  const bundleName = basename(config.main ?? 'index.js').replace(/\.[cm]?[jt]sx?$/, '.js');
   const outdir = join(ROOT, '.wrangler', 'build', name);
   execFileSync(process.execPath, [join(ROOT, 'node_modules/wrangler/bin/wrangler.js'), 'deploy', '--dry-run', '--outdir', outdir, '-c', configPath], {
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
   });
-  return join(outdir, 'index.js');
+  return join(outdir, bundleName);
 }
 
 /**
