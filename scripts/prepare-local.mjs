@@ -1,15 +1,19 @@
 // Everything `npm run dev` (and the benchmarks) need before the workers start: local secrets,
 // D1 migrations and demo data. Each step is idempotent, so running it again changes nothing.
 import { copyFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { wrangler } from './run.mjs';
 import { PERSIST_DIR, ROOT, serviceWorkers } from './workers.mjs';
 
 export async function prepareLocal({ log = console.log } = {}) {
-  const devVars = join(ROOT, '.dev.vars');
-  if (!existsSync(devVars)) {
-    copyFileSync(join(ROOT, '.dev.vars.example'), devVars);
-    log('created .dev.vars from .dev.vars.example');
+  // wrangler reads .dev.vars beside each config: the root one for the gateway, workers/<s>/ for a service.
+  for (const dir of [ROOT, ...serviceWorkers().map((service) => service.dir)]) {
+    const example = join(dir, '.dev.vars.example');
+    const devVars = join(dir, '.dev.vars');
+    if (existsSync(example) && !existsSync(devVars)) {
+      copyFileSync(example, devVars);
+      log(`created ${relative(ROOT, devVars) || '.dev.vars'} from its .dev.vars.example`);
+    }
   }
 
   for (const service of serviceWorkers()) {

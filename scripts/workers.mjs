@@ -2,11 +2,13 @@
 // service folder with its own wrangler.toml. Adding a service needs no change here.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 // A plain TOML parser, not wrangler's API: importing wrangler installs SIGINT/SIGTERM handlers
 // that exit the process, which would stop the dev launcher from shutting wrangler down cleanly.
 import { parse } from 'smol-toml';
 
-export const ROOT = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
+// fileURLToPath, not URL.pathname: a checkout under a path with spaces must work too.
+export const ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
 export const PERSIST_DIR = join(ROOT, '.wrangler', 'state');
 
 /** @returns {{ name: string, dir: string, configPath: string, d1: { binding: string, database_name: string }[] }[]} */

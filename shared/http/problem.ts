@@ -102,6 +102,7 @@ export const contentTooLarge = (limitBytes: number) =>
   new HttpError(413, { detail: `The request body is larger than ${limitBytes} bytes.` });
 export const unsupportedMediaType = (detail: string) => new HttpError(415, { detail });
 export const badGateway = (detail: string, cause?: unknown) => new HttpError(502, { detail, cause });
+export const gatewayTimeout = (detail: string) => new HttpError(504, { detail });
 export const serviceUnavailable = (detail: string, headers?: Record<string, string>) =>
   new HttpError(503, { detail, headers });
 

@@ -14,6 +14,11 @@ export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
 export interface ServiceAppOptions extends Omit<RequestContextOptions, 'logLevel'> {
   /** Largest accepted request body; default 1 MiB (API.md), or the `BODY_LIMIT_BYTES` var. */
   bodyLimitBytes?: number;
+  /**
+   * Middleware that must see every request before the body checks, e.g. CORS, so that even a
+   * 413 or 415 carries the CORS headers a browser needs to read it.
+   */
+  early?: MiddlewareHandler[];
 }
 
 const envOf = (c: Context) => (c.env ?? {}) as Record<string, unknown>;
@@ -55,6 +60,7 @@ export function createServiceApp<Bindings extends object>(options: ServiceAppOpt
       },
     }),
   );
+  for (const middleware of options.early ?? []) app.use(middleware);
   app.use(secureHeaders());
   app.use(bodyLimitFromEnv(options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES));
   app.use(requireJson());

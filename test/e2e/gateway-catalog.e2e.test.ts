@@ -78,6 +78,56 @@ describe('gateway → catalog through the service binding', () => {
   });
 });
 
+describe('the path the catalog sees is the path the gateway matched', () => {
+  it('keeps a doubled slash a path, never a host', async () => {
+    // Parsed as a URL string, `//x/products/…` would make `x` the host and reach /products/….
+    const response = await callWorker(gateway, '/api/catalog//x/products/prod_e2e_1');
+    expect(response.status).toBe(404);
+    const odd = await callWorker(gateway, '/api/catalog//[/x');
+    expect(odd.status).toBe(404);
+  });
+
+  it('does not publish a service’s own /health and /ready', async () => {
+    expect((await callWorker(gateway, '/api/catalog/ready')).status).toBe(404);
+    expect((await callWorker(gateway, '/api/catalog/health')).status).toBe(404);
+  });
+
+  it('gives a Location that works from outside', async () => {
+    const created = await callWorker(gateway, '/api/catalog/products', json({ name: 'Tarp', priceCents: 3900, currency: 'USD', stock: 2 }, admin));
+    const location = created.headers.get('location') ?? '';
+    expect(location).toMatch(/^\/api\/catalog\/products\/prod_[0-9a-f]{32}$/);
+    expect((await callWorker(gateway, location)).status).toBe(200);
+  });
+
+  it('accepts the bearer scheme in any letter case', async () => {
+    const created = await callWorker(gateway, '/api/catalog/products', json({ name: 'Cord', priceCents: 500, currency: 'USD', stock: 9 }, { authorization: 'bearer test-admin-token' }));
+    expect(created.status).toBe(201);
+  });
+});
+
+describe('CORS', () => {
+  const origin = { origin: 'https://app.example' };
+
+  it('allows a listed origin, even on the gateway’s own 413 and 415', async () => {
+    const unsupported = await callWorker(gateway, '/api/catalog/products', { method: 'POST', headers: { 'content-type': 'text/plain', ...origin }, body: 'x' });
+    expect(unsupported.status).toBe(415);
+    expect(unsupported.headers.get('access-control-allow-origin')).toBe('https://app.example');
+    const tooLarge = await callWorker(gateway, '/api/catalog/products', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...origin },
+      body: JSON.stringify({ description: 'y'.repeat(1024 * 1024 + 1) }),
+    });
+    expect(tooLarge.status).toBe(413);
+    expect(tooLarge.headers.get('access-control-allow-origin')).toBe('https://app.example');
+  });
+
+  it('gives no CORS grant to an origin that is not listed', async () => {
+    const response = await callWorker(gateway, '/api/catalog/products', { headers: { origin: 'https://evil.example' } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
+
 describe('errors are problem+json at the gateway', () => {
   it('404 for an unknown route', async () => {
     const problem = await problemOf(await callWorker(gateway, '/nowhere'));
@@ -178,7 +228,8 @@ describe('/health and /ready', () => {
     const broken = { fetch: () => Promise.reject(new Error('connection refused')) } as unknown as Fetcher;
     const response = await callWorker(gateway, '/ready', {}, { CATALOG: broken });
     expect(response.status).toBe(503);
-    expect(await response.json()).toEqual({ status: 'not_ready', checks: { catalog: { status: 'down', error: 'connection refused' } } });
+    // The reason ('connection refused') goes to the log; the public answer only says what is down.
+    expect(await response.json()).toEqual({ status: 'not_ready', checks: { catalog: { status: 'down', error: 'unreachable' } } });
   });
 
   it('/ready is 503 and names the database when the catalog reports its D1 down', async () => {
@@ -190,7 +241,7 @@ describe('/health and /ready', () => {
     expect(response.status).toBe(503);
     expect(await response.json()).toEqual({
       status: 'not_ready',
-      checks: { catalog: { status: 'down', error: '/ready answered 503' }, 'catalog.db': { status: 'down', error: 'D1_ERROR: no such table' } },
+      checks: { catalog: { status: 'down', error: 'not ready (503)' }, 'catalog.db': { status: 'down', error: 'reported down by catalog' } },
     });
   });
 

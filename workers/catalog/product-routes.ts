@@ -12,7 +12,8 @@ import { listQuery, productIdParam, productInput, productPatch, toProduct } from
 const repository = (env: CatalogBindings) => new ProductRepository(drizzle(env.DB));
 
 const afterIdFrom = (cursor: string | undefined): string | undefined => {
-  if (cursor === undefined) return undefined;
+  // An empty cursor is the first page, so `cursor=${next ?? ''}` works for clients.
+  if (!cursor) return undefined;
   const { after } = decodeCursor(cursor);
   if (typeof after !== 'string') throw badRequest('The cursor is not one this API issued.', [{ path: 'cursor', message: 'Invalid cursor' }]);
   return after;
@@ -36,7 +37,9 @@ export const productRoutes = new Hono<AppEnv<CatalogBindings>>()
     const id = `prod_${crypto.randomUUID().replace(/-/g, '')}`;
     const row = await repository(c.env).create(id, c.req.valid('json'));
     c.get('log').info('product created', { productId: id });
-    return c.json(toProduct(row), 201, { location: `${c.req.path.replace(/\/$/, '')}/${id}` });
+    // The path the client knows: behind the gateway that includes its prefix (`/api/catalog`).
+    const base = `${c.req.header('x-forwarded-prefix') ?? ''}${c.req.path.replace(/\/$/, '')}`;
+    return c.json(toProduct(row), 201, { location: `${base}/${id}` });
   })
   .put('/:id', requireRole('admin'), validate('param', productIdParam), validate('json', productPatch), async (c) => {
     const { id } = c.req.valid('param');

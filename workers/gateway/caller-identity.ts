@@ -12,7 +12,8 @@ import type { GatewayBindings } from './env';
  */
 export async function callerIdentity(c: Context<AppEnv<GatewayBindings>>): Promise<Identity | null> {
   const adminToken = gatewayConfig(c.env).ADMIN_TOKEN;
-  const header = c.req.header('authorization');
-  if (!adminToken || !header?.startsWith('Bearer ')) return null;
-  return (await secretsEqual(header.slice('Bearer '.length), adminToken)) ? { userId: 'operator', roles: ['admin'] } : null;
+  // The scheme name is case-insensitive (RFC 9110 §11.1); the token is not.
+  const match = /^bearer +(\S+)\s*$/i.exec(c.req.header('authorization') ?? '');
+  if (!adminToken || !match?.[1]) return null;
+  return (await secretsEqual(match[1], adminToken)) ? { userId: 'operator', roles: ['admin'] } : null;
 }

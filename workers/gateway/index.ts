@@ -14,18 +14,16 @@ export { MetricsStore } from './metrics-store';
 
 /**
  * The gateway: the suite's only public worker. Shared baseline first (request id, trace, logs,
- * security headers, body limit, JSON-only bodies, problem+json), then CORS, the gateway's own
+ * CORS, security headers, body limit, JSON-only bodies, problem+json), then the gateway's own
  * endpoints, and the route table, each route forwarded to its private service over a binding.
  */
-const app = createServiceApp<GatewayBindings>({ service: 'gateway', onComplete: recordRequest });
+const corsPolicy = cors({
+  origin: (origin, c: Context<AppEnv<GatewayBindings>>) => (gatewayConfig(c.env).CORS_ORIGINS.includes(origin) ? origin : null),
+  exposeHeaders: ['x-request-id', 'traceresponse', 'x-cache', 'RateLimit', 'RateLimit-Policy', 'Retry-After'],
+  maxAge: 600,
+});
 
-app.use(
-  cors({
-    origin: (origin, c: Context<AppEnv<GatewayBindings>>) => (gatewayConfig(c.env).CORS_ORIGINS.includes(origin) ? origin : null),
-    exposeHeaders: ['x-request-id', 'traceresponse', 'x-cache', 'RateLimit', 'RateLimit-Policy', 'Retry-After'],
-    maxAge: 600,
-  }),
-);
+const app = createServiceApp<GatewayBindings>({ service: 'gateway', onComplete: recordRequest, early: [corsPolicy] });
 
 addHealthRoutes(app, serviceChecks, (c) => gatewayConfig(c.env).READY_TIMEOUT_MS);
 app.get('/metrics', metricsResponse);

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { IDENTITY_HEADERS, type Identity } from '../../shared/http/identity';
-import { badGateway, HttpError } from '../../shared/http/problem';
+import { badGateway, gatewayTimeout, HttpError, notFound } from '../../shared/http/problem';
 import type { AppEnv } from '../../shared/middleware/app-env';
 import { withPropagation } from '../../shared/observability/propagation';
 import type { GatewayBindings } from './env';
@@ -8,6 +8,12 @@ import { rewritePath, type Route } from './routes';
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) describe one connection and are never forwarded. */
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
+
+/**
+ * A service's operational endpoints are for the gateway's own /ready, not for the public: their
+ * answers name internal dependencies and errors.
+ */
+const INTERNAL_UPSTREAM_PATHS = new Set(['/health', '/ready']);
 
 /** Headers only the gateway may set; a client sending them is ignored, never trusted. */
 const GATEWAY_ONLY = [IDENTITY_HEADERS.userId, IDENTITY_HEADERS.roles, 'x-forwarded-prefix'];
@@ -35,23 +41,40 @@ export async function forwardToService(
   identity: Identity | null,
 ): Promise<Response> {
   const incoming = new URL(c.req.url);
-  // The host is never resolved: a service binding delivers to its worker whatever the URL says.
-  const target = new URL(`${rewritePath(route, incoming.pathname)}${incoming.search}`, `https://${route.name}.internal`);
+  const upstreamPath = rewritePath(route, incoming.pathname);
+  if (INTERNAL_UPSTREAM_PATHS.has(upstreamPath)) throw notFound(`No route for ${c.req.method} ${c.req.path}.`);
+  // Path set through the URL's pathname, never by parsing a string: `//host/x` must stay a path,
+  // not become a host. The host is never resolved: a binding delivers to its worker regardless.
+  const target = new URL(`https://${route.name}.internal`);
+  target.pathname = upstreamPath;
+  target.search = incoming.search;
   const method = c.req.method;
+  const timeoutMs = route.policy.timeoutMs;
+  const deadline = new AbortController();
   const request = new Request(target, {
     method,
     headers: upstreamHeaders(c, route, identity),
     body: method === 'GET' || method === 'HEAD' ? null : c.req.raw.body,
     redirect: 'manual',
+    signal: deadline.signal,
   });
 
+  // The deadline covers the wait for the response head; once it arrives the body streams on its
+  // own time, so a large but steady download is not cut off.
+  const timer = timeoutMs === undefined ? undefined : setTimeout(() => deadline.abort(), timeoutMs);
   let response: Response;
   try {
     response = await c.env[route.service].fetch(request);
   } catch (error) {
     if (error instanceof HttpError) throw error;
+    if (deadline.signal.aborted) {
+      c.get('log').warn('upstream timed out', { upstream: route.name, timeoutMs });
+      throw gatewayTimeout(`The ${route.name} service did not answer within ${timeoutMs} ms.`);
+    }
     c.get('log').warn('upstream unreachable', { upstream: route.name, error });
     throw badGateway(`The ${route.name} service could not be reached.`, error);
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
   }
 
   // A fresh Response: the upstream's headers are immutable, and ours are added later.

@@ -15,6 +15,15 @@ class ServiceNotReady extends Error {
 }
 
 /**
+ * Public answers name what is down, not why: an exception's text can carry internal addresses or
+ * SQL. The reason goes to the log line (with the request id), where operators look.
+ */
+const publicResults = (service: string, checks: Record<string, CheckResult>): Record<string, CheckResult> =>
+  Object.fromEntries(
+    Object.entries(checks).map(([name, result]) => [name, result.status === 'up' ? { status: 'up' } : { status: 'down', error: `reported down by ${service}` }]),
+  );
+
+/**
  * One readiness check per service behind the gateway: its `/ready` over the binding, which in
  * turn checks the service's own D1. The service's per-dependency results are kept, so the
  * gateway's answer names the database that is down (`catalog.db`), not just the service.
@@ -25,10 +34,19 @@ export function serviceChecks(c: Context<AppEnv<GatewayBindings>>): Record<strin
     if (checks[route.name]) continue;
     checks[route.name] = async (signal) => {
       const headers = withPropagation(new Headers(), c.get('requestId'), c.get('trace'));
-      const response = await c.env[route.service].fetch(new Request(`https://${route.name}.internal/ready`, { headers, signal }));
+      let response: Response;
+      try {
+        response = await c.env[route.service].fetch(new Request(`https://${route.name}.internal/ready`, { headers, signal }));
+      } catch (error) {
+        c.get('log').warn('readiness: service unreachable', { upstream: route.name, error });
+        throw new Error('unreachable');
+      }
       const body = (await response.json().catch(() => ({}))) as { checks?: Record<string, CheckResult> };
-      if (!response.ok) throw new ServiceNotReady(`/ready answered ${response.status}`, body.checks ?? {});
-      return body.checks ?? {};
+      if (!response.ok) {
+        c.get('log').warn('readiness: service not ready', { upstream: route.name, status: response.status, checks: body.checks });
+        throw new ServiceNotReady(`not ready (${response.status})`, publicResults(route.name, body.checks ?? {}));
+      }
+      return publicResults(route.name, body.checks ?? {});
     };
   }
   return checks;

@@ -47,6 +47,10 @@ describe('GET /products', () => {
     expect(second.items.map((p) => p.id)).toEqual(['p5', 'p6', 'p7', 'p8']);
   });
 
+  it('treats an empty cursor as the first page', async () => {
+    expect((await list('?limit=2&cursor=')).items.map((p) => p.id)).toEqual(['p1', 'p2']);
+  });
+
   it('searches name and description, case-insensitively', async () => {
     expect((await list('?q=ITEM%203')).items.map((p) => p.id)).toEqual(['p3']);
     expect((await list('?q=shirt')).items.map((p) => p.id)).toEqual(['p8']);
@@ -62,6 +66,7 @@ describe('GET /products', () => {
     ['?limit=101', 'limit'],
     ['?limit=abc', 'limit'],
     ['?cursor=not-a-cursor', 'cursor'],
+    ['?cursor=eyJ4IjoxfQ', 'cursor'], // valid base64url JSON, but not a cursor we issued
   ])('rejects %s with a field error', async (query, field) => {
     const response = await callWorker(catalog, `/products${query}`);
     expect(response.status).toBe(400);
