@@ -1,0 +1,195 @@
+/**
+ * The circuit breaker's decision, as a pure state machine: `(state, input, now) → result`, no
+ * timers and no I/O. The distributed breaker (a Durable Object per upstream, with each gateway
+ * isolate caching its state) is a shell around this function, and property tests drive it
+ * through random interleavings without sleeping.
+ *
+ * Semantics and option names follow resilience4j, which most users already know:
+ * - closed: every call is permitted; outcomes fill a time-based rolling window. Once the window
+ *   holds at least `minimumCalls` calls and the failure rate or the slow-call rate reaches its
+ *   threshold, the breaker opens.
+ * - open: every call is refused until `openDurationMs` has passed since it opened. There is no
+ *   timer: the next acquire after that moment finds the breaker half-open (a lazy transition).
+ * - half-open: at most `halfOpenMaxCalls` probes are admitted in all; one failure re-opens the
+ *   breaker, and once that many probes have succeeded it closes with an empty window.
+ */
+
+export interface CircuitBreakerOptions {
+  /** Percentage (0–100] of failed calls in the window that opens the breaker. */
+  failureRateThreshold: number;
+  /** Percentage (0–100] of slow calls in the window that opens the breaker; 100 only when all are slow. */
+  slowCallRateThreshold: number;
+  /** A call taking at least this long counts as slow. */
+  slowCallDurationMs: number;
+  /** No decision is taken on fewer calls than this in the window. */
+  minimumCalls: number;
+  /** Length of the rolling window. */
+  slidingWindowMs: number;
+  /** How many buckets the window is cut into; older buckets fall out whole. */
+  windowBuckets: number;
+  /** How long the breaker stays open before it lets probes through. */
+  openDurationMs: number;
+  /** How many probes half-open admits, in all; that many successes close the breaker. */
+  halfOpenMaxCalls: number;
+}
+
+export const DEFAULT_BREAKER_OPTIONS: CircuitBreakerOptions = {
+  failureRateThreshold: 50,
+  slowCallRateThreshold: 100,
+  slowCallDurationMs: 5_000,
+  minimumCalls: 10,
+  slidingWindowMs: 30_000,
+  windowBuckets: 10,
+  openDurationMs: 10_000,
+  halfOpenMaxCalls: 3,
+};
+
+export interface WindowBucket {
+  /** Start of the bucket's time slot (a multiple of the bucket length). */
+  start: number;
+  calls: number;
+  failures: number;
+  slow: number;
+}
+
+export type BreakerState =
+  | { kind: 'closed'; window: WindowBucket[] }
+  | { kind: 'open'; openedAt: number }
+  | { kind: 'half-open'; openedAt: number; inFlight: number; succeeded: number };
+
+export type BreakerInput =
+  /** A caller asks to make a call. */
+  | { type: 'acquire' }
+  /** A permitted call finished; `probe` says whether it was admitted as a half-open probe. */
+  | { type: 'outcome'; failed: boolean; durationMs: number; probe: boolean }
+  /** A permitted call was never made (e.g. refused by a bulkhead): its probe slot is returned. */
+  | { type: 'cancel'; probe: boolean };
+
+export type BreakerStateName = BreakerState['kind'];
+
+export interface BreakerStep {
+  state: BreakerState;
+  /** For `acquire`: whether the call may go ahead, and whether it is a half-open probe. */
+  permitted?: boolean;
+  probe?: boolean;
+  /** Set when this step changed the state's kind, for logs and the transitions counter. */
+  transition?: { from: BreakerStateName; to: BreakerStateName };
+}
+
+export const closedBreaker = (): BreakerState => ({ kind: 'closed', window: [] });
+
+const bucketLength = (options: CircuitBreakerOptions) => Math.max(1, Math.floor(options.slidingWindowMs / options.windowBuckets));
+
+/** The buckets still inside the window at `now`. */
+function liveBuckets(window: WindowBucket[], now: number, options: CircuitBreakerOptions): WindowBucket[] {
+  const oldest = now - options.slidingWindowMs;
+  return window.filter((bucket) => bucket.start + bucketLength(options) > oldest);
+}
+
+export interface WindowTotals {
+  calls: number;
+  failures: number;
+  slow: number;
+}
+
+export function windowTotals(window: WindowBucket[], now: number, options: CircuitBreakerOptions): WindowTotals {
+  const totals = { calls: 0, failures: 0, slow: 0 };
+  for (const bucket of liveBuckets(window, now, options)) {
+    totals.calls += bucket.calls;
+    totals.failures += bucket.failures;
+    totals.slow += bucket.slow;
+  }
+  return totals;
+}
+
+function shouldOpen(totals: WindowTotals, options: CircuitBreakerOptions): boolean {
+  if (totals.calls < options.minimumCalls || totals.calls === 0) return false;
+  const failureRate = (totals.failures / totals.calls) * 100;
+  const slowRate = (totals.slow / totals.calls) * 100;
+  return failureRate >= options.failureRateThreshold || slowRate >= options.slowCallRateThreshold;
+}
+
+function withOutcome(window: WindowBucket[], now: number, failed: boolean, slow: boolean, options: CircuitBreakerOptions): WindowBucket[] {
+  const length = bucketLength(options);
+  const start = now - (now % length);
+  const live = liveBuckets(window, now, options);
+  const last = live.at(-1);
+  const add = (bucket: WindowBucket): WindowBucket => ({
+    start: bucket.start,
+    calls: bucket.calls + 1,
+    failures: bucket.failures + (failed ? 1 : 0),
+    slow: bucket.slow + (slow ? 1 : 0),
+  });
+  if (last && last.start === start) return [...live.slice(0, -1), add(last)];
+  return [...live, add({ start, calls: 0, failures: 0, slow: 0 })];
+}
+
+const moved = (from: BreakerState, to: BreakerState) => (from.kind === to.kind ? undefined : { from: from.kind, to: to.kind });
+
+/** One step of the breaker. Pure: the same state, input, time and options give the same result. */
+export function breakerStep(state: BreakerState, input: BreakerInput, now: number, options: CircuitBreakerOptions): BreakerStep {
+  // Lazy open → half-open: decided when someone looks, never by a timer.
+  const current: BreakerState =
+    state.kind === 'open' && now - state.openedAt >= options.openDurationMs
+      ? { kind: 'half-open', openedAt: state.openedAt, inFlight: 0, succeeded: 0 }
+      : state;
+
+  const result = (next: BreakerState, extra: Omit<BreakerStep, 'state' | 'transition'> = {}): BreakerStep => ({
+    state: next,
+    ...extra,
+    transition: moved(state, next),
+  });
+
+  switch (input.type) {
+    case 'acquire': {
+      if (current.kind === 'closed') return result(current, { permitted: true, probe: false });
+      if (current.kind === 'open') return result(current, { permitted: false, probe: false });
+      // Half-open: admitted probes are those in flight plus those that already succeeded.
+      if (current.inFlight + current.succeeded >= options.halfOpenMaxCalls) return result(current, { permitted: false, probe: false });
+      return result({ ...current, inFlight: current.inFlight + 1 }, { permitted: true, probe: true });
+    }
+    case 'cancel': {
+      if (input.probe && current.kind === 'half-open') return result({ ...current, inFlight: Math.max(0, current.inFlight - 1) });
+      return result(current);
+    }
+    case 'outcome': {
+      if (current.kind === 'closed') {
+        if (input.probe) return result(current); // a probe from an earlier half-open episode
+        const window = withOutcome(current.window, now, input.failed, input.durationMs >= options.slowCallDurationMs, options);
+        if (shouldOpen(windowTotals(window, now, options), options)) return result({ kind: 'open', openedAt: now });
+        return result({ kind: 'closed', window });
+      }
+      if (current.kind === 'half-open' && input.probe) {
+        const inFlight = Math.max(0, current.inFlight - 1);
+        if (input.failed) return result({ kind: 'open', openedAt: now });
+        const succeeded = current.succeeded + 1;
+        if (succeeded >= options.halfOpenMaxCalls) return result(closedBreaker());
+        return result({ ...current, inFlight, succeeded });
+      }
+      // Outcomes of calls admitted before the breaker opened say nothing about the upstream now.
+      return result(current);
+    }
+  }
+}
+
+export interface BreakerSnapshot {
+  state: BreakerStateName;
+  /** Failure percentage over the current window (closed), else null. */
+  failureRate: number | null;
+  calls: number;
+  openedAt?: number;
+  nextProbeAt?: number;
+}
+
+/** What `/_ops/breakers` shows for one upstream. */
+export function breakerSnapshot(state: BreakerState, now: number, options: CircuitBreakerOptions): BreakerSnapshot {
+  if (state.kind === 'closed') {
+    const totals = windowTotals(state.window, now, options);
+    return { state: 'closed', failureRate: totals.calls ? (totals.failures / totals.calls) * 100 : 0, calls: totals.calls };
+  }
+  if (state.kind === 'open' && now - state.openedAt < options.openDurationMs) {
+    return { state: 'open', failureRate: null, calls: 0, openedAt: state.openedAt, nextProbeAt: state.openedAt + options.openDurationMs };
+  }
+  const halfOpen = state.kind === 'half-open' ? state : { inFlight: 0, succeeded: 0 };
+  return { state: 'half-open', failureRate: null, calls: halfOpen.inFlight + halfOpen.succeeded, openedAt: state.openedAt };
+}

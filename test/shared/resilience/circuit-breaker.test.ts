@@ -1,0 +1,217 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  breakerSnapshot,
+  breakerStep,
+  closedBreaker,
+  DEFAULT_BREAKER_OPTIONS,
+  type BreakerInput,
+  type BreakerState,
+  type CircuitBreakerOptions,
+} from '../../../shared/resilience/circuit-breaker';
+
+const options: CircuitBreakerOptions = {
+  ...DEFAULT_BREAKER_OPTIONS,
+  failureRateThreshold: 50,
+  slowCallRateThreshold: 100,
+  slowCallDurationMs: 1_000,
+  minimumCalls: 4,
+  slidingWindowMs: 10_000,
+  windowBuckets: 10,
+  openDurationMs: 5_000,
+  halfOpenMaxCalls: 2,
+};
+
+/** Runs inputs at one instant; returns the final state and every step. */
+function run(state: BreakerState, inputs: BreakerInput[], now: number, opts = options) {
+  const steps = [];
+  for (const input of inputs) {
+    const step = breakerStep(state, input, now, opts);
+    steps.push(step);
+    state = step.state;
+  }
+  return { state, steps };
+}
+
+const ok = (durationMs = 10): BreakerInput => ({ type: 'outcome', failed: false, durationMs, probe: false });
+const fail = (durationMs = 10): BreakerInput => ({ type: 'outcome', failed: true, durationMs, probe: false });
+const probeOk: BreakerInput = { type: 'outcome', failed: false, durationMs: 10, probe: true };
+const probeFail: BreakerInput = { type: 'outcome', failed: true, durationMs: 10, probe: true };
+const acquire: BreakerInput = { type: 'acquire' };
+
+describe('closed', () => {
+  it('opens after minimumCalls calls at a 50% failure rate', () => {
+    const { state, steps } = run(closedBreaker(), [ok(), fail(), ok(), fail()], 1_000);
+    expect(state).toEqual({ kind: 'open', openedAt: 1_000 });
+    expect(steps.at(-1)?.transition).toEqual({ from: 'closed', to: 'open' });
+  });
+
+  it('does not open below minimumCalls, even when every call failed', () => {
+    expect(run(closedBreaker(), [fail(), fail(), fail()], 1_000).state.kind).toBe('closed');
+  });
+
+  it('stays closed under the threshold', () => {
+    expect(run(closedBreaker(), [ok(), ok(), ok(), fail(), ok()], 1_000).state.kind).toBe('closed');
+  });
+
+  it('opens on slow calls alone when every call in the window is slow', () => {
+    const slow = ok(1_000);
+    expect(run(closedBreaker(), [slow, slow, slow, slow], 1_000).state.kind).toBe('open');
+  });
+
+  it('forgets outcomes that fell out of the time window', () => {
+    const early = run(closedBreaker(), [fail(), fail(), fail()], 0).state;
+    // 11 s later the three failures are gone: one more failure is 1 call, not 4.
+    expect(run(early, [fail()], 11_000).state.kind).toBe('closed');
+    // Within the window they still count.
+    expect(run(early, [fail()], 5_000).state.kind).toBe('open');
+  });
+});
+
+describe('open', () => {
+  const opened: BreakerState = { kind: 'open', openedAt: 1_000 };
+
+  it('refuses every call until openDurationMs has passed', () => {
+    const step = breakerStep(opened, acquire, 5_999, options);
+    expect(step.permitted).toBe(false);
+    expect(step.state).toBe(opened);
+  });
+
+  it('admits a probe once the open period is over (half-open, no timer)', () => {
+    const step = breakerStep(opened, acquire, 6_000, options);
+    expect(step).toMatchObject({ permitted: true, probe: true, transition: { from: 'open', to: 'half-open' } });
+  });
+
+  it('ignores late outcomes of calls admitted before it opened', () => {
+    expect(breakerStep(opened, ok(), 2_000, options).state).toBe(opened);
+  });
+});
+
+describe('half-open', () => {
+  const halfOpen = (now = 6_000) => breakerStep({ kind: 'open', openedAt: 1_000 }, acquire, now, options).state;
+
+  it('admits at most halfOpenMaxCalls probes in all', () => {
+    const { steps } = run(halfOpen(), [acquire, acquire, acquire], 6_000);
+    expect(steps.map((s) => s.permitted)).toEqual([true, false, false]);
+  });
+
+  it('counts probes that already succeeded against the limit, not only those in flight', () => {
+    // halfOpen() admitted probe 1; it succeeds; probe 2 is admitted; a third would exceed the limit.
+    const { steps } = run(halfOpen(), [probeOk, acquire, acquire], 6_000);
+    expect(steps.map((s) => s.permitted)).toEqual([undefined, true, false]);
+  });
+
+  it('closes once halfOpenMaxCalls probes succeeded, with an empty window', () => {
+    const { state, steps } = run(halfOpen(), [acquire, probeOk, probeOk], 6_100);
+    expect(state).toEqual(closedBreaker());
+    expect(steps.at(-1)?.transition).toEqual({ from: 'half-open', to: 'closed' });
+  });
+
+  it('re-opens on a failed probe', () => {
+    const { state } = run(halfOpen(), [probeFail], 6_100);
+    expect(state).toEqual({ kind: 'open', openedAt: 6_100 });
+  });
+
+  it('gives a cancelled probe slot back', () => {
+    // halfOpen() already admitted one probe; the second fills the two slots.
+    const { steps } = run(halfOpen(), [acquire, acquire, { type: 'cancel', probe: true }, acquire], 6_000);
+    expect(steps.map((s) => s.permitted)).toEqual([true, false, undefined, true]);
+  });
+});
+
+describe('snapshot', () => {
+  it('reports state, failure rate, calls and the next probe time', () => {
+    const closed = run(closedBreaker(), [ok(), fail(), ok()], 1_000).state;
+    expect(breakerSnapshot(closed, 1_000, options)).toEqual({ state: 'closed', failureRate: (1 / 3) * 100, calls: 3 });
+    expect(breakerSnapshot({ kind: 'open', openedAt: 1_000 }, 2_000, options)).toEqual({
+      state: 'open',
+      failureRate: null,
+      calls: 0,
+      openedAt: 1_000,
+      nextProbeAt: 6_000,
+    });
+    expect(breakerSnapshot({ kind: 'open', openedAt: 1_000 }, 6_000, options).state).toBe('half-open');
+  });
+});
+
+// Random interleavings: calls are acquired, finish (ok, failed, slow) or are cancelled in any
+// order, while time moves forward by random amounts.
+const operation = fc.oneof(
+  fc.record({ kind: fc.constant('acquire' as const) }),
+  fc.record({ kind: fc.constant('finish' as const), pick: fc.nat(), failed: fc.boolean(), durationMs: fc.integer({ min: 0, max: 2_000 }) }),
+  fc.record({ kind: fc.constant('cancel' as const), pick: fc.nat() }),
+  fc.record({ kind: fc.constant('wait' as const), ms: fc.integer({ min: 0, max: 7_000 }) }),
+);
+
+const randomOptions = fc.record({
+  failureRateThreshold: fc.integer({ min: 1, max: 100 }),
+  slowCallRateThreshold: fc.integer({ min: 1, max: 100 }),
+  slowCallDurationMs: fc.integer({ min: 1, max: 2_000 }),
+  minimumCalls: fc.integer({ min: 1, max: 20 }),
+  slidingWindowMs: fc.integer({ min: 1_000, max: 60_000 }),
+  windowBuckets: fc.integer({ min: 1, max: 20 }),
+  openDurationMs: fc.integer({ min: 1, max: 10_000 }),
+  halfOpenMaxCalls: fc.integer({ min: 1, max: 5 }),
+});
+
+describe('properties', () => {
+  it('never has more than halfOpenMaxCalls probes admitted in one half-open period', () => {
+    fc.assert(
+      fc.property(randomOptions, fc.array(operation, { maxLength: 300 }), (opts, ops) => {
+        let state = closedBreaker();
+        let now = 0;
+        const pending: { probe: boolean }[] = [];
+        let probesThisPeriod = 0;
+        for (const op of ops) {
+          let input: BreakerInput;
+          if (op.kind === 'wait') {
+            now += op.ms;
+            continue;
+          } else if (op.kind === 'acquire') input = acquire;
+          else {
+            if (pending.length === 0) continue;
+            const [call] = pending.splice(op.pick % pending.length, 1);
+            input = op.kind === 'finish' ? { type: 'outcome', failed: op.failed, durationMs: op.durationMs, probe: call!.probe } : { type: 'cancel', probe: call!.probe };
+          }
+          const step = breakerStep(state, input, now, opts);
+          if (step.transition?.to === 'half-open') probesThisPeriod = 0;
+          if (step.permitted) {
+            pending.push({ probe: step.probe ?? false });
+            if (step.probe) probesThisPeriod++;
+          }
+          // A cancelled probe is not a probe that ran: it gives its slot back.
+          if (input.type === 'cancel' && input.probe && state.kind === 'half-open') probesThisPeriod--;
+          expect(probesThisPeriod).toBeLessThanOrEqual(opts.halfOpenMaxCalls);
+          const inFlightProbes = pending.filter((p) => p.probe).length;
+          if (step.state.kind === 'half-open') expect(inFlightProbes).toBeLessThanOrEqual(opts.halfOpenMaxCalls);
+          state = step.state;
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('never opens from closed with fewer than minimumCalls outcomes since it last closed', () => {
+    fc.assert(
+      fc.property(randomOptions, fc.array(operation, { maxLength: 300 }), (opts, ops) => {
+        let state = closedBreaker();
+        let now = 0;
+        let outcomesWhileClosed = 0;
+        for (const op of ops) {
+          if (op.kind === 'wait') {
+            now += op.ms;
+            continue;
+          }
+          if (op.kind === 'cancel') continue;
+          const input: BreakerInput = op.kind === 'acquire' ? acquire : { type: 'outcome', failed: op.failed, durationMs: op.durationMs, probe: state.kind === 'half-open' };
+          if (input.type === 'outcome' && state.kind === 'closed') outcomesWhileClosed++;
+          const step = breakerStep(state, input, now, opts);
+          if (step.transition?.from === 'closed' && step.transition.to === 'open') expect(outcomesWhileClosed).toBeGreaterThanOrEqual(opts.minimumCalls);
+          if (step.transition?.to === 'closed') outcomesWhileClosed = 0;
+          state = step.state;
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
