@@ -1,0 +1,35 @@
+/**
+ * A resilience policy runs a call on the caller's behalf: it may refuse it, time it out, run it
+ * again, or answer instead of it. Policies compose with `wrap(outer, ..., inner)`, as in
+ * cockatiel: `wrap(timeout, retry, bulkhead)` times out the whole retried call, each attempt
+ * taking a bulkhead slot.
+ */
+export interface CallContext {
+  /** Aborted when the caller, or an outer policy (a timeout), gives up. */
+  signal: AbortSignal;
+  /** 1 for the first attempt, 2 for the first retry, ... */
+  attempt: number;
+}
+
+export type Call<T> = (context: CallContext) => Promise<T>;
+
+export interface Policy {
+  /** Runs `call` under this policy; `context` is the outer policy's (or the caller's). */
+  execute<T>(call: Call<T>, context?: Partial<CallContext>): Promise<T>;
+}
+
+/** Fills in what the caller left out: a signal that never aborts, attempt 1. */
+export const fullContext = (context: Partial<CallContext> = {}): CallContext => ({
+  signal: context.signal ?? new AbortController().signal,
+  attempt: context.attempt ?? 1,
+});
+
+/** Composes policies, the first outermost. `wrap()` with none runs the call as it is. */
+export function wrap(...policies: Policy[]): Policy {
+  return {
+    execute<T>(call: Call<T>, context?: Partial<CallContext>): Promise<T> {
+      const run = policies.reduceRight<Call<T>>((inner, policy) => (ctx) => policy.execute(inner, ctx), call);
+      return run(fullContext(context));
+    },
+  };
+}

@@ -1,0 +1,44 @@
+import { fullContext, type Call, type CallContext, type Policy } from './policy';
+
+/** Marker property, not a class check: it survives bundling and RPC (see http/problem.ts). */
+export interface TimeoutError extends Error {
+  isTimeoutError: true;
+  timeoutMs: number;
+}
+
+export const isTimeoutError = (error: unknown): error is TimeoutError =>
+  typeof error === 'object' && error !== null && (error as { isTimeoutError?: unknown }).isTimeoutError === true;
+
+function timeoutError(timeoutMs: number): TimeoutError {
+  return Object.assign(new Error(`no answer within ${timeoutMs} ms`), { name: 'TimeoutError', isTimeoutError: true as const, timeoutMs });
+}
+
+/**
+ * Gives the call `timeoutMs` and then aborts it: the call's signal fires, so a fetch made with
+ * it is really cancelled (not merely ignored), and the caller gets a TimeoutError at once.
+ */
+export function timeout(timeoutMs: number): Policy {
+  return {
+    async execute<T>(call: Call<T>, context?: Partial<CallContext>): Promise<T> {
+      const { signal, attempt } = fullContext(context);
+      const controller = new AbortController();
+      const onOuterAbort = () => controller.abort(signal.reason);
+      if (signal.aborted) controller.abort(signal.reason);
+      signal.addEventListener('abort', onOuterAbort, { once: true });
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const expired = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          const error = timeoutError(timeoutMs);
+          controller.abort(error);
+          reject(error);
+        }, timeoutMs);
+      });
+      try {
+        return await Promise.race([call({ signal: controller.signal, attempt }), expired]);
+      } finally {
+        if (timer !== undefined) clearTimeout(timer);
+        signal.removeEventListener('abort', onOuterAbort);
+      }
+    },
+  };
+}
