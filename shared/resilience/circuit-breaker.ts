@@ -60,10 +60,14 @@ export type BreakerState =
 export type BreakerInput =
   /** A caller asks to make a call. */
   | { type: 'acquire' }
-  /** A permitted call finished; `probe` says whether it was admitted as a half-open probe. */
-  | { type: 'outcome'; failed: boolean; durationMs: number; probe: boolean }
+  /**
+   * A permitted call finished. `probe` says whether it was admitted as a half-open probe, and
+   * `period` (the `period` its acquire returned) which half-open period it belongs to: a probe
+   * from an earlier period must not spend or free a slot of the current one.
+   */
+  | { type: 'outcome'; failed: boolean; durationMs: number; probe: boolean; period?: number }
   /** A permitted call was never made (e.g. refused by a bulkhead): its probe slot is returned. */
-  | { type: 'cancel'; probe: boolean };
+  | { type: 'cancel'; probe: boolean; period?: number };
 
 export type BreakerStateName = BreakerState['kind'];
 
@@ -72,6 +76,8 @@ export interface BreakerStep {
   /** For `acquire`: whether the call may go ahead, and whether it is a half-open probe. */
   permitted?: boolean;
   probe?: boolean;
+  /** For a probe: its half-open period (the `openedAt` it follows), to hand back with its outcome. */
+  period?: number;
   /** Set when this step changed the state's kind, for logs and the transitions counter. */
   transition?: { from: BreakerStateName; to: BreakerStateName };
 }
@@ -146,10 +152,12 @@ export function breakerStep(state: BreakerState, input: BreakerInput, now: numbe
       if (current.kind === 'open') return result(current, { permitted: false, probe: false });
       // Half-open: admitted probes are those in flight plus those that already succeeded.
       if (current.inFlight + current.succeeded >= options.halfOpenMaxCalls) return result(current, { permitted: false, probe: false });
-      return result({ ...current, inFlight: current.inFlight + 1 }, { permitted: true, probe: true });
+      return result({ ...current, inFlight: current.inFlight + 1 }, { permitted: true, probe: true, period: current.openedAt });
     }
     case 'cancel': {
-      if (input.probe && current.kind === 'half-open') return result({ ...current, inFlight: Math.max(0, current.inFlight - 1) });
+      if (input.probe && current.kind === 'half-open' && input.period === current.openedAt) {
+        return result({ ...current, inFlight: Math.max(0, current.inFlight - 1) });
+      }
       return result(current);
     }
     case 'outcome': {
@@ -159,14 +167,15 @@ export function breakerStep(state: BreakerState, input: BreakerInput, now: numbe
         if (shouldOpen(windowTotals(window, now, options), options)) return result({ kind: 'open', openedAt: now });
         return result({ kind: 'closed', window });
       }
-      if (current.kind === 'half-open' && input.probe) {
+      if (current.kind === 'half-open' && input.probe && input.period === current.openedAt) {
         const inFlight = Math.max(0, current.inFlight - 1);
         if (input.failed) return result({ kind: 'open', openedAt: now });
         const succeeded = current.succeeded + 1;
         if (succeeded >= options.halfOpenMaxCalls) return result(closedBreaker());
         return result({ ...current, inFlight, succeeded });
       }
-      // Outcomes of calls admitted before the breaker opened say nothing about the upstream now.
+      // Outcomes of calls admitted before the breaker opened, or of an earlier period's probes,
+      // say nothing about the upstream now.
       return result(current);
     }
   }

@@ -35,8 +35,9 @@ function run(state: BreakerState, inputs: BreakerInput[], now: number, opts = op
 
 const ok = (durationMs = 10): BreakerInput => ({ type: 'outcome', failed: false, durationMs, probe: false });
 const fail = (durationMs = 10): BreakerInput => ({ type: 'outcome', failed: true, durationMs, probe: false });
-const probeOk: BreakerInput = { type: 'outcome', failed: false, durationMs: 10, probe: true };
-const probeFail: BreakerInput = { type: 'outcome', failed: true, durationMs: 10, probe: true };
+// Probes of the half-open period that follows an opening at t = 1000 (see `halfOpen()` below).
+const probeOk: BreakerInput = { type: 'outcome', failed: false, durationMs: 10, probe: true, period: 1_000 };
+const probeFail: BreakerInput = { type: 'outcome', failed: true, durationMs: 10, probe: true, period: 1_000 };
 const acquire: BreakerInput = { type: 'acquire' };
 
 describe('closed', () => {
@@ -107,6 +108,15 @@ describe('half-open', () => {
     expect(steps.at(-1)?.transition).toEqual({ from: 'half-open', to: 'closed' });
   });
 
+  it('ignores probes of an earlier half-open period', () => {
+    // Period 1 (after opening at 1000) re-opened at 6100; period 2 starts at 11100.
+    const reopened = run(halfOpen(), [probeFail], 6_100).state;
+    const second = run(reopened, [acquire, acquire], 11_100).state;
+    const stale = run(second, [probeOk, { type: 'cancel', probe: true, period: 1_000 }, acquire], 11_200);
+    expect(stale.steps.at(-1)?.permitted).toBe(false);
+    expect(stale.state).toEqual(second);
+  });
+
   it('re-opens on a failed probe', () => {
     const { state } = run(halfOpen(), [probeFail], 6_100);
     expect(state).toEqual({ kind: 'open', openedAt: 6_100 });
@@ -114,7 +124,7 @@ describe('half-open', () => {
 
   it('gives a cancelled probe slot back', () => {
     // halfOpen() already admitted one probe; the second fills the two slots.
-    const { steps } = run(halfOpen(), [acquire, acquire, { type: 'cancel', probe: true }, acquire], 6_000);
+    const { steps } = run(halfOpen(), [acquire, acquire, { type: 'cancel', probe: true, period: 1_000 }, acquire], 6_000);
     expect(steps.map((s) => s.permitted)).toEqual([true, false, undefined, true]);
   });
 });
@@ -136,18 +146,23 @@ describe('snapshot', () => {
 
 // Random interleavings: calls are acquired, finish (ok, failed, slow) or are cancelled in any
 // order, while time moves forward by random amounts.
+// Weighted so that runs often open the breaker, wait out the open period and go through
+// half-open with probes succeeding and failing: the states the properties are about.
 const operation = fc.oneof(
-  fc.record({ kind: fc.constant('acquire' as const) }),
-  fc.record({ kind: fc.constant('finish' as const), pick: fc.nat(), failed: fc.boolean(), durationMs: fc.integer({ min: 0, max: 2_000 }) }),
-  fc.record({ kind: fc.constant('cancel' as const), pick: fc.nat() }),
-  fc.record({ kind: fc.constant('wait' as const), ms: fc.integer({ min: 0, max: 7_000 }) }),
+  { arbitrary: fc.record({ kind: fc.constant('acquire' as const) }), weight: 4 },
+  {
+    arbitrary: fc.record({ kind: fc.constant('finish' as const), pick: fc.nat(), failed: fc.boolean(), durationMs: fc.integer({ min: 0, max: 2_000 }) }),
+    weight: 4,
+  },
+  { arbitrary: fc.record({ kind: fc.constant('cancel' as const), pick: fc.nat() }), weight: 1 },
+  { arbitrary: fc.record({ kind: fc.constant('wait' as const), ms: fc.integer({ min: 0, max: 7_000 }) }), weight: 2 },
 );
 
 const randomOptions = fc.record({
   failureRateThreshold: fc.integer({ min: 1, max: 100 }),
   slowCallRateThreshold: fc.integer({ min: 1, max: 100 }),
   slowCallDurationMs: fc.integer({ min: 1, max: 2_000 }),
-  minimumCalls: fc.integer({ min: 1, max: 20 }),
+  minimumCalls: fc.integer({ min: 1, max: 10 }),
   slidingWindowMs: fc.integer({ min: 1_000, max: 60_000 }),
   windowBuckets: fc.integer({ min: 1, max: 20 }),
   openDurationMs: fc.integer({ min: 1, max: 10_000 }),
@@ -157,10 +172,10 @@ const randomOptions = fc.record({
 describe('properties', () => {
   it('never has more than halfOpenMaxCalls probes admitted in one half-open period', () => {
     fc.assert(
-      fc.property(randomOptions, fc.array(operation, { maxLength: 300 }), (opts, ops) => {
+      fc.property(randomOptions, fc.array(operation, { minLength: 50, maxLength: 300 }), (opts, ops) => {
         let state = closedBreaker();
         let now = 0;
-        const pending: { probe: boolean }[] = [];
+        const pending: { probe: boolean; period?: number }[] = [];
         let probesThisPeriod = 0;
         for (const op of ops) {
           let input: BreakerInput;
@@ -171,19 +186,22 @@ describe('properties', () => {
           else {
             if (pending.length === 0) continue;
             const [call] = pending.splice(op.pick % pending.length, 1);
-            input = op.kind === 'finish' ? { type: 'outcome', failed: op.failed, durationMs: op.durationMs, probe: call!.probe } : { type: 'cancel', probe: call!.probe };
+            const { probe, period } = call!;
+            input = op.kind === 'finish' ? { type: 'outcome', failed: op.failed, durationMs: op.durationMs, probe, period } : { type: 'cancel', probe, period };
           }
           const step = breakerStep(state, input, now, opts);
           if (step.transition?.to === 'half-open') probesThisPeriod = 0;
           if (step.permitted) {
-            pending.push({ probe: step.probe ?? false });
+            pending.push({ probe: step.probe ?? false, period: step.period });
             if (step.probe) probesThisPeriod++;
           }
           // A cancelled probe is not a probe that ran: it gives its slot back.
-          if (input.type === 'cancel' && input.probe && state.kind === 'half-open') probesThisPeriod--;
+          if (input.type === 'cancel' && input.probe && step.state.kind === 'half-open' && input.period === step.state.openedAt) probesThisPeriod--;
           expect(probesThisPeriod).toBeLessThanOrEqual(opts.halfOpenMaxCalls);
-          const inFlightProbes = pending.filter((p) => p.probe).length;
-          if (step.state.kind === 'half-open') expect(inFlightProbes).toBeLessThanOrEqual(opts.halfOpenMaxCalls);
+          if (step.state.kind === 'half-open') {
+            const period = step.state.openedAt;
+            expect(pending.filter((p) => p.probe && p.period === period).length).toBeLessThanOrEqual(opts.halfOpenMaxCalls);
+          }
           state = step.state;
         }
       }),
@@ -193,7 +211,7 @@ describe('properties', () => {
 
   it('never opens from closed with fewer than minimumCalls outcomes since it last closed', () => {
     fc.assert(
-      fc.property(randomOptions, fc.array(operation, { maxLength: 300 }), (opts, ops) => {
+      fc.property(randomOptions, fc.array(operation, { minLength: 50, maxLength: 300 }), (opts, ops) => {
         let state = closedBreaker();
         let now = 0;
         let outcomesWhileClosed = 0;
@@ -203,7 +221,9 @@ describe('properties', () => {
             continue;
           }
           if (op.kind === 'cancel') continue;
-          const input: BreakerInput = op.kind === 'acquire' ? acquire : { type: 'outcome', failed: op.failed, durationMs: op.durationMs, probe: state.kind === 'half-open' };
+          const input: BreakerInput = op.kind === 'acquire' ? acquire : state.kind === 'half-open'
+              ? { type: 'outcome', failed: op.failed, durationMs: op.durationMs, probe: true, period: state.openedAt }
+              : { type: 'outcome', failed: op.failed, durationMs: op.durationMs, probe: false };
           if (input.type === 'outcome' && state.kind === 'closed') outcomesWhileClosed++;
           const step = breakerStep(state, input, now, opts);
           if (step.transition?.from === 'closed' && step.transition.to === 'open') expect(outcomesWhileClosed).toBeGreaterThanOrEqual(opts.minimumCalls);
