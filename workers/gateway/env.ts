@@ -1,3 +1,4 @@
+import type { CircuitBreakerObject } from './circuit-breaker-object';
 import type { MetricsStore } from './metrics-store';
 
 /** Service bindings to the private workers; the route table names its targets by these keys. */
@@ -8,6 +9,8 @@ export interface ServiceBindings {
 /** The gateway's bindings (root wrangler.toml, secrets in .dev.vars locally). */
 export interface GatewayBindings extends ServiceBindings {
   METRICS: DurableObjectNamespace<MetricsStore>;
+  /** One circuit breaker per upstream, named after it. */
+  BREAKERS: DurableObjectNamespace<CircuitBreakerObject>;
   ADMIN_TOKEN?: string;
   ALLOW_CHAOS?: string;
   CORS_ORIGINS?: string;

@@ -10,6 +10,7 @@ import { forwardToService } from './proxy';
 import { serviceChecks } from './readiness';
 import { routeLabel, routes, type Route } from './routes';
 
+export { CircuitBreakerObject } from './circuit-breaker-object';
 export { MetricsStore } from './metrics-store';
 
 /**

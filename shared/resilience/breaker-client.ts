@@ -1,0 +1,110 @@
+import type { BreakerAuthority, BreakerView, CallOutcome } from './breaker-authority';
+import type { CircuitBreakerOptions } from './circuit-breaker';
+
+export interface BreakerPermit {
+  permitted: boolean;
+  /** Present when the call runs as a half-open probe: hand it back with the outcome. */
+  probePeriod?: number;
+}
+
+export interface BreakerClientOptions {
+  breaker: CircuitBreakerOptions;
+  /** The upstream's authority (its Durable Object stub). */
+  authority: () => BreakerAuthority;
+  /** Closed-state outcomes are sent at most this often; failures go at once. */
+  reportIntervalMs: number;
+  /** Outcomes kept while the authority is unreachable; older ones are dropped first. */
+  maxPending?: number;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * One isolate's cache of one upstream's breaker, so the hot path does not wait on the Durable
+ * Object when it need not (DESIGN.md decision 2):
+ * - closed: calls go ahead with no remote call; outcomes are reported in batches (the returned
+ *   promises are for `waitUntil`), a failure at once so the breaker opens within a few calls;
+ * - open: calls are refused locally until the open period ends, with no remote call;
+ * - after that: every call asks the authority for a probe permit, so at most `halfOpenMaxCalls`
+ *   probes run across all isolates, and each probe's outcome is reported straight away.
+ * Whatever the authority answers replaces the cached view.
+ */
+export class BreakerClient {
+  private view: BreakerView = { state: 'closed' };
+  private pending: CallOutcome[] = [];
+  private scheduled = false;
+  private flushing: Promise<void> | null = null;
+  private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(private readonly options: BreakerClientOptions) {
+    this.now = options.now ?? Date.now;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  get cachedView(): BreakerView {
+    return this.view;
+  }
+
+  /** Whether a call may go ahead now. Awaits the authority only when a probe may be due. */
+  async acquire(): Promise<BreakerPermit> {
+    if (this.view.state === 'closed') return { permitted: true };
+    const openUntil = (this.view.openedAt ?? 0) + this.options.breaker.openDurationMs;
+    if (this.view.state === 'open' && this.now() < openUntil) return { permitted: false };
+    try {
+      const answer = await this.options.authority().acquireProbe(this.options.breaker);
+      this.view = answer.view;
+      return answer.permitted ? { permitted: true, probePeriod: answer.period } : { permitted: this.view.state === 'closed' };
+    } catch {
+      // No authority, no probe: stay refused rather than let every isolate probe at once.
+      return { permitted: false };
+    }
+  }
+
+  /** Records a permitted call's outcome; returns work for `waitUntil`, or undefined if none is due. */
+  record(permit: BreakerPermit, outcome: CallOutcome): Promise<void> | undefined {
+    if (permit.probePeriod !== undefined) {
+      return this.options
+        .authority()
+        .probeOutcome(this.options.breaker, { ...outcome, period: permit.probePeriod })
+        .then((view) => void (this.view = view))
+        .catch(() => undefined);
+    }
+    this.pending.push(outcome);
+    const max = this.options.maxPending ?? 1_000;
+    if (this.pending.length > max) this.pending.splice(0, this.pending.length - max);
+    if (outcome.failed) return this.flush();
+    if (this.scheduled) return undefined;
+    this.scheduled = true;
+    return this.sleep(this.options.reportIntervalMs).then(() => {
+      this.scheduled = false;
+      return this.flush();
+    });
+  }
+
+  /**
+   * Sends what is pending; on failure it is kept for the next report. At most one report is on
+   * its way per isolate: outcomes arriving meanwhile go with the next one, so even a steady
+   * trickle of failures costs one call to the authority per round trip, not one per failure.
+   */
+  flush(): Promise<void> {
+    if (this.flushing) return this.flushing;
+    this.flushing = (async () => {
+      try {
+        while (this.pending.length > 0) {
+          const batch = this.pending;
+          this.pending = [];
+          try {
+            this.view = await this.options.authority().report(this.options.breaker, batch);
+          } catch {
+            this.pending = [...batch, ...this.pending];
+            return;
+          }
+        }
+      } finally {
+        this.flushing = null;
+      }
+    })();
+    return this.flushing;
+  }
+}

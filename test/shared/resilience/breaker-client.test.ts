@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryBreakerAuthority } from '../../../shared/adapters/memory/memory-breaker-authority';
+import { BreakerClient } from '../../../shared/resilience/breaker-client';
+import { DEFAULT_BREAKER_OPTIONS, type CircuitBreakerOptions } from '../../../shared/resilience/circuit-breaker';
+
+const breaker: CircuitBreakerOptions = { ...DEFAULT_BREAKER_OPTIONS, minimumCalls: 3, failureRateThreshold: 50, openDurationMs: 1_000, halfOpenMaxCalls: 2 };
+
+function setup() {
+  let now = 0;
+  const authority = new MemoryBreakerAuthority(() => now);
+  const isolate = () => new BreakerClient({ breaker, authority: () => authority, reportIntervalMs: 1_000, now: () => now, sleep: async () => undefined });
+  return { authority, isolate, advance: (ms: number) => (now += ms) };
+}
+
+const failed = { failed: true, durationMs: 5 };
+const fine = { failed: false, durationMs: 5 };
+
+describe('BreakerClient (one isolate’s cache)', () => {
+  it('lets calls through while closed without asking the authority', async () => {
+    const { authority, isolate } = setup();
+    const client = isolate();
+    for (let i = 0; i < 50; i++) expect((await client.acquire()).permitted).toBe(true);
+    expect(authority.calls).toEqual({ report: 0, acquireProbe: 0, probeOutcome: 0 });
+  });
+
+  it('batches successes into one report', async () => {
+    const { authority, isolate } = setup();
+    const client = isolate();
+    const reports = Array.from({ length: 20 }, () => client.record({ permitted: true }, fine));
+    await Promise.all(reports);
+    expect(reports.filter(Boolean)).toHaveLength(1);
+    expect(authority.calls.report).toBe(1);
+  });
+
+  it('opens after minimumCalls failures and then refuses locally, with no remote call', async () => {
+    const { authority, isolate } = setup();
+    const client = isolate();
+    for (let i = 0; i < 3; i++) await client.record(await client.acquire(), failed);
+    expect(client.cachedView.state).toBe('open');
+    const before = { ...authority.calls };
+    for (let i = 0; i < 100; i++) expect((await client.acquire()).permitted).toBe(false);
+    expect(authority.calls).toEqual(before);
+  });
+
+  it('has at most one report on its way: concurrent failures share it', async () => {
+    const { authority, isolate } = setup();
+    const client = isolate();
+    await Promise.all(Array.from({ length: 10 }, () => client.record({ permitted: true }, failed)));
+    expect(authority.calls.report).toBeLessThanOrEqual(2);
+    expect(authority.state.kind).toBe('open');
+  });
+
+  it('admits at most halfOpenMaxCalls probes across isolates, then closes on their success', async () => {
+    const { authority, isolate, advance } = setup();
+    const isolates = [isolate(), isolate(), isolate()];
+    for (let i = 0; i < 3; i++) await isolates[0]!.record({ permitted: true }, failed);
+    // The other isolates learn that it opened from the answer to their next report (a cached
+    // closed view is stale by at most one report; their own failing calls send one at once).
+    await isolates[1]!.record({ permitted: true }, failed);
+    await isolates[2]!.record({ permitted: true }, failed);
+    expect(isolates.map((client) => client.cachedView.state)).toEqual(['open', 'open', 'open']);
+    advance(1_000);
+    const permits = await Promise.all(isolates.flatMap((client) => [client.acquire(), client.acquire()]));
+    const probes = permits.filter((p) => p.permitted);
+    expect(probes).toHaveLength(2);
+    expect(probes.every((p) => p.probePeriod === 0)).toBe(true);
+    await Promise.all(probes.map((permit, i) => isolates[i % 3]!.record(permit, fine)));
+    expect(authority.state.kind).toBe('closed');
+  });
+
+  it('keeps outcomes when the authority cannot be reached, and refuses probes without it', async () => {
+    let reachable = false;
+    let now = 0;
+    const authority = new MemoryBreakerAuthority(() => now);
+    const flaky = {
+      report: (...args: Parameters<MemoryBreakerAuthority['report']>) => (reachable ? authority.report(...args) : Promise.reject(new Error('down'))),
+      acquireProbe: (...args: Parameters<MemoryBreakerAuthority['acquireProbe']>) => (reachable ? authority.acquireProbe(...args) : Promise.reject(new Error('down'))),
+      probeOutcome: (...args: Parameters<MemoryBreakerAuthority['probeOutcome']>) => authority.probeOutcome(...args),
+    };
+    const client = new BreakerClient({ breaker, authority: () => flaky, reportIntervalMs: 1_000, now: () => now, sleep: async () => undefined });
+    await client.record({ permitted: true }, failed);
+    await client.record({ permitted: true }, failed);
+    reachable = true;
+    await client.record({ permitted: true }, failed);
+    // All three failures arrived together once the authority was back: enough to open.
+    expect(authority.state.kind).toBe('open');
+    reachable = false;
+    now += 1_000;
+    expect((await client.acquire()).permitted).toBe(false);
+  });
+});
