@@ -1,3 +1,5 @@
+import { timeout } from '../resilience/timeout';
+
 /**
  * Readiness: run every dependency check at once, each under a deadline, and report per
  * dependency in API.md's shape. A check is a function that resolves when the dependency answers
@@ -25,16 +27,9 @@ const reason = (error: unknown) => (error instanceof Error ? error.message : Str
 export async function checkReadiness(checks: Record<string, ReadinessCheck>, timeoutMs: number): Promise<ReadinessReport> {
   const entries = await Promise.all(
     Object.entries(checks).map(async ([name, check]): Promise<[string, CheckResult][]> => {
-      const controller = new AbortController();
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          controller.abort();
-          reject(new Error(`no answer within ${timeoutMs} ms`));
-        }, timeoutMs);
-      });
       try {
-        const nested = await Promise.race([check(controller.signal), deadline]);
+        // The same deadline policy as any upstream call: the check's signal is really aborted.
+        const nested = await timeout(timeoutMs).execute(({ signal }) => check(signal));
         const rows: [string, CheckResult][] = [[name, { status: 'up' }]];
         for (const [dependency, result] of Object.entries(nested ?? {})) rows.push([`${name}.${dependency}`, result]);
         return rows;
@@ -44,8 +39,6 @@ export async function checkReadiness(checks: Record<string, ReadinessCheck>, tim
         const nested = (error as { checks?: Record<string, CheckResult> } | null | undefined)?.checks;
         for (const [dependency, result] of Object.entries(nested ?? {})) rows.push([`${name}.${dependency}`, result]);
         return rows;
-      } finally {
-        if (timer !== undefined) clearTimeout(timer);
       }
     }),
   );

@@ -26,15 +26,20 @@ export function timeout(timeoutMs: number): Policy {
       if (signal.aborted) controller.abort(signal.reason);
       signal.addEventListener('abort', onOuterAbort, { once: true });
       let timer: ReturnType<typeof setTimeout> | undefined;
+      let expiredError: TimeoutError | undefined;
       const expired = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
-          const error = timeoutError(timeoutMs);
-          controller.abort(error);
-          reject(error);
+          expiredError = timeoutError(timeoutMs);
+          controller.abort(expiredError);
+          reject(expiredError);
         }, timeoutMs);
       });
       try {
         return await Promise.race([call({ signal: controller.signal, attempt }), expired]);
+      } catch (error) {
+        // Aborting makes a well-behaved call reject at once with its own AbortError, which can win
+        // the race; the caller must still learn that the deadline, not the call, ended it.
+        throw expiredError ?? error;
       } finally {
         if (timer !== undefined) clearTimeout(timer);
         signal.removeEventListener('abort', onOuterAbort);

@@ -1,8 +1,10 @@
 import type { Context } from 'hono';
 import { IDENTITY_HEADERS, type Identity } from '../../shared/http/identity';
-import { badGateway, gatewayTimeout, HttpError, notFound } from '../../shared/http/problem';
+import { badGateway, gatewayTimeout, isHttpError, notFound } from '../../shared/http/problem';
 import type { AppEnv } from '../../shared/middleware/app-env';
 import { withPropagation } from '../../shared/observability/propagation';
+import { wrap } from '../../shared/resilience/policy';
+import { isTimeoutError, timeout } from '../../shared/resilience/timeout';
 import type { GatewayBindings } from './env';
 import { rewritePath, type Route } from './routes';
 
@@ -49,36 +51,30 @@ export async function forwardToService(
   target.pathname = upstreamPath;
   target.search = incoming.search;
   const method = c.req.method;
-  const timeoutMs = route.policy.timeoutMs;
-  const deadline = new AbortController();
-  const request = new Request(target, {
-    method,
-    headers: upstreamHeaders(c, route, identity),
-    body: method === 'GET' || method === 'HEAD' ? null : c.req.raw.body,
-    redirect: 'manual',
-    signal: deadline.signal,
-  });
+  const headers = upstreamHeaders(c, route, identity);
+  const body = method === 'GET' || method === 'HEAD' ? null : c.req.raw.body;
+  const { timeoutMs } = route.policy;
+  // The deadline covers the wait for the response head (fetch resolves then); the body streams on
+  // its own time, so a large but steady download is not cut off.
+  const deadline = timeoutMs === undefined ? wrap() : timeout(timeoutMs);
 
-  // The deadline covers the wait for the response head; once it arrives the body streams on its
-  // own time, so a large but steady download is not cut off.
-  const timer = timeoutMs === undefined ? undefined : setTimeout(() => deadline.abort(), timeoutMs);
   let response: Response;
   try {
-    response = await c.env[route.service].fetch(request);
+    response = await deadline.execute(({ signal }) =>
+      c.env[route.service].fetch(new Request(target, { method, headers, body, redirect: 'manual', signal })),
+    );
   } catch (error) {
-    if (error instanceof HttpError) throw error;
-    if (deadline.signal.aborted) {
+    if (isHttpError(error)) throw error;
+    if (isTimeoutError(error)) {
       c.get('log').warn('upstream timed out', { upstream: route.name, timeoutMs });
       throw gatewayTimeout(`The ${route.name} service did not answer within ${timeoutMs} ms.`);
     }
     c.get('log').warn('upstream unreachable', { upstream: route.name, error });
     throw badGateway(`The ${route.name} service could not be reached.`, error);
-  } finally {
-    if (timer !== undefined) clearTimeout(timer);
   }
 
   // A fresh Response: the upstream's headers are immutable, and ours are added later.
-  const headers = new Headers(response.headers);
-  for (const name of HOP_BY_HOP) headers.delete(name);
-  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+  const responseHeaders = new Headers(response.headers);
+  for (const name of HOP_BY_HOP) responseHeaders.delete(name);
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers: responseHeaders });
 }

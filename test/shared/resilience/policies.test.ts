@@ -27,6 +27,13 @@ describe('timeout', () => {
     expect(seen?.aborted).toBe(true);
   });
 
+  it('reports the timeout even when the aborted call rejects with its own AbortError first', async () => {
+    const ownAbort = ({ signal }: { signal: AbortSignal }) =>
+      new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
+    const error = await timeout(20).execute(ownAbort).catch((e: unknown) => e);
+    expect(isTimeoutError(error)).toBe(true);
+  });
+
   it('passes an answer that comes in time through', async () => {
     expect(await timeout(1_000).execute(async () => 'ok')).toBe('ok');
   });
