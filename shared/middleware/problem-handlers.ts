@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { HttpError, isHttpError, problemResponse, toProblem } from '../http/problem';
+import { publicPath } from '../http/public-path';
 import type { AppEnv } from './app-env';
 
 /** Hono's own HTTPException (thrown by its validator and middleware) as one of ours. */
@@ -12,14 +13,8 @@ function fromHonoException(error: HTTPException): HttpError {
   return new HttpError(error.status, { detail: error.message || undefined, headers, cause: error.cause });
 }
 
-/**
- * `instance` is the path the client used: behind the gateway a service sees its path with the
- * route prefix stripped, and the gateway tells it that prefix in `x-forwarded-prefix`.
- */
-const instanceOf = <E extends AppEnv>(c: Context<E>) => `${c.req.header('x-forwarded-prefix') ?? ''}${c.req.path}`;
-
 const respond = <E extends AppEnv>(c: Context<E>, error: HttpError) =>
-  problemResponse(toProblem(error, { instance: instanceOf(c), requestId: c.get('requestId') }), error.headers);
+  problemResponse(toProblem(error, { instance: publicPath(c), requestId: c.get('requestId') }), error.headers);
 
 /**
  * The one `onError` of every app: typed errors become their problem+json; anything else is a 500

@@ -11,6 +11,9 @@ import { requireJson } from './require-json';
 
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
 
+/** Where every worker answers liveness and readiness (`addHealthRoutes`). */
+export const HEALTH_PATHS = { live: '/health', ready: '/ready' } as const;
+
 export interface ServiceAppOptions extends Omit<RequestContextOptions, 'logLevel'> {
   /** Largest accepted request body; default 1 MiB (API.md), or the `BODY_LIMIT_BYTES` var. */
   bodyLimitBytes?: number;
@@ -78,8 +81,8 @@ export function addHealthRoutes<Bindings extends object>(
   checks: (c: Context<AppEnv<Bindings>>) => Record<string, ReadinessCheck>,
   timeoutMs: number | ((c: Context<AppEnv<Bindings>>) => number) = 2_000,
 ): void {
-  app.get('/health', (c) => c.json({ status: 'ok' }, 200, { 'cache-control': 'no-store' }));
-  app.get('/ready', async (c) => {
+  app.get(HEALTH_PATHS.live, (c) => c.json({ status: 'ok' }, 200, { 'cache-control': 'no-store' }));
+  app.get(HEALTH_PATHS.ready, async (c) => {
     const deadline = typeof timeoutMs === 'function' ? timeoutMs(c) : timeoutMs;
     return readinessResponse(await checkReadiness(checks(c), deadline));
   });

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { drizzle } from 'drizzle-orm/d1';
 import { decodeCursor, encodeCursor } from '../../shared/http/cursor';
 import { requireRole } from '../../shared/http/identity';
+import { publicPath } from '../../shared/http/public-path';
 import { badRequest, notFound } from '../../shared/http/problem';
 import type { AppEnv } from '../../shared/middleware/app-env';
 import { validate } from '../../shared/validation/validate';
@@ -37,9 +38,7 @@ export const productRoutes = new Hono<AppEnv<CatalogBindings>>()
     const id = `prod_${crypto.randomUUID().replace(/-/g, '')}`;
     const row = await repository(c.env).create(id, c.req.valid('json'));
     c.get('log').info('product created', { productId: id });
-    // The path the client knows: behind the gateway that includes its prefix (`/api/catalog`).
-    const base = `${c.req.header('x-forwarded-prefix') ?? ''}${c.req.path.replace(/\/$/, '')}`;
-    return c.json(toProduct(row), 201, { location: `${base}/${id}` });
+    return c.json(toProduct(row), 201, { location: publicPath(c, `${c.req.path.replace(/\/$/, '')}/${id}`) });
   })
   .put('/:id', requireRole('admin'), validate('param', productIdParam), validate('json', productPatch), async (c) => {
     const { id } = c.req.valid('param');

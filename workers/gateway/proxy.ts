@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import { IDENTITY_HEADERS, type Identity } from '../../shared/http/identity';
 import { badGateway, gatewayTimeout, isHttpError, notFound } from '../../shared/http/problem';
 import type { AppEnv } from '../../shared/middleware/app-env';
+import { HEALTH_PATHS } from '../../shared/middleware/service-app';
 import { withPropagation } from '../../shared/observability/propagation';
 import { wrap } from '../../shared/resilience/policy';
 import { isTimeoutError, timeout } from '../../shared/resilience/timeout';
@@ -15,7 +16,7 @@ const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-authenticate', 'proxy-aut
  * A service's operational endpoints are for the gateway's own /ready, not for the public: their
  * answers name internal dependencies and errors.
  */
-const INTERNAL_UPSTREAM_PATHS = new Set(['/health', '/ready']);
+const INTERNAL_UPSTREAM_PATHS = new Set<string>(Object.values(HEALTH_PATHS));
 
 /** Headers only the gateway may set; a client sending them is ignored, never trusted. */
 const GATEWAY_ONLY = [IDENTITY_HEADERS.userId, IDENTITY_HEADERS.roles, 'x-forwarded-prefix'];

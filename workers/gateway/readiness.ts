@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../../shared/middleware/app-env';
+import { HEALTH_PATHS } from '../../shared/middleware/service-app';
 import { withPropagation } from '../../shared/observability/propagation';
 import type { CheckResult, ReadinessCheck } from '../../shared/observability/readiness';
 import type { GatewayBindings } from './env';
@@ -36,7 +37,7 @@ export function serviceChecks(c: Context<AppEnv<GatewayBindings>>): Record<strin
       const headers = withPropagation(new Headers(), c.get('requestId'), c.get('trace'));
       let response: Response;
       try {
-        response = await c.env[route.service].fetch(new Request(`https://${route.name}.internal/ready`, { headers, signal }));
+        response = await c.env[route.service].fetch(new Request(`https://${route.name}.internal${HEALTH_PATHS.ready}`, { headers, signal }));
       } catch (error) {
         c.get('log').warn('readiness: service unreachable', { upstream: route.name, error });
         throw new Error('unreachable');

@@ -1,3 +1,5 @@
+import type { CircuitBreakerOptions } from '../../shared/resilience/circuit-breaker';
+import type { RetryOptions } from '../../shared/resilience/retry';
 import type { ServiceBindings } from './env';
 
 /**
@@ -18,9 +20,9 @@ export interface RoutePolicy {
   rateLimit?: { algorithm: 'token-bucket' | 'sliding-window'; limit: number; windowMs: number };
   /** Response caching for GETs (edge-security issue). */
   cache?: { ttlSeconds: number; staleWhileRevalidateSeconds: number; tags?: string[] };
-  /** Circuit breaker, retry and bulkhead (resilience issue). */
-  breaker?: { failureRateThreshold: number; minimumCalls: number; openDurationMs: number; halfOpenMaxCalls: number };
-  retry?: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number };
+  /** Circuit breaker and retry (resilience issue): overrides of the policies' own defaults. */
+  breaker?: Partial<CircuitBreakerOptions>;
+  retry?: Partial<RetryOptions>;
   /** Deadline for the upstream call, in milliseconds. */
   timeoutMs?: number;
 }
