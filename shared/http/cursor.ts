@@ -1,3 +1,4 @@
+import { decodeBase64Url, encodeBase64Url } from 'hono/utils/encode';
 import { badRequest } from './problem';
 
 /**
@@ -5,17 +6,13 @@ import { badRequest } from './problem';
  * the shape can change without breaking them, and a tampered cursor is a clean 400.
  */
 export function encodeCursor(value: Record<string, string | number>): string {
-  const bytes = new TextEncoder().encode(JSON.stringify(value));
-  let binary = '';
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  // Unpadded, so the cursor needs no escaping in a query string.
+  return encodeBase64Url(new TextEncoder().encode(JSON.stringify(value)).buffer).replace(/=+$/, '');
 }
 
 export function decodeCursor(cursor: string): Record<string, unknown> {
   try {
-    const base64 = cursor.replace(/-/g, '+').replace(/_/g, '/');
-    const binary = atob(base64 + '='.repeat((4 - (base64.length % 4)) % 4));
-    const value: unknown = JSON.parse(new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0))));
+    const value: unknown = JSON.parse(new TextDecoder().decode(decodeBase64Url(cursor)));
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not an object');
     return value as Record<string, unknown>;
   } catch {

@@ -57,12 +57,15 @@ export function createLogger(base: { service: string } & LogFields, options: Log
   const write = options.write ?? ((line: string) => console.log(line));
   const now = options.now ?? Date.now;
 
+  // Reserved keys are dropped wherever fields come in (per call or via child), so the core of
+  // every line is written once and nothing can overwrite it.
+  const unreserved = (fields: LogFields = {}) => Object.entries(fields).filter(([key]) => !RESERVED.has(key));
+
   const make = (bound: LogFields): Logger => {
     const emit = (level: LogLevel, msg: string, fields?: LogFields) => {
       if (LEVEL_RANK[level] < threshold) return;
-      const line: LogFields = { ts: new Date(now()).toISOString(), level, ...bound, msg };
-      line.service = base.service;
-      if (fields) for (const [key, value] of Object.entries(fields)) if (!RESERVED.has(key)) line[key] = serialise(value);
+      const line: LogFields = { ts: new Date(now()).toISOString(), level, service: base.service, ...bound, msg };
+      for (const [key, value] of unreserved(fields)) line[key] = serialise(value);
       write(stringify(line));
     };
     return {
@@ -70,8 +73,8 @@ export function createLogger(base: { service: string } & LogFields, options: Log
       info: (msg, fields) => emit('info', msg, fields),
       warn: (msg, fields) => emit('warn', msg, fields),
       error: (msg, fields) => emit('error', msg, fields),
-      child: (fields) => make({ ...bound, ...fields }),
+      child: (fields) => make({ ...bound, ...Object.fromEntries(unreserved(fields)) }),
     };
   };
-  return make(base);
+  return make(Object.fromEntries(unreserved(base)));
 }
