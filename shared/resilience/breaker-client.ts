@@ -15,6 +15,12 @@ export interface BreakerClientOptions {
   reportIntervalMs: number;
   /** Outcomes kept while the authority is unreachable; older ones are dropped first. */
   maxPending?: number;
+  /**
+   * After the authority refuses a probe (all permits taken), calls are refused locally for this
+   * long before it is asked again, so a recovering upstream does not cost a remote call per
+   * request. Default: a tenth of the open period, at most one second.
+   */
+  probeRecheckMs?: number;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -34,6 +40,7 @@ export class BreakerClient {
   private pending: CallOutcome[] = [];
   private scheduled = false;
   private flushing: Promise<void> | null = null;
+  private refuseUntil = 0;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
 
@@ -50,15 +57,18 @@ export class BreakerClient {
   async acquire(): Promise<BreakerPermit> {
     if (this.view.state === 'closed') return { permitted: true };
     const openUntil = (this.view.openedAt ?? 0) + this.options.breaker.openDurationMs;
-    if (this.view.state === 'open' && this.now() < openUntil) return { permitted: false };
+    const now = this.now();
+    if ((this.view.state === 'open' && now < openUntil) || now < this.refuseUntil) return { permitted: false };
     try {
       const answer = await this.options.authority().acquireProbe(this.options.breaker);
       this.view = answer.view;
-      return answer.permitted ? { permitted: true, probePeriod: answer.period } : { permitted: this.view.state === 'closed' };
+      if (answer.permitted) return { permitted: true, probePeriod: answer.period };
+      if (this.view.state === 'closed') return { permitted: true };
     } catch {
       // No authority, no probe: stay refused rather than let every isolate probe at once.
-      return { permitted: false };
     }
+    this.refuseUntil = now + (this.options.probeRecheckMs ?? Math.min(1_000, this.options.breaker.openDurationMs / 10));
+    return { permitted: false };
   }
 
   /** Records a permitted call's outcome; returns work for `waitUntil`, or undefined if none is due. */

@@ -68,6 +68,22 @@ describe('BreakerClient (one isolate’s cache)', () => {
     expect(authority.state.kind).toBe('closed');
   });
 
+  it('after a refused probe, refuses locally for a while instead of asking the authority per call', async () => {
+    const { authority, isolate, advance } = setup();
+    const client = isolate();
+    for (let i = 0; i < 3; i++) await client.record({ permitted: true }, failed);
+    advance(1_000);
+    const permits = await Promise.all([client.acquire(), client.acquire(), client.acquire()]);
+    expect(permits.filter((p) => p.permitted)).toHaveLength(2);
+    const asked = authority.calls.acquireProbe;
+    for (let i = 0; i < 50; i++) expect((await client.acquire()).permitted).toBe(false);
+    expect(authority.calls.acquireProbe).toBe(asked);
+    // Past the recheck interval (a tenth of the 1 s open period) it asks again.
+    advance(100);
+    await client.acquire();
+    expect(authority.calls.acquireProbe).toBe(asked + 1);
+  });
+
   it('keeps outcomes when the authority cannot be reached, and refuses probes without it', async () => {
     let reachable = false;
     let now = 0;

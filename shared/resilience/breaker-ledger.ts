@@ -1,0 +1,56 @@
+import type { BreakerView, CallOutcome } from './breaker-authority';
+import { breakerStep, closedBreaker, type BreakerInput, type BreakerState, type BreakerStep, type CircuitBreakerOptions } from './circuit-breaker';
+
+/** A transition as logged and counted: `closed->open`, `open->half-open`, ... */
+export type TransitionKey = `${string}->${string}`;
+
+/**
+ * The authority's side of one breaker, in memory: the state, how often each transition
+ * happened, and the three operations isolates call, each mapped onto `breakerStep`. The Durable
+ * Object and the in-memory authority are both this plus what their platform adds (persistence,
+ * logs), so the mapping exists once.
+ */
+export class BreakerLedger {
+  constructor(
+    public state: BreakerState = closedBreaker(),
+    public transitions: Record<string, number> = {},
+  ) {}
+
+  /** Applies inputs in order; returns the last step and the transitions they caused. */
+  private apply(inputs: BreakerInput[], options: CircuitBreakerOptions, now: number) {
+    let last: BreakerStep | undefined;
+    const happened: TransitionKey[] = [];
+    for (const input of inputs) {
+      last = breakerStep(this.state, input, now, options);
+      this.state = last.state;
+      if (last.transition) {
+        const key: TransitionKey = `${last.transition.from}->${last.transition.to}`;
+        this.transitions[key] = (this.transitions[key] ?? 0) + 1;
+        happened.push(key);
+      }
+    }
+    return { last, happened };
+  }
+
+  view(): BreakerView {
+    return this.state.kind === 'closed' ? { state: 'closed' } : { state: this.state.kind, openedAt: this.state.openedAt };
+  }
+
+  report(options: CircuitBreakerOptions, outcomes: CallOutcome[], now: number) {
+    const inputs = outcomes.map((o): BreakerInput => ({ type: 'outcome', failed: o.failed, durationMs: o.durationMs, probe: false }));
+    const applied = this.apply(inputs, options, now);
+    return { ...applied, view: this.view() };
+  }
+
+  acquireProbe(options: CircuitBreakerOptions, now: number) {
+    const { last, happened } = this.apply([{ type: 'acquire' }], options, now);
+    const permitted = last?.permitted === true;
+    return { permitted, period: last?.probe ? last.period : undefined, view: this.view(), happened };
+  }
+
+  probeOutcome(options: CircuitBreakerOptions, outcome: CallOutcome & { period: number }, now: number) {
+    const input: BreakerInput = { type: 'outcome', failed: outcome.failed, durationMs: outcome.durationMs, probe: true, period: outcome.period };
+    const applied = this.apply([input], options, now);
+    return { ...applied, view: this.view() };
+  }
+}
