@@ -221,7 +221,7 @@ ${markdownTable(rows)}
   binding plus Hono routing; (b) the whole gateway; (d) above 1 is how much the catalog's own work
   (routing, validation, a D1 query, JSON) costs.
 - **(b) ÷ (a)**: the gateway's middleware (request id, trace context, request logger, security
-  headers, body limit, CORS, caller identity, header rewriting, metrics) against a proxy that does
+  headers, body limit, CORS, caller identity, header rewriting, the route deadline, metrics) against a proxy that does
   nothing else; 1.00 would mean free, 0.80 that it takes a fifth of the throughput.
 `;
 
