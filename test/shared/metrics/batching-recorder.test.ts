@@ -65,6 +65,16 @@ const noSleep = (ms: number): Promise<void> => {
   throw new Error(`unexpected sleep(${ms})`);
 };
 
+/** A recorder that flushes without waiting, in front of a sink the test answers by hand. */
+function immediateRecorder() {
+  const sink = controllableSink();
+  const recorder = new BatchingRecorder({ source: 's', send: sink.send, flushIntervalMs: 0, sleep: noSleep });
+  return { sink, recorder };
+}
+
+/** What reached the sink, as `[seq, counters]` per send. */
+const sent = (sink: ReturnType<typeof controllableSink>) => sink.calls.map((c) => [c.seq, c.batch.counters]);
+
 const counterBatch = (counters: Record<string, number>): MetricBatch => ({ ...emptyBatch(), counters });
 
 describe('BatchingRecorder.scheduleFlush', () => {
@@ -173,8 +183,7 @@ describe('BatchingRecorder.flush', () => {
   });
 
   it('re-sends a failed batch with the SAME seq before newer data, which goes in a later seq', async () => {
-    const sink = controllableSink();
-    const recorder = new BatchingRecorder({ source: 's', send: sink.send, flushIntervalMs: 0, sleep: noSleep });
+    const { sink, recorder } = immediateRecorder();
 
     recorder.counter('c', {}, 1);
     const first = recorder.flush();
@@ -185,13 +194,13 @@ describe('BatchingRecorder.flush', () => {
     recorder.counter('c', {}, 10);
     const second = recorder.flush();
     await settle();
-    expect(sink.calls.map((c) => [c.seq, c.batch.counters])).toEqual([
+    expect(sent(sink)).toEqual([
       [1, { c: 1 }],
       [1, { c: 1 }],
     ]);
     sink.calls[1]?.reply.resolve();
     await settle();
-    expect(sink.calls.map((c) => [c.seq, c.batch.counters])).toEqual([
+    expect(sent(sink)).toEqual([
       [1, { c: 1 }],
       [1, { c: 1 }],
       [2, { c: 10 }],
@@ -201,8 +210,7 @@ describe('BatchingRecorder.flush', () => {
   });
 
   it('keeps the failed batch and the newer data apart when the re-send fails too', async () => {
-    const sink = controllableSink();
-    const recorder = new BatchingRecorder({ source: 's', send: sink.send, flushIntervalMs: 0, sleep: noSleep });
+    const { sink, recorder } = immediateRecorder();
 
     recorder.counter('c', {}, 1);
     const first = recorder.flush();
@@ -225,7 +233,7 @@ describe('BatchingRecorder.flush', () => {
     await settle();
     sink.calls[3]?.reply.resolve();
     await third;
-    expect(sink.calls.map((c) => [c.seq, c.batch.counters])).toEqual([
+    expect(sent(sink)).toEqual([
       [1, { c: 1 }],
       [1, { c: 1 }],
       [1, { c: 1 }],
@@ -234,8 +242,7 @@ describe('BatchingRecorder.flush', () => {
   });
 
   it('puts data recorded while a send is on its way into the next seq', async () => {
-    const sink = controllableSink();
-    const recorder = new BatchingRecorder({ source: 's', send: sink.send, flushIntervalMs: 0, sleep: noSleep });
+    const { sink, recorder } = immediateRecorder();
     recorder.counter('c', {}, 1);
     const first = recorder.flush();
     await settle();
@@ -246,15 +253,14 @@ describe('BatchingRecorder.flush', () => {
     await settle();
     sink.calls[1]?.reply.resolve();
     await second;
-    expect(sink.calls.map((c) => [c.seq, c.batch.counters])).toEqual([
+    expect(sent(sink)).toEqual([
       [1, { c: 1 }],
       [2, { c: 2 }],
     ]);
   });
 
   it('never runs two flushes at once: a second flush waits for the first send to finish', async () => {
-    const sink = controllableSink();
-    const recorder = new BatchingRecorder({ source: 's', send: sink.send, flushIntervalMs: 0, sleep: noSleep });
+    const { sink, recorder } = immediateRecorder();
     recorder.counter('c', {}, 1);
     const first = recorder.flush();
     await settle();
