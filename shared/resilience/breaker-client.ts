@@ -25,6 +25,9 @@ export interface BreakerClientOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
+const CLOSED_PERMIT: BreakerPermit = Object.freeze({ permitted: true });
+const REFUSED: BreakerPermit = Object.freeze({ permitted: false });
+
 /**
  * One isolate's cache of one upstream's breaker, so the hot path does not wait on the Durable
  * Object when it need not (DESIGN.md decision 2):
@@ -53,22 +56,39 @@ export class BreakerClient {
     return this.view;
   }
 
-  /** Whether a call may go ahead now. Awaits the authority only when a probe may be due. */
-  async acquire(): Promise<BreakerPermit> {
-    if (this.view.state === 'closed') return { permitted: true };
-    const openUntil = (this.view.openedAt ?? 0) + this.options.breaker.openDurationMs;
+  /**
+   * Whether a call may go ahead now. Answers synchronously unless a probe may be due (only then is
+   * the authority asked), so the closed hot path costs no promise and no remote call.
+   */
+  acquire(): BreakerPermit | Promise<BreakerPermit> {
+    if (this.view.state === 'closed') return CLOSED_PERMIT;
     const now = this.now();
-    if ((this.view.state === 'open' && now < openUntil) || now < this.refuseUntil) return { permitted: false };
+    if (now < this.localRefusalEnds()) return REFUSED;
+    return this.askForProbe(now);
+  }
+
+  /** How long a refused caller should wait before trying again (for `Retry-After`). */
+  retryAfterMs(): number {
+    return Math.max(0, this.localRefusalEnds() - this.now());
+  }
+
+  /** Until when this isolate refuses calls without asking the authority. */
+  private localRefusalEnds(): number {
+    const openUntil = this.view.state === 'open' ? (this.view.openedAt ?? 0) + this.options.breaker.openDurationMs : 0;
+    return Math.max(openUntil, this.refuseUntil);
+  }
+
+  private async askForProbe(now: number): Promise<BreakerPermit> {
     try {
       const answer = await this.options.authority().acquireProbe(this.options.breaker);
       this.view = answer.view;
       if (answer.permitted) return { permitted: true, probePeriod: answer.period };
-      if (this.view.state === 'closed') return { permitted: true };
+      if (this.view.state === 'closed') return CLOSED_PERMIT;
     } catch {
       // No authority, no probe: stay refused rather than let every isolate probe at once.
     }
     this.refuseUntil = now + (this.options.probeRecheckMs ?? Math.min(1_000, this.options.breaker.openDurationMs / 10));
-    return { permitted: false };
+    return REFUSED;
   }
 
   /** Records a permitted call's outcome; returns work for `waitUntil`, or undefined if none is due. */

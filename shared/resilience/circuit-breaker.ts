@@ -54,7 +54,8 @@ export interface WindowBucket {
 
 export type BreakerState =
   | { kind: 'closed'; window: WindowBucket[] }
-  | { kind: 'open'; openedAt: number }
+  /** `calls` and `failureRate` (0–1) say what opened it, for operators. */
+  | { kind: 'open'; openedAt: number; calls?: number; failureRate?: number }
   | { kind: 'half-open'; openedAt: number; inFlight: number; succeeded: number };
 
 export type BreakerInput =
@@ -130,6 +131,9 @@ function withOutcome(window: WindowBucket[], now: number, failed: boolean, slow:
   return [...live, add({ start, calls: 0, failures: 0, slow: 0 })];
 }
 
+/** A share in [0, 1], rounded to three places so it reads well in JSON. */
+const rate = (part: number, whole: number) => (whole === 0 ? 0 : Math.round((part / whole) * 1000) / 1000);
+
 const moved = (from: BreakerState, to: BreakerState) => (from.kind === to.kind ? undefined : { from: from.kind, to: to.kind });
 
 /** One step of the breaker. Pure: the same state, input, time and options give the same result. */
@@ -164,12 +168,13 @@ export function breakerStep(state: BreakerState, input: BreakerInput, now: numbe
       if (current.kind === 'closed') {
         if (input.probe) return result(current); // a probe from an earlier half-open episode
         const window = withOutcome(current.window, now, input.failed, input.durationMs >= options.slowCallDurationMs, options);
-        if (shouldOpen(windowTotals(window, now, options), options)) return result({ kind: 'open', openedAt: now });
+        const totals = windowTotals(window, now, options);
+        if (shouldOpen(totals, options)) return result({ kind: 'open', openedAt: now, calls: totals.calls, failureRate: rate(totals.failures, totals.calls) });
         return result({ kind: 'closed', window });
       }
       if (current.kind === 'half-open' && input.probe && input.period === current.openedAt) {
         const inFlight = Math.max(0, current.inFlight - 1);
-        if (input.failed) return result({ kind: 'open', openedAt: now });
+        if (input.failed) return result({ kind: 'open', openedAt: now, calls: current.succeeded + 1, failureRate: rate(1, current.succeeded + 1) });
         const succeeded = current.succeeded + 1;
         if (succeeded >= options.halfOpenMaxCalls) return result(closedBreaker());
         return result({ ...current, inFlight, succeeded });
@@ -183,7 +188,7 @@ export function breakerStep(state: BreakerState, input: BreakerInput, now: numbe
 
 export interface BreakerSnapshot {
   state: BreakerStateName;
-  /** Failure percentage over the current window (closed), else null. */
+  /** Share of failed calls (0–1): over the window while closed, at the moment it opened while open, null while half-open. */
   failureRate: number | null;
   calls: number;
   openedAt?: number;
@@ -194,10 +199,10 @@ export interface BreakerSnapshot {
 export function breakerSnapshot(state: BreakerState, now: number, options: CircuitBreakerOptions): BreakerSnapshot {
   if (state.kind === 'closed') {
     const totals = windowTotals(state.window, now, options);
-    return { state: 'closed', failureRate: totals.calls ? (totals.failures / totals.calls) * 100 : 0, calls: totals.calls };
+    return { state: 'closed', failureRate: rate(totals.failures, totals.calls), calls: totals.calls };
   }
   if (state.kind === 'open' && now - state.openedAt < options.openDurationMs) {
-    return { state: 'open', failureRate: null, calls: 0, openedAt: state.openedAt, nextProbeAt: state.openedAt + options.openDurationMs };
+    return { state: 'open', failureRate: state.failureRate ?? null, calls: state.calls ?? 0, openedAt: state.openedAt, nextProbeAt: state.openedAt + options.openDurationMs };
   }
   const halfOpen = state.kind === 'half-open' ? state : { inFlight: 0, succeeded: 0 };
   return { state: 'half-open', failureRate: null, calls: halfOpen.inFlight + halfOpen.succeeded, openedAt: state.openedAt };

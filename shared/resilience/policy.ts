@@ -9,6 +9,11 @@ export interface CallContext {
   signal: AbortSignal;
   /** 1 for the first attempt, 2 for the first retry, ... */
   attempt: number;
+  /**
+   * Hands over work that may finish after the answer (a breaker report, say): `ctx.waitUntil`
+   * on workerd. By default the work simply runs, its failure ignored.
+   */
+  defer: (work: Promise<unknown>) => void;
 }
 
 export type Call<T> = (context: CallContext) => Promise<T>;
@@ -18,10 +23,13 @@ export interface Policy {
   execute<T>(call: Call<T>, context?: Partial<CallContext>): Promise<T>;
 }
 
-/** Fills in what the caller left out: a signal that never aborts, attempt 1. */
+const runDetached = (work: Promise<unknown>) => void work.catch(() => undefined);
+
+/** Fills in what the caller left out: a signal that never aborts, attempt 1, detached work. */
 export const fullContext = (context: Partial<CallContext> = {}): CallContext => ({
   signal: context.signal ?? new AbortController().signal,
   attempt: context.attempt ?? 1,
+  defer: context.defer ?? runDetached,
 });
 
 /** Composes policies, the first outermost. `wrap()` with none runs the call as it is. */

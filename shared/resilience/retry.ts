@@ -50,6 +50,8 @@ export interface RetryPolicyOptions extends RetryOptions {
   retryResult?: (result: unknown) => { retry: boolean; afterMs?: number | null };
   /** Whether a thrown error should be retried (network errors and timeouts, typically). */
   retryError?: (error: unknown) => boolean;
+  /** Releases a result that is dropped for a retry (a Response's unread body, say). */
+  discard?: (result: unknown) => void;
   /** Caps retries to a share of calls, so retries cannot multiply an outage. */
   budget?: RetryBudget;
   random?: () => number;
@@ -82,12 +84,13 @@ export function retry(options: RetryPolicyOptions): Policy {
   const sleep = options.sleep ?? abortableSleep;
   return {
     async execute<T>(call: Call<T>, context?: Partial<CallContext>): Promise<T> {
-      const { signal } = fullContext(context);
+      const outer = fullContext(context);
+      const { signal } = outer;
       options.budget?.recordCall(now());
       for (let attempt = 1; ; attempt++) {
         let outcome: { result: T } | { error: unknown };
         try {
-          outcome = { result: await call({ signal, attempt }) };
+          outcome = { result: await call({ ...outer, attempt }) };
         } catch (error) {
           outcome = { error };
         }
@@ -97,6 +100,7 @@ export function retry(options: RetryPolicyOptions): Policy {
           if ('result' in outcome) return outcome.result;
           throw outcome.error;
         }
+        if ('result' in outcome) options.discard?.(outcome.result);
         const asked = 'afterMs' in verdict ? (verdict.afterMs ?? 0) : 0;
         await sleep(Math.min(options.maxDelayMs, Math.max(asked, backoffDelay(attempt, options, random))), signal);
       }

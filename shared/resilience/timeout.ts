@@ -20,7 +20,8 @@ function timeoutError(timeoutMs: number): TimeoutError {
 export function timeout(timeoutMs: number): Policy {
   return {
     async execute<T>(call: Call<T>, context?: Partial<CallContext>): Promise<T> {
-      const { signal, attempt } = fullContext(context);
+      const outer = fullContext(context);
+      const { signal } = outer;
       const controller = new AbortController();
       const onOuterAbort = () => controller.abort(signal.reason);
       if (signal.aborted) controller.abort(signal.reason);
@@ -35,7 +36,7 @@ export function timeout(timeoutMs: number): Policy {
         }, timeoutMs);
       });
       try {
-        return await Promise.race([call({ signal: controller.signal, attempt }), expired]);
+        return await Promise.race([call({ ...outer, signal: controller.signal }), expired]);
       } catch (error) {
         // Aborting makes a well-behaved call reject at once with its own AbortError, which can win
         // the race; the caller must still learn that the deadline, not the call, ended it.

@@ -1,3 +1,5 @@
+import { durableChaosSource } from '../../shared/adapters/cloudflare/chaos-store';
+import { addChaos } from '../../shared/middleware/chaos';
 import { addHealthRoutes, createServiceApp } from '../../shared/middleware/service-app';
 import type { CatalogBindings } from './env';
 import { productRoutes } from './product-routes';
@@ -7,6 +9,7 @@ import { productRoutes } from './product-routes';
  * binding (workers_dev = false), which strips `/api/catalog` before the request arrives here.
  */
 const app = createServiceApp<CatalogBindings>({ service: 'catalog' });
+addChaos(app, (c) => durableChaosSource(c.env));
 
 addHealthRoutes(app, (c) => ({
   db: async () => {
@@ -17,3 +20,5 @@ addHealthRoutes(app, (c) => ({
 app.route('/products', productRoutes);
 
 export default app;
+
+export { ChaosStore } from '../../shared/adapters/cloudflare/chaos-store';

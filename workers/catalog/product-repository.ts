@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, or, sql, type SQL } from 'drizzle-orm';
 import type { DrizzleD1Database } from 'drizzle-orm/d1';
 import { products, type ProductRow } from './schema';
 import type { ProductInput, ProductPatch } from './product-schemas';
@@ -36,6 +36,19 @@ export class ProductRepository {
     const hasMore = rows.length > options.limit;
     const page = hasMore ? rows.slice(0, options.limit) : rows;
     return { rows: page, nextAfterId: hasMore ? (page.at(-1)?.id ?? null) : null };
+  }
+
+  /** The most viewed products, ties by id: the gateway's degraded answer when listing fails. */
+  async mostViewed(limit: number): Promise<ProductRow[]> {
+    return this.db.select().from(products).orderBy(desc(products.views), asc(products.id)).limit(limit);
+  }
+
+  /** One atomic increment, never read-then-write, so concurrent views are all counted. */
+  async countView(id: string): Promise<void> {
+    await this.db
+      .update(products)
+      .set({ views: sql`${products.views} + 1` })
+      .where(eq(products.id, id));
   }
 
   async get(id: string): Promise<ProductRow | undefined> {

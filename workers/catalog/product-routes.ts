@@ -8,7 +8,7 @@ import type { AppEnv } from '../../shared/middleware/app-env';
 import { validate } from '../../shared/validation/validate';
 import type { CatalogBindings } from './env';
 import { ProductRepository } from './product-repository';
-import { listQuery, productIdParam, productInput, productPatch, toProduct } from './product-schemas';
+import { listQuery, popularQuery, productIdParam, productInput, productPatch, toProduct } from './product-schemas';
 
 const repository = (env: CatalogBindings) => new ProductRepository(drizzle(env.DB));
 
@@ -29,9 +29,18 @@ export const productRoutes = new Hono<AppEnv<CatalogBindings>>()
       nextCursor: page.nextAfterId ? encodeCursor({ after: page.nextAfterId }) : null,
     });
   })
+  // Before '/:id', which would otherwise take "popular" for an id. Same shape as the list, so a
+  // client reads the gateway's degraded answer (this list, cached) like any first page.
+  .get('/popular', validate('query', popularQuery), async (c) => {
+    const rows = await repository(c.env).mostViewed(c.req.valid('query').limit);
+    return c.json({ items: rows.map(toProduct), nextCursor: null });
+  })
   .get('/:id', validate('param', productIdParam), async (c) => {
-    const row = await repository(c.env).get(c.req.valid('param').id);
+    const repo = repository(c.env);
+    const row = await repo.get(c.req.valid('param').id);
     if (!row) throw notFound(`No product with id ${c.req.valid('param').id}.`);
+    // Counted after the answer: a view must not wait on a write, and a lost count is harmless.
+    c.executionCtx.waitUntil(repo.countView(row.id).catch((error: unknown) => c.get('log').warn('view not counted', { error })));
     return c.json(toProduct(row));
   })
   .post('/', requireRole('admin'), validate('json', productInput), async (c) => {

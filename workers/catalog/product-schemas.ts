@@ -49,6 +49,8 @@ export const listQuery = z.object({
   q: z.string().trim().max(100).optional(),
 });
 
+export const popularQuery = z.object({ limit: z.coerce.number().int().min(1).max(100).default(20) });
+
 export const productIdParam = z.object({ id: z.string().min(1).max(64) });
 
 export type ProductInput = z.infer<typeof productInput>;

@@ -15,6 +15,8 @@ export const products = sqliteTable(
     priceCents: integer('price_cents').notNull(),
     currency: text('currency').notNull(),
     stock: integer('stock').notNull(),
+    /** Times the product was read (GET /products/:id): ranks the "most viewed" list. */
+    views: integer('views').notNull().default(0),
     createdAt: text('created_at').notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))`),
     updatedAt: text('updated_at').notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))`),
   },
@@ -23,6 +25,7 @@ export const products = sqliteTable(
     check('products_stock_not_negative', sql`${table.stock} >= 0`),
     check('products_currency_iso', sql`length(${table.currency}) = 3`),
     index('products_name_idx').on(table.name),
+    index('products_views_idx').on(table.views, table.id),
   ],
 );
 

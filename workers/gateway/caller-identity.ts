@@ -6,14 +6,21 @@ import { gatewayConfig } from './config';
 import type { GatewayBindings } from './env';
 
 /**
+ * Whether the request carries `Authorization: Bearer <ADMIN_TOKEN>`: the operator, who may use
+ * `/_ops` (API.md). The scheme name is case-insensitive (RFC 9110 §11.1); the token is not.
+ */
+export async function isOperator(c: Context<AppEnv<GatewayBindings>>): Promise<boolean> {
+  const adminToken = gatewayConfig(c.env).ADMIN_TOKEN;
+  const match = /^bearer +(\S+)\s*$/i.exec(c.req.header('authorization') ?? '');
+  if (!adminToken || !match?.[1]) return false;
+  return secretsEqual(match[1], adminToken);
+}
+
+/**
  * PLACEHOLDER until the auth issue lands: the only identity the gateway knows is the operator's,
- * `Authorization: Bearer <ADMIN_TOKEN>`, which acts as an admin so the catalog's admin routes can
- * be exercised. The auth issue replaces this with JWT verification at the edge (jose + JWKS).
+ * which acts as an admin so the services' admin routes can be exercised. The auth issue replaces
+ * this with JWT verification at the edge (jose + JWKS).
  */
 export async function callerIdentity(c: Context<AppEnv<GatewayBindings>>): Promise<Identity | null> {
-  const adminToken = gatewayConfig(c.env).ADMIN_TOKEN;
-  // The scheme name is case-insensitive (RFC 9110 §11.1); the token is not.
-  const match = /^bearer +(\S+)\s*$/i.exec(c.req.header('authorization') ?? '');
-  if (!adminToken || !match?.[1]) return null;
-  return (await secretsEqual(match[1], adminToken)) ? { userId: 'operator', roles: ['admin'] } : null;
+  return (await isOperator(c)) ? { userId: 'operator', roles: ['admin'] } : null;
 }

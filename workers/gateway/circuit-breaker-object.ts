@@ -52,6 +52,12 @@ export class CircuitBreakerObject extends DurableObject<GatewayBindings> impleme
     return view;
   }
 
+  /** Back to closed with no history (for tests, and an operator's manual reset). */
+  async reset(): Promise<void> {
+    this.ledger = new BreakerLedger();
+    await this.ctx.storage.deleteAll();
+  }
+
   /** For /_ops/breakers and /metrics. */
   async snapshot(options: CircuitBreakerOptions): Promise<BreakerSnapshot & { transitions: Record<string, number> }> {
     return { ...breakerSnapshot(this.ledger.state, Date.now(), options), transitions: { ...this.ledger.transitions } };

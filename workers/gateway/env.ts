@@ -4,6 +4,7 @@ import type { MetricsStore } from './metrics-store';
 /** Service bindings to the private workers; the route table names its targets by these keys. */
 export interface ServiceBindings {
   CATALOG: Fetcher;
+  PAYMENTS: Fetcher;
 }
 
 /** The gateway's bindings (root wrangler.toml, secrets in .dev.vars locally). */
@@ -18,4 +19,7 @@ export interface GatewayBindings extends ServiceBindings {
   BODY_LIMIT_BYTES?: string;
   METRICS_FLUSH_INTERVAL_MS?: string;
   READY_TIMEOUT_MS?: string;
+  /** JSON: per-route overrides of timeouts, retry, breaker and bulkhead (config.ts). */
+  ROUTE_POLICIES?: string;
+  BREAKER_REPORT_INTERVAL_MS?: string;
 }

@@ -1,8 +1,10 @@
 import type { Context } from 'hono';
 import { BatchingRecorder } from '../../shared/metrics/batching-recorder';
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus, type MetricDefinition } from '../../shared/metrics/prometheus-text';
+import { addCounter, setGauge, type MetricBatch } from '../../shared/metrics/metric-batch';
 import type { AppEnv } from '../../shared/middleware/app-env';
 import type { CompletedRequest } from '../../shared/middleware/request-context';
+import { BREAKER_STATE_VALUE, breakerSnapshots } from './breakers';
 import { gatewayConfig } from './config';
 import type { GatewayBindings } from './env';
 
@@ -15,6 +17,14 @@ export const METRIC_DEFINITIONS: Record<string, MetricDefinition> = {
   http_request_duration_seconds: {
     type: 'histogram',
     help: 'Time from the gateway receiving a request to its response, by upstream service, route pattern and method.',
+  },
+  circuit_breaker_state: {
+    type: 'gauge',
+    help: 'Each upstream circuit breaker as its Durable Object holds it: 0 closed, 1 half-open, 2 open.',
+  },
+  circuit_breaker_transitions_total: {
+    type: 'counter',
+    help: 'Circuit breaker state changes, by upstream and from/to state.',
   },
 };
 
@@ -68,8 +78,26 @@ export async function metricsResponse(c: Context<AppEnv<GatewayBindings>>): Prom
   } catch (error) {
     c.get('log').warn('metrics flush before scrape failed', { error });
   }
-  const totals = await metricsStub(c.env).snapshot();
+  const [totals, breakers] = await Promise.all([
+    metricsStub(c.env).snapshot(),
+    breakerSnapshots(c.env, (upstream, error) => c.get('log').warn('breaker state unreadable for /metrics', { upstream, error })),
+  ]);
+  addBreakerSeries(totals, breakers);
   return new Response(renderPrometheus(totals, METRIC_DEFINITIONS), {
     headers: { 'content-type': PROMETHEUS_CONTENT_TYPE, 'cache-control': 'no-store' },
   });
+}
+
+/**
+ * Breaker series are read from each breaker's Durable Object at scrape time rather than counted
+ * per isolate: the object already holds the one true state and the transition counts.
+ */
+function addBreakerSeries(totals: MetricBatch, breakers: Awaited<ReturnType<typeof breakerSnapshots>>): void {
+  for (const [upstream, snapshot] of Object.entries(breakers)) {
+    setGauge(totals, 'circuit_breaker_state', { upstream }, BREAKER_STATE_VALUE[snapshot.state]);
+    for (const [transition, count] of Object.entries(snapshot.transitions)) {
+      const [from = '', to = ''] = transition.split('->');
+      addCounter(totals, 'circuit_breaker_transitions_total', { upstream, from, to }, count);
+    }
+  }
 }

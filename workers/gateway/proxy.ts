@@ -1,22 +1,27 @@
 import type { Context } from 'hono';
 import { IDENTITY_HEADERS, type Identity } from '../../shared/http/identity';
-import { badGateway, gatewayTimeout, isHttpError, notFound } from '../../shared/http/problem';
+import { badGateway, gatewayTimeout, HttpError, isHttpError, notFound } from '../../shared/http/problem';
 import type { AppEnv } from '../../shared/middleware/app-env';
+import { CHAOS_PATH } from '../../shared/middleware/chaos';
 import { HEALTH_PATHS } from '../../shared/middleware/service-app';
 import { withPropagation } from '../../shared/observability/propagation';
-import { wrap } from '../../shared/resilience/policy';
-import { isTimeoutError, timeout } from '../../shared/resilience/timeout';
+import { isBrokenCircuitError } from '../../shared/resilience/breaker-policy';
+import { isBulkheadRejectedError } from '../../shared/resilience/bulkhead';
+import { isRetryableRequest } from '../../shared/resilience/retry';
+import { isTimeoutError } from '../../shared/resilience/timeout';
 import type { GatewayBindings } from './env';
+import { FALLBACK_HEADER, FALLBACK_REASON_HEADER } from './fallback-rules';
 import { rewritePath, type Route } from './routes';
+import { upstreamGuard } from './upstream-guard';
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) describe one connection and are never forwarded. */
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
 
 /**
- * A service's operational endpoints are for the gateway's own /ready, not for the public: their
- * answers name internal dependencies and errors.
+ * A service's operational endpoints are for the gateway itself (its /ready, its chaos switch),
+ * not for the public: their answers name internal dependencies and errors.
  */
-const INTERNAL_UPSTREAM_PATHS = new Set<string>(Object.values(HEALTH_PATHS));
+const INTERNAL_UPSTREAM_PATHS = new Set<string>([...Object.values(HEALTH_PATHS), CHAOS_PATH]);
 
 /** Headers only the gateway may set; a client sending them is ignored, never trusted. */
 const GATEWAY_ONLY = [IDENTITY_HEADERS.userId, IDENTITY_HEADERS.roles, 'x-forwarded-prefix'];
@@ -34,9 +39,51 @@ function upstreamHeaders(c: Context<AppEnv<GatewayBindings>>, route: Route, iden
   return headers;
 }
 
+/** Work that may outlive the response (breaker reports, fallback copies) goes to `waitUntil`. */
+function deferTo(c: Context<AppEnv<GatewayBindings>>) {
+  return (work: Promise<unknown>) => {
+    const guarded = work.catch((error: unknown) => c.get('log').warn('background work failed', { error }));
+    try {
+      c.executionCtx.waitUntil(guarded);
+    } catch {
+      // No execution context (a unit test calling the app directly): the promise still runs.
+    }
+  };
+}
+
+/** A failure of the guarded call, as the problem the caller gets when no fallback answered. */
+function upstreamProblem(c: Context<AppEnv<GatewayBindings>>, route: Route, error: unknown, timeoutMs: number): HttpError {
+  if (isHttpError(error)) return error;
+  const log = c.get('log');
+  if (isBrokenCircuitError(error)) {
+    const seconds = Math.max(1, Math.ceil(error.retryAfterMs / 1000));
+    return new HttpError(503, {
+      type: 'circuit-open',
+      detail: `The ${route.name} service is failing; the gateway is not calling it for now (circuit open). Try again in ${seconds} s.`,
+      headers: { 'retry-after': String(seconds) },
+    });
+  }
+  if (isBulkheadRejectedError(error)) {
+    log.warn('upstream bulkhead full', { upstream: route.name });
+    return new HttpError(503, {
+      type: 'bulkhead-full',
+      detail: `Too many calls to the ${route.name} service are already in progress; refused at once.`,
+      headers: { 'retry-after': '1' },
+    });
+  }
+  if (isTimeoutError(error)) {
+    log.warn('upstream timed out', { upstream: route.name, timeoutMs });
+    return gatewayTimeout(`The ${route.name} service did not answer within ${timeoutMs} ms.`);
+  }
+  log.warn('upstream unreachable', { upstream: route.name, error });
+  return badGateway(`The ${route.name} service could not be reached.`, error);
+}
+
 /**
  * Forwards the request to the route's service binding with the prefix rewritten, the request id
- * and trace propagated, and the body streamed through (never buffered here).
+ * and trace propagated, under the route's resilience policies (upstream-guard.ts). The body is
+ * streamed through, except when the request may be retried: then it is read once (it is within
+ * the body limit) so every attempt can send it.
  */
 export async function forwardToService(
   c: Context<AppEnv<GatewayBindings>>,
@@ -53,25 +100,29 @@ export async function forwardToService(
   target.search = incoming.search;
   const method = c.req.method;
   const headers = upstreamHeaders(c, route, identity);
-  const body = method === 'GET' || method === 'HEAD' ? null : c.req.raw.body;
-  const { timeoutMs } = route.policy;
-  // The deadline covers the wait for the response head (fetch resolves then); the body streams on
-  // its own time, so a large but steady download is not cut off.
-  const deadline = timeoutMs === undefined ? wrap() : timeout(timeoutMs);
+  const guard = upstreamGuard(c.env, route);
+  const repeatable = guard.policy.retry !== false && isRetryableRequest(method, c.req.raw.headers);
+  const hasBody = method !== 'GET' && method !== 'HEAD' && c.req.raw.body !== null;
+  const body = hasBody && repeatable ? await c.req.raw.arrayBuffer() : hasBody ? c.req.raw.body : null;
+  const fallbackRequest = { method, upstreamPath, search: incoming.search, request: c.req.raw };
+  const defer = deferTo(c);
 
   let response: Response;
   try {
-    response = await deadline.execute(({ signal }) =>
-      c.env[route.service].fetch(new Request(target, { method, headers, body, redirect: 'manual', signal })),
+    // The deadline covers the wait for the response head (fetch resolves then); the body streams on
+    // its own time, so a large but steady download is not cut off.
+    response = await guard.execute(
+      ({ signal }) => c.env[route.service].fetch(new Request(target, { method, headers, body, redirect: 'manual', signal })),
+      { repeatable, defer, request: fallbackRequest },
     );
   } catch (error) {
-    if (isHttpError(error)) throw error;
-    if (isTimeoutError(error)) {
-      c.get('log').warn('upstream timed out', { upstream: route.name, timeoutMs });
-      throw gatewayTimeout(`The ${route.name} service did not answer within ${timeoutMs} ms.`);
-    }
-    c.get('log').warn('upstream unreachable', { upstream: route.name, error });
-    throw badGateway(`The ${route.name} service could not be reached.`, error);
+    throw upstreamProblem(c, route, error, guard.policy.timeoutMs);
+  }
+  if (response.headers.has(FALLBACK_HEADER)) {
+    c.get('log').warn('answered by fallback', { upstream: route.name, fallback: response.headers.get(FALLBACK_HEADER), reason: response.headers.get(FALLBACK_REASON_HEADER) });
+  } else if (response.ok) {
+    const work = guard.fallbacks.remember(fallbackRequest, response);
+    if (work) defer(work);
   }
 
   // A fresh Response: the upstream's headers are immutable, and ours are added later.

@@ -1,6 +1,8 @@
+import type { BulkheadOptions } from '../../shared/resilience/bulkhead';
 import type { CircuitBreakerOptions } from '../../shared/resilience/circuit-breaker';
 import type { RetryOptions } from '../../shared/resilience/retry';
 import type { ServiceBindings } from './env';
+import type { FallbackRule } from './fallback-rules';
 
 /**
  * The gateway's route table: configuration, not code. Each entry sends a path prefix to a
@@ -11,7 +13,10 @@ import type { ServiceBindings } from './env';
 
 export type AuthPolicy = 'none' | 'optional' | 'required';
 
-/** Policy slots. Each is filled by the issue that builds it; an absent slot means "off". */
+/**
+ * Policy slots. Resilience slots override the defaults in route-policy.ts field by field, and the
+ * `ROUTE_POLICIES` var overrides them per deployment (config.ts); an absent slot means "defaults".
+ */
 export interface RoutePolicy {
   /** Who may call: the edge-auth issue verifies JWTs here. */
   auth: AuthPolicy;
@@ -20,11 +25,16 @@ export interface RoutePolicy {
   rateLimit?: { algorithm: 'token-bucket' | 'sliding-window'; limit: number; windowMs: number };
   /** Response caching for GETs (edge-security issue). */
   cache?: { ttlSeconds: number; staleWhileRevalidateSeconds: number; tags?: string[] };
-  /** Circuit breaker and retry (resilience issue): overrides of the policies' own defaults. */
-  breaker?: Partial<CircuitBreakerOptions>;
-  retry?: Partial<RetryOptions>;
-  /** Deadline for the upstream call, in milliseconds. */
+  /** Deadline for the whole upstream call, retries included, in milliseconds. */
   timeoutMs?: number;
+  /** Retries of requests that are safe to repeat; `false` turns them off. */
+  retry?: Partial<RetryOptions> | false;
+  /** The upstream's circuit breaker (one per route, shared by every isolate). */
+  breaker?: Partial<CircuitBreakerOptions>;
+  /** Calls one isolate may hold against the upstream at once, and how many may wait. */
+  bulkhead?: Partial<BulkheadOptions>;
+  /** What a failed GET is answered with instead, tried in order; none means a problem+json error. */
+  fallback?: FallbackRule[];
 }
 
 export interface Route {
@@ -45,7 +55,34 @@ export const routes: readonly Route[] = [
     prefix: '/api/catalog',
     service: 'CATALOG',
     upstreamPrefix: '',
-    policy: { auth: 'optional', timeoutMs: 10_000 },
+    policy: {
+      auth: 'optional',
+      timeoutMs: 3_000,
+      retry: { maxAttempts: 3, baseDelayMs: 50, maxDelayMs: 500 },
+      // Reads are cheap to refuse and cheap to degrade: open after 5 calls at 50% failures.
+      breaker: { minimumCalls: 5, failureRateThreshold: 50, openDurationMs: 10_000, halfOpenMaxCalls: 2 },
+      bulkhead: { maxConcurrent: 64, maxQueue: 64 },
+      fallback: [
+        { kind: 'last-good', maxAgeMs: 10 * 60_000 },
+        // A list that fails with nothing cached for it is answered with the most viewed products.
+        { kind: 'degraded', paths: ['/products'], source: '/products/popular?limit=20', refreshMs: 60_000 },
+      ],
+    },
+  },
+  {
+    name: 'payments',
+    prefix: '/api/payments',
+    service: 'PAYMENTS',
+    upstreamPrefix: '/payments',
+    policy: {
+      auth: 'optional',
+      timeoutMs: 5_000,
+      // Charges are retried only with an Idempotency-Key (proxy.ts); the service dedupes by it.
+      retry: { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1_000 },
+      // Money is never faked: no fallback, and a stricter breaker that probes one call at a time.
+      breaker: { minimumCalls: 5, failureRateThreshold: 25, openDurationMs: 30_000, halfOpenMaxCalls: 1 },
+      bulkhead: { maxConcurrent: 16, maxQueue: 8 },
+    },
   },
 ];
 

@@ -43,7 +43,7 @@ const acquire: BreakerInput = { type: 'acquire' };
 describe('closed', () => {
   it('opens after minimumCalls calls at a 50% failure rate', () => {
     const { state, steps } = run(closedBreaker(), [ok(), fail(), ok(), fail()], 1_000);
-    expect(state).toEqual({ kind: 'open', openedAt: 1_000 });
+    expect(state).toEqual({ kind: 'open', openedAt: 1_000, calls: 4, failureRate: 0.5 });
     expect(steps.at(-1)?.transition).toEqual({ from: 'closed', to: 'open' });
   });
 
@@ -119,7 +119,7 @@ describe('half-open', () => {
 
   it('re-opens on a failed probe', () => {
     const { state } = run(halfOpen(), [probeFail], 6_100);
-    expect(state).toEqual({ kind: 'open', openedAt: 6_100 });
+    expect(state).toEqual({ kind: 'open', openedAt: 6_100, calls: 1, failureRate: 1 });
   });
 
   it('gives a cancelled probe slot back', () => {
@@ -132,11 +132,11 @@ describe('half-open', () => {
 describe('snapshot', () => {
   it('reports state, failure rate, calls and the next probe time', () => {
     const closed = run(closedBreaker(), [ok(), fail(), ok()], 1_000).state;
-    expect(breakerSnapshot(closed, 1_000, options)).toEqual({ state: 'closed', failureRate: (1 / 3) * 100, calls: 3 });
-    expect(breakerSnapshot({ kind: 'open', openedAt: 1_000 }, 2_000, options)).toEqual({
+    expect(breakerSnapshot(closed, 1_000, options)).toEqual({ state: 'closed', failureRate: 0.333, calls: 3 });
+    expect(breakerSnapshot({ kind: 'open', openedAt: 1_000, calls: 4, failureRate: 0.75 }, 2_000, options)).toEqual({
       state: 'open',
-      failureRate: null,
-      calls: 0,
+      failureRate: 0.75,
+      calls: 4,
       openedAt: 1_000,
       nextProbeAt: 6_000,
     });

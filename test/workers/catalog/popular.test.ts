@@ -1,0 +1,40 @@
+import { env } from 'cloudflare:workers';
+import { beforeEach, describe, expect, it } from 'vitest';
+import catalog from '../../../workers/catalog/index';
+import { callWorker } from '../../support/call-worker';
+
+beforeEach(async () => {
+  await env.DB.exec('DELETE FROM products');
+  await env.DB.exec(
+    "INSERT INTO products (id, name, description, price_cents, currency, stock) VALUES ('a', 'A', '', 100, 'USD', 1), ('b', 'B', '', 200, 'USD', 1), ('c', 'C', '', 300, 'USD', 1)",
+  );
+});
+
+const popular = async (query = '') => {
+  const response = await callWorker(catalog, `/products/popular${query}`);
+  expect(response.status).toBe(200);
+  return (await response.json()) as { items: { id: string }[]; nextCursor: null };
+};
+
+describe('GET /products/popular (the most viewed list)', () => {
+  it('ranks by views counted on GET /products/:id, ties by id, in the list shape', async () => {
+    expect((await popular()).items.map((p) => p.id)).toEqual(['a', 'b', 'c']);
+    // Views are counted after the answer (waitUntil); callWorker waits for that work.
+    await Promise.all([...Array(3)].map(() => callWorker(catalog, '/products/c')));
+    await callWorker(catalog, '/products/b');
+    const ranked = await popular('?limit=2');
+    expect(ranked).toEqual({ items: [expect.objectContaining({ id: 'c' }), expect.objectContaining({ id: 'b' })], nextCursor: null });
+    const views = await env.DB.prepare('SELECT id, views FROM products ORDER BY id').all<{ id: string; views: number }>();
+    expect(views.results).toEqual([
+      { id: 'a', views: 0 },
+      { id: 'b', views: 1 },
+      { id: 'c', views: 3 },
+    ]);
+  });
+
+  it('refuses a limit out of range with a 400 problem', async () => {
+    const response = await callWorker(catalog, '/products/popular?limit=0');
+    expect(response.status).toBe(400);
+    expect(response.headers.get('content-type')).toBe('application/problem+json');
+  });
+});

@@ -1,0 +1,121 @@
+import { isHttpError } from '../../shared/http/problem';
+import type { BreakerAuthority } from '../../shared/resilience/breaker-authority';
+import { BreakerClient } from '../../shared/resilience/breaker-client';
+import { circuitBreaker, isBrokenCircuitError } from '../../shared/resilience/breaker-policy';
+import { Bulkhead, isBulkheadRejectedError } from '../../shared/resilience/bulkhead';
+import { fallback, type FallbackCause } from '../../shared/resilience/fallback';
+import { wrap, type Call, type CallContext, type Policy } from '../../shared/resilience/policy';
+import { isRetryableStatus, retry, retryAfterMs } from '../../shared/resilience/retry';
+import { RetryBudget } from '../../shared/resilience/retry-budget';
+import { isTimeoutError, timeout } from '../../shared/resilience/timeout';
+import { gatewayConfig } from './config';
+import type { GatewayBindings } from './env';
+import { RouteFallbacks, type FallbackRequest } from './route-fallbacks';
+import { resolvePolicy, type ResolvedPolicy } from './route-policy';
+import type { Route } from './routes';
+
+/** For HTTP, a failure is a 5xx; a 4xx is the caller's mistake and says nothing of the upstream. */
+const isServerError = (response: Response) => response.status >= 500;
+
+/** Errors worth another attempt: the network's, not a refusal by our own policies. */
+const isRetryableError = (error: unknown) =>
+  !isBrokenCircuitError(error) && !isBulkheadRejectedError(error) && !isTimeoutError(error) && !isHttpError(error);
+
+const discardBody = (result: unknown) => void (result as Response).body?.cancel().catch(() => undefined);
+
+/**
+ * One route's resilience in one isolate, built once and kept for the isolate's life: its breaker
+ * client (the cached view of the route's `CircuitBreaker` Durable Object), bulkhead, retry budget
+ * and fallbacks. Calls compose as
+ *
+ *   fallback → timeout → retry → bulkhead → breaker → fetch
+ *
+ * so the deadline bounds the whole call, retries included; each attempt takes a bulkhead slot
+ * (none while it waits to retry) and asks the breaker; and the fallback covers every failure
+ * beneath it. Requests that are not safe to repeat skip the retry layer.
+ */
+export class UpstreamGuard {
+  readonly policy: ResolvedPolicy;
+  readonly breaker: BreakerClient;
+  readonly bulkhead: Bulkhead;
+  readonly fallbacks: RouteFallbacks;
+  private readonly retrying: Policy;
+  private readonly once: Policy;
+
+  constructor(route: Route, env: GatewayBindings) {
+    const config = gatewayConfig(env);
+    this.policy = resolvePolicy(route, config.ROUTE_POLICIES[route.name]);
+    const { policy } = this;
+    const namespace = env.BREAKERS;
+    this.breaker = new BreakerClient({
+      breaker: policy.breaker,
+      // The stub's RPC methods have the authority's signatures; its generated type only adds RPC plumbing.
+      authority: () => namespace.get(namespace.idFromName(route.name)) as unknown as BreakerAuthority,
+      reportIntervalMs: config.BREAKER_REPORT_INTERVAL_MS,
+    });
+    this.bulkhead = new Bulkhead(policy.bulkhead);
+    const service = env[route.service];
+    this.fallbacks = new RouteFallbacks(policy.fallback, (path) =>
+      service.fetch(new Request(new URL(path, `https://${route.name}.internal`), { headers: { 'x-forwarded-prefix': route.prefix }, signal: AbortSignal.timeout(policy.timeoutMs) })),
+    );
+    const deadline = timeout(policy.timeoutMs);
+    const breaker = circuitBreaker(this.breaker, { isFailure: (result) => isServerError(result as Response) });
+    this.once = wrap(deadline, this.bulkhead, breaker);
+    this.retrying =
+      policy.retry === false
+        ? this.once
+        : wrap(
+            deadline,
+            retry({
+              ...policy.retry,
+              budget: new RetryBudget(),
+              retryResult: (result) => {
+                const response = result as Response;
+                return { retry: isRetryableStatus(response.status), afterMs: retryAfterMs(response.headers.get('retry-after'), Date.now()) };
+              },
+              retryError: isRetryableError,
+              discard: discardBody,
+            }),
+            this.bulkhead,
+            breaker,
+          );
+  }
+
+  /**
+   * Runs `send` under the route's policies. `repeatable`: the request may be sent again (an
+   * idempotent method, or an Idempotency-Key). Fallbacks answer failed GETs when the route has any.
+   */
+  execute(send: Call<Response>, options: { repeatable: boolean; defer: CallContext['defer']; request: FallbackRequest }): Promise<Response> {
+    const core = options.repeatable ? this.retrying : this.once;
+    if (!this.fallbacks.enabled) return core.execute(send, { defer: options.defer });
+    const withFallback = wrap(
+      fallback<Response>({
+        isFailure: isServerError,
+        handler: (cause: FallbackCause<Response>) => this.fallbacks.answer(options.request, cause),
+        discard: discardBody,
+      }),
+      core,
+    );
+    return withFallback.execute(send, { defer: options.defer });
+  }
+}
+
+/**
+ * Guards live per isolate and per environment object: workerd hands an isolate the same `env` on
+ * every request, so this is "once per isolate"; a test that passes its own env gets fresh guards.
+ */
+const guards = new WeakMap<GatewayBindings, Map<Route, UpstreamGuard>>();
+
+export function upstreamGuard(env: GatewayBindings, route: Route): UpstreamGuard {
+  let byRoute = guards.get(env);
+  if (!byRoute) {
+    byRoute = new Map();
+    guards.set(env, byRoute);
+  }
+  let guard = byRoute.get(route);
+  if (!guard) {
+    guard = new UpstreamGuard(route, env);
+    byRoute.set(route, guard);
+  }
+  return guard;
+}
