@@ -5,9 +5,25 @@ interface FetchHandler {
   fetch(request: Request, env: Cloudflare.Env, ctx: ExecutionContext): Response | Promise<Response>;
 }
 
+/** Environments made by `testEnv`: passed to the worker as they are, so they stay one object. */
+const wholeEnvs = new WeakSet<object>();
+
+/**
+ * The test env with some bindings or vars replaced, as ONE object to reuse across calls. The
+ * gateway keeps per-isolate state (breaker views, bulkheads, fallbacks) per env object, as workerd
+ * hands an isolate the same env on every request; a test that needs that state to carry from one
+ * call to the next passes the same `testEnv` to each.
+ */
+export function testEnv(overrides: Partial<Cloudflare.Env>): Cloudflare.Env {
+  const whole = { ...env, ...overrides };
+  wholeEnvs.add(whole);
+  return whole;
+}
+
 /**
  * Calls a worker's fetch handler inside workerd, as the runtime would, and waits for its
- * `waitUntil` work. `bindings` replaces some of the env (a failing dependency, say).
+ * `waitUntil` work. `bindings` replaces some of the env (a failing dependency, say) for this call
+ * only; a `testEnv(...)` is used as it is.
  */
 export async function callWorker(
   worker: FetchHandler,
@@ -16,8 +32,8 @@ export async function callWorker(
   bindings: Partial<Cloudflare.Env> = {},
 ): Promise<Response> {
   const ctx = createExecutionContext();
-  const testEnv = Object.keys(bindings).length ? { ...env, ...bindings } : env;
-  const response = await worker.fetch(new Request(`http://stratus.test${path}`, init), testEnv, ctx);
+  const callEnv = wholeEnvs.has(bindings) ? (bindings as Cloudflare.Env) : Object.keys(bindings).length ? { ...env, ...bindings } : env;
+  const response = await worker.fetch(new Request(`http://stratus.test${path}`, init), callEnv, ctx);
   await waitOnExecutionContext(ctx);
   return response;
 }

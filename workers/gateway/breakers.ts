@@ -8,12 +8,13 @@ export type UpstreamBreaker = BreakerSnapshot & { transitions: Record<string, nu
 /**
  * Every upstream's breaker as its Durable Object (the source of truth) sees it now, read in
  * parallel, judged with the options the route runs with. An object that cannot be read is left
- * out rather than failing the whole answer; the log says which.
+ * out rather than failing the whole answer; the log says which. Routes without a breaker too.
  */
 export async function breakerSnapshots(env: GatewayBindings, onError: (upstream: string, error: unknown) => void): Promise<Record<string, UpstreamBreaker>> {
   const entries = await Promise.all(
     routes.map(async (route) => {
       const { breaker } = upstreamGuard(env, route).policy;
+      if (breaker === false) return null;
       try {
         const snapshot = await env.BREAKERS.get(env.BREAKERS.idFromName(route.name)).snapshot(breaker);
         return [route.name, snapshot] as const;

@@ -19,7 +19,7 @@ const policyOverrideSchema = z
       .union([z.literal(false), z.object({ maxAttempts: positive, baseDelayMs: positive, maxDelayMs: positive }).partial().strict()])
       .optional(),
     breaker: z
-      .object({
+      .union([z.literal(false), z.object({
         failureRateThreshold: percent,
         slowCallRateThreshold: percent,
         slowCallDurationMs: positive,
@@ -30,7 +30,7 @@ const policyOverrideSchema = z
         halfOpenMaxCalls: positive,
       })
       .partial()
-      .strict()
+      .strict()])
       .optional(),
     bulkhead: z.object({ maxConcurrent: positive, maxQueue: z.number().int().min(0) }).partial().strict().optional(),
   })

@@ -8,7 +8,7 @@ import type { Route, RoutePolicy } from './routes';
 export interface ResolvedPolicy {
   timeoutMs: number;
   retry: RetryOptions | false;
-  breaker: CircuitBreakerOptions;
+  breaker: CircuitBreakerOptions | false;
   bulkhead: BulkheadOptions;
   fallback: FallbackRule[];
 }
@@ -23,10 +23,11 @@ export const DEFAULT_BULKHEAD: BulkheadOptions = { maxConcurrent: 64, maxQueue: 
 export function resolvePolicy(route: Route, override: PolicyOverride = {}): ResolvedPolicy {
   const { policy } = route;
   const retry = override.retry ?? policy.retry;
+  const breaker = override.breaker ?? policy.breaker;
   return {
     timeoutMs: override.timeoutMs ?? policy.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     retry: retry === false ? false : { ...DEFAULT_RETRY_OPTIONS, ...(policy.retry || {}), ...(retry ?? {}) },
-    breaker: { ...DEFAULT_BREAKER_OPTIONS, ...policy.breaker, ...override.breaker },
+    breaker: breaker === false ? false : { ...DEFAULT_BREAKER_OPTIONS, ...(policy.breaker || {}), ...breaker },
     bulkhead: { ...DEFAULT_BULKHEAD, ...policy.bulkhead, ...override.bulkhead },
     fallback: policy.fallback ?? [],
   };

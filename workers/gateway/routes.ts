@@ -29,8 +29,8 @@ export interface RoutePolicy {
   timeoutMs?: number;
   /** Retries of requests that are safe to repeat; `false` turns them off. */
   retry?: Partial<RetryOptions> | false;
-  /** The upstream's circuit breaker (one per route, shared by every isolate). */
-  breaker?: Partial<CircuitBreakerOptions>;
+  /** The upstream's circuit breaker (one per route, shared by every isolate); `false` turns it off. */
+  breaker?: Partial<CircuitBreakerOptions> | false;
   /** Calls one isolate may hold against the upstream at once, and how many may wait. */
   bulkhead?: Partial<BulkheadOptions>;
   /** What a failed GET is answered with instead, tried in order; none means a problem+json error. */

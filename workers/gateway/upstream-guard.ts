@@ -36,7 +36,8 @@ const discardBody = (result: unknown) => void (result as Response).body?.cancel(
  */
 export class UpstreamGuard {
   readonly policy: ResolvedPolicy;
-  readonly breaker: BreakerClient;
+  /** Null when the route turns its breaker off. */
+  readonly breaker: BreakerClient | null;
   readonly bulkhead: Bulkhead;
   readonly fallbacks: RouteFallbacks;
   private readonly retrying: Policy;
@@ -47,20 +48,24 @@ export class UpstreamGuard {
     this.policy = resolvePolicy(route, config.ROUTE_POLICIES[route.name]);
     const { policy } = this;
     const namespace = env.BREAKERS;
-    this.breaker = new BreakerClient({
-      breaker: policy.breaker,
-      // The stub's RPC methods have the authority's signatures; its generated type only adds RPC plumbing.
-      authority: () => namespace.get(namespace.idFromName(route.name)) as unknown as BreakerAuthority,
-      reportIntervalMs: config.BREAKER_REPORT_INTERVAL_MS,
-    });
+    const breakerOptions = policy.breaker;
+    this.breaker =
+      breakerOptions === false
+        ? null
+        : new BreakerClient({
+            breaker: breakerOptions,
+            // The stub's RPC methods have the authority's signatures; its generated type only adds RPC plumbing.
+            authority: () => namespace.get(namespace.idFromName(route.name)) as unknown as BreakerAuthority,
+            reportIntervalMs: config.BREAKER_REPORT_INTERVAL_MS,
+          });
     this.bulkhead = new Bulkhead(policy.bulkhead);
     const service = env[route.service];
     this.fallbacks = new RouteFallbacks(policy.fallback, (path) =>
       service.fetch(new Request(new URL(path, `https://${route.name}.internal`), { headers: { 'x-forwarded-prefix': route.prefix }, signal: AbortSignal.timeout(policy.timeoutMs) })),
     );
     const deadline = timeout(policy.timeoutMs);
-    const breaker = circuitBreaker(this.breaker, { isFailure: (result) => isServerError(result as Response) });
-    this.once = wrap(deadline, this.bulkhead, breaker);
+    const breaker = this.breaker ? [circuitBreaker(this.breaker, { isFailure: (result) => isServerError(result as Response) })] : [];
+    this.once = wrap(deadline, this.bulkhead, ...breaker);
     this.retrying =
       policy.retry === false
         ? this.once
@@ -77,7 +82,7 @@ export class UpstreamGuard {
               discard: discardBody,
             }),
             this.bulkhead,
-            breaker,
+            ...breaker,
           );
   }
 

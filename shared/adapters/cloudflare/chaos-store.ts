@@ -35,8 +35,12 @@ export function durableChaosSource(env: ChaosBindings): ChaosSource {
   let source = sources.get(env.CHAOS);
   if (!source) {
     const refreshMs = Number(env.CHAOS_REFRESH_MS ?? 1_000);
-    const stub = env.CHAOS.get(env.CHAOS.idFromName('settings'));
-    source = new CachedChaosSource(stub, Number.isFinite(refreshMs) && refreshMs >= 0 ? refreshMs : 1_000);
+    const namespace = env.CHAOS;
+    // A stub belongs to the request that made it (workerd refuses I/O across requests), so each
+    // read makes its own; the namespace itself is the isolate's.
+    const stub = () => namespace.get(namespace.idFromName('settings'));
+    const store: ChaosSource = { get: () => stub().get(), set: (settings) => stub().set(settings), clear: () => stub().clear() };
+    source = new CachedChaosSource(store, Number.isFinite(refreshMs) && refreshMs >= 0 ? refreshMs : 1_000);
     sources.set(env.CHAOS, source);
   }
   return source;

@@ -7,7 +7,7 @@ import { forwardToService } from '../../../workers/gateway/proxy';
 import type { Route } from '../../../workers/gateway/routes';
 import { callWorker } from '../../support/call-worker';
 
-const route: Route = { name: 'catalog', prefix: '/api/catalog', service: 'CATALOG', upstreamPrefix: '', policy: { auth: 'none', timeoutMs: 50 } };
+const route: Route = { name: 'catalog', prefix: '/api/catalog', service: 'CATALOG', upstreamPrefix: '', policy: { auth: 'none', timeoutMs: 50, retry: false } };
 
 /** A gateway with one route whose upstream is `upstream`. */
 function gatewayWith(upstream: (request: Request) => Promise<Response>) {
