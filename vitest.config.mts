@@ -5,10 +5,11 @@ import { bundledWorkerOptions } from './scripts/worker-bundle.mjs';
 import { ROOT, serviceWorkers } from './scripts/workers.mjs';
 
 /**
- * Three projects:
+ * Four projects:
  * - `shared`: the pattern library's unit tests, in Node (shared/ is platform-free, so this also
  *   proves it needs nothing from workerd);
  * - `catalog`: the catalog worker inside workerd, its D1 migrated from migrations/catalog;
+ * - `payments`: the payments worker inside workerd, its D1 migrated from migrations/payments;
  * - `gateway`: the gateway inside workerd with every service worker beside it, built as
  *   `wrangler deploy` builds them and reached through real service bindings (end to end).
  */
@@ -16,6 +17,8 @@ const catalogConfig = join(ROOT, 'workers/catalog/wrangler.toml');
 const catalogMigrations = await readD1Migrations(join(ROOT, 'migrations/catalog'));
 const catalogDatabaseId = serviceWorkers().find((s) => s.name === 'catalog')?.d1[0]?.database_id;
 if (!catalogDatabaseId) throw new Error('workers/catalog/wrangler.toml has no D1 database_id');
+const paymentsConfig = join(ROOT, 'workers/payments/wrangler.toml');
+const paymentsMigrations = await readD1Migrations(join(ROOT, 'migrations/payments'));
 
 // Every var .dev.vars.example sets, pinned, so a developer's own .dev.vars never changes a result.
 const testVars = {
@@ -48,6 +51,19 @@ export default defineConfig({
           name: 'catalog',
           include: ['test/workers/catalog/**/*.test.ts'],
           setupFiles: ['test/workers/catalog/apply-migrations.ts'],
+        },
+      },
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: paymentsConfig },
+            miniflare: { bindings: { LOG_LEVEL: 'warn', TEST_MIGRATIONS: paymentsMigrations } },
+          }),
+        ],
+        test: {
+          name: 'payments',
+          include: ['test/workers/payments/**/*.test.ts'],
+          setupFiles: ['test/workers/payments/apply-migrations.ts'],
         },
       },
       {

@@ -1,12 +1,14 @@
 import type { D1Migration } from 'cloudflare:test';
 import type { CatalogBindings } from '../workers/catalog/env';
 import type { GatewayBindings } from '../workers/gateway/env';
+import type { PaymentsBindings } from '../workers/payments/env';
 
 // The `env` tests see. Each vitest project runs one worker, so only that worker's bindings exist
-// at run time: the catalog project has DB and TEST_MIGRATIONS, the gateway project the rest.
+// at run time: the catalog and payments projects have DB (each its own) and TEST_MIGRATIONS, the
+// gateway project the rest.
 declare global {
   namespace Cloudflare {
-    interface Env extends CatalogBindings, GatewayBindings {
+    interface Env extends CatalogBindings, PaymentsBindings, GatewayBindings {
       TEST_MIGRATIONS: D1Migration[];
       TEST_CATALOG_DB: D1Database;
       TEST_CATALOG_MIGRATIONS: D1Migration[];

@@ -1,0 +1,68 @@
+import { env } from 'cloudflare:workers';
+import payments from '../../../workers/payments/index';
+import { callWorker, json } from '../../support/call-worker';
+
+// What the gateway adds for a caller (placeholder identity until service tokens).
+export const asAdmin = { 'x-stratus-user-id': 'op', 'x-stratus-user-roles': 'admin' };
+export const asCustomer = { 'x-stratus-user-id': 'u1', 'x-stratus-user-roles': 'customer' };
+
+export const DECLINED_CARD = '4000000000000002';
+
+export interface ChargeBody {
+  id: string;
+  kind: 'charge';
+  orderId: string;
+  amountCents: number;
+  currency: string;
+  status: string;
+  declineCode?: string;
+  createdAt: string;
+}
+
+export interface RefundBody {
+  id: string;
+  kind: 'refund';
+  chargeId: string;
+  orderId: string;
+  amountCents: number;
+  currency: string;
+  status: string;
+  createdAt: string;
+}
+
+export interface Problem {
+  type: string;
+  status: number;
+  detail?: string;
+  errors?: { path: string; message: string }[];
+}
+
+export const newKey = () => `key-${crypto.randomUUID()}`;
+
+/** A POST with the admin identity and, unless `key` is null, an Idempotency-Key. */
+export function post(path: string, body: unknown, key: string | null = newKey(), headers: Record<string, string> = asAdmin) {
+  return callWorker(payments, path, json(body, { ...headers, ...(key === null ? {} : { 'idempotency-key': key }) }));
+}
+
+export const get = (path: string) => callWorker(payments, path);
+
+/** Charges through the API and returns the created charge (asserting the 201). */
+export async function createCharge(body: { orderId: string; amountCents: number; currency?: string; card?: string }): Promise<ChargeBody> {
+  const response = await post('/payments/charges', { currency: 'USD', ...body });
+  if (response.status !== 201) throw new Error(`charge failed: ${response.status} ${await response.text()}`);
+  return response.json();
+}
+
+export async function rowCount(where = '1 = 1', ...params: unknown[]): Promise<number> {
+  const row = await env.DB.prepare(`SELECT count(*) AS n FROM payments WHERE ${where}`)
+    .bind(...params)
+    .first<{ n: number }>();
+  return row?.n ?? 0;
+}
+
+export async function refundedCents(chargeId: string): Promise<number> {
+  const row = await env.DB.prepare("SELECT coalesce(sum(amount_cents), 0) AS total FROM payments WHERE kind = 'refund' AND charge_id = ?")
+    .bind(chargeId)
+    .first<{ total: number }>();
+  return row?.total ?? 0;
+}

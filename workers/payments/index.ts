@@ -1,0 +1,20 @@
+import { addHealthRoutes, createServiceApp } from '../../shared/middleware/service-app';
+import type { PaymentsBindings } from './env';
+import { paymentRoutes } from './payment-routes';
+
+/**
+ * The payments service: charges and refunds in its own D1, every write idempotent by key
+ * (DESIGN.md decision 3). Reached only through a service binding (workers_dev = false); the
+ * gateway will map `/api/payments/*` to `/payments/*` here.
+ */
+const app = createServiceApp<PaymentsBindings>({ service: 'payments' });
+
+addHealthRoutes(app, (c) => ({
+  db: async () => {
+    await c.env.DB.prepare('SELECT 1').first();
+  },
+}));
+
+app.route('/payments', paymentRoutes);
+
+export default app;

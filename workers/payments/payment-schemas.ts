@@ -1,0 +1,117 @@
+import { z } from 'zod';
+import type { PaymentRow } from './schema';
+
+/**
+ * Largest single amount, in minor units (1,000,000.00): far inside 2^53, so JSON numbers and
+ * SQLite integers stay exact, and a typo of a few extra zeros is refused, not charged.
+ */
+export const MAX_AMOUNT_CENTS = 100_000_000;
+
+/** The test card processors document as always approved; a charge without a card uses it. */
+export const DEFAULT_CARD = '4242424242424242';
+
+// z.number().int() accepts only safe integers, so 1e300, 0.5 and "100" all fail here.
+const amountCents = z.number().int().positive().max(MAX_AMOUNT_CENTS);
+
+/**
+ * `Idempotency-Key`: 1–255 visible ASCII characters (no spaces or controls), so a key is
+ * unambiguous in logs and headers. Hono's header validator sees names lower-cased.
+ */
+export const idempotencyHeader = z.object({
+  'idempotency-key': z
+    .string({ error: 'the Idempotency-Key header is required' })
+    .regex(/^[\x21-\x7E]{1,255}$/, 'must be 1 to 255 visible ASCII characters'),
+});
+
+export const chargeInput = z
+  .object({
+    orderId: z.string().min(1).max(128),
+    amountCents,
+    currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD'),
+    card: z.string().regex(/^\d{12,19}$/, 'must be 12 to 19 digits').default(DEFAULT_CARD),
+  })
+  .strict();
+
+export const refundInput = z
+  .object({
+    chargeId: z.string().min(1).max(64),
+    /** Omitted: whatever of the charge is still unrefunded. */
+    amountCents: amountCents.optional(),
+  })
+  .strict();
+
+export const listQuery = z.object({ orderId: z.string().min(1).max(128) });
+
+export const paymentIdParam = z.object({ id: z.string().min(1).max(64) });
+
+export type ChargeInput = z.infer<typeof chargeInput>;
+export type RefundInput = z.infer<typeof refundInput>;
+
+/** A charge as the API shows it: never any card data. */
+export interface Charge {
+  id: string;
+  kind: 'charge';
+  orderId: string;
+  amountCents: number;
+  currency: string;
+  status: PaymentRow['status'];
+  declineCode?: string;
+  createdAt: string;
+}
+
+export interface Refund {
+  id: string;
+  kind: 'refund';
+  chargeId: string;
+  orderId: string;
+  amountCents: number;
+  currency: string;
+  status: PaymentRow['status'];
+  createdAt: string;
+}
+
+/** One row in an order's payment timeline (API.md's `GET /api/payments?orderId=` items). */
+export interface PaymentListItem {
+  id: string;
+  kind: PaymentRow['kind'];
+  amountCents: number;
+  currency: string;
+  status: PaymentRow['status'];
+  createdAt: string;
+}
+
+export function toPayment(row: PaymentRow): Charge | Refund {
+  if (row.kind === 'refund') {
+    // The schema's CHECK guarantees a refund has its charge; this only narrows the type.
+    if (row.chargeId === null) throw new Error(`refund ${row.id} has no charge`);
+    return {
+      id: row.id,
+      kind: 'refund',
+      chargeId: row.chargeId,
+      orderId: row.orderId,
+      amountCents: row.amountCents,
+      currency: row.currency,
+      status: row.status,
+      createdAt: row.createdAt,
+    };
+  }
+  return {
+    id: row.id,
+    kind: 'charge',
+    orderId: row.orderId,
+    amountCents: row.amountCents,
+    currency: row.currency,
+    status: row.status,
+    ...(row.declineCode ? { declineCode: row.declineCode } : {}),
+    createdAt: row.createdAt,
+  };
+}
+
+export const toListItem = (row: PaymentRow): PaymentListItem => ({
+  id: row.id,
+  kind: row.kind,
+  amountCents: row.amountCents,
+  currency: row.currency,
+  status: row.status,
+  createdAt: row.createdAt,
+});

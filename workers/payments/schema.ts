@@ -1,0 +1,51 @@
+import { sql } from 'drizzle-orm';
+import { check, index, integer, sqliteTable, text, uniqueIndex, type AnySQLiteColumn } from 'drizzle-orm/sqlite-core';
+
+/**
+ * The payments service's own database (one D1 per service). Charges and refunds share one table
+ * because they share one timeline per order (`GET /payments?orderId=`) and one idempotency-key
+ * space. Money is integer minor units plus an ISO currency code (DESIGN.md decision 6); the CHECKs
+ * make the database itself refuse impossible rows, whatever code path writes.
+ *
+ * Card data: only the last four digits are ever stored (`card_last4`), never the number.
+ */
+export const payments = sqliteTable(
+  'payments',
+  {
+    id: text('id').primaryKey(),
+    kind: text('kind', { enum: ['charge', 'refund'] }).notNull(),
+    orderId: text('order_id').notNull(),
+    /** The refunded charge; null for a charge. */
+    chargeId: text('charge_id').references((): AnySQLiteColumn => payments.id),
+    amountCents: integer('amount_cents').notNull(),
+    currency: text('currency').notNull(),
+    status: text('status', { enum: ['succeeded', 'declined', 'failed'] }).notNull(),
+    declineCode: text('decline_code'),
+    cardLast4: text('card_last4'),
+    /** The client's Idempotency-Key: UNIQUE, so a duplicate insert loses instead of doubling. */
+    idempotencyKey: text('idempotency_key').notNull(),
+    /** SHA-256 of the operation and its canonical parsed body: tells a replay from a reused key. */
+    requestFingerprint: text('request_fingerprint').notNull(),
+    createdAt: text('created_at').notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))`),
+  },
+  (table) => [
+    check('payments_amount_positive', sql`${table.amountCents} > 0`),
+    check('payments_currency_iso', sql`${table.currency} GLOB '[A-Z][A-Z][A-Z]'`),
+    check('payments_kind_known', sql`${table.kind} IN ('charge', 'refund')`),
+    check('payments_status_known', sql`${table.status} IN ('succeeded', 'declined', 'failed')`),
+    check('payments_decline_code_only_when_declined', sql`${table.declineCode} IS NULL OR ${table.status} = 'declined'`),
+    check('payments_card_last4_digits', sql`${table.cardLast4} IS NULL OR ${table.cardLast4} GLOB '[0-9][0-9][0-9][0-9]'`),
+    // A charge has a card and no parent; a refund has a parent charge and no card.
+    check(
+      'payments_kind_shape',
+      sql`(${table.kind} = 'charge' AND ${table.chargeId} IS NULL AND ${table.cardLast4} IS NOT NULL) OR (${table.kind} = 'refund' AND ${table.chargeId} IS NOT NULL AND ${table.cardLast4} IS NULL)`,
+    ),
+    uniqueIndex('payments_idempotency_key_uq').on(table.idempotencyKey),
+    index('payments_order_idx').on(table.orderId, table.createdAt),
+    // Summing a charge's refunds (the over-refund guard) reads only that charge's refunds.
+    index('payments_charge_idx').on(table.chargeId),
+  ],
+);
+
+export type PaymentRow = typeof payments.$inferSelect;
+export type NewPaymentRow = typeof payments.$inferInsert;
