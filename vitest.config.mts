@@ -19,6 +19,8 @@ const catalogDatabaseId = serviceWorkers().find((s) => s.name === 'catalog')?.d1
 if (!catalogDatabaseId) throw new Error('workers/catalog/wrangler.toml has no D1 database_id');
 const paymentsConfig = join(ROOT, 'workers/payments/wrangler.toml');
 const paymentsMigrations = await readD1Migrations(join(ROOT, 'migrations/payments'));
+const paymentsDatabaseId = serviceWorkers().find((s) => s.name === 'payments')?.d1[0]?.database_id;
+if (!paymentsDatabaseId) throw new Error('workers/payments/wrangler.toml has no D1 database_id');
 
 // Every var .dev.vars.example sets, pinned, so a developer's own .dev.vars never changes a result.
 const testVars = {
@@ -26,8 +28,10 @@ const testVars = {
   ALLOW_CHAOS: 'false',
   CORS_ORIGINS: 'https://app.example',
   LOG_LEVEL: 'warn',
-  // Flush metrics as soon as a request ends, so tests read totals without waiting on a timer.
+  // Flush metrics and breaker outcomes as soon as a request ends, so tests read totals and
+  // breaker state without waiting on a timer.
   METRICS_FLUSH_INTERVAL_MS: '0',
+  BREAKER_REPORT_INTERVAL_MS: '0',
 };
 
 export default defineConfig({
@@ -71,11 +75,14 @@ export default defineConfig({
           cloudflareTest({
             wrangler: { configPath: join(ROOT, 'wrangler.toml') },
             miniflare: {
-              bindings: { ...testVars, TEST_CATALOG_MIGRATIONS: catalogMigrations },
+              bindings: { ...testVars, TEST_CATALOG_MIGRATIONS: catalogMigrations, TEST_PAYMENTS_MIGRATIONS: paymentsMigrations },
               // The gateway never binds the catalog's database; the tests do, to migrate and
               // seed it (same id, so the same database the catalog worker opens).
-              d1Databases: { TEST_CATALOG_DB: catalogDatabaseId },
-              workers: [bundledWorkerOptions(catalogConfig, 'catalog', { bindings: { LOG_LEVEL: 'warn' } })],
+              d1Databases: { TEST_CATALOG_DB: catalogDatabaseId, TEST_PAYMENTS_DB: paymentsDatabaseId },
+              workers: [
+                bundledWorkerOptions(catalogConfig, 'catalog', { bindings: { LOG_LEVEL: 'warn' } }),
+                bundledWorkerOptions(paymentsConfig, 'payments', { bindings: { LOG_LEVEL: 'warn' } }),
+              ],
             },
           }),
         ],

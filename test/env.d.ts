@@ -12,6 +12,8 @@ declare global {
       TEST_MIGRATIONS: D1Migration[];
       TEST_CATALOG_DB: D1Database;
       TEST_CATALOG_MIGRATIONS: D1Migration[];
+      TEST_PAYMENTS_DB: D1Database;
+      TEST_PAYMENTS_MIGRATIONS: D1Migration[];
     }
   }
 }

@@ -13,6 +13,9 @@ beforeAll(async () => {
   );
 });
 
+// The other service behind the gateway, up all along: one service down does not hide the rest.
+const paymentsUp = { payments: { status: 'up' }, 'payments.db': { status: 'up' } };
+
 const problemOf = async (response: Response) => {
   expect(response.headers.get('content-type')).toBe('application/problem+json');
   return (await response.json()) as { type: string; title: string; status: number; detail: string; instance: string; requestId: string; errors?: { path: string; message: string }[] };
@@ -218,10 +221,10 @@ describe('/health and /ready', () => {
     expect(await response.json()).toEqual({ status: 'ok' });
   });
 
-  it('/ready is 200 with the catalog and its D1 up', async () => {
+  it('/ready is 200 with every service and its D1 up', async () => {
     const response = await callWorker(gateway, '/ready');
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ status: 'ready', checks: { catalog: { status: 'up' }, 'catalog.db': { status: 'up' } } });
+    expect(await response.json()).toEqual({ status: 'ready', checks: { catalog: { status: 'up' }, 'catalog.db': { status: 'up' }, ...paymentsUp } });
   });
 
   it('/ready is 503 when the catalog cannot be reached', async () => {
@@ -229,7 +232,7 @@ describe('/health and /ready', () => {
     const response = await callWorker(gateway, '/ready', {}, { CATALOG: broken });
     expect(response.status).toBe(503);
     // The reason ('connection refused') goes to the log; the public answer only says what is down.
-    expect(await response.json()).toEqual({ status: 'not_ready', checks: { catalog: { status: 'down', error: 'unreachable' } } });
+    expect(await response.json()).toEqual({ status: 'not_ready', checks: { catalog: { status: 'down', error: 'unreachable' }, ...paymentsUp } });
   });
 
   it('/ready is 503 and names the database when the catalog reports its D1 down', async () => {
@@ -241,7 +244,7 @@ describe('/health and /ready', () => {
     expect(response.status).toBe(503);
     expect(await response.json()).toEqual({
       status: 'not_ready',
-      checks: { catalog: { status: 'down', error: 'not ready (503)' }, 'catalog.db': { status: 'down', error: 'reported down by catalog' } },
+      checks: { catalog: { status: 'down', error: 'not ready (503)' }, 'catalog.db': { status: 'down', error: 'reported down by catalog' }, ...paymentsUp },
     });
   });
 

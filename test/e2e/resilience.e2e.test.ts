@@ -1,0 +1,153 @@
+import { env } from 'cloudflare:workers';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import gateway from '../../workers/gateway/index';
+import { callWorker, testEnv } from '../support/call-worker';
+
+const admin = { authorization: 'Bearer test-admin-token' };
+
+// Short periods so the breaker goes round closed → open → half-open → closed within a test.
+const policies = { catalog: { retry: false, timeoutMs: 300, breaker: { minimumCalls: 4, openDurationMs: 400, halfOpenMaxCalls: 2 } } };
+const chaosAllowed = () => testEnv({ ALLOW_CHAOS: 'true', ROUTE_POLICIES: JSON.stringify(policies) });
+
+interface Breakers {
+  [upstream: string]: { state: string; failureRate: number | null; calls: number; openedAt?: string; nextProbeAt?: string };
+}
+
+const chaos = (gw: Cloudflare.Env, service: string, body: unknown) =>
+  callWorker(gateway, `/_ops/chaos/${service}`, { method: 'PUT', headers: { ...admin, 'content-type': 'application/json' }, body: JSON.stringify(body) }, gw);
+const breakers = async (gw: Cloudflare.Env) => (await (await callWorker(gateway, '/_ops/breakers', { headers: admin }, gw)).json()) as Breakers;
+const metrics = async (gw: Cloudflare.Env) => (await callWorker(gateway, '/metrics', {}, gw)).text();
+const serviceChaos = async (service: Fetcher) => ((await (await service.fetch('https://service.internal/_chaos')).json()) as { chaos: unknown }).chaos;
+
+beforeAll(async () => {
+  await env.TEST_CATALOG_DB.exec(
+    "INSERT OR IGNORE INTO products (id, name, description, price_cents, currency, stock) VALUES ('prod_res_1', 'Rain Jacket', 'dry', 8900, 'USD', 3)",
+  );
+});
+
+afterEach(async () => {
+  // Chaos lives in each service's Durable Object and the breakers in the gateway's: both outlast a test.
+  await env.CATALOG.fetch('https://catalog.internal/_chaos', { method: 'DELETE' });
+  await env.PAYMENTS.fetch('https://payments.internal/_chaos', { method: 'DELETE' });
+  for (const upstream of ['catalog', 'payments']) await env.BREAKERS.get(env.BREAKERS.idFromName(upstream)).reset();
+});
+
+describe('chaos on the catalog, and the gateway protecting everyone else', () => {
+  it('opens the breaker within minimumCalls failures, answers fast with fallbacks or 503, and closes once chaos is off', async () => {
+    const gw = chaosAllowed();
+    // Healthy first: the gateway keeps this answer (last-good) and the most viewed list (degraded).
+    expect((await callWorker(gateway, '/api/catalog/products/prod_res_1', {}, gw)).status).toBe(200);
+
+    const on = await chaos(gw, 'catalog', { failureRate: 1 });
+    expect(on.status).toBe(200);
+    expect(await on.json()).toEqual({ service: 'catalog', chaos: { failureRate: 1, status: 503, latencyMs: 0, hang: false } });
+
+    // Paths with nothing cached: the catalog's own chaos answer comes through, counted as failures.
+    // With the good call before, three failures make minimumCalls (4) at 75%: the breaker opens.
+    for (let i = 0; i < 3; i++) {
+      const failed = await callWorker(gateway, `/api/catalog/products/nothing-cached-${i}`, {}, gw);
+      expect(failed.status).toBe(503);
+      expect(((await failed.json()) as { type: string }).type).toBe('/problems/chaos');
+    }
+    const open = (await breakers(gw)).catalog;
+    expect(open).toMatchObject({ state: 'open', calls: 4, failureRate: 0.75 });
+    expect(Date.parse(open?.nextProbeAt ?? '') - Date.parse(open?.openedAt ?? '')).toBe(400);
+
+    // Open: the catalog is not called; the gateway answers on its own.
+    const refused = await callWorker(gateway, '/api/catalog/products/nothing-cached-9', {}, gw);
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('content-type')).toBe('application/problem+json');
+    expect(((await refused.json()) as { type: string }).type).toBe('/problems/circuit-open');
+    const lastGood = await callWorker(gateway, '/api/catalog/products/prod_res_1', {}, gw);
+    expect(lastGood.status).toBe(200);
+    expect(lastGood.headers.get('x-fallback')).toBe('last-good');
+    expect(lastGood.headers.get('x-fallback-reason')).toBe('circuit-open');
+    expect(await lastGood.json()).toMatchObject({ id: 'prod_res_1', name: 'Rain Jacket' });
+    const degraded = await callWorker(gateway, '/api/catalog/products?limit=5', {}, gw);
+    expect(degraded.status).toBe(200);
+    expect(degraded.headers.get('x-fallback')).toBe('degraded');
+    expect(((await degraded.json()) as { items: unknown[] }).items.length).toBeGreaterThan(0);
+
+    const scrape = await metrics(gw);
+    expect(scrape).toContain('circuit_breaker_state{upstream="catalog"} 2');
+    expect(scrape).toContain('circuit_breaker_transitions_total{from="closed",to="open",upstream="catalog"} 1');
+    expect(scrape).toContain('circuit_breaker_state{upstream="payments"} 0');
+
+    expect((await callWorker(gateway, '/_ops/chaos/catalog', { method: 'DELETE', headers: admin }, gw)).status).toBe(204);
+    // After the open period, requests go through as probes; two good ones close it.
+    await expect
+      .poll(
+        async () => {
+          const response = await callWorker(gateway, '/api/catalog/products/prod_res_1', {}, gw);
+          return response.headers.has('x-fallback') ? 'fallback' : (await breakers(gw)).catalog?.state;
+        },
+        { timeout: 5_000, interval: 50 },
+      )
+      .toBe('closed');
+    expect(await metrics(gw)).toMatch(/circuit_breaker_transitions_total\{from="half-open",to="closed",upstream="catalog"\} 1/);
+    expect((await callWorker(gateway, '/api/catalog/products/prod_res_1', {}, gw)).headers.has('x-fallback')).toBe(false);
+  });
+
+  it('cuts a hanging catalog at the route timeout with a 504', async () => {
+    const gw = chaosAllowed();
+    expect((await chaos(gw, 'catalog', { failureRate: 1, hang: true })).status).toBe(200);
+    const started = Date.now();
+    const response = await callWorker(gateway, '/api/catalog/products/hangs', {}, gw);
+    const elapsed = Date.now() - started;
+    expect(response.status).toBe(504);
+    expect(((await response.json()) as { type: string }).type).toBe('/problems/gateway-timeout');
+    // Cut at the 300 ms deadline, not left to hang.
+    expect(elapsed).toBeGreaterThanOrEqual(290);
+    expect(elapsed).toBeLessThan(3_000);
+  });
+
+  it('adds latency without failing anything', async () => {
+    const gw = chaosAllowed();
+    await chaos(gw, 'catalog', { failureRate: 0, latencyMs: 100 });
+    const started = Date.now();
+    expect((await callWorker(gateway, '/api/catalog/products/prod_res_1', {}, gw)).status).toBe(200);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(95);
+    expect((await breakers(gw)).catalog?.state).toBe('closed');
+  });
+});
+
+describe('/_ops guards', () => {
+  it('refuses without the admin token, with 401 and WWW-Authenticate', async () => {
+    for (const headers of [{}, { authorization: "Bearer wrong" }] as Record<string, string>[]) {
+      const response = await callWorker(gateway, '/_ops/breakers', { headers });
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    }
+  });
+
+  it('refuses chaos unless ALLOW_CHAOS is true, and changes nothing', async () => {
+    const response = await callWorker(gateway, '/_ops/chaos/catalog', { method: 'PUT', headers: { ...admin, 'content-type': 'application/json' }, body: '{"failureRate":1}' });
+    expect(response.status).toBe(403);
+    expect(((await response.json()) as { type: string }).type).toBe('/problems/chaos-disabled');
+    expect((await callWorker(gateway, '/_ops/chaos/catalog', { method: 'DELETE', headers: admin })).status).toBe(403);
+    expect(await serviceChaos(env.CATALOG)).toBeNull();
+  });
+
+  it('404 for a service it does not know; 400 for settings that are not valid, changing nothing', async () => {
+    const gw = chaosAllowed();
+    expect((await chaos(gw, 'nope', { failureRate: 1 })).status).toBe(404);
+    for (const bad of [{ failureRate: 50 }, { failureRate: 1, status: 302 }, { failureRate: 1, latencyMs: -1 }, { hang: true }]) {
+      const response = await chaos(gw, 'catalog', bad);
+      expect(response.status).toBe(400);
+      expect(response.headers.get('content-type')).toBe('application/problem+json');
+    }
+    expect(await serviceChaos(env.CATALOG)).toBeNull();
+  });
+
+  it('never publishes a service’s chaos switch through its route', async () => {
+    const gw = chaosAllowed();
+    expect((await callWorker(gateway, '/api/catalog/_chaos', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"failureRate":1}' }, gw)).status).toBe(404);
+    expect(await serviceChaos(env.CATALOG)).toBeNull();
+  });
+
+  it('shows every upstream’s breaker, each with its own policy', async () => {
+    const all = await breakers(chaosAllowed());
+    expect(Object.keys(all).sort()).toEqual(['catalog', 'payments']);
+    expect(all.payments).toMatchObject({ state: 'closed', failureRate: 0, calls: 0 });
+  });
+});
