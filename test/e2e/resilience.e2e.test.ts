@@ -151,3 +151,42 @@ describe('/_ops guards', () => {
     expect(all.payments).toMatchObject({ state: 'closed', failureRate: 0, calls: 0 });
   });
 });
+
+describe('payments: a second upstream with its own, stricter policy', () => {
+  const charge = (gw: Cloudflare.Env, key: string) =>
+    callWorker(
+      gateway,
+      '/api/payments/charges',
+      { method: 'POST', headers: { ...admin, 'content-type': 'application/json', 'idempotency-key': key }, body: JSON.stringify({ orderId: 'ord_res', amountCents: 700, currency: 'EUR' }) },
+      gw,
+    );
+
+  it('charges once per Idempotency-Key through the gateway, and its problems name the public path', async () => {
+    const gw = chaosAllowed();
+    const first = await charge(gw, 'res-charge-1');
+    expect(first.status).toBe(201);
+    const again = await charge(gw, 'res-charge-1');
+    expect(again.status).toBe(201);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(await again.json()).toEqual(await first.json());
+    const missing = await callWorker(gateway, '/api/payments/pay_missing', {}, gw);
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { instance: string }).instance).toBe('/api/payments/pay_missing');
+  });
+
+  it('opens only the payments breaker under payments chaos, with no fallback for money, while the catalog keeps answering', async () => {
+    const gw = chaosAllowed();
+    expect((await chaos(gw, 'payments', { failureRate: 1, status: 500 })).status).toBe(200);
+    // minimumCalls 5 at a 25% threshold: five failed reads open it.
+    for (let i = 0; i < 5; i++) expect((await callWorker(gateway, `/api/payments?orderId=o${i}`, {}, gw)).status).toBe(500);
+    const refused = await callWorker(gateway, '/api/payments?orderId=o1', {}, gw);
+    expect(refused.status).toBe(503);
+    expect(refused.headers.has('x-fallback')).toBe(false);
+    expect(((await refused.json()) as { type: string }).type).toBe('/problems/circuit-open');
+    // The payments breaker probes again after 30 s (its own openDurationMs), not the catalog's.
+    const all = await breakers(gw);
+    expect(Date.parse(all.payments?.nextProbeAt ?? '') - Date.parse(all.payments?.openedAt ?? '')).toBe(30_000);
+    expect(all.catalog?.state).toBe('closed');
+    expect((await callWorker(gateway, '/api/catalog/products/prod_res_1', {}, gw)).status).toBe(200);
+  });
+});

@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import { IDENTITY_HEADERS, type Identity } from '../../shared/http/identity';
+import { FORWARDED_PREFIX_HEADERS } from '../../shared/http/public-path';
 import { badGateway, gatewayTimeout, HttpError, isHttpError, notFound } from '../../shared/http/problem';
 import type { AppEnv } from '../../shared/middleware/app-env';
 import { CHAOS_PATH } from '../../shared/middleware/chaos';
@@ -11,7 +12,7 @@ import { isRetryableRequest } from '../../shared/resilience/retry';
 import { isTimeoutError } from '../../shared/resilience/timeout';
 import type { GatewayBindings } from './env';
 import { FALLBACK_HEADER, FALLBACK_REASON_HEADER } from './fallback-rules';
-import { rewritePath, type Route } from './routes';
+import { forwardedPrefixHeaders, rewritePath, type Route } from './routes';
 import { upstreamGuard } from './upstream-guard';
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) describe one connection and are never forwarded. */
@@ -24,14 +25,14 @@ const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-authenticate', 'proxy-aut
 const INTERNAL_UPSTREAM_PATHS = new Set<string>([...Object.values(HEALTH_PATHS), CHAOS_PATH]);
 
 /** Headers only the gateway may set; a client sending them is ignored, never trusted. */
-const GATEWAY_ONLY = [IDENTITY_HEADERS.userId, IDENTITY_HEADERS.roles, 'x-forwarded-prefix'];
+const GATEWAY_ONLY = [IDENTITY_HEADERS.userId, IDENTITY_HEADERS.roles, ...Object.values(FORWARDED_PREFIX_HEADERS)];
 
 function upstreamHeaders(c: Context<AppEnv<GatewayBindings>>, route: Route, identity: Identity | null): Headers {
   const headers = new Headers(c.req.raw.headers);
   for (const name of [...HOP_BY_HOP, ...GATEWAY_ONLY, 'host']) headers.delete(name);
   withPropagation(headers, c.get('requestId'), c.get('trace'));
   // Lets a service build links that work from outside (`/api/catalog/products/...`).
-  headers.set('x-forwarded-prefix', route.prefix);
+  for (const [name, value] of Object.entries(forwardedPrefixHeaders(route))) headers.set(name, value);
   if (identity) {
     headers.set(IDENTITY_HEADERS.userId, identity.userId);
     headers.set(IDENTITY_HEADERS.roles, identity.roles.join(','));

@@ -1,3 +1,4 @@
+import { FORWARDED_PREFIX_HEADERS } from '../../shared/http/public-path';
 import type { BulkheadOptions } from '../../shared/resilience/bulkhead';
 import type { CircuitBreakerOptions } from '../../shared/resilience/circuit-breaker';
 import type { RetryOptions } from '../../shared/resilience/retry';
@@ -91,6 +92,13 @@ export function rewritePath(route: Route, path: string): string {
   const rest = path.slice(route.prefix.length);
   const rewritten = `${route.upstreamPrefix}${rest}`;
   return rewritten.startsWith('/') ? rewritten : `/${rewritten}`;
+}
+
+/** What tells the service how its paths look from outside (shared/http/public-path.ts). */
+export function forwardedPrefixHeaders(route: Route): Record<string, string> {
+  const headers: Record<string, string> = { [FORWARDED_PREFIX_HEADERS.public]: route.prefix };
+  if (route.upstreamPrefix) headers[FORWARDED_PREFIX_HEADERS.upstream] = route.upstreamPrefix;
+  return headers;
 }
 
 /** The route label used in logs and metrics: one per route, never per concrete path. */

@@ -12,7 +12,7 @@ import { gatewayConfig } from './config';
 import type { GatewayBindings } from './env';
 import { RouteFallbacks, type FallbackRequest } from './route-fallbacks';
 import { resolvePolicy, type ResolvedPolicy } from './route-policy';
-import type { Route } from './routes';
+import { forwardedPrefixHeaders, type Route } from './routes';
 
 /** For HTTP, a failure is a 5xx; a 4xx is the caller's mistake and says nothing of the upstream. */
 const isServerError = (response: Response) => response.status >= 500;
@@ -61,7 +61,7 @@ export class UpstreamGuard {
     this.bulkhead = new Bulkhead(policy.bulkhead);
     const service = env[route.service];
     this.fallbacks = new RouteFallbacks(policy.fallback, (path) =>
-      service.fetch(new Request(new URL(path, `https://${route.name}.internal`), { headers: { 'x-forwarded-prefix': route.prefix }, signal: AbortSignal.timeout(policy.timeoutMs) })),
+      service.fetch(new Request(new URL(path, `https://${route.name}.internal`), { headers: forwardedPrefixHeaders(route), signal: AbortSignal.timeout(policy.timeoutMs) })),
     );
     const deadline = timeout(policy.timeoutMs);
     const breaker = this.breaker ? [circuitBreaker(this.breaker, { isFailure: (result) => isServerError(result as Response) })] : [];

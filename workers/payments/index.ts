@@ -1,3 +1,5 @@
+import { durableChaosSource } from '../../shared/adapters/cloudflare/chaos-store';
+import { addChaos } from '../../shared/middleware/chaos';
 import { addHealthRoutes, createServiceApp } from '../../shared/middleware/service-app';
 import type { PaymentsBindings } from './env';
 import { paymentRoutes } from './payment-routes';
@@ -5,9 +7,10 @@ import { paymentRoutes } from './payment-routes';
 /**
  * The payments service: charges and refunds in its own D1, every write idempotent by key
  * (DESIGN.md decision 3). Reached only through a service binding (workers_dev = false); the
- * gateway will map `/api/payments/*` to `/payments/*` here.
+ * gateway maps `/api/payments/*` to `/payments/*` here.
  */
 const app = createServiceApp<PaymentsBindings>({ service: 'payments' });
+addChaos(app, (c) => durableChaosSource(c.env));
 
 addHealthRoutes(app, (c) => ({
   db: async () => {
@@ -18,3 +21,5 @@ addHealthRoutes(app, (c) => ({
 app.route('/payments', paymentRoutes);
 
 export default app;
+
+export { ChaosStore } from '../../shared/adapters/cloudflare/chaos-store';

@@ -45,6 +45,13 @@ describe('problemNotFound', () => {
     const response = await app().app.request('/products/missing', { headers: { 'x-forwarded-prefix': '/api/catalog' } });
     expect((await problemOf(response)).instance).toBe('/api/catalog/products/missing');
   });
+
+  it('takes off the upstream prefix a route rewrote the public one to', async () => {
+    const headers = { 'x-forwarded-prefix': '/api/pay', 'x-forwarded-upstream-prefix': '/products' };
+    expect((await problemOf(await app().app.request('/products/missing', { headers }))).instance).toBe('/api/pay/missing');
+    // Only on a segment boundary: '/productsx' does not start with the '/products' segment.
+    expect((await problemOf(await app().app.request('/productsx', { headers }))).instance).toBe('/api/pay/productsx');
+  });
 });
 
 describe('problemOnError', () => {
