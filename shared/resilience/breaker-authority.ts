@@ -18,6 +18,8 @@ export interface CallOutcome {
  * for half-open probe permits, and report each probe's outcome.
  */
 export interface BreakerAuthority {
+  /** The breaker as it stands, changing nothing: what a new isolate starts from. */
+  current(): Promise<BreakerView>;
   report(options: CircuitBreakerOptions, outcomes: CallOutcome[]): Promise<BreakerView>;
   acquireProbe(options: CircuitBreakerOptions): Promise<{ permitted: boolean; period?: number; view: BreakerView }>;
   probeOutcome(options: CircuitBreakerOptions, outcome: CallOutcome & { period: number }): Promise<BreakerView>;

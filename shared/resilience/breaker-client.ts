@@ -30,7 +30,7 @@ const REFUSED: BreakerPermit = Object.freeze({ permitted: false });
 
 /**
  * One isolate's cache of one upstream's breaker, so the hot path does not wait on the Durable
- * Object when it need not (DESIGN.md decision 2):
+ * Object when it need not (DESIGN.md decision 2). It learns the state once when it starts; then:
  * - closed: calls go ahead with no remote call; outcomes are reported in batches (the returned
  *   promises are for `waitUntil`), a failure at once so the breaker opens within a few calls;
  * - open: calls are refused locally until the open period ends, with no remote call;
@@ -44,6 +44,8 @@ export class BreakerClient {
   private scheduled = false;
   private flushing: Promise<void> | null = null;
   private refuseUntil = 0;
+  /** Whether this client has learnt the authority's state since it was made. */
+  private synced = false;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
 
@@ -61,10 +63,27 @@ export class BreakerClient {
    * the authority asked), so the closed hot path costs no promise and no remote call.
    */
   acquire(): BreakerPermit | Promise<BreakerPermit> {
+    if (!this.synced) return this.syncThenAcquire();
     if (this.view.state === 'closed') return CLOSED_PERMIT;
     const now = this.now();
     if (now < this.localRefusalEnds()) return REFUSED;
     return this.askForProbe(now);
+  }
+
+  /**
+   * A new isolate (a deploy, a recycled one) asks the authority once before its first call, so a
+   * breaker that is already open refuses here at once instead of letting calls through until this
+   * isolate's own failures are reported. If the authority cannot be reached, start closed: the
+   * breaker must never become the outage.
+   */
+  private async syncThenAcquire(): Promise<BreakerPermit> {
+    try {
+      this.view = await this.options.authority().current();
+    } catch {
+      // Reports retry later, and their answers carry the state.
+    }
+    this.synced = true;
+    return this.acquire();
   }
 
   /** How long a refused caller should wait before trying again (for `Retry-After`). */

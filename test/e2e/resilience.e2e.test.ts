@@ -58,6 +58,9 @@ describe('chaos on the catalog, and the gateway protecting everyone else', () =>
     expect(refused.status).toBe(503);
     expect(refused.headers.get('content-type')).toBe('application/problem+json');
     expect(((await refused.json()) as { type: string }).type).toBe('/problems/circuit-open');
+    // A new isolate (its own env, so its own cache) learns the state first and refuses too.
+    const freshIsolate = await callWorker(gateway, '/api/catalog/products/nothing-cached-8', {}, chaosAllowed());
+    expect(((await freshIsolate.json()) as { type: string }).type).toBe('/problems/circuit-open');
     const lastGood = await callWorker(gateway, '/api/catalog/products/prod_res_1', {}, gw);
     expect(lastGood.status).toBe(200);
     expect(lastGood.headers.get('x-fallback')).toBe('last-good');

@@ -34,6 +34,10 @@ export class CircuitBreakerObject extends DurableObject<GatewayBindings> impleme
     await this.ctx.storage.put({ state: this.ledger.state, transitions: this.ledger.transitions });
   }
 
+  async current(): Promise<BreakerView> {
+    return this.ledger.view();
+  }
+
   async report(options: CircuitBreakerOptions, outcomes: CallOutcome[]): Promise<BreakerView> {
     const { view, happened } = this.ledger.report(options, outcomes, Date.now());
     await this.persist(happened);

@@ -9,12 +9,17 @@ import type { BreakerState, CircuitBreakerOptions } from '../../resilience/circu
 export class MemoryBreakerAuthority implements BreakerAuthority {
   private readonly ledger = new BreakerLedger();
   /** Calls received, by method: lets tests see what reached the authority. */
-  readonly calls = { report: 0, acquireProbe: 0, probeOutcome: 0 };
+  readonly calls = { current: 0, report: 0, acquireProbe: 0, probeOutcome: 0 };
 
   constructor(private readonly now: () => number = Date.now) {}
 
   get state(): BreakerState {
     return this.ledger.state;
+  }
+
+  async current(): Promise<BreakerView> {
+    this.calls.current++;
+    return this.ledger.view();
   }
 
   async report(options: CircuitBreakerOptions, outcomes: CallOutcome[]): Promise<BreakerView> {

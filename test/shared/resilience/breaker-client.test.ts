@@ -16,11 +16,31 @@ const failed = { failed: true, durationMs: 5 };
 const fine = { failed: false, durationMs: 5 };
 
 describe('BreakerClient (one isolate’s cache)', () => {
-  it('lets calls through while closed without asking the authority', async () => {
+  it('asks the authority once when it starts, then lets calls through while closed without asking again', async () => {
     const { authority, isolate } = setup();
     const client = isolate();
     for (let i = 0; i < 50; i++) expect((await client.acquire()).permitted).toBe(true);
-    expect(authority.calls).toEqual({ report: 0, acquireProbe: 0, probeOutcome: 0 });
+    expect(authority.calls).toEqual({ current: 1, report: 0, acquireProbe: 0, probeOutcome: 0 });
+  });
+
+  it('starts refusing at once in a new isolate when the breaker is already open elsewhere', async () => {
+    const { authority, isolate } = setup();
+    const first = isolate();
+    for (let i = 0; i < 3; i++) await first.record({ permitted: true }, failed);
+    expect(authority.state.kind).toBe('open');
+    const fresh = isolate();
+    expect((await fresh.acquire()).permitted).toBe(false);
+    expect(fresh.retryAfterMs()).toBe(1_000);
+  });
+
+  it('starts closed when the authority cannot be reached, so the breaker never becomes the outage', async () => {
+    const client = new BreakerClient({
+      breaker,
+      authority: () => ({ current: () => Promise.reject(new Error('down')) }) as unknown as MemoryBreakerAuthority,
+      reportIntervalMs: 1_000,
+    });
+    expect((await client.acquire()).permitted).toBe(true);
+    expect((await client.acquire()).permitted).toBe(true);
   });
 
   it('batches successes into one report', async () => {
@@ -89,6 +109,7 @@ describe('BreakerClient (one isolate’s cache)', () => {
     let now = 0;
     const authority = new MemoryBreakerAuthority(() => now);
     const flaky = {
+      current: () => (reachable ? authority.current() : Promise.reject(new Error('down'))),
       report: (...args: Parameters<MemoryBreakerAuthority['report']>) => (reachable ? authority.report(...args) : Promise.reject(new Error('down'))),
       acquireProbe: (...args: Parameters<MemoryBreakerAuthority['acquireProbe']>) => (reachable ? authority.acquireProbe(...args) : Promise.reject(new Error('down'))),
       probeOutcome: (...args: Parameters<MemoryBreakerAuthority['probeOutcome']>) => authority.probeOutcome(...args),
