@@ -17,7 +17,8 @@ const chaos = (gw: Cloudflare.Env, service: string, body: unknown) =>
   callWorker(gateway, `/_ops/chaos/${service}`, { method: 'PUT', headers: { ...admin, 'content-type': 'application/json' }, body: JSON.stringify(body) }, gw);
 const breakers = async (gw: Cloudflare.Env) => (await (await callWorker(gateway, '/_ops/breakers', { headers: admin }, gw)).json()) as Breakers;
 const metrics = async (gw: Cloudflare.Env) => (await callWorker(gateway, '/metrics', {}, gw)).text();
-const serviceChaos = async (service: Fetcher) => ((await (await service.fetch('https://service.internal/_chaos')).json()) as { chaos: unknown }).chaos;
+const fromGateway = { 'x-stratus-chaos-switch': '1' };
+const serviceChaos = async (service: Fetcher) => ((await (await service.fetch('https://service.internal/_chaos', { headers: fromGateway })).json()) as { chaos: unknown }).chaos;
 
 beforeAll(async () => {
   await env.TEST_CATALOG_DB.exec(
@@ -27,8 +28,8 @@ beforeAll(async () => {
 
 afterEach(async () => {
   // Chaos lives in each service's Durable Object and the breakers in the gateway's: both outlast a test.
-  await env.CATALOG.fetch('https://catalog.internal/_chaos', { method: 'DELETE' });
-  await env.PAYMENTS.fetch('https://payments.internal/_chaos', { method: 'DELETE' });
+  await env.CATALOG.fetch('https://catalog.internal/_chaos', { method: 'DELETE', headers: fromGateway });
+  await env.PAYMENTS.fetch('https://payments.internal/_chaos', { method: 'DELETE', headers: fromGateway });
   for (const upstream of ['catalog', 'payments']) await env.BREAKERS.get(env.BREAKERS.idFromName(upstream)).reset();
 });
 
@@ -142,9 +143,16 @@ describe('/_ops guards', () => {
     expect(await serviceChaos(env.CATALOG)).toBeNull();
   });
 
-  it('never publishes a service’s chaos switch through its route', async () => {
+  it('never publishes a service’s chaos switch or health endpoints through its route, however the path is spelt', async () => {
     const gw = chaosAllowed();
-    expect((await callWorker(gateway, '/api/catalog/_chaos', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"failureRate":1}' }, gw)).status).toBe(404);
+    const put = { method: 'PUT', headers: { 'content-type': 'application/json', 'x-stratus-chaos-switch': '1' }, body: '{"failureRate":1}' };
+    for (const path of ['/_chaos', '/%5Fchaos', '/%5fchaos', '/_chaos/', '/_ch%61os']) {
+      expect([path, (await callWorker(gateway, `/api/catalog${path}`, put, gw)).status]).toEqual([path, 404]);
+    }
+    for (const path of ['/ready', '/r%65ady', '/health', '/%68ealth']) {
+      expect([path, (await callWorker(gateway, `/api/catalog${path}`, {}, gw)).status]).toEqual([path, 404]);
+    }
+    expect((await callWorker(gateway, '/api/catalog/%E0%A4%A', {}, gw)).status).toBe(400);
     expect(await serviceChaos(env.CATALOG)).toBeNull();
   });
 

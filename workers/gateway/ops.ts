@@ -1,7 +1,7 @@
 import { Hono, type Context } from 'hono';
 import { HttpError, notFound, unauthorized } from '../../shared/http/problem';
 import type { AppEnv } from '../../shared/middleware/app-env';
-import { CHAOS_PATH, readChaosSettings } from '../../shared/middleware/chaos';
+import { CHAOS_PATH, CHAOS_SWITCH_HEADER, readChaosSettings } from '../../shared/middleware/chaos';
 import { withPropagation } from '../../shared/observability/propagation';
 import { breakerSnapshots } from './breakers';
 import { isOperator } from './caller-identity';
@@ -52,7 +52,16 @@ function chaosTarget(c: OpsContext) {
 async function sendChaos(c: OpsContext, method: 'PUT' | 'DELETE', body?: string): Promise<Response> {
   const route = chaosTarget(c);
   const headers = withPropagation(new Headers(body ? { 'content-type': 'application/json' } : {}), c.get('requestId'), c.get('trace'));
-  const response = await c.env[route.service].fetch(new Request(`https://${route.name}.internal${CHAOS_PATH}`, { method, headers, body }));
+  headers.set(CHAOS_SWITCH_HEADER, '1');
+  let response: Response;
+  try {
+    response = await c.env[route.service].fetch(
+      new Request(`https://${route.name}.internal${CHAOS_PATH}`, { method, headers, body, signal: AbortSignal.timeout(gatewayConfig(c.env).READY_TIMEOUT_MS) }),
+    );
+  } catch (error) {
+    c.get('log').warn('chaos switch unreachable', { upstream: route.name, error });
+    throw new HttpError(502, { detail: `The ${route.name} service could not be reached to change its chaos settings.` });
+  }
   if (!response.ok) {
     c.get('log').warn('chaos switch refused by service', { upstream: route.name, status: response.status });
     throw new HttpError(502, { detail: `The ${route.name} service did not take the chaos settings (${response.status}).` });

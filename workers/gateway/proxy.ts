@@ -1,9 +1,9 @@
 import type { Context } from 'hono';
 import { IDENTITY_HEADERS, type Identity } from '../../shared/http/identity';
 import { FORWARDED_PREFIX_HEADERS } from '../../shared/http/public-path';
-import { badGateway, gatewayTimeout, HttpError, isHttpError, notFound } from '../../shared/http/problem';
+import { badGateway, badRequest, gatewayTimeout, HttpError, isHttpError, notFound } from '../../shared/http/problem';
 import type { AppEnv } from '../../shared/middleware/app-env';
-import { CHAOS_PATH } from '../../shared/middleware/chaos';
+import { CHAOS_PATH, CHAOS_SWITCH_HEADER } from '../../shared/middleware/chaos';
 import { HEALTH_PATHS } from '../../shared/middleware/service-app';
 import { withPropagation } from '../../shared/observability/propagation';
 import { isBrokenCircuitError } from '../../shared/resilience/breaker-policy';
@@ -25,11 +25,27 @@ const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-authenticate', 'proxy-aut
 const INTERNAL_UPSTREAM_PATHS = new Set<string>([...Object.values(HEALTH_PATHS), CHAOS_PATH]);
 
 /** Headers only the gateway may set; a client sending them is ignored, never trusted. */
-const GATEWAY_ONLY = [IDENTITY_HEADERS.userId, IDENTITY_HEADERS.roles, ...Object.values(FORWARDED_PREFIX_HEADERS)];
+const GATEWAY_ONLY = [IDENTITY_HEADERS.userId, IDENTITY_HEADERS.roles, ...Object.values(FORWARDED_PREFIX_HEADERS), CHAOS_SWITCH_HEADER];
+
+/**
+ * Whether a path names one of a service's internal endpoints, judged as the service will see it:
+ * percent-decoded (`/r%65ady` is `/ready` to the service's router).
+ */
+function isInternalPath(upstreamPath: string): boolean {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(upstreamPath);
+  } catch {
+    throw badRequest('The request path is not valid percent-encoding.');
+  }
+  return INTERNAL_UPSTREAM_PATHS.has(decoded.replace(/\/+$/, '') || '/');
+}
 
 function upstreamHeaders(c: Context<AppEnv<GatewayBindings>>, route: Route, identity: Identity | null): Headers {
   const headers = new Headers(c.req.raw.headers);
-  for (const name of [...HOP_BY_HOP, ...GATEWAY_ONLY, 'host']) headers.delete(name);
+  // The caller's credentials stay at the edge: services learn who called from the identity
+  // headers the gateway derived, never from a token they could replay elsewhere.
+  for (const name of [...HOP_BY_HOP, ...GATEWAY_ONLY, 'host', 'authorization']) headers.delete(name);
   withPropagation(headers, c.get('requestId'), c.get('trace'));
   // Lets a service build links that work from outside (`/api/catalog/products/...`).
   for (const [name, value] of Object.entries(forwardedPrefixHeaders(route))) headers.set(name, value);
@@ -93,7 +109,7 @@ export async function forwardToService(
 ): Promise<Response> {
   const incoming = new URL(c.req.url);
   const upstreamPath = rewritePath(route, incoming.pathname);
-  if (INTERNAL_UPSTREAM_PATHS.has(upstreamPath)) throw notFound(`No route for ${c.req.method} ${c.req.path}.`);
+  if (isInternalPath(upstreamPath)) throw notFound(`No route for ${c.req.method} ${c.req.path}.`);
   // Path set through the URL's pathname, never by parsing a string: `//host/x` must stay a path,
   // not become a host. The host is never resolved: a binding delivers to its worker regardless.
   const target = new URL(`https://${route.name}.internal`);

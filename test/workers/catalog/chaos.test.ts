@@ -2,11 +2,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import catalog from '../../../workers/catalog/index';
 import { callWorker } from '../../support/call-worker';
 
+// What the gateway sets on its own chaos calls, and strips from everything it forwards.
+const fromGateway = { 'x-stratus-chaos-switch': '1' };
 const put = (body: unknown) =>
-  callWorker(catalog, '/_chaos', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  callWorker(catalog, '/_chaos', { method: 'PUT', headers: { ...fromGateway, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const read = async () => (await callWorker(catalog, '/_chaos', { headers: fromGateway })).json();
 
 afterEach(async () => {
-  expect((await callWorker(catalog, '/_chaos', { method: 'DELETE' })).status).toBe(204);
+  expect((await callWorker(catalog, '/_chaos', { method: 'DELETE', headers: fromGateway })).status).toBe(204);
 });
 
 describe('chaos inside the catalog service', () => {
@@ -22,11 +25,11 @@ describe('chaos inside the catalog service', () => {
 
   it('is gone after DELETE, and the settings read back', async () => {
     await put({ failureRate: 1 });
-    expect(((await (await callWorker(catalog, '/_chaos')).json()) as { chaos: unknown }).chaos).toMatchObject({ failureRate: 1, status: 503 });
+    expect(((await read()) as { chaos: unknown }).chaos).toMatchObject({ failureRate: 1, status: 503 });
     expect((await callWorker(catalog, '/products')).status).toBe(503);
-    await callWorker(catalog, '/_chaos', { method: 'DELETE' });
+    await callWorker(catalog, '/_chaos', { method: 'DELETE', headers: fromGateway });
     expect((await callWorker(catalog, '/products')).status).toBe(200);
-    expect(await (await callWorker(catalog, '/_chaos')).json()).toEqual({ chaos: null });
+    expect(await read()).toEqual({ chaos: null });
   });
 
   it('adds latency to every request without failing it', async () => {
@@ -43,6 +46,13 @@ describe('chaos inside the catalog service', () => {
       expect(response.status).toBe(400);
       expect(response.headers.get('content-type')).toBe('application/problem+json');
     }
-    expect(await (await callWorker(catalog, '/_chaos')).json()).toEqual({ chaos: null });
+    expect(await read()).toEqual({ chaos: null });
+  });
+
+  it('does not answer on its switch without the gateway’s header', async () => {
+    const response = await callWorker(catalog, '/_chaos', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"failureRate":1}' });
+    expect(response.status).toBe(404);
+    expect((await callWorker(catalog, '/_chaos')).status).toBe(404);
+    expect(await read()).toEqual({ chaos: null });
   });
 });
