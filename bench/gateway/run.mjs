@@ -33,6 +33,8 @@ const GATEWAY_VARS = {
   ALLOW_CHAOS: 'false',
   CORS_ORIGINS: '',
   METRICS_FLUSH_INTERVAL_MS: '1000', // the deployed default: one Durable Object call a second
+  BREAKER_REPORT_INTERVAL_MS: '1000', // the deployed default
+  ROUTE_POLICIES: '', // the route table's own policies
 };
 const CATALOG_VARS = { LOG_LEVEL: 'warn' };
 const CATALOG_NAME = 'stratus-catalog';
@@ -50,10 +52,13 @@ const catalog = bundledWorkerOptions(join(ROOT, 'workers/catalog/wrangler.toml')
 const gateway = bundledWorkerOptions(gatewayConfigPath(), 'bench-gateway', { bindings: GATEWAY_VARS });
 const passthrough = bundledWorkerOptions(join(HERE, 'passthrough.wrangler.toml'), 'bench-passthrough');
 const ok = bundledWorkerOptions(join(HERE, 'ok.wrangler.toml'), 'bench-ok');
+// The gateway also binds PAYMENTS. No request here reaches it, but workerd refuses to start a
+// worker whose binding names a service it does not have, so the `ok` worker stands in for it.
+const paymentsStandIn = { ...ok, name: 'stratus-payments' };
 
 const TARGETS = [
   { key: 'a', name: 'bare Hono pass-through → catalog', path: '/api/catalog/products', workers: [passthrough, catalog] },
-  { key: 'b', name: 'gateway (all middleware) → catalog', path: '/api/catalog/products', workers: [gateway, catalog] },
+  { key: 'b', name: 'gateway (all middleware) → catalog', path: '/api/catalog/products', workers: [gateway, catalog, paymentsStandIn] },
   { key: 'c', name: 'catalog direct', path: '/products', workers: [catalog] },
   { key: 'd', name: '`ok` worker (ceiling)', path: '/', workers: [ok] },
 ];
