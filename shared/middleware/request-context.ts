@@ -71,7 +71,9 @@ export const requestContext = (options: RequestContextOptions): MiddlewareHandle
       status: c.res.status,
       durationMs: now() - started,
     };
-    const level = completed.status >= 500 ? 'error' : 'info';
+    // A 503 is the system protecting itself (an open breaker, a full bulkhead, chaos): worth
+    // seeing, but an open breaker refusing thousands of calls must not flood the error level.
+    const level = completed.status === 503 ? 'warn' : completed.status >= 500 ? 'error' : 'info';
     log[level]('request', {
       method: completed.method,
       route: completed.route,

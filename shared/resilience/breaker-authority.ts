@@ -1,4 +1,4 @@
-import type { BreakerStateName, CircuitBreakerOptions } from './circuit-breaker';
+import type { BreakerStateName, CircuitBreakerOptions, OutcomeCounts } from './circuit-breaker';
 
 /** What an isolate needs to know of a breaker to decide locally. */
 export interface BreakerView {
@@ -12,15 +12,19 @@ export interface CallOutcome {
   durationMs: number;
 }
 
+export type { OutcomeCounts };
+
 /**
  * The source of truth for one upstream's breaker (DESIGN.md decision 2): a Durable Object in the
- * gateway, an in-memory fake in tests. Isolates report closed-state outcomes in batches, ask it
- * for half-open probe permits, and report each probe's outcome.
+ * gateway, an in-memory one in tests and single-process gateways. Isolates report closed-state
+ * outcomes as counts, ask it for half-open probe permits, and report or hand back each probe.
  */
 export interface BreakerAuthority {
   /** The breaker as it stands, changing nothing: what a new isolate starts from. */
   current(): Promise<BreakerView>;
-  report(options: CircuitBreakerOptions, outcomes: CallOutcome[]): Promise<BreakerView>;
+  report(options: CircuitBreakerOptions, counts: OutcomeCounts): Promise<BreakerView>;
   acquireProbe(options: CircuitBreakerOptions): Promise<{ permitted: boolean; period?: number; view: BreakerView }>;
   probeOutcome(options: CircuitBreakerOptions, outcome: CallOutcome & { period: number }): Promise<BreakerView>;
+  /** A probe permit whose call was never made (its caller gave up first): the slot goes back. */
+  cancelProbe(options: CircuitBreakerOptions, period: number): Promise<BreakerView>;
 }

@@ -1,4 +1,4 @@
-import type { BreakerAuthority, BreakerView, CallOutcome } from './breaker-authority';
+import type { BreakerAuthority, BreakerView, CallOutcome, OutcomeCounts } from './breaker-authority';
 import type { CircuitBreakerOptions } from './circuit-breaker';
 
 export interface BreakerPermit {
@@ -13,36 +13,43 @@ export interface BreakerClientOptions {
   authority: () => BreakerAuthority;
   /** Closed-state outcomes are sent at most this often; failures go at once. */
   reportIntervalMs: number;
-  /** Outcomes kept while the authority is unreachable; older ones are dropped first. */
-  maxPending?: number;
   /**
    * After the authority refuses a probe (all permits taken), calls are refused locally for this
    * long before it is asked again, so a recovering upstream does not cost a remote call per
    * request. Default: a tenth of the open period, at most one second.
    */
   probeRecheckMs?: number;
+  /** A report not answered within this long is taken as lost, so the next one may go. Default 10 s. */
+  reportTimeoutMs?: number;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
 
 const CLOSED_PERMIT: BreakerPermit = Object.freeze({ permitted: true });
 const REFUSED: BreakerPermit = Object.freeze({ permitted: false });
+const noCounts = (): OutcomeCounts => ({ calls: 0, failures: 0, slow: 0 });
 
 /**
  * One isolate's cache of one upstream's breaker, so the hot path does not wait on the Durable
  * Object when it need not (DESIGN.md decision 2). It learns the state once when it starts; then:
- * - closed: calls go ahead with no remote call; outcomes are reported in batches (the returned
- *   promises are for `waitUntil`), a failure at once so the breaker opens within a few calls;
+ * - closed: calls go ahead with no remote call; outcomes are added up and reported as counts
+ *   (the returned promises are for `waitUntil`), a failure at once so the breaker opens within a
+ *   few calls;
  * - open: calls are refused locally until the open period ends, with no remote call;
  * - after that: every call asks the authority for a probe permit, so at most `halfOpenMaxCalls`
  *   probes run across all isolates, and each probe's outcome is reported straight away.
  * Whatever the authority answers replaces the cached view.
+ *
+ * No promise is shared between requests: on workerd a request must not wait on work another
+ * request started (and that request's `waitUntil` may be cut short). Each report belongs to the
+ * call that sends it; "one report on its way" is a timestamped flag, not a shared promise.
  */
 export class BreakerClient {
   private view: BreakerView = { state: 'closed' };
-  private pending: CallOutcome[] = [];
+  private pending: OutcomeCounts = noCounts();
   private scheduled = false;
-  private flushing: Promise<void> | null = null;
+  /** When the report on its way was sent; null when none is. */
+  private sendingSince: number | null = null;
   private refuseUntil = 0;
   /** Whether this client has learnt the authority's state since it was made. */
   private synced = false;
@@ -110,19 +117,26 @@ export class BreakerClient {
     return REFUSED;
   }
 
+  /** A permitted call that was never made: a probe's slot goes back to the authority. */
+  cancel(permit: BreakerPermit): Promise<void> | undefined {
+    if (permit.probePeriod === undefined) return undefined;
+    const period = permit.probePeriod;
+    return this.remote((authority) => authority.cancelProbe(this.options.breaker, period));
+  }
+
   /** Records a permitted call's outcome; returns work for `waitUntil`, or undefined if none is due. */
   record(permit: BreakerPermit, outcome: CallOutcome): Promise<void> | undefined {
     if (permit.probePeriod !== undefined) {
-      return this.options
-        .authority()
-        .probeOutcome(this.options.breaker, { ...outcome, period: permit.probePeriod })
-        .then((view) => void (this.view = view))
-        .catch(() => undefined);
+      const period = permit.probePeriod;
+      return this.remote((authority) => authority.probeOutcome(this.options.breaker, { ...outcome, period }));
     }
-    this.pending.push(outcome);
-    const max = this.options.maxPending ?? 1_000;
-    if (this.pending.length > max) this.pending.splice(0, this.pending.length - max);
-    if (outcome.failed) return this.flush();
+    this.pending.calls++;
+    if (outcome.failed) this.pending.failures++;
+    if (outcome.durationMs >= this.options.breaker.slowCallDurationMs) this.pending.slow++;
+    if (outcome.failed) {
+      const sent = this.flush();
+      if (sent) return sent;
+    }
     if (this.scheduled) return undefined;
     this.scheduled = true;
     return this.sleep(this.options.reportIntervalMs).then(() => {
@@ -132,28 +146,35 @@ export class BreakerClient {
   }
 
   /**
-   * Sends what is pending; on failure it is kept for the next report. At most one report is on
-   * its way per isolate: outcomes arriving meanwhile go with the next one, so even a steady
-   * trickle of failures costs one call to the authority per round trip, not one per failure.
+   * Sends the counts added up so far, unless a report is already on its way (what is pending then
+   * goes with a later one: the next failure's, or the scheduled one). Returns the send's promise,
+   * or undefined when nothing was sent. Counts that could not be delivered are kept.
    */
-  flush(): Promise<void> {
-    if (this.flushing) return this.flushing;
-    this.flushing = (async () => {
+  flush(): Promise<void> | undefined {
+    if (this.pending.calls === 0) return undefined;
+    const now = this.now();
+    if (this.sendingSince !== null && now - this.sendingSince < (this.options.reportTimeoutMs ?? 10_000)) return undefined;
+    const batch = this.pending;
+    this.pending = noCounts();
+    this.sendingSince = now;
+    const send = async () => {
       try {
-        while (this.pending.length > 0) {
-          const batch = this.pending;
-          this.pending = [];
-          try {
-            this.view = await this.options.authority().report(this.options.breaker, batch);
-          } catch {
-            this.pending = [...batch, ...this.pending];
-            return;
-          }
-        }
+        this.view = await this.options.authority().report(this.options.breaker, batch);
+      } catch {
+        this.pending = { calls: this.pending.calls + batch.calls, failures: this.pending.failures + batch.failures, slow: this.pending.slow + batch.slow };
       } finally {
-        this.flushing = null;
+        if (this.sendingSince === now) this.sendingSince = null;
       }
-    })();
-    return this.flushing;
+    };
+    return send();
+  }
+
+  /** One call to the authority whose answer replaces the cached view; a failed call changes nothing here. */
+  private async remote(call: (authority: BreakerAuthority) => Promise<BreakerView>): Promise<void> {
+    try {
+      this.view = await call(this.options.authority());
+    } catch {
+      // A lost probe report is recovered by the breaker itself (maxWaitInHalfOpenMs).
+    }
   }
 }

@@ -1,5 +1,5 @@
 import type { BreakerView, CallOutcome } from './breaker-authority';
-import { breakerStep, closedBreaker, type BreakerInput, type BreakerState, type BreakerStep, type CircuitBreakerOptions } from './circuit-breaker';
+import { breakerStep, closedBreaker, type BreakerInput, type BreakerState, type BreakerStep, type CircuitBreakerOptions, type OutcomeCounts } from './circuit-breaker';
 
 /** A transition as logged and counted: `closed->open`, `open->half-open`, ... */
 export type TransitionKey = `${string}->${string}`;
@@ -36,9 +36,8 @@ export class BreakerLedger {
     return this.state.kind === 'closed' ? { state: 'closed' } : { state: this.state.kind, openedAt: this.state.openedAt };
   }
 
-  report(options: CircuitBreakerOptions, outcomes: CallOutcome[], now: number) {
-    const inputs = outcomes.map((o): BreakerInput => ({ type: 'outcome', failed: o.failed, durationMs: o.durationMs, probe: false }));
-    const applied = this.apply(inputs, options, now);
+  report(options: CircuitBreakerOptions, counts: OutcomeCounts, now: number) {
+    const applied = this.apply([{ type: 'outcomes', calls: counts.calls, failures: counts.failures, slow: counts.slow }], options, now);
     return { ...applied, view: this.view() };
   }
 
@@ -46,6 +45,11 @@ export class BreakerLedger {
     const { last, happened } = this.apply([{ type: 'acquire' }], options, now);
     const permitted = last?.permitted === true;
     return { permitted, period: last?.probe ? last.period : undefined, view: this.view(), happened };
+  }
+
+  cancelProbe(options: CircuitBreakerOptions, period: number, now: number) {
+    const applied = this.apply([{ type: 'cancel', probe: true, period }], options, now);
+    return { ...applied, view: this.view() };
   }
 
   probeOutcome(options: CircuitBreakerOptions, outcome: CallOutcome & { period: number }, now: number) {

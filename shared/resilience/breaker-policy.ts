@@ -1,4 +1,4 @@
-import type { BreakerClient } from './breaker-client';
+import type { BreakerClient, BreakerPermit } from './breaker-client';
 import { fullContext, type Call, type CallContext, type Policy } from './policy';
 
 /** Marker property, not a class check: it survives bundling (see http/problem.ts). */
@@ -13,6 +13,35 @@ export const isBrokenCircuitError = (error: unknown): error is BrokenCircuitErro
 
 const brokenCircuit = (retryAfterMs: number): BrokenCircuitError =>
   Object.assign(new Error('circuit open: the call was not made'), { name: 'BrokenCircuitError', isBrokenCircuitError: true as const, retryAfterMs });
+
+/**
+ * Waits for a permit from the authority, but no longer than the caller does: when the signal
+ * fires first (the deadline), the caller moves on at once, and a permit that still arrives is
+ * handed back.
+ */
+function untilAborted(acquired: Promise<BreakerPermit>, ctx: CallContext, client: BreakerClient): Promise<BreakerPermit> {
+  if (ctx.signal.aborted) {
+    ctx.defer(acquired.then((late) => client.cancel(late)));
+    return Promise.reject(ctx.signal.reason);
+  }
+  return new Promise<BreakerPermit>((resolve, reject) => {
+    const onAbort = () => {
+      ctx.defer(acquired.then((late) => client.cancel(late)));
+      reject(ctx.signal.reason);
+    };
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    acquired.then(
+      (permit) => {
+        ctx.signal.removeEventListener('abort', onAbort);
+        resolve(permit);
+      },
+      (error: unknown) => {
+        ctx.signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
 
 export interface CircuitBreakerPolicyOptions {
   /**
@@ -36,8 +65,15 @@ export function circuitBreaker(client: BreakerClient, options: CircuitBreakerPol
     async execute<T>(call: Call<T>, context?: Partial<CallContext>): Promise<T> {
       const ctx = fullContext(context);
       const acquired = client.acquire();
-      const permit = acquired instanceof Promise ? await acquired : acquired;
+      const permit = acquired instanceof Promise ? await untilAborted(acquired, ctx, client) : acquired;
       if (!permit.permitted) throw brokenCircuit(client.retryAfterMs());
+      if (ctx.signal.aborted) {
+        // The caller gave up while the permit was on its way: the call is not made, and a probe
+        // permit goes back, so its slot is not held by a call that never ran.
+        const work = client.cancel(permit);
+        if (work) ctx.defer(work);
+        throw ctx.signal.reason;
+      }
       const started = now();
       const report = (failed: boolean) => {
         const work = client.record(permit, { failed, durationMs: now() - started });

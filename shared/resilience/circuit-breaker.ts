@@ -11,7 +11,9 @@
  * - open: every call is refused until `openDurationMs` has passed since it opened. There is no
  *   timer: the next acquire after that moment finds the breaker half-open (a lazy transition).
  * - half-open: at most `halfOpenMaxCalls` probes are admitted in all; one failure re-opens the
- *   breaker, and once that many probes have succeeded it closes with an empty window.
+ *   breaker, and once that many probes have succeeded it closes with an empty window. Probes that
+ *   never report back are given up on after `maxWaitInHalfOpenMs`: it opens again, and a later
+ *   half-open period admits fresh probes.
  */
 
 export interface CircuitBreakerOptions {
@@ -31,6 +33,13 @@ export interface CircuitBreakerOptions {
   openDurationMs: number;
   /** How many probes half-open admits, in all; that many successes close the breaker. */
   halfOpenMaxCalls: number;
+  /**
+   * How long half-open may wait on probes it admitted before it gives up on them and opens again
+   * (resilience4j's maxWaitDurationInHalfOpenState): a probe whose outcome is never reported (its
+   * isolate recycled, the report lost) must not hold its slot forever. Keep it above the route's
+   * deadline, so a live probe has ended by then.
+   */
+  maxWaitInHalfOpenMs: number;
 }
 
 export const DEFAULT_BREAKER_OPTIONS: CircuitBreakerOptions = {
@@ -42,6 +51,7 @@ export const DEFAULT_BREAKER_OPTIONS: CircuitBreakerOptions = {
   windowBuckets: 10,
   openDurationMs: 10_000,
   halfOpenMaxCalls: 3,
+  maxWaitInHalfOpenMs: 30_000,
 };
 
 export interface WindowBucket {
@@ -68,7 +78,15 @@ export type BreakerInput =
    */
   | { type: 'outcome'; failed: boolean; durationMs: number; probe: boolean; period?: number }
   /** A permitted call was never made (e.g. refused by a bulkhead): its probe slot is returned. */
-  | { type: 'cancel'; probe: boolean; period?: number };
+  | { type: 'cancel'; probe: boolean; period?: number }
+  /** Closed-state outcomes added up by an isolate: how many calls, how many failed, how many were slow. */
+  | ({ type: 'outcomes' } & OutcomeCounts);
+
+export interface OutcomeCounts {
+  calls: number;
+  failures: number;
+  slow: number;
+}
 
 export type BreakerStateName = BreakerState['kind'];
 
@@ -116,16 +134,16 @@ function shouldOpen(totals: WindowTotals, options: CircuitBreakerOptions): boole
   return failureRate >= options.failureRateThreshold || slowRate >= options.slowCallRateThreshold;
 }
 
-function withOutcome(window: WindowBucket[], now: number, failed: boolean, slow: boolean, options: CircuitBreakerOptions): WindowBucket[] {
+function withOutcomes(window: WindowBucket[], now: number, counts: OutcomeCounts, options: CircuitBreakerOptions): WindowBucket[] {
   const length = bucketLength(options);
   const start = now - (now % length);
   const live = liveBuckets(window, now, options);
   const last = live.at(-1);
   const add = (bucket: WindowBucket): WindowBucket => ({
     start: bucket.start,
-    calls: bucket.calls + 1,
-    failures: bucket.failures + (failed ? 1 : 0),
-    slow: bucket.slow + (slow ? 1 : 0),
+    calls: bucket.calls + counts.calls,
+    failures: bucket.failures + counts.failures,
+    slow: bucket.slow + counts.slow,
   });
   if (last && last.start === start) return [...live.slice(0, -1), add(last)];
   return [...live, add({ start, calls: 0, failures: 0, slow: 0 })];
@@ -134,15 +152,33 @@ function withOutcome(window: WindowBucket[], now: number, failed: boolean, slow:
 /** A share in [0, 1], rounded to three places so it reads well in JSON. */
 const rate = (part: number, whole: number) => (whole === 0 ? 0 : Math.round((part / whole) * 1000) / 1000);
 
+/** Closed with these outcomes added: open if the window now says so. */
+function closedWith(
+  current: Extract<BreakerState, { kind: 'closed' }>,
+  counts: OutcomeCounts,
+  now: number,
+  options: CircuitBreakerOptions,
+  result: (next: BreakerState) => BreakerStep,
+): BreakerStep {
+  const window = withOutcomes(current.window, now, counts, options);
+  const totals = windowTotals(window, now, options);
+  if (shouldOpen(totals, options)) return result({ kind: 'open', openedAt: now, calls: totals.calls, failureRate: rate(totals.failures, totals.calls) });
+  return result({ kind: 'closed', window });
+}
+
 const moved = (from: BreakerState, to: BreakerState) => (from.kind === to.kind ? undefined : { from: from.kind, to: to.kind });
 
 /** One step of the breaker. Pure: the same state, input, time and options give the same result. */
 export function breakerStep(state: BreakerState, input: BreakerInput, now: number, options: CircuitBreakerOptions): BreakerStep {
-  // Lazy open → half-open: decided when someone looks, never by a timer.
-  const current: BreakerState =
+  // Lazy open → half-open, and half-open → open when its probes went missing: decided when
+  // someone looks, never by a timer.
+  let current: BreakerState =
     state.kind === 'open' && now - state.openedAt >= options.openDurationMs
       ? { kind: 'half-open', openedAt: state.openedAt, inFlight: 0, succeeded: 0 }
       : state;
+  if (current.kind === 'half-open' && current.inFlight > 0 && now - (current.openedAt + options.openDurationMs) >= options.maxWaitInHalfOpenMs) {
+    current = { kind: 'open', openedAt: now, calls: current.inFlight + current.succeeded, failureRate: rate(current.inFlight, current.inFlight + current.succeeded) };
+  }
 
   const result = (next: BreakerState, extra: Omit<BreakerStep, 'state' | 'transition'> = {}): BreakerStep => ({
     state: next,
@@ -164,13 +200,17 @@ export function breakerStep(state: BreakerState, input: BreakerInput, now: numbe
       }
       return result(current);
     }
+    case 'outcomes': {
+      // Outcomes reported after the breaker opened belong to calls admitted before: they say
+      // nothing about the upstream now.
+      if (current.kind !== 'closed' || input.calls <= 0) return result(current);
+      return closedWith(current, input, now, options, result);
+    }
     case 'outcome': {
       if (current.kind === 'closed') {
         if (input.probe) return result(current); // a probe from an earlier half-open episode
-        const window = withOutcome(current.window, now, input.failed, input.durationMs >= options.slowCallDurationMs, options);
-        const totals = windowTotals(window, now, options);
-        if (shouldOpen(totals, options)) return result({ kind: 'open', openedAt: now, calls: totals.calls, failureRate: rate(totals.failures, totals.calls) });
-        return result({ kind: 'closed', window });
+        const slow = input.durationMs >= options.slowCallDurationMs ? 1 : 0;
+        return closedWith(current, { calls: 1, failures: input.failed ? 1 : 0, slow }, now, options, result);
       }
       if (current.kind === 'half-open' && input.probe && input.period === current.openedAt) {
         const inFlight = Math.max(0, current.inFlight - 1);

@@ -25,7 +25,11 @@ export interface Policy {
 
 const runDetached = (work: Promise<unknown>) => void work.catch(() => undefined);
 
-/** Fills in what the caller left out: a signal that never aborts, attempt 1, detached work. */
+/**
+ * Fills in what the caller left out: a signal that never aborts, attempt 1, detached work. The
+ * signal is made per call, not shared: on workerd an AbortSignal belongs to the request that
+ * made it, and another request touching it fails.
+ */
 export const fullContext = (context: Partial<CallContext> = {}): CallContext => ({
   signal: context.signal ?? new AbortController().signal,
   attempt: context.attempt ?? 1,

@@ -75,8 +75,9 @@ const abortableSleep = (ms: number, signal: AbortSignal) =>
 
 /**
  * Runs the call again when its result or error says so, up to `maxAttempts`, waiting a jittered
- * backoff or the upstream's `Retry-After` (whichever is longer, capped at `maxDelayMs`). The last
- * result or error is what the caller gets when retries run out or the budget says no.
+ * backoff or the upstream's `Retry-After`, whichever is longer. A `Retry-After` beyond `maxDelayMs`
+ * ends the retries. The last result or error is what the caller gets when retries run out, the
+ * budget says no, or the upstream asked for more patience than we have.
  */
 export function retry(options: RetryPolicyOptions): Policy {
   const random = options.random ?? Math.random;
@@ -95,13 +96,16 @@ export function retry(options: RetryPolicyOptions): Policy {
           outcome = { error };
         }
         const verdict = 'result' in outcome ? (options.retryResult?.(outcome.result) ?? { retry: false }) : { retry: options.retryError?.(outcome.error) ?? false };
-        const finished = !verdict.retry || attempt >= options.maxAttempts || signal.aborted || !(options.budget?.tryRetry(now()) ?? true);
+        const asked = 'afterMs' in verdict ? (verdict.afterMs ?? 0) : 0;
+        // An upstream asking for a longer wait than we would ever make is answered as it asked:
+        // the caller gets its answer (and its Retry-After), rather than a retry that comes too soon.
+        const finished =
+          !verdict.retry || attempt >= options.maxAttempts || asked > options.maxDelayMs || signal.aborted || !(options.budget?.tryRetry(now()) ?? true);
         if (finished) {
           if ('result' in outcome) return outcome.result;
           throw outcome.error;
         }
         if ('result' in outcome) options.discard?.(outcome.result);
-        const asked = 'afterMs' in verdict ? (verdict.afterMs ?? 0) : 0;
         await sleep(Math.min(options.maxDelayMs, Math.max(asked, backoffDelay(attempt, options, random))), signal);
       }
     },

@@ -71,6 +71,8 @@ describe('chaos on the catalog, and the gateway protecting everyone else', () =>
     expect(degraded.status).toBe(200);
     expect(degraded.headers.get('x-fallback')).toBe('degraded');
     expect(((await degraded.json()) as { items: unknown[] }).items.length).toBeGreaterThan(0);
+    // A search is not answered with the most viewed list: it would not be what was asked.
+    expect((await callWorker(gateway, '/api/catalog/products?q=jacket', {}, gw)).status).toBe(503);
 
     const scrape = await metrics(gw);
     expect(scrape).toContain('circuit_breaker_state{upstream="catalog"} 2');
@@ -180,17 +182,23 @@ describe('payments: a second upstream with its own, stricter policy', () => {
     expect(again.status).toBe(201);
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     expect(await again.json()).toEqual(await first.json());
-    const missing = await callWorker(gateway, '/api/payments/pay_missing', {}, gw);
+    const missing = await callWorker(gateway, '/api/payments/pay_missing', { headers: admin }, gw);
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as { instance: string }).instance).toBe('/api/payments/pay_missing');
+  });
+
+  it('requires a caller: 401 with WWW-Authenticate, and the service is not called', async () => {
+    const response = await callWorker(gateway, '/api/payments?orderId=ord_res');
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toMatch(/^Bearer/);
   });
 
   it('opens only the payments breaker under payments chaos, with no fallback for money, while the catalog keeps answering', async () => {
     const gw = chaosAllowed();
     expect((await chaos(gw, 'payments', { failureRate: 1, status: 500 })).status).toBe(200);
     // minimumCalls 5 at a 25% threshold: five failed reads open it.
-    for (let i = 0; i < 5; i++) expect((await callWorker(gateway, `/api/payments?orderId=o${i}`, {}, gw)).status).toBe(500);
-    const refused = await callWorker(gateway, '/api/payments?orderId=o1', {}, gw);
+    for (let i = 0; i < 5; i++) expect((await callWorker(gateway, `/api/payments?orderId=o${i}`, { headers: admin }, gw)).status).toBe(500);
+    const refused = await callWorker(gateway, '/api/payments?orderId=o1', { headers: admin }, gw);
     expect(refused.status).toBe(503);
     expect(refused.headers.has('x-fallback')).toBe(false);
     expect(((await refused.json()) as { type: string }).type).toBe('/problems/circuit-open');

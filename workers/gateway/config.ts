@@ -26,8 +26,9 @@ const policyOverrideSchema = z
         minimumCalls: positive,
         slidingWindowMs: positive,
         windowBuckets: positive,
-        openDurationMs: z.number().int().min(0),
+        openDurationMs: positive,
         halfOpenMaxCalls: positive,
+        maxWaitInHalfOpenMs: positive,
       })
       .partial()
       .strict()])

@@ -10,10 +10,11 @@ export type FallbackRule =
   | { kind: 'last-good'; maxAgeMs?: number }
   /**
    * A degraded answer for the upstream paths in `paths`: the last good answer of `source` (an
-   * upstream path, e.g. the most viewed products), fetched while the upstream was healthy and
-   * refreshed at most every `refreshMs`.
+   * upstream path, e.g. the most viewed products), fetched while the upstream was healthy,
+   * refreshed at most every `refreshMs` and never served older than `maxAgeMs` (default 1 h).
+   * With `queries`, only requests whose query parameters are all in that list get it.
    */
-  | { kind: 'degraded'; paths: string[]; source: string; refreshMs?: number };
+  | { kind: 'degraded'; paths: string[]; queries?: string[]; source: string; refreshMs?: number; maxAgeMs?: number };
 
 export type FallbackKind = FallbackRule['kind'];
 

@@ -25,23 +25,55 @@ export function isShareable(request: Request, response: Response): boolean {
   return length <= MAX_STORED_BODY_BYTES;
 }
 
-/** Reads a copy of the answer (call with a clone); null if its body turns out too large. */
+/** Headers that describe one exchange, not the answer: a replay must not carry another request's. */
+const PER_EXCHANGE_HEADERS = new Set(['date', 'traceresponse', 'x-request-id', 'age', 'set-cookie']);
+
+/**
+ * Reads a copy of the answer (call with a clone), at most MAX_STORED_BODY_BYTES of it: a body
+ * without a content-length is read only until it proves too large, then dropped (null).
+ */
 export async function storedAnswer(response: Response, now: number): Promise<StoredAnswer | null> {
-  const body = await response.arrayBuffer();
-  if (body.byteLength > MAX_STORED_BODY_BYTES) return null;
-  return { status: response.status, headers: [...response.headers], body, at: now };
+  const reader = response.body?.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  while (reader) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_STORED_BODY_BYTES) {
+      await reader.cancel();
+      return null;
+    }
+    chunks.push(value);
+  }
+  const body = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  const headers = [...response.headers].filter(([name]) => !PER_EXCHANGE_HEADERS.has(name.toLowerCase()));
+  return { status: response.status, headers, body: body.buffer, at: now };
 }
 
+/**
+ * Answers by key, least recently used evicted first, bounded in entries and in bytes (so one
+ * route cannot take a large share of an isolate's 128 MB whatever its callers send).
+ */
 export class AnswerStore {
   private readonly entries = new Map<string, StoredAnswer>();
+  private bytes = 0;
 
-  constructor(private readonly maxEntries = 256) {}
+  constructor(
+    private readonly maxEntries = 256,
+    private readonly maxBytes = 8 * 1024 * 1024,
+  ) {}
 
   get(key: string, maxAgeMs: number, now: number): StoredAnswer | undefined {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
     if (now - entry.at > maxAgeMs) {
-      this.entries.delete(key);
+      this.remove(key);
       return undefined;
     }
     // Map order is insertion order: re-inserting marks it most recently used.
@@ -51,13 +83,21 @@ export class AnswerStore {
   }
 
   set(key: string, answer: StoredAnswer): void {
-    this.entries.delete(key);
+    this.remove(key);
     this.entries.set(key, answer);
-    while (this.entries.size > this.maxEntries) {
+    this.bytes += answer.body.byteLength;
+    while (this.entries.size > this.maxEntries || this.bytes > this.maxBytes) {
       const oldest = this.entries.keys().next().value;
       if (oldest === undefined) break;
-      this.entries.delete(oldest);
+      this.remove(oldest);
     }
+  }
+
+  private remove(key: string): void {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    this.bytes -= entry.body.byteLength;
+    this.entries.delete(key);
   }
 }
 

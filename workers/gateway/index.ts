@@ -2,6 +2,7 @@ import { cors } from 'hono/cors';
 import type { AppEnv } from '../../shared/middleware/app-env';
 import { addHealthRoutes, createServiceApp } from '../../shared/middleware/service-app';
 import type { Context } from 'hono';
+import { unauthorized } from '../../shared/http/problem';
 import { callerIdentity } from './caller-identity';
 import { gatewayConfig } from './config';
 import type { GatewayBindings } from './env';
@@ -21,7 +22,7 @@ export { MetricsStore } from './metrics-store';
  */
 const corsPolicy = cors({
   origin: (origin, c: Context<AppEnv<GatewayBindings>>) => (gatewayConfig(c.env).CORS_ORIGINS.includes(origin) ? origin : null),
-  exposeHeaders: ['x-request-id', 'traceresponse', 'x-cache', 'RateLimit', 'RateLimit-Policy', 'Retry-After'],
+  exposeHeaders: ['x-request-id', 'traceresponse', 'x-cache', 'x-fallback', 'x-fallback-reason', 'age', 'idempotent-replayed', 'RateLimit', 'RateLimit-Policy', 'Retry-After'],
   maxAge: 600,
 });
 
@@ -37,7 +38,11 @@ for (const route of byPrefixLength) {
   const handler = async (c: Context<AppEnv<GatewayBindings>>) => {
     c.set('serviceLabel', route.name);
     c.set('routeLabel', routeLabel(route));
-    return forwardToService(c, route, await callerIdentity(c));
+    const identity = await callerIdentity(c);
+    if (route.policy.auth === 'required' && !identity) {
+      throw unauthorized(`${route.prefix} needs Authorization: Bearer <token>.`, { 'www-authenticate': 'Bearer realm="stratus"' });
+    }
+    return forwardToService(c, route, identity);
   };
   app.all(route.prefix, handler);
   app.all(`${route.prefix}/*`, handler);

@@ -24,6 +24,7 @@ export interface FallbackRequest {
 
 const DEFAULT_LAST_GOOD_MAX_AGE_MS = 10 * 60_000;
 const DEFAULT_DEGRADED_REFRESH_MS = 60_000;
+const DEFAULT_DEGRADED_MAX_AGE_MS = 60 * 60_000;
 
 function replay(answer: StoredAnswer, kind: FallbackKind, reason: FallbackReason, now: number): Response {
   const headers = new Headers(answer.headers);
@@ -87,8 +88,10 @@ export class RouteFallbacks {
         if (answer) return replay(answer, 'last-good', reason, now);
       } else if (rule.kind === 'degraded') {
         if (!rule.paths.includes(req.upstreamPath)) continue;
+        const allowed = rule.queries;
+        if (allowed && [...new URLSearchParams(req.search).keys()].some((name) => !allowed.includes(name))) continue;
         const answer = this.sources.get(rule.source);
-        if (answer) return replay(answer, 'degraded', reason, now);
+        if (answer && now - answer.at <= (rule.maxAgeMs ?? DEFAULT_DEGRADED_MAX_AGE_MS)) return replay(answer, 'degraded', reason, now);
       } else if (!rule.paths || rule.paths.includes(req.upstreamPath)) {
         const body = JSON.stringify(rule.body);
         const stored: StoredAnswer = { status: rule.status ?? 200, headers: [['content-type', 'application/json']], body: new TextEncoder().encode(body).buffer as ArrayBuffer, at: now };

@@ -65,8 +65,9 @@ export const routes: readonly Route[] = [
       bulkhead: { maxConcurrent: 64, maxQueue: 64 },
       fallback: [
         { kind: 'last-good', maxAgeMs: 10 * 60_000 },
-        // A list that fails with nothing cached for it is answered with the most viewed products.
-        { kind: 'degraded', paths: ['/products'], source: '/products/popular?limit=20', refreshMs: 60_000 },
+        // A first page that fails with nothing cached for it is answered with the most viewed
+        // products; a search or a later page is not (the list would not be what was asked).
+        { kind: 'degraded', paths: ['/products'], queries: ['limit'], source: '/products/popular?limit=20', refreshMs: 60_000, maxAgeMs: 60 * 60_000 },
       ],
     },
   },
@@ -76,7 +77,9 @@ export const routes: readonly Route[] = [
     service: 'PAYMENTS',
     upstreamPrefix: '/payments',
     policy: {
-      auth: 'optional',
+      // Payments are nobody else's business. Until edge auth lands only the operator token is an
+      // identity; the owner check ("one of the caller's orders") comes with orders.
+      auth: 'required',
       timeoutMs: 5_000,
       // Charges are retried only with an Idempotency-Key (proxy.ts); the service dedupes by it.
       retry: { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1_000 },

@@ -1,4 +1,4 @@
-import type { BreakerAuthority, BreakerView, CallOutcome } from '../../resilience/breaker-authority';
+import type { BreakerAuthority, BreakerView, CallOutcome, OutcomeCounts } from '../../resilience/breaker-authority';
 import { BreakerLedger } from '../../resilience/breaker-ledger';
 import type { BreakerState, CircuitBreakerOptions } from '../../resilience/circuit-breaker';
 
@@ -9,7 +9,7 @@ import type { BreakerState, CircuitBreakerOptions } from '../../resilience/circu
 export class MemoryBreakerAuthority implements BreakerAuthority {
   private readonly ledger = new BreakerLedger();
   /** Calls received, by method: lets tests see what reached the authority. */
-  readonly calls = { current: 0, report: 0, acquireProbe: 0, probeOutcome: 0 };
+  readonly calls = { current: 0, report: 0, acquireProbe: 0, probeOutcome: 0, cancelProbe: 0 };
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -22,9 +22,14 @@ export class MemoryBreakerAuthority implements BreakerAuthority {
     return this.ledger.view();
   }
 
-  async report(options: CircuitBreakerOptions, outcomes: CallOutcome[]): Promise<BreakerView> {
+  async report(options: CircuitBreakerOptions, counts: OutcomeCounts): Promise<BreakerView> {
     this.calls.report++;
-    return this.ledger.report(options, outcomes, this.now()).view;
+    return this.ledger.report(options, counts, this.now()).view;
+  }
+
+  async cancelProbe(options: CircuitBreakerOptions, period: number): Promise<BreakerView> {
+    this.calls.cancelProbe++;
+    return this.ledger.cancelProbe(options, period, this.now()).view;
   }
 
   async acquireProbe(options: CircuitBreakerOptions) {

@@ -20,7 +20,7 @@ describe('BreakerClient (one isolate’s cache)', () => {
     const { authority, isolate } = setup();
     const client = isolate();
     for (let i = 0; i < 50; i++) expect((await client.acquire()).permitted).toBe(true);
-    expect(authority.calls).toEqual({ current: 1, report: 0, acquireProbe: 0, probeOutcome: 0 });
+    expect(authority.calls).toEqual({ current: 1, report: 0, acquireProbe: 0, probeOutcome: 0, cancelProbe: 0 });
   });
 
   it('starts refusing at once in a new isolate when the breaker is already open elsewhere', async () => {
@@ -110,6 +110,7 @@ describe('BreakerClient (one isolate’s cache)', () => {
     const authority = new MemoryBreakerAuthority(() => now);
     const flaky = {
       current: () => (reachable ? authority.current() : Promise.reject(new Error('down'))),
+      cancelProbe: (...args: Parameters<MemoryBreakerAuthority['cancelProbe']>) => authority.cancelProbe(...args),
       report: (...args: Parameters<MemoryBreakerAuthority['report']>) => (reachable ? authority.report(...args) : Promise.reject(new Error('down'))),
       acquireProbe: (...args: Parameters<MemoryBreakerAuthority['acquireProbe']>) => (reachable ? authority.acquireProbe(...args) : Promise.reject(new Error('down'))),
       probeOutcome: (...args: Parameters<MemoryBreakerAuthority['probeOutcome']>) => authority.probeOutcome(...args),
@@ -124,5 +125,63 @@ describe('BreakerClient (one isolate’s cache)', () => {
     reachable = false;
     now += 1_000;
     expect((await client.acquire()).permitted).toBe(false);
+  });
+
+  it('keeps reporting after a scheduled report found nothing to send (the timer after a failure already sent all)', async () => {
+    const { authority, isolate } = setup();
+    const client = isolate();
+    await client.acquire();
+    let fireTimer!: () => void;
+    const timer = new Promise<void>((resolve) => (fireTimer = resolve));
+    const held = new BreakerClient({ breaker, authority: () => authority, reportIntervalMs: 1_000, sleep: () => timer });
+    await held.acquire();
+    const scheduled = held.record({ permitted: true }, fine); // schedules a report in 1 s
+    await held.record({ permitted: true }, failed); // sends everything now
+    fireTimer();
+    await scheduled; // the timer finds nothing pending
+    for (let i = 0; i < 3; i++) await held.record({ permitted: true }, failed);
+    expect(authority.state.kind).toBe('open');
+  });
+
+  it('adds outcomes up instead of keeping them: a flood of successes is all counted, in one report', async () => {
+    const { authority, isolate } = setup();
+    const client = isolate();
+    const reports = Array.from({ length: 5_000 }, () => client.record({ permitted: true }, fine)).filter(Boolean);
+    await Promise.all(reports);
+    expect(reports).toHaveLength(1);
+    expect(authority.calls.report).toBe(1);
+    expect(authority.state).toMatchObject({ kind: 'closed', window: [expect.objectContaining({ calls: 5_000, failures: 0 })] });
+  });
+
+  it('sends the next report when one was never answered, after reportTimeoutMs', async () => {
+    let now = 0;
+    const authority = new MemoryBreakerAuthority(() => now);
+    let answer = true;
+    const stuck = {
+      current: () => authority.current(),
+      report: (...args: Parameters<MemoryBreakerAuthority['report']>) => (answer ? authority.report(...args) : new Promise<never>(() => undefined)),
+    } as unknown as MemoryBreakerAuthority;
+    const client = new BreakerClient({ breaker, authority: () => stuck, reportIntervalMs: 1_000, reportTimeoutMs: 5_000, now: () => now, sleep: async () => undefined });
+    await client.acquire();
+    answer = false;
+    void client.record({ permitted: true }, failed); // never answered
+    answer = true;
+    expect(client.record({ permitted: true }, failed)).toBeDefined(); // the scheduled path: nothing sent yet
+    now += 5_000;
+    await client.record({ permitted: true }, failed);
+    // The lost report's outcome is gone; the two after it arrived.
+    expect(authority.state).toMatchObject({ kind: 'closed', window: [expect.objectContaining({ calls: 2, failures: 2 })] });
+  });
+
+  it('hands a probe permit back when asked to', async () => {
+    const { authority, isolate, advance } = setup();
+    const one = isolate();
+    for (let i = 0; i < 3; i++) await one.record({ permitted: true }, failed);
+    advance(1_000);
+    const permit = await one.acquire();
+    expect(permit.probePeriod).toBeDefined();
+    await one.cancel(permit);
+    expect(authority.calls.cancelProbe).toBe(1);
+    expect(authority.state).toMatchObject({ kind: 'half-open', inFlight: 0 });
   });
 });

@@ -122,6 +122,22 @@ describe('half-open', () => {
     expect(state).toEqual({ kind: 'open', openedAt: 6_100, calls: 1, failureRate: 1 });
   });
 
+  it('gives up on probes that never report back after maxWaitInHalfOpenMs, and admits fresh ones later', () => {
+    // halfOpen() admitted one probe at 6_000 (half-open since 6_000); its outcome never comes.
+    const lost = halfOpen();
+    const [stillWaiting] = run(lost, [acquire, acquire], 6_000 + options.maxWaitInHalfOpenMs - 1).steps.slice(-1);
+    expect(stillWaiting?.state.kind).toBe('half-open');
+    const givenUp = breakerStep(lost, acquire, 6_000 + options.maxWaitInHalfOpenMs, options);
+    expect(givenUp.permitted).toBe(false);
+    expect(givenUp.state).toMatchObject({ kind: 'open', openedAt: 6_000 + options.maxWaitInHalfOpenMs });
+    expect(givenUp.transition).toEqual({ from: 'half-open', to: 'open' });
+    // The next half-open period admits probes again; the lost probe's late outcome changes nothing.
+    const later = 6_000 + options.maxWaitInHalfOpenMs + options.openDurationMs;
+    const fresh = breakerStep(givenUp.state, acquire, later, options);
+    expect(fresh).toMatchObject({ permitted: true, probe: true });
+    expect(breakerStep(fresh.state, probeFail, later, options).state).toEqual(fresh.state);
+  });
+
   it('gives a cancelled probe slot back', () => {
     // halfOpen() already admitted one probe; the second fills the two slots.
     const { steps } = run(halfOpen(), [acquire, acquire, { type: 'cancel', probe: true, period: 1_000 }, acquire], 6_000);
@@ -167,6 +183,7 @@ const randomOptions = fc.record({
   windowBuckets: fc.integer({ min: 1, max: 20 }),
   openDurationMs: fc.integer({ min: 1, max: 10_000 }),
   halfOpenMaxCalls: fc.integer({ min: 1, max: 5 }),
+  maxWaitInHalfOpenMs: fc.integer({ min: 1, max: 20_000 }),
 });
 
 describe('properties', () => {

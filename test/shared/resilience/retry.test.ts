@@ -84,18 +84,29 @@ describe('retry policy', () => {
     expect(calls).toBe(4);
   });
 
-  it('waits at least what Retry-After asks, capped at maxDelayMs', async () => {
-    const waits: number[] = [];
-    const policy = retry({
+  const retryAfterPolicy = (waits: number[]) =>
+    retry({
       ...options,
       random: () => 0,
       sleep: async (ms) => void waits.push(ms),
       retryResult: (r) => ({ retry: (r as Response).status === 429, afterMs: retryAfterMs((r as Response).headers.get('retry-after'), 0) }),
     });
-    const answers = [new Response(null, { status: 429, headers: { 'retry-after': '0.5' } }), new Response(null, { status: 429, headers: { 'retry-after': '2' } }), new Response('ok')];
-    await policy.execute(async () => answers.shift()!);
-    // '0.5' is not delay-seconds (integers only): backoff alone (0 with random 0); '2' s is capped at 1 s.
+
+  it('waits at least what Retry-After asks', async () => {
+    const waits: number[] = [];
+    const answers = [new Response(null, { status: 429, headers: { 'retry-after': '0.5' } }), new Response(null, { status: 429, headers: { 'retry-after': '1' } }), new Response('ok')];
+    expect((await retryAfterPolicy(waits).execute(async () => answers.shift()!)).status).toBe(200);
+    // '0.5' is not delay-seconds (integers only): backoff alone (0 with random 0); then the 1 s asked.
     expect(waits).toEqual([0, 1_000]);
+  });
+
+  it('hands back the answer, Retry-After and all, when it asks for longer than maxDelayMs', async () => {
+    const waits: number[] = [];
+    let calls = 0;
+    const response = await retryAfterPolicy(waits).execute(async () => (calls++, new Response(null, { status: 429, headers: { 'retry-after': '30' } })));
+    expect(calls).toBe(1);
+    expect(waits).toEqual([]);
+    expect(response.headers.get('retry-after')).toBe('30');
   });
 
   it('retries thrown errors only when told to, and rethrows the last', async () => {

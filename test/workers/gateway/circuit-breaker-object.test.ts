@@ -6,7 +6,7 @@ import { DEFAULT_BREAKER_OPTIONS, type CircuitBreakerOptions } from '../../../sh
 // openDurationMs 0: the next acquire after opening is already half-open, so no test waits on a clock.
 const options: CircuitBreakerOptions = { ...DEFAULT_BREAKER_OPTIONS, minimumCalls: 4, failureRateThreshold: 50, openDurationMs: 0, halfOpenMaxCalls: 3 };
 const breaker = (upstream: string) => env.BREAKERS.get(env.BREAKERS.idFromName(upstream));
-const failures = (n: number) => Array.from({ length: n }, () => ({ failed: true, durationMs: 3 }));
+const failures = (n: number) => ({ calls: n, failures: n, slow: 0 });
 
 describe('CircuitBreakerObject (the authority for one upstream)', () => {
   it('opens once minimumCalls outcomes at the failure threshold are reported, and persists that', async () => {
@@ -45,5 +45,16 @@ describe('CircuitBreakerObject (the authority for one upstream)', () => {
     const probe = await upstream.acquireProbe(options);
     expect((await upstream.probeOutcome(options, { failed: true, durationMs: 1, period: probe.period! })).state).toBe('open');
     expect((await upstream.snapshot(options)).transitions).toMatchObject({ 'closed->open': 2, 'open->half-open': 2, 'half-open->closed': 1, 'half-open->open': 1 });
+  });
+
+  it('takes a cancelled probe permit back, so another caller may probe', async () => {
+    const upstream = breaker('cancels');
+    await upstream.report({ ...options, halfOpenMaxCalls: 1 }, failures(4));
+    const one = { ...options, halfOpenMaxCalls: 1 };
+    const first = await upstream.acquireProbe(one);
+    expect(first.permitted).toBe(true);
+    expect((await upstream.acquireProbe(one)).permitted).toBe(false);
+    await upstream.cancelProbe(one, first.period!);
+    expect((await upstream.acquireProbe(one)).permitted).toBe(true);
   });
 });

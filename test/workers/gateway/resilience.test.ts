@@ -133,11 +133,16 @@ describe('bulkhead', () => {
 describe('fallbacks', () => {
   it('answers a failed GET with the last good answer for the same path and query, marked as such', async () => {
     let healthy = true;
-    const gw = gatewayWith(async (r) => (healthy ? Response.json({ path: new URL(r.url).search }) : new Response('down', { status: 503 })), {
-      retry: false,
-      fallback: [{ kind: 'last-good' }],
-    });
-    expect((await gw.call('/api/t/items?b=2&a=1')).status).toBe(200);
+    const gw = gatewayWith(
+      async (r) =>
+        healthy
+          ? Response.json({ path: new URL(r.url).search }, { headers: { traceresponse: '00-11111111111111111111111111111111-2222222222222222-01', 'x-upstream-marker': 'kept' } })
+          : new Response('down', { status: 503 }),
+      { retry: false, fallback: [{ kind: 'last-good' }] },
+    );
+    const first = await gw.call('/api/t/items?b=2&a=1');
+    expect(first.status).toBe(200);
+    const firstTrace = first.headers.get('traceresponse');
     healthy = false;
     const fallback = await gw.call('/api/t/items?a=1&b=2');
     expect(fallback.status).toBe(200);
@@ -145,6 +150,9 @@ describe('fallbacks', () => {
     expect(fallback.headers.get('x-fallback-reason')).toBe('upstream-503');
     expect(fallback.headers.get('cache-control')).toBe('no-store');
     expect(await fallback.json()).toEqual({ path: '?b=2&a=1' });
+    // The first caller's exchange headers are not replayed to the next.
+    expect(fallback.headers.get('traceresponse')).not.toBe(firstTrace);
+    expect(fallback.headers.get('x-upstream-marker')).toBe('kept');
     // Nothing was cached for another query: the upstream's own error goes through.
     expect((await gw.call('/api/t/items?a=9')).status).toBe(503);
   });
