@@ -60,7 +60,7 @@ function openVsHang(a, settings) {
   completes one request per connection per deadline, so its sample is small: see requests.
 - The open breaker answers with the gateway's own problem, not a fallback: the catalog's fallbacks
   (last good answer, most-viewed list for \`/products\`) have nothing stored, since this upstream
-  never answered well. The gateway logs every 5xx at \`error\`, so (a1) also wrote one log line per
+  never answered well. The gateway logs every 503 at \`warn\` (the level these runs keep), so (a1) also wrote one log line per
   request (${a.logLines.open} in all; Node drops them unread, their writing is in the numbers).
 
 ${markdownTable(rows)}
@@ -106,10 +106,7 @@ difference smaller than that is not resolved by this run.
 - The breaker stayed \`${b.breaker.state}\`. Its Durable Object's window (the last ${b.breaker.windowMs / 1000} s, whole 3 s buckets)
   held ${b.breaker.windowCalls} calls, against ${b.breaker.answeredInWindow} answered by (b1) in the last ${b.breaker.windowMs / 1000} s: ${
     b.breaker.windowCalls < b.breaker.answeredInWindow * 0.9
-      ? `**outcomes are lost on the way**.
-  BreakerClient keeps at most 1000 pending outcomes (\`maxPending\`) between reports and drops the
-  oldest beyond that, so past 1000 calls per report interval per isolate the Durable Object sees at
-  most 1000 a second, and judges failure rates on a window holding fewer successes than there were`
+      ? `**outcomes are lost on the way** (reports that failed or were cut short)`
       : 'every outcome arrived'
   }.
 `;
@@ -132,9 +129,8 @@ function micro(c) {
   ${c.rounds} rounds visiting the variants in rotated order; the median round is reported. Ours is
   \`circuitBreaker(new BreakerClient({ breaker: DEFAULT_BREAKER_OPTIONS, authority: () => authority,
   reportIntervalMs: 1000 }))\` over one \`MemoryBreakerAuthority\`; its outcomes are reported by
-  \`flush()\` after each timed loop (${c.reports} reports), as a report interval would, not by the client's own
-  timer: one that fires with nothing pending wedges reporting for good (see micro.mjs). opossum
-  ${c.opossumVersion}: \`new CircuitBreaker(fn).fire()\`.
+  \`flush()\` after each timed loop (${c.reports} reports), as a report interval would (a timed loop
+  never yields to the client's own timer). opossum ${c.opossumVersion}: \`new CircuitBreaker(fn).fire()\`.
 
 ${markdownTable(rows)}
 
@@ -143,14 +139,10 @@ ours ÷ opossum (defaults): **${ratio(byKey.ours.nsPerCall, byKey.opossum.nsPerC
 
 - Where our time goes: called on its own, the policy makes a context with a fresh
   \`AbortController\` per call (\`fullContext\`), about ${fixed(byKey.ours.nsPerCall - byKey.oursCtx.nsPerCall, 0)} ns in Node 20 (the first two "ours"
-  rows differ only in that; the context the gateway passes in already has a signal). Then, once
-  more than 1000 outcomes wait for the next report (\`maxPending\`), every call trims the oldest
-  with \`pending.splice(0, 1)\`, which on a 1000-element array costs V8 from 0.1 to over 3 µs
-  depending on heap state, the most once the array is long-lived (\`shift()\` costs ~50 ns):
-  about ${fixed(byKey.oursCtx.nsPerCall - byKey.oursUntrimmed.nsPerCall, 0)} ns a call here (the context-given row minus the never-trimmed diagnostic
-  row, which costs ${fixed(byKey.oursUntrimmed.nsPerCall, 0)} ns, ${ratio(byKey.oursUntrimmed.nsPerCall, byKey.opossum.nsPerCall)}× opossum). A timed loop never yields to timers, so it hits
-  the cap after its first 1000 calls; a gateway isolate hits it past 1000 calls per report
-  interval. opossum's default 10 s \`timeout\` costs it one timer per call (the two opossum rows).
+  rows differ only in that; the context the gateway passes in already has a signal). Under the
+  gateway's \`wrap\` what is left is one synchronous permit check and adding the outcome to three
+  counters (reported as counts, so the cost does not grow with traffic between reports).
+  opossum's default 10 s \`timeout\` costs it one timer per call (the two opossum rows).
 `;
 }
 
