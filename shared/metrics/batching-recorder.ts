@@ -9,7 +9,10 @@ export interface BatchingRecorderOptions {
   send: BatchSink;
   /** At most one flush per this many milliseconds. 0 flushes as soon as a flush is scheduled. */
   flushIntervalMs: number;
+  /** A send not answered within this long is taken as lost, so a later flush may go. Default 10 s. */
+  sendTimeoutMs?: number;
   sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
 }
 
 /**
@@ -19,17 +22,26 @@ export interface BatchingRecorderOptions {
  * Nothing is lost when a send fails: the failed batch is kept and sent again, with the same
  * sequence number, before anything newer, so a send that did arrive but whose answer was lost
  * is recognised and dropped by the receiver instead of being counted twice.
+ *
+ * Sends never overlap, and no request waits on another's: on workerd a request must not await
+ * work another request started (whose `waitUntil` may be cut short, leaving it pending forever).
+ * A flush while a send is on its way returns at once; what is pending goes with a later flush.
+ * A send unanswered for `sendTimeoutMs` is given up on: the next flush re-sends its batch (same
+ * seq) and takes over, and the abandoned one, should it ever finish, changes nothing.
  */
 export class BatchingRecorder {
   private pending: MetricBatch = emptyBatch();
   private unsent: { seq: number; batch: MetricBatch } | null = null;
   private seq = 0;
   private scheduled = false;
-  private chain: Promise<void> = Promise.resolve();
+  /** Which flush owns the sending, and since when; null when none is sending. */
+  private owner: { since: number } | null = null;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly now: () => number;
 
   constructor(private readonly options: BatchingRecorderOptions) {
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.now = options.now ?? Date.now;
   }
 
   counter(name: string, labels: Labels, by = 1): void {
@@ -58,23 +70,36 @@ export class BatchingRecorder {
     });
   }
 
-  /** Sends everything recorded so far; resolves once it has arrived. Flushes never overlap. */
-  flush(): Promise<void> {
-    const run = this.chain.then(() => this.sendAll());
-    // Keep the chain alive after a failure; the caller still sees the error through `run`.
-    this.chain = run.catch(() => undefined);
-    return run;
+  /**
+   * Sends everything recorded so far and resolves once it has arrived, or resolves at once when
+   * another flush is sending (its caller waits for that one). Rejects when a send fails; the
+   * batch is kept for the next flush.
+   */
+  async flush(): Promise<void> {
+    const now = this.now();
+    if (this.owner && now - this.owner.since < (this.options.sendTimeoutMs ?? 10_000)) return;
+    const me = { since: now };
+    this.owner = me;
+    try {
+      await this.sendAll(me);
+    } finally {
+      if (this.owner === me) this.owner = null;
+    }
   }
 
-  private async sendAll(): Promise<void> {
+  private async sendAll(me: { since: number }): Promise<void> {
+    const stillMine = () => this.owner === me;
     if (this.unsent) {
-      await this.options.send(this.options.source, this.unsent.seq, this.unsent.batch);
-      this.unsent = null;
+      const unsent = this.unsent;
+      await this.options.send(this.options.source, unsent.seq, unsent.batch);
+      if (!stillMine()) return;
+      if (this.unsent === unsent) this.unsent = null;
     }
     if (isEmptyBatch(this.pending)) return;
-    this.unsent = { seq: ++this.seq, batch: this.pending };
+    const next = { seq: ++this.seq, batch: this.pending };
+    this.unsent = next;
     this.pending = emptyBatch();
-    await this.options.send(this.options.source, this.unsent.seq, this.unsent.batch);
-    this.unsent = null;
+    await this.options.send(this.options.source, next.seq, next.batch);
+    if (stillMine() && this.unsent === next) this.unsent = null;
   }
 }

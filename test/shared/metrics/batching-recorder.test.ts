@@ -259,30 +259,59 @@ describe('BatchingRecorder.flush', () => {
     ]);
   });
 
-  it('never runs two flushes at once: a second flush waits for the first send to finish', async () => {
+  it('never runs two sends at once, and a flush never waits on another: it returns, and the data goes next time', async () => {
     const { sink, recorder } = immediateRecorder();
     recorder.counter('c', {}, 1);
     const first = recorder.flush();
     await settle();
     recorder.counter('c', {}, 2);
-    const second = recorder.flush();
-    const third = recorder.flush();
-    await settle();
+    await recorder.flush(); // resolves at once: the first send is still on its way
     expect(sink.calls).toHaveLength(1);
 
     sink.calls[0]?.reply.reject(new Error('lost'));
     await expect(first).rejects.toThrow('lost');
+    // The next flush re-sends seq 1 first, then what came after as seq 2.
+    const next = recorder.flush();
     await settle();
-    // The second flush starts only now, re-sending seq 1 first.
-    expect(sink.calls.map((c) => c.seq)).toEqual([1, 1]);
     sink.calls[1]?.reply.resolve();
     await settle();
-    expect(sink.calls.map((c) => c.seq)).toEqual([1, 1, 2]);
     sink.calls[2]?.reply.resolve();
-    await second;
-    await third;
+    await next;
     expect(sink.maxInFlight()).toBe(1);
-    expect(sink.calls.map((c) => c.batch.counters)).toEqual([{ c: 1 }, { c: 1 }, { c: 2 }]);
+    expect(sent(sink)).toEqual([
+      [1, { c: 1 }],
+      [1, { c: 1 }],
+      [2, { c: 2 }],
+    ]);
+  });
+
+  it('gives up on a send never answered after sendTimeoutMs: the next flush re-sends it, and the abandoned one changes nothing', async () => {
+    const sink = controllableSink();
+    let now = 0;
+    const recorder = new BatchingRecorder({ source: 's', send: sink.send, flushIntervalMs: 0, sleep: noSleep, sendTimeoutMs: 5_000, now: () => now });
+    recorder.counter('c', {}, 1);
+    const abandoned = recorder.flush();
+    await settle();
+    recorder.counter('c', {}, 2);
+    now += 4_999;
+    await recorder.flush();
+    expect(sink.calls).toHaveLength(1);
+    now += 1;
+    const takeover = recorder.flush();
+    await settle();
+    sink.calls[1]?.reply.resolve();
+    await settle();
+    sink.calls[2]?.reply.resolve();
+    await takeover;
+    // The abandoned send finally answers: nothing more is sent on its behalf.
+    sink.calls[0]?.reply.resolve();
+    await abandoned;
+    await settle();
+    expect(sent(sink)).toEqual([
+      [1, { c: 1 }],
+      [1, { c: 1 }],
+      [2, { c: 2 }],
+    ]);
   });
 
   it('loses nothing and counts nothing twice across failures, with a receiver that drops re-sent seqs (property)', async () => {
