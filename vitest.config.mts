@@ -1,6 +1,7 @@
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers';
 import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
+import { generateSigningKeyPair } from './scripts/dev-keys.mjs';
 import { bundledWorkerOptions } from './scripts/worker-bundle.mjs';
 import { ROOT, serviceWorkers } from './scripts/workers.mjs';
 
@@ -22,8 +23,16 @@ const paymentsMigrations = await readD1Migrations(join(ROOT, 'migrations/payment
 const paymentsDatabaseId = serviceWorkers().find((s) => s.name === 'payments')?.d1[0]?.database_id;
 if (!paymentsDatabaseId) throw new Error('workers/payments/wrangler.toml has no D1 database_id');
 
+// A service-token key pair made for this run only (never written anywhere): the gateway signs
+// with the private half, every service trusts the public half, and service tests mint tokens
+// with TEST_SERVICE_TOKEN_PRIVATE_JWK as the gateway would.
+const serviceTokenKeys = await generateSigningKeyPair('test-service-token');
+const serviceTrust = { SERVICE_TOKEN_PUBLIC_JWKS: JSON.stringify([serviceTokenKeys.publicJwk]) };
+const serviceTestVars = { ...serviceTrust, TEST_SERVICE_TOKEN_PRIVATE_JWK: JSON.stringify(serviceTokenKeys.privateJwk) };
+
 // Every var .dev.vars.example sets, pinned, so a developer's own .dev.vars never changes a result.
 const testVars = {
+  SERVICE_TOKEN_PRIVATE_JWK: JSON.stringify(serviceTokenKeys.privateJwk),
   ADMIN_TOKEN: 'test-admin-token',
   ALLOW_CHAOS: 'false',
   CORS_ORIGINS: 'https://app.example',
@@ -48,7 +57,7 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: catalogConfig },
-            miniflare: { bindings: { LOG_LEVEL: 'warn', TEST_MIGRATIONS: catalogMigrations } },
+            miniflare: { bindings: { LOG_LEVEL: 'warn', TEST_MIGRATIONS: catalogMigrations, ...serviceTestVars } },
           }),
         ],
         test: {
@@ -61,7 +70,7 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: paymentsConfig },
-            miniflare: { bindings: { LOG_LEVEL: 'warn', TEST_MIGRATIONS: paymentsMigrations } },
+            miniflare: { bindings: { LOG_LEVEL: 'warn', TEST_MIGRATIONS: paymentsMigrations, ...serviceTestVars } },
           }),
         ],
         test: {
@@ -75,13 +84,13 @@ export default defineConfig({
           cloudflareTest({
             wrangler: { configPath: join(ROOT, 'wrangler.toml') },
             miniflare: {
-              bindings: { ...testVars, TEST_CATALOG_MIGRATIONS: catalogMigrations, TEST_PAYMENTS_MIGRATIONS: paymentsMigrations },
+              bindings: { ...testVars, ...serviceTestVars, TEST_CATALOG_MIGRATIONS: catalogMigrations, TEST_PAYMENTS_MIGRATIONS: paymentsMigrations },
               // The gateway never binds the catalog's database; the tests do, to migrate and
               // seed it (same id, so the same database the catalog worker opens).
               d1Databases: { TEST_CATALOG_DB: catalogDatabaseId, TEST_PAYMENTS_DB: paymentsDatabaseId },
               workers: [
-                bundledWorkerOptions(catalogConfig, 'catalog', { bindings: { LOG_LEVEL: 'warn' } }),
-                bundledWorkerOptions(paymentsConfig, 'payments', { bindings: { LOG_LEVEL: 'warn' } }),
+                bundledWorkerOptions(catalogConfig, 'catalog', { bindings: { LOG_LEVEL: 'warn', ...serviceTrust } }),
+                bundledWorkerOptions(paymentsConfig, 'payments', { bindings: { LOG_LEVEL: 'warn', ...serviceTrust } }),
               ],
             },
           }),

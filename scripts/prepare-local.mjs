@@ -2,6 +2,7 @@
 // D1 migrations and demo data. Each step is idempotent, so running it again changes nothing.
 import { copyFileSync, existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { ensureServiceTokenKeys } from './dev-keys.mjs';
 import { wrangler } from './run.mjs';
 import { PERSIST_DIR, ROOT, serviceWorkers } from './workers.mjs';
 
@@ -15,6 +16,7 @@ export async function prepareLocal({ log = console.log } = {}) {
       log(`created ${relative(ROOT, devVars) || '.dev.vars'} from its .dev.vars.example`);
     }
   }
+  await ensureServiceTokenKeys({ log });
 
   for (const service of serviceWorkers()) {
     for (const db of service.d1) {

@@ -14,6 +14,8 @@ declare global {
       TEST_CATALOG_MIGRATIONS: D1Migration[];
       TEST_PAYMENTS_DB: D1Database;
       TEST_PAYMENTS_MIGRATIONS: D1Migration[];
+      /** The gateway's signing key for this run, so service tests can call as the gateway does. */
+      TEST_SERVICE_TOKEN_PRIVATE_JWK: string;
     }
   }
 }

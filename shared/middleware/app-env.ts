@@ -1,4 +1,6 @@
+import type { Identity } from '../http/identity';
 import type { Logger } from '../observability/logger';
+import type { ServiceClaims } from '../security/service-token';
 import type { TraceContext } from '../observability/trace-context';
 
 /** What `requestContext` puts on every Hono context, for handlers and later middleware. */
@@ -11,6 +13,10 @@ export interface RequestVariables {
   routeLabel?: string;
   /** The service label for logs and metrics (the gateway sets the upstream's name). */
   serviceLabel?: string;
+  /** The end user a call is made for (null: anonymous), from a verified token. */
+  identity?: Identity | null;
+  /** In a service: what the gateway's service token said about this call. */
+  caller?: ServiceClaims;
 }
 
 export interface AppEnv<Bindings extends object = object> {

@@ -3,7 +3,7 @@ import { badRequest, HttpError, notFound, validationFailed } from '../http/probl
 import { chaosSettingsSchema, decideChaos, type ChaosSettings, type ChaosSource } from '../chaos/chaos-settings';
 import { toFieldErrors } from '../validation/validate';
 import type { AppEnv } from './app-env';
-import { HEALTH_PATHS } from './service-app';
+import { HEALTH_PATHS } from './health-paths';
 
 /**
  * Where a service takes its chaos settings. Only the gateway reaches it (`PUT/DELETE
@@ -11,14 +11,6 @@ import { HEALTH_PATHS } from './service-app';
  * forwards a public request here.
  */
 export const CHAOS_PATH = '/_chaos';
-
-/**
- * The switch answers only requests carrying this header. The gateway sets it on its own chaos
- * calls and strips it from every request it forwards, so a path trick on a public route (an
- * encoded `%5Fchaos`, say) still cannot reach the switch. (Signed service tokens, from the
- * edge-security issue, will make this a verified claim rather than a header only the gateway sets.)
- */
-export const CHAOS_SWITCH_HEADER = 'x-stratus-chaos-switch';
 
 /** Paths chaos leaves alone: the health probes and the chaos switch itself. */
 const EXEMPT = new Set<string>([...Object.values(HEALTH_PATHS), CHAOS_PATH]);
@@ -88,8 +80,9 @@ export function addChaos<Bindings extends object>(
     throw new HttpError(decision.fault.status, { type: 'chaos', detail: `Chaos: fault injected (status ${decision.fault.status}).` });
   });
 
+  // Only the gateway's ops calls (a service token with the `ops` scope) see the switch at all.
   app.use(CHAOS_PATH, async (c, next) => {
-    if (c.req.header(CHAOS_SWITCH_HEADER) !== '1') throw notFound(`No route for ${c.req.method} ${c.req.path}.`);
+    if (c.get('caller')?.scope !== 'ops') throw notFound(`No route for ${c.req.method} ${c.req.path}.`);
     await next();
   });
   app.get(CHAOS_PATH, async (c) => c.json({ chaos: await sourceOf(c).get() }));

@@ -7,12 +7,13 @@ import { checkReadiness, readinessResponse, type ReadinessCheck } from '../obser
 import type { AppEnv } from './app-env';
 import { problemNotFound, problemOnError } from './problem-handlers';
 import { requestContext, type RequestContextOptions } from './request-context';
+import { HEALTH_PATHS } from './health-paths';
 import { requireJson } from './require-json';
+import { serviceAuth } from './service-auth';
 
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
 
-/** Where every worker answers liveness and readiness (`addHealthRoutes`). */
-export const HEALTH_PATHS = { live: '/health', ready: '/ready' } as const;
+export { HEALTH_PATHS };
 
 export interface ServiceAppOptions extends Omit<RequestContextOptions, 'logLevel'> {
   /** Largest accepted request body; default 1 MiB (API.md), or the `BODY_LIMIT_BYTES` var. */
@@ -22,6 +23,11 @@ export interface ServiceAppOptions extends Omit<RequestContextOptions, 'logLevel
    * 413 or 415 carries the CORS headers a browser needs to read it.
    */
   early?: MiddlewareHandler[];
+  /**
+   * Services behind the gateway verify its service token on every call but `/health`
+   * (service-auth.ts). The gateway itself, the public entry, does not.
+   */
+  verifyServiceToken?: boolean;
 }
 
 const envOf = (c: Context) => (c.env ?? {}) as Record<string, unknown>;
@@ -65,6 +71,7 @@ export function createServiceApp<Bindings extends object>(options: ServiceAppOpt
   );
   for (const middleware of options.early ?? []) app.use(middleware);
   app.use(secureHeaders());
+  if (options.verifyServiceToken) app.use(serviceAuth(options.service));
   app.use(bodyLimitFromEnv(options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES));
   app.use(requireJson());
   app.onError((error, c) => problemOnError(error, c));

@@ -2,6 +2,7 @@ import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import gateway from '../../workers/gateway/index';
 import { callWorker, json } from '../support/call-worker';
+import { asGateway } from '../support/service-token';
 
 const CLIENT_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const CLIENT_SPAN = '00f067aa0ba902b7';
@@ -197,13 +198,20 @@ describe('admin routes (placeholder identity until edge auth)', () => {
     expect(await fetched.json()).toMatchObject({ id: product.id, name: 'Bivy Sack', priceCents: 15900, currency: 'EUR', stock: 3, description: '' });
   });
 
-  it('ignores identity headers a client sends itself', async () => {
-    const response = await callWorker(
-      gateway,
-      '/api/catalog/products',
-      json({ name: 'Spoofed', priceCents: 1, currency: 'USD', stock: 1 }, { 'x-stratus-user-id': 'me', 'x-stratus-user-roles': 'admin' }),
-    );
+  it('ignores a service token a client sends itself, however it was made', async () => {
+    // Even a token signed with the gateway's own key is the gateway's to set, never a client's.
+    const forged = await asGateway('catalog', { id: 'me', roles: ['admin'] });
+    const response = await callWorker(gateway, '/api/catalog/products', json({ name: 'Spoofed', priceCents: 1, currency: 'USD', stock: 1 }, forged));
     expect((await problemOf(response)).status).toBe(401);
+  });
+
+  it('a service reached without a service token answers 401, even through its binding', async () => {
+    const response = await env.CATALOG.fetch('https://catalog.internal/products');
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    expect((await env.PAYMENTS.fetch('https://payments.internal/payments?orderId=x')).status).toBe(401);
+    // Liveness alone needs nothing.
+    expect((await env.CATALOG.fetch('https://catalog.internal/health')).status).toBe(200);
   });
 
   it('401 with a wrong token', async () => {

@@ -8,7 +8,7 @@ import { productRoutes } from './product-routes';
  * The catalog service: products in its own D1. Reached only through the gateway's service
  * binding (workers_dev = false), which strips `/api/catalog` before the request arrives here.
  */
-const app = createServiceApp<CatalogBindings>({ service: 'catalog' });
+const app = createServiceApp<CatalogBindings>({ service: 'catalog', verifyServiceToken: true });
 addChaos(app, (c) => durableChaosSource(c.env));
 
 addHealthRoutes(app, (c) => ({

@@ -13,6 +13,8 @@ export interface GatewayBindings extends ServiceBindings {
   /** One circuit breaker per upstream, named after it. */
   BREAKERS: DurableObjectNamespace<CircuitBreakerObject>;
   ADMIN_TOKEN?: string;
+  /** Secret: signs the service token every call to a service carries. */
+  SERVICE_TOKEN_PRIVATE_JWK?: string;
   ALLOW_CHAOS?: string;
   CORS_ORIGINS?: string;
   LOG_LEVEL?: string;

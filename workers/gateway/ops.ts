@@ -1,13 +1,14 @@
 import { Hono, type Context } from 'hono';
 import { HttpError, notFound, unauthorized } from '../../shared/http/problem';
 import type { AppEnv } from '../../shared/middleware/app-env';
-import { CHAOS_PATH, CHAOS_SWITCH_HEADER, readChaosSettings } from '../../shared/middleware/chaos';
+import { CHAOS_PATH, readChaosSettings } from '../../shared/middleware/chaos';
 import { withPropagation } from '../../shared/observability/propagation';
 import { breakerSnapshots } from './breakers';
 import { isOperator } from './caller-identity';
 import { gatewayConfig } from './config';
 import type { GatewayBindings } from './env';
 import { routes } from './routes';
+import { serviceTokenHeader } from './service-tokens';
 
 type OpsContext = Context<AppEnv<GatewayBindings>>;
 
@@ -52,7 +53,8 @@ function chaosTarget(c: OpsContext) {
 async function sendChaos(c: OpsContext, method: 'PUT' | 'DELETE', body?: string): Promise<Response> {
   const route = chaosTarget(c);
   const headers = withPropagation(new Headers(body ? { 'content-type': 'application/json' } : {}), c.get('requestId'), c.get('trace'));
-  headers.set(CHAOS_SWITCH_HEADER, '1');
+  const token = await serviceTokenHeader(c.env, { service: route.name, identity: null, requestId: c.get('requestId'), scope: 'ops' });
+  for (const [name, value] of Object.entries(token)) headers.set(name, value);
   let response: Response;
   try {
     response = await c.env[route.service].fetch(

@@ -1,9 +1,10 @@
 import type { Context } from 'hono';
-import { IDENTITY_HEADERS, type Identity } from '../../shared/http/identity';
+import type { Identity } from '../../shared/http/identity';
 import { FORWARDED_PREFIX_HEADERS } from '../../shared/http/public-path';
 import { badGateway, badRequest, gatewayTimeout, HttpError, isHttpError, notFound } from '../../shared/http/problem';
 import type { AppEnv } from '../../shared/middleware/app-env';
-import { CHAOS_PATH, CHAOS_SWITCH_HEADER } from '../../shared/middleware/chaos';
+import { CHAOS_PATH } from '../../shared/middleware/chaos';
+import { SERVICE_TOKEN_HEADER } from '../../shared/security/service-token';
 import { HEALTH_PATHS } from '../../shared/middleware/service-app';
 import { withPropagation } from '../../shared/observability/propagation';
 import { isBrokenCircuitError } from '../../shared/resilience/breaker-policy';
@@ -13,6 +14,7 @@ import { isTimeoutError } from '../../shared/resilience/timeout';
 import type { GatewayBindings } from './env';
 import { FALLBACK_HEADER, FALLBACK_REASON_HEADER } from './fallback-rules';
 import { forwardedPrefixHeaders, rewritePath, type Route } from './routes';
+import { serviceTokenHeader } from './service-tokens';
 import { upstreamGuard } from './upstream-guard';
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) describe one connection and are never forwarded. */
@@ -25,7 +27,7 @@ const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-authenticate', 'proxy-aut
 const INTERNAL_UPSTREAM_PATHS = new Set<string>([...Object.values(HEALTH_PATHS), CHAOS_PATH]);
 
 /** Headers only the gateway may set; a client sending them is ignored, never trusted. */
-const GATEWAY_ONLY = [IDENTITY_HEADERS.userId, IDENTITY_HEADERS.roles, ...Object.values(FORWARDED_PREFIX_HEADERS), CHAOS_SWITCH_HEADER];
+const GATEWAY_ONLY = [SERVICE_TOKEN_HEADER, ...Object.values(FORWARDED_PREFIX_HEADERS)];
 
 /**
  * Whether a path names one of a service's internal endpoints, judged as the service will see it:
@@ -41,18 +43,16 @@ function isInternalPath(upstreamPath: string): boolean {
   return INTERNAL_UPSTREAM_PATHS.has(decoded.replace(/\/+$/, '') || '/');
 }
 
-function upstreamHeaders(c: Context<AppEnv<GatewayBindings>>, route: Route, identity: Identity | null): Headers {
+async function upstreamHeaders(c: Context<AppEnv<GatewayBindings>>, route: Route, identity: Identity | null): Promise<Headers> {
   const headers = new Headers(c.req.raw.headers);
-  // The caller's credentials stay at the edge: services learn who called from the identity
-  // headers the gateway derived, never from a token they could replay elsewhere.
-  for (const name of [...HOP_BY_HOP, ...GATEWAY_ONLY, 'host', 'authorization']) headers.delete(name);
+  // The caller's credentials stay at the edge: services learn who called from the service token
+  // the gateway signs for this call, never from a token they could replay elsewhere.
+  for (const name of [...HOP_BY_HOP, ...GATEWAY_ONLY, 'host', 'authorization', 'cookie']) headers.delete(name);
   withPropagation(headers, c.get('requestId'), c.get('trace'));
   // Lets a service build links that work from outside (`/api/catalog/products/...`).
   for (const [name, value] of Object.entries(forwardedPrefixHeaders(route))) headers.set(name, value);
-  if (identity) {
-    headers.set(IDENTITY_HEADERS.userId, identity.userId);
-    headers.set(IDENTITY_HEADERS.roles, identity.roles.join(','));
-  }
+  const token = await serviceTokenHeader(c.env, { service: route.name, identity, requestId: c.get('requestId') });
+  for (const [name, value] of Object.entries(token)) headers.set(name, value);
   return headers;
 }
 
@@ -116,7 +116,7 @@ export async function forwardToService(
   target.pathname = upstreamPath;
   target.search = incoming.search;
   const method = c.req.method;
-  const headers = upstreamHeaders(c, route, identity);
+  const headers = await upstreamHeaders(c, route, identity);
   const guard = upstreamGuard(c.env, route);
   const repeatable = guard.policy.retry !== false && isRetryableRequest(method, c.req.raw.headers);
   const hasBody = method !== 'GET' && method !== 'HEAD' && c.req.raw.body !== null;

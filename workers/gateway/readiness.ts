@@ -5,6 +5,7 @@ import { withPropagation } from '../../shared/observability/propagation';
 import type { CheckResult, ReadinessCheck } from '../../shared/observability/readiness';
 import type { GatewayBindings } from './env';
 import { routes } from './routes';
+import { serviceTokenHeader } from './service-tokens';
 
 class ServiceNotReady extends Error {
   constructor(
@@ -35,6 +36,9 @@ export function serviceChecks(c: Context<AppEnv<GatewayBindings>>): Record<strin
     if (checks[route.name]) continue;
     checks[route.name] = async (signal) => {
       const headers = withPropagation(new Headers(), c.get('requestId'), c.get('trace'));
+      for (const [name, value] of Object.entries(await serviceTokenHeader(c.env, { service: route.name, identity: null, requestId: c.get('requestId') }))) {
+        headers.set(name, value);
+      }
       let response: Response;
       try {
         response = await c.env[route.service].fetch(new Request(`https://${route.name}.internal${HEALTH_PATHS.ready}`, { headers, signal }));

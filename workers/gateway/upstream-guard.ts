@@ -13,6 +13,7 @@ import type { GatewayBindings } from './env';
 import { RouteFallbacks, type FallbackRequest } from './route-fallbacks';
 import { resolvePolicy, type ResolvedPolicy } from './route-policy';
 import { forwardedPrefixHeaders, type Route } from './routes';
+import { serviceTokenHeader } from './service-tokens';
 
 /** For HTTP, a failure is a 5xx; a 4xx is the caller's mistake and says nothing of the upstream. */
 const isServerError = (response: Response) => response.status >= 500;
@@ -60,9 +61,12 @@ export class UpstreamGuard {
           });
     this.bulkhead = new Bulkhead(policy.bulkhead);
     const service = env[route.service];
-    this.fallbacks = new RouteFallbacks(policy.fallback, (path) =>
-      service.fetch(new Request(new URL(path, `https://${route.name}.internal`), { headers: forwardedPrefixHeaders(route), signal: AbortSignal.timeout(policy.timeoutMs) })),
-    );
+    this.fallbacks = new RouteFallbacks(policy.fallback, async (path) => {
+      // A background refresh, for no one in particular: anonymous, under its own request id.
+      const token = await serviceTokenHeader(env, { service: route.name, identity: null, requestId: `fallback-refresh-${crypto.randomUUID()}` });
+      const headers = { ...forwardedPrefixHeaders(route), ...token };
+      return service.fetch(new Request(new URL(path, `https://${route.name}.internal`), { headers, signal: AbortSignal.timeout(policy.timeoutMs) }));
+    });
     const deadline = timeout(policy.timeoutMs);
     const breaker = this.breaker ? [circuitBreaker(this.breaker, { isFailure: (result) => isServerError(result as Response) })] : [];
     this.once = wrap(deadline, this.bulkhead, ...breaker);

@@ -4,5 +4,7 @@ import type { ChaosBindings } from '../../shared/adapters/cloudflare/chaos-store
 export interface PaymentsBindings extends ChaosBindings {
   DB: D1Database;
   LOG_LEVEL?: string;
+  /** The gateway's public service-token keys (a JSON JWK array): calls without a valid token are 401. */
+  SERVICE_TOKEN_PUBLIC_JWKS?: string;
   BODY_LIMIT_BYTES?: string;
 }

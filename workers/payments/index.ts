@@ -9,7 +9,7 @@ import { paymentRoutes } from './payment-routes';
  * (DESIGN.md decision 3). Reached only through a service binding (workers_dev = false); the
  * gateway maps `/api/payments/*` to `/payments/*` here.
  */
-const app = createServiceApp<PaymentsBindings>({ service: 'payments' });
+const app = createServiceApp<PaymentsBindings>({ service: 'payments', verifyServiceToken: true });
 addChaos(app, (c) => durableChaosSource(c.env));
 
 addHealthRoutes(app, (c) => ({

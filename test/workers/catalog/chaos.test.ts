@@ -1,9 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import catalog from '../../../workers/catalog/index';
+import catalogWorker from '../../../workers/catalog/index';
+import { viaGateway, testUser } from '../../support/service-token';
+
+const catalog = viaGateway(catalogWorker, 'catalog');
 import { callWorker } from '../../support/call-worker';
 
-// What the gateway sets on its own chaos calls, and strips from everything it forwards.
-const fromGateway = { 'x-stratus-chaos-switch': '1' };
+// What the gateway's ops calls carry: a service token with the ops scope.
+const fromGateway = { 'x-test-scope': 'ops' };
 const put = (body: unknown) =>
   callWorker(catalog, '/_chaos', { method: 'PUT', headers: { ...fromGateway, 'content-type': 'application/json' }, body: JSON.stringify(body) });
 const read = async () => (await callWorker(catalog, '/_chaos', { headers: fromGateway })).json();
@@ -49,7 +52,7 @@ describe('chaos inside the catalog service', () => {
     expect(await read()).toEqual({ chaos: null });
   });
 
-  it('does not answer on its switch without the gateway’s header', async () => {
+  it('does not answer on its switch without an ops-scoped service token', async () => {
     const response = await callWorker(catalog, '/_chaos', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"failureRate":1}' });
     expect(response.status).toBe(404);
     expect((await callWorker(catalog, '/_chaos')).status).toBe(404);

@@ -1,6 +1,9 @@
 import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
-import catalog from '../../../workers/catalog/index';
+import catalogWorker from '../../../workers/catalog/index';
+import { viaGateway, testUser } from '../../support/service-token';
+
+const catalog = viaGateway(catalogWorker, 'catalog');
 import { callWorker } from '../../support/call-worker';
 
 beforeEach(async () => {

@@ -1,11 +1,14 @@
 import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
-import catalog from '../../../workers/catalog/index';
+import catalogWorker from '../../../workers/catalog/index';
+import { viaGateway, testUser } from '../../support/service-token';
+
+const catalog = viaGateway(catalogWorker, 'catalog');
 import { callWorker, json } from '../../support/call-worker';
 
-// What the gateway adds for an admin caller (placeholder identity until edge auth).
-const asAdmin = { 'x-stratus-user-id': 'op', 'x-stratus-user-roles': 'admin' };
-const asCustomer = { 'x-stratus-user-id': 'u1', 'x-stratus-user-roles': 'customer' };
+// The end users tests call as (viaGateway turns them into the service token's subject).
+const asAdmin = testUser('op', 'admin');
+const asCustomer = testUser('u1', 'customer');
 
 interface Page {
   items: { id: string; name: string }[];

@@ -1,8 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
-import payments from '../../../workers/payments/index';
 import { callWorker } from '../../support/call-worker';
-import { createCharge, DECLINED_CARD, get, post, type Problem, type RefundBody } from './support';
+import { createCharge, DECLINED_CARD, get, post, type Problem, type RefundBody, payments } from './support';
 
 beforeEach(async () => {
   await env.DB.exec('DELETE FROM payments');

@@ -1,10 +1,14 @@
 import { env } from 'cloudflare:workers';
-import payments from '../../../workers/payments/index';
+import paymentsWorker from '../../../workers/payments/index';
 import { callWorker, json } from '../../support/call-worker';
+import { testUser, viaGateway } from '../../support/service-token';
 
-// What the gateway adds for a caller (placeholder identity until service tokens).
-export const asAdmin = { 'x-stratus-user-id': 'op', 'x-stratus-user-roles': 'admin' };
-export const asCustomer = { 'x-stratus-user-id': 'u1', 'x-stratus-user-roles': 'customer' };
+/** The payments worker as the gateway reaches it: every call carries a service token. */
+export const payments = viaGateway(paymentsWorker, 'payments');
+
+// The end users tests call as (viaGateway turns them into the service token's subject).
+export const asAdmin = testUser('op', 'admin');
+export const asCustomer = testUser('u1', 'customer');
 
 export const DECLINED_CARD = '4000000000000002';
 
