@@ -6,9 +6,11 @@ import { bundledWorkerOptions } from './scripts/worker-bundle.mjs';
 import { ROOT, serviceWorkers } from './scripts/workers.mjs';
 
 /**
- * Four projects:
+ * Five projects:
  * - `shared`: the pattern library's unit tests, in Node (shared/ is platform-free, so this also
  *   proves it needs nothing from workerd);
+ * - `scripts`: the dev tooling in scripts/, in Node: the local Upstash REST bridge in front of a
+ *   real redis-server, driven by the real @upstash/redis and @upstash/ratelimit clients;
  * - `catalog`: the catalog worker inside workerd, its D1 migrated from migrations/catalog;
  * - `payments`: the payments worker inside workerd, its D1 migrated from migrations/payments;
  * - `gateway`: the gateway inside workerd with every service worker beside it, built as
@@ -50,6 +52,13 @@ export default defineConfig({
         test: {
           name: 'shared',
           include: ['test/shared/**/*.test.ts'],
+          environment: 'node',
+        },
+      },
+      {
+        test: {
+          name: 'scripts',
+          include: ['test/scripts/**/*.test.ts'],
           environment: 'node',
         },
       },
