@@ -1,4 +1,5 @@
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 import { generateSigningKeyPair } from './scripts/dev-keys.mjs';
@@ -6,13 +7,14 @@ import { bundledWorkerOptions } from './scripts/worker-bundle.mjs';
 import { ROOT, serviceWorkers } from './scripts/workers.mjs';
 
 /**
- * Five projects:
+ * Six projects:
  * - `shared`: the pattern library's unit tests, in Node (shared/ is platform-free, so this also
  *   proves it needs nothing from workerd);
  * - `scripts`: the dev tooling in scripts/, in Node: the local Upstash REST bridge in front of a
  *   real redis-server, driven by the real @upstash/redis and @upstash/ratelimit clients;
  * - `catalog`: the catalog worker inside workerd, its D1 migrated from migrations/catalog;
  * - `payments`: the payments worker inside workerd, its D1 migrated from migrations/payments;
+ * - `users`: the users worker inside workerd, its D1 migrated from migrations/users;
  * - `gateway`: the gateway inside workerd with every service worker beside it, built as
  *   `wrangler deploy` builds them and reached through real service bindings (end to end).
  */
@@ -24,6 +26,8 @@ const paymentsConfig = join(ROOT, 'workers/payments/wrangler.toml');
 const paymentsMigrations = await readD1Migrations(join(ROOT, 'migrations/payments'));
 const paymentsDatabaseId = serviceWorkers().find((s) => s.name === 'payments')?.d1[0]?.database_id;
 if (!paymentsDatabaseId) throw new Error('workers/payments/wrangler.toml has no D1 database_id');
+const usersConfig = join(ROOT, 'workers/users/wrangler.toml');
+const usersMigrations = await readD1Migrations(join(ROOT, 'migrations/users'));
 
 // A service-token key pair made for this run only (never written anywhere): the gateway signs
 // with the private half, every service trusts the public half, and service tests mint tokens
@@ -31,6 +35,21 @@ if (!paymentsDatabaseId) throw new Error('workers/payments/wrangler.toml has no 
 const serviceTokenKeys = await generateSigningKeyPair('test-service-token');
 const serviceTrust = { SERVICE_TOKEN_PUBLIC_JWKS: JSON.stringify([serviceTokenKeys.publicJwk]) };
 const serviceTestVars = { ...serviceTrust, TEST_SERVICE_TOKEN_PRIVATE_JWK: JSON.stringify(serviceTokenKeys.privateJwk) };
+
+// The users worker's access-token keys for this run only (never written anywhere): the signing
+// key, and one earlier public key so the JWKS shows a rotation. Every users var is pinned, so a
+// developer's workers/users/.dev.vars never changes a result. The demo seed goes in as text so a
+// test can log in with it.
+const accessTokenKeys = await generateSigningKeyPair('test-access-token');
+const previousAccessTokenKeys = await generateSigningKeyPair('test-access-token-previous');
+const usersTestVars = {
+  ACCESS_TOKEN_PRIVATE_JWK: JSON.stringify(accessTokenKeys.privateJwk),
+  ACCESS_TOKEN_KID: accessTokenKeys.privateJwk.kid,
+  ACCESS_TOKEN_PREVIOUS_PUBLIC_JWKS: JSON.stringify([previousAccessTokenKeys.publicJwk]),
+  ACCESS_TOKEN_ISSUER: 'stratus-users',
+  ACCESS_TOKEN_AUDIENCE: 'stratus',
+  TEST_USERS_SEED_SQL: readFileSync(join(ROOT, 'scripts/seed/users.sql'), 'utf8'),
+};
 
 // Every var .dev.vars.example sets, pinned, so a developer's own .dev.vars never changes a result.
 const testVars = {
@@ -86,6 +105,19 @@ export default defineConfig({
           name: 'payments',
           include: ['test/workers/payments/**/*.test.ts'],
           setupFiles: ['test/workers/payments/apply-migrations.ts'],
+        },
+      },
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: usersConfig },
+            miniflare: { bindings: { LOG_LEVEL: 'warn', TEST_MIGRATIONS: usersMigrations, ...serviceTestVars, ...usersTestVars } },
+          }),
+        ],
+        test: {
+          name: 'users',
+          include: ['test/workers/users/**/*.test.ts'],
+          setupFiles: ['test/workers/users/apply-migrations.ts'],
         },
       },
       {

@@ -1,8 +1,9 @@
 // Everything `npm run dev` (and the benchmarks) need before the workers start: local secrets,
 // D1 migrations and demo data. Each step is idempotent, so running it again changes nothing.
+import { createHash, webcrypto } from 'node:crypto';
 import { copyFileSync, existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { ensureServiceTokenKeys } from './dev-keys.mjs';
+import { ensureServiceTokenKeys, readDevVar, writeDevVar } from './dev-keys.mjs';
 import { wrangler } from './run.mjs';
 import { PERSIST_DIR, ROOT, serviceWorkers } from './workers.mjs';
 
@@ -17,6 +18,7 @@ export async function prepareLocal({ log = console.log } = {}) {
     }
   }
   await ensureServiceTokenKeys({ log });
+  await ensureAccessTokenKey({ log });
 
   for (const service of serviceWorkers()) {
     for (const db of service.d1) {
@@ -28,5 +30,32 @@ export async function prepareLocal({ log = console.log } = {}) {
         await wrangler(['d1', 'execute', db.database_name, '--local', '--persist-to', PERSIST_DIR, '-c', service.configPath, '--file', seed]);
       }
     }
+  }
+}
+
+/** RFC 7638 thumbprint of an EC public key: a kid that names exactly this key. */
+const thumbprint = ({ crv, kty, x, y }) => createHash('sha256').update(JSON.stringify({ crv, kty, x, y })).digest('base64url');
+
+/**
+ * The users worker's access-token signing key for local development: an ES256 (P-256) key pair
+ * made once with Node's WebCrypto into workers/users/.dev.vars (git-ignored, never committed).
+ * Only what is missing is added: a key already there is never replaced, so access tokens issued
+ * earlier keep verifying across restarts. Delete both lines to get a new key.
+ */
+async function ensureAccessTokenKey({ log }) {
+  const dir = join(ROOT, 'workers', 'users');
+  if (!existsSync(join(dir, 'wrangler.toml'))) return;
+  const devVars = join(dir, '.dev.vars');
+  let privateText = readDevVar(devVars, 'ACCESS_TOKEN_PRIVATE_JWK');
+  if (!privateText) {
+    const pair = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
+    const { kty, crv, x, y, d } = await webcrypto.subtle.exportKey('jwk', pair.privateKey);
+    privateText = JSON.stringify({ kty, crv, x, y, d });
+    writeDevVar(devVars, 'ACCESS_TOKEN_PRIVATE_JWK', privateText);
+    log(`${relative(ROOT, devVars)}: generated the access-token signing key (local only, git-ignored)`);
+  }
+  if (!readDevVar(devVars, 'ACCESS_TOKEN_KID')) {
+    writeDevVar(devVars, 'ACCESS_TOKEN_KID', `dev-${thumbprint(JSON.parse(privateText)).slice(0, 16)}`);
+    log(`${relative(ROOT, devVars)}: named the access-token key (ACCESS_TOKEN_KID)`);
   }
 }

@@ -2,13 +2,14 @@ import type { D1Migration } from 'cloudflare:test';
 import type { CatalogBindings } from '../workers/catalog/env';
 import type { GatewayBindings } from '../workers/gateway/env';
 import type { PaymentsBindings } from '../workers/payments/env';
+import type { UsersBindings } from '../workers/users/env';
 
 // The `env` tests see. Each vitest project runs one worker, so only that worker's bindings exist
-// at run time: the catalog and payments projects have DB (each its own) and TEST_MIGRATIONS, the
-// gateway project the rest.
+// at run time: the catalog, payments and users projects have DB (each its own) and
+// TEST_MIGRATIONS, the gateway project the rest.
 declare global {
   namespace Cloudflare {
-    interface Env extends CatalogBindings, PaymentsBindings, GatewayBindings {
+    interface Env extends CatalogBindings, PaymentsBindings, GatewayBindings, UsersBindings {
       TEST_MIGRATIONS: D1Migration[];
       TEST_CATALOG_DB: D1Database;
       TEST_CATALOG_MIGRATIONS: D1Migration[];
@@ -16,6 +17,8 @@ declare global {
       TEST_PAYMENTS_MIGRATIONS: D1Migration[];
       /** The gateway's signing key for this run, so service tests can call as the gateway does. */
       TEST_SERVICE_TOKEN_PRIVATE_JWK: string;
+      /** scripts/seed/users.sql, so a users test can log in as the seeded demo user. */
+      TEST_USERS_SEED_SQL: string;
     }
   }
 }
