@@ -88,17 +88,15 @@ export function needsRehash(stored: string): boolean {
   return !parsed || parsed.iterations < PBKDF2_ITERATIONS;
 }
 
-let dummy: Promise<string> | undefined;
-
 /**
- * A hash of a random password with today's parameters, made once per isolate. A login for an
- * unknown email is verified against it, so it costs the same PBKDF2 work as a wrong password
- * and the two cannot be told apart by timing.
+ * What a login for an unknown email is verified against: a well-formed hash with today's
+ * parameters, so it costs the same PBKDF2 work as a wrong password, that no password matches in
+ * practice (its 32 derived bytes are all zero). A constant rather than a hash made on first use:
+ * making one would cost a second PBKDF2 on an isolate's first unknown-email login, a timing tell.
  */
-export function dummyPasswordHash(): Promise<string> {
-  dummy ??= hashPassword(base64url(crypto.getRandomValues(new Uint8Array(HASH_BYTES)))).catch((error: unknown) => {
-    dummy = undefined; // the next login tries again rather than failing for the isolate's lifetime
-    throw error;
-  });
-  return dummy;
-}
+export const DUMMY_PASSWORD_HASH = formatPasswordHash({
+  algorithm: PASSWORD_HASH_ALGORITHM,
+  iterations: PBKDF2_ITERATIONS,
+  salt: new Uint8Array(SALT_BYTES),
+  hash: new Uint8Array(HASH_BYTES),
+});

@@ -7,7 +7,7 @@ import { ACCESS_TOKEN_TTL_SECONDS, issueAccessToken } from './access-token';
 import { usersConfig } from './config';
 import type { UsersBindings } from './env';
 import { LOGIN_LIMITS, LoginLimiter, type LimitDecision } from './login-limiter';
-import { dummyPasswordHash, hashPassword, needsRehash, verifyPassword } from './password';
+import { DUMMY_PASSWORD_HASH, hashPassword, needsRehash, verifyPassword } from './password';
 import { hashRefreshToken, newRefreshToken } from './refresh-token';
 import { RefreshTokenRepository } from './refresh-token-repository';
 import type { UserRow } from './schema';
@@ -71,7 +71,7 @@ export const tokenRoutes = new Hono<AppEnv<UsersBindings>>()
     const users = new UserRepository(db);
     const user = await users.byEmail(email);
     // An unknown email is checked against a dummy hash: the same PBKDF2 work as a wrong password.
-    const matches = await verifyPassword(password, user?.passwordHash ?? (await dummyPasswordHash()));
+    const matches = await verifyPassword(password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
     if (!user || !matches) {
       log.info('login failed', { userId: user?.id });
       throw invalidCredentials();
