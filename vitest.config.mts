@@ -28,6 +28,8 @@ const paymentsDatabaseId = serviceWorkers().find((s) => s.name === 'payments')?.
 if (!paymentsDatabaseId) throw new Error('workers/payments/wrangler.toml has no D1 database_id');
 const usersConfig = join(ROOT, 'workers/users/wrangler.toml');
 const usersMigrations = await readD1Migrations(join(ROOT, 'migrations/users'));
+const usersDatabaseId = serviceWorkers().find((s) => s.name === 'users')?.d1[0]?.database_id;
+if (!usersDatabaseId) throw new Error('workers/users/wrangler.toml has no D1 database_id');
 
 // A service-token key pair made for this run only (never written anywhere): the gateway signs
 // with the private half, every service trusts the public half, and service tests mint tokens
@@ -125,13 +127,23 @@ export default defineConfig({
           cloudflareTest({
             wrangler: { configPath: join(ROOT, 'wrangler.toml') },
             miniflare: {
-              bindings: { ...testVars, ...serviceTestVars, TEST_CATALOG_MIGRATIONS: catalogMigrations, TEST_PAYMENTS_MIGRATIONS: paymentsMigrations },
+              bindings: {
+                ...testVars,
+                ...serviceTestVars,
+                // So gateway tests can mint user access tokens as the users service would.
+                TEST_ACCESS_TOKEN_PRIVATE_JWK: JSON.stringify(accessTokenKeys.privateJwk),
+                TEST_CATALOG_MIGRATIONS: catalogMigrations,
+                TEST_PAYMENTS_MIGRATIONS: paymentsMigrations,
+                TEST_USERS_MIGRATIONS: usersMigrations,
+                TEST_USERS_SEED_SQL: usersTestVars.TEST_USERS_SEED_SQL,
+              },
               // The gateway never binds the catalog's database; the tests do, to migrate and
               // seed it (same id, so the same database the catalog worker opens).
-              d1Databases: { TEST_CATALOG_DB: catalogDatabaseId, TEST_PAYMENTS_DB: paymentsDatabaseId },
+              d1Databases: { TEST_CATALOG_DB: catalogDatabaseId, TEST_PAYMENTS_DB: paymentsDatabaseId, TEST_USERS_DB: usersDatabaseId },
               workers: [
                 bundledWorkerOptions(catalogConfig, 'catalog', { bindings: { LOG_LEVEL: 'warn', ...serviceTrust } }),
                 bundledWorkerOptions(paymentsConfig, 'payments', { bindings: { LOG_LEVEL: 'warn', ...serviceTrust } }),
+                bundledWorkerOptions(usersConfig, 'users', { bindings: { LOG_LEVEL: 'warn', ...serviceTrust, ...usersTestVars } }),
               ],
             },
           }),

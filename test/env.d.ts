@@ -19,6 +19,10 @@ declare global {
       TEST_SERVICE_TOKEN_PRIVATE_JWK: string;
       /** scripts/seed/users.sql, so a users test can log in as the seeded demo user. */
       TEST_USERS_SEED_SQL: string;
+      TEST_USERS_DB: D1Database;
+      TEST_USERS_MIGRATIONS: D1Migration[];
+      /** The users service's signing key for this run, so gateway tests can mint access tokens. */
+      TEST_ACCESS_TOKEN_PRIVATE_JWK: string;
     }
   }
 }

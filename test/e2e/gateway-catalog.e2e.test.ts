@@ -3,19 +3,28 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import gateway from '../../workers/gateway/index';
 import { callWorker, json } from '../support/call-worker';
 import { asGateway } from '../support/service-token';
+import { bearerFor } from '../support/access-token';
 
 const CLIENT_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const CLIENT_SPAN = '00f067aa0ba902b7';
-const admin = { authorization: 'Bearer test-admin-token' };
+// An admin user's access token, as the users service would issue it (made in beforeAll).
+let admin: { authorization: string };
 
 beforeAll(async () => {
+  admin = await bearerFor('usr_admin_e2e', 'customer', 'admin');
   await env.TEST_CATALOG_DB.exec(
     "INSERT OR IGNORE INTO products (id, name, description, price_cents, currency, stock) VALUES ('prod_e2e_1', 'Trail Shoes', 'grip', 12900, 'USD', 5)",
   );
 });
 
-// The other service behind the gateway, up all along: one service down does not hide the rest.
-const paymentsUp = { payments: { status: 'up' }, 'payments.db': { status: 'up' } };
+// The other services behind the gateway, up all along: one service down does not hide the rest.
+const paymentsUp = {
+  payments: { status: 'up' },
+  'payments.db': { status: 'up' },
+  users: { status: 'up' },
+  'users.db': { status: 'up' },
+  'users.signingKey': { status: 'up' },
+};
 
 const problemOf = async (response: Response) => {
   expect(response.headers.get('content-type')).toBe('application/problem+json');
@@ -104,7 +113,7 @@ describe('the path the catalog sees is the path the gateway matched', () => {
   });
 
   it('accepts the bearer scheme in any letter case', async () => {
-    const created = await callWorker(gateway, '/api/catalog/products', json({ name: 'Cord', priceCents: 500, currency: 'USD', stock: 9 }, { authorization: 'bearer test-admin-token' }));
+    const created = await callWorker(gateway, '/api/catalog/products', json({ name: 'Cord', priceCents: 500, currency: 'USD', stock: 9 }, { authorization: admin.authorization.replace('Bearer', 'bearer') }));
     expect(created.status).toBe(201);
   });
 });
@@ -189,8 +198,8 @@ describe('errors are problem+json at the gateway', () => {
   });
 });
 
-describe('admin routes (placeholder identity until edge auth)', () => {
-  it('creates a product with the operator token and serves it back', async () => {
+describe('admin routes: an admin user’s access token, verified at the edge', () => {
+  it('creates a product as an admin user and serves it back', async () => {
     const created = await callWorker(gateway, '/api/catalog/products', json({ name: 'Bivy Sack', priceCents: 15900, currency: 'EUR', stock: 3 }, admin));
     expect(created.status).toBe(201);
     const product = (await created.json()) as { id: string };
@@ -214,10 +223,23 @@ describe('admin routes (placeholder identity until edge auth)', () => {
     expect((await env.CATALOG.fetch('https://catalog.internal/health')).status).toBe(200);
   });
 
-  it('401 with a wrong token', async () => {
+  it('401 at the edge for a token that is not valid, the catalog never asked', async () => {
     const response = await callWorker(gateway, '/api/catalog/products', json({ name: 'Nope', priceCents: 1, currency: 'USD', stock: 1 }, { authorization: 'Bearer wrong' }));
     expect(response.status).toBe(401);
-    expect(response.headers.get('www-authenticate')).toBe('Bearer');
+    expect(response.headers.get('www-authenticate')).toMatch(/^Bearer realm="stratus", error="invalid_token"/);
+  });
+
+  it('401 from the catalog without a token, 403 for a user without the admin role', async () => {
+    const body = { name: 'Nope', priceCents: 1, currency: 'USD', stock: 1 };
+    const anonymous = await callWorker(gateway, '/api/catalog/products', json(body));
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('www-authenticate')).toBe('Bearer');
+    expect((await callWorker(gateway, '/api/catalog/products', json(body, await bearerFor('usr_c', 'customer')))).status).toBe(403);
+  });
+
+  it('the operator token is for /_ops only, not an identity on the API', async () => {
+    const response = await callWorker(gateway, '/api/catalog/products', json({ name: 'Nope', priceCents: 1, currency: 'USD', stock: 1 }, { authorization: 'Bearer test-admin-token' }));
+    expect(response.status).toBe(401);
   });
 });
 

@@ -3,8 +3,11 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import gateway from '../../workers/gateway/index';
 import { callWorker, testEnv } from '../support/call-worker';
 import { asGateway } from '../support/service-token';
+import { bearerFor } from '../support/access-token';
 
+// The operator (ADMIN_TOKEN) for /_ops; an admin user's access token for the API.
 const admin = { authorization: 'Bearer test-admin-token' };
+let adminUser: { authorization: string };
 
 // Short periods so the breaker goes round closed → open → half-open → closed within a test.
 const policies = { catalog: { retry: false, timeoutMs: 300, breaker: { minimumCalls: 4, openDurationMs: 400, halfOpenMaxCalls: 2 } } };
@@ -23,6 +26,7 @@ const serviceChaos = async (service: Fetcher, name = 'catalog') =>
   ((await (await service.fetch('https://service.internal/_chaos', { headers: await asOps(name) })).json()) as { chaos: unknown }).chaos;
 
 beforeAll(async () => {
+  adminUser = await bearerFor('usr_admin_res', 'customer', 'admin');
   await env.TEST_CATALOG_DB.exec(
     "INSERT OR IGNORE INTO products (id, name, description, price_cents, currency, stock) VALUES ('prod_res_1', 'Rain Jacket', 'dry', 8900, 'USD', 3)",
   );
@@ -32,7 +36,7 @@ afterEach(async () => {
   // Chaos lives in each service's Durable Object and the breakers in the gateway's: both outlast a test.
   await env.CATALOG.fetch('https://catalog.internal/_chaos', { method: 'DELETE', headers: await asOps('catalog') });
   await env.PAYMENTS.fetch('https://payments.internal/_chaos', { method: 'DELETE', headers: await asOps('payments') });
-  for (const upstream of ['catalog', 'payments']) await env.BREAKERS.get(env.BREAKERS.idFromName(upstream)).reset();
+  for (const upstream of ['catalog', 'payments', 'users']) await env.BREAKERS.get(env.BREAKERS.idFromName(upstream)).reset();
 });
 
 describe('chaos on the catalog, and the gateway protecting everyone else', () => {
@@ -163,7 +167,8 @@ describe('/_ops guards', () => {
 
   it('shows every upstream’s breaker, each with its own policy', async () => {
     const all = await breakers(chaosAllowed());
-    expect(Object.keys(all).sort()).toEqual(['catalog', 'payments']);
+    // The JWKS route has no breaker of its own (routes.ts): the users route's covers that service.
+    expect(Object.keys(all).sort()).toEqual(['catalog', 'payments', 'users']);
     expect(all.payments).toMatchObject({ state: 'closed', failureRate: 0, calls: 0 });
   });
 });
@@ -173,7 +178,7 @@ describe('payments: a second upstream with its own, stricter policy', () => {
     callWorker(
       gateway,
       '/api/payments/charges',
-      { method: 'POST', headers: { ...admin, 'content-type': 'application/json', 'idempotency-key': key }, body: JSON.stringify({ orderId: 'ord_res', amountCents: 700, currency: 'EUR' }) },
+      { method: 'POST', headers: { ...adminUser, 'content-type': 'application/json', 'idempotency-key': key }, body: JSON.stringify({ orderId: 'ord_res', amountCents: 700, currency: 'EUR' }) },
       gw,
     );
 
@@ -185,7 +190,7 @@ describe('payments: a second upstream with its own, stricter policy', () => {
     expect(again.status).toBe(201);
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     expect(await again.json()).toEqual(await first.json());
-    const missing = await callWorker(gateway, '/api/payments/pay_missing', { headers: admin }, gw);
+    const missing = await callWorker(gateway, '/api/payments/pay_missing', { headers: adminUser }, gw);
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as { instance: string }).instance).toBe('/api/payments/pay_missing');
   });
@@ -200,8 +205,8 @@ describe('payments: a second upstream with its own, stricter policy', () => {
     const gw = chaosAllowed();
     expect((await chaos(gw, 'payments', { failureRate: 1, status: 500 })).status).toBe(200);
     // minimumCalls 5 at a 25% threshold: five failed reads open it.
-    for (let i = 0; i < 5; i++) expect((await callWorker(gateway, `/api/payments?orderId=o${i}`, { headers: admin }, gw)).status).toBe(500);
-    const refused = await callWorker(gateway, '/api/payments?orderId=o1', { headers: admin }, gw);
+    for (let i = 0; i < 5; i++) expect((await callWorker(gateway, `/api/payments?orderId=o${i}`, { headers: adminUser }, gw)).status).toBe(500);
+    const refused = await callWorker(gateway, '/api/payments?orderId=o1', { headers: adminUser }, gw);
     expect(refused.status).toBe(503);
     expect(refused.headers.has('x-fallback')).toBe(false);
     expect(((await refused.json()) as { type: string }).type).toBe('/problems/circuit-open');

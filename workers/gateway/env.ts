@@ -5,6 +5,7 @@ import type { MetricsStore } from './metrics-store';
 export interface ServiceBindings {
   CATALOG: Fetcher;
   PAYMENTS: Fetcher;
+  USERS: Fetcher;
 }
 
 /** The gateway's bindings (root wrangler.toml, secrets in .dev.vars locally). */
@@ -15,6 +16,8 @@ export interface GatewayBindings extends ServiceBindings {
   ADMIN_TOKEN?: string;
   /** Secret: signs the service token every call to a service carries. */
   SERVICE_TOKEN_PRIVATE_JWK?: string;
+  ACCESS_TOKEN_ISSUER?: string;
+  ACCESS_TOKEN_AUDIENCE?: string;
   ALLOW_CHAOS?: string;
   CORS_ORIGINS?: string;
   LOG_LEVEL?: string;

@@ -2,7 +2,7 @@ import { cors } from 'hono/cors';
 import type { AppEnv } from '../../shared/middleware/app-env';
 import { addHealthRoutes, createServiceApp } from '../../shared/middleware/service-app';
 import type { Context } from 'hono';
-import { unauthorized } from '../../shared/http/problem';
+import { forbidden, unauthorized } from '../../shared/http/problem';
 import { callerIdentity } from './caller-identity';
 import { gatewayConfig } from './config';
 import type { GatewayBindings } from './env';
@@ -38,10 +38,13 @@ for (const route of byPrefixLength) {
   const handler = async (c: Context<AppEnv<GatewayBindings>>) => {
     c.set('serviceLabel', route.name);
     c.set('routeLabel', routeLabel(route));
-    const identity = await callerIdentity(c);
+    // `none`: the route ignores who calls (nothing is verified, nothing is forwarded anyway).
+    const identity = route.policy.auth === 'none' ? null : await callerIdentity(c);
     if (route.policy.auth === 'required' && !identity) {
-      throw unauthorized(`${route.prefix} needs Authorization: Bearer <token>.`, { 'www-authenticate': 'Bearer realm="stratus"' });
+      throw unauthorized(`${route.prefix} needs Authorization: Bearer <access token>.`, { 'www-authenticate': 'Bearer realm="stratus"' });
     }
+    const missing = route.policy.roles?.filter((role) => !identity?.roles.includes(role)) ?? [];
+    if (missing.length) throw forbidden(`${route.prefix} needs the ${missing.join(', ')} role.`);
     return forwardToService(c, route, identity);
   };
   app.all(route.prefix, handler);

@@ -7,7 +7,7 @@ import { breakerSnapshots } from './breakers';
 import { isOperator } from './caller-identity';
 import { gatewayConfig } from './config';
 import type { GatewayBindings } from './env';
-import { routes } from './routes';
+import { routes, serviceName } from './routes';
 import { serviceTokenHeader } from './service-tokens';
 
 type OpsContext = Context<AppEnv<GatewayBindings>>;
@@ -44,8 +44,8 @@ function chaosTarget(c: OpsContext) {
     throw new HttpError(403, { type: 'chaos-disabled', detail: 'Fault injection is off here: set ALLOW_CHAOS=true to allow it (it is on in local development).' });
   }
   const name = c.req.param('service');
-  const route = routes.find((r) => r.name === name);
-  if (!route) throw notFound(`No service named ${JSON.stringify(name)}; services are ${routes.map((r) => r.name).join(', ')}.`);
+  const route = routes.find((r) => serviceName(r) === name);
+  if (!route) throw notFound(`No service named ${JSON.stringify(name)}; services are ${[...new Set(routes.map(serviceName))].join(', ')}.`);
   return route;
 }
 
@@ -53,22 +53,23 @@ function chaosTarget(c: OpsContext) {
 async function sendChaos(c: OpsContext, method: 'PUT' | 'DELETE', body?: string): Promise<Response> {
   const route = chaosTarget(c);
   const headers = withPropagation(new Headers(body ? { 'content-type': 'application/json' } : {}), c.get('requestId'), c.get('trace'));
-  const token = await serviceTokenHeader(c.env, { service: route.name, identity: null, requestId: c.get('requestId'), scope: 'ops' });
+  const service = serviceName(route);
+  const token = await serviceTokenHeader(c.env, { service, identity: null, requestId: c.get('requestId'), scope: 'ops' });
   for (const [name, value] of Object.entries(token)) headers.set(name, value);
   let response: Response;
   try {
     response = await c.env[route.service].fetch(
-      new Request(`https://${route.name}.internal${CHAOS_PATH}`, { method, headers, body, signal: AbortSignal.timeout(gatewayConfig(c.env).READY_TIMEOUT_MS) }),
+      new Request(`https://${service}.internal${CHAOS_PATH}`, { method, headers, body, signal: AbortSignal.timeout(gatewayConfig(c.env).READY_TIMEOUT_MS) }),
     );
   } catch (error) {
-    c.get('log').warn('chaos switch unreachable', { upstream: route.name, error });
-    throw new HttpError(502, { detail: `The ${route.name} service could not be reached to change its chaos settings.` });
+    c.get('log').warn('chaos switch unreachable', { upstream: service, error });
+    throw new HttpError(502, { detail: `The ${service} service could not be reached to change its chaos settings.` });
   }
   if (!response.ok) {
-    c.get('log').warn('chaos switch refused by service', { upstream: route.name, status: response.status });
-    throw new HttpError(502, { detail: `The ${route.name} service did not take the chaos settings (${response.status}).` });
+    c.get('log').warn('chaos switch refused by service', { upstream: service, status: response.status });
+    throw new HttpError(502, { detail: `The ${service} service did not take the chaos settings (${response.status}).` });
   }
-  c.get('log').warn(method === 'PUT' ? 'chaos on' : 'chaos off', { upstream: route.name });
+  c.get('log').warn(method === 'PUT' ? 'chaos on' : 'chaos off', { upstream: service });
   return response;
 }
 

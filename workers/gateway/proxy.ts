@@ -13,7 +13,7 @@ import { isRetryableRequest } from '../../shared/resilience/retry';
 import { isTimeoutError } from '../../shared/resilience/timeout';
 import type { GatewayBindings } from './env';
 import { FALLBACK_HEADER, FALLBACK_REASON_HEADER } from './fallback-rules';
-import { forwardedPrefixHeaders, rewritePath, type Route } from './routes';
+import { forwardedPrefixHeaders, rewritePath, serviceName, type Route } from './routes';
 import { serviceTokenHeader } from './service-tokens';
 import { upstreamGuard } from './upstream-guard';
 
@@ -51,7 +51,7 @@ async function upstreamHeaders(c: Context<AppEnv<GatewayBindings>>, route: Route
   withPropagation(headers, c.get('requestId'), c.get('trace'));
   // Lets a service build links that work from outside (`/api/catalog/products/...`).
   for (const [name, value] of Object.entries(forwardedPrefixHeaders(route))) headers.set(name, value);
-  const token = await serviceTokenHeader(c.env, { service: route.name, identity, requestId: c.get('requestId') });
+  const token = await serviceTokenHeader(c.env, { service: serviceName(route), identity, requestId: c.get('requestId') });
   for (const [name, value] of Object.entries(token)) headers.set(name, value);
   return headers;
 }
@@ -76,7 +76,7 @@ function upstreamProblem(c: Context<AppEnv<GatewayBindings>>, route: Route, erro
     const seconds = Math.max(1, Math.ceil(error.retryAfterMs / 1000));
     return new HttpError(503, {
       type: 'circuit-open',
-      detail: `The ${route.name} service is failing; the gateway is not calling it for now (circuit open). Try again in ${seconds} s.`,
+      detail: `The ${serviceName(route)} service is failing; the gateway is not calling it for now (circuit open). Try again in ${seconds} s.`,
       headers: { 'retry-after': String(seconds) },
     });
   }
@@ -84,16 +84,16 @@ function upstreamProblem(c: Context<AppEnv<GatewayBindings>>, route: Route, erro
     log.warn('upstream bulkhead full', { upstream: route.name });
     return new HttpError(503, {
       type: 'bulkhead-full',
-      detail: `Too many calls to the ${route.name} service are already in progress; refused at once.`,
+      detail: `Too many calls to the ${serviceName(route)} service are already in progress; refused at once.`,
       headers: { 'retry-after': '1' },
     });
   }
   if (isTimeoutError(error)) {
     log.warn('upstream timed out', { upstream: route.name, timeoutMs });
-    return gatewayTimeout(`The ${route.name} service did not answer within ${timeoutMs} ms.`);
+    return gatewayTimeout(`The ${serviceName(route)} service did not answer within ${timeoutMs} ms.`);
   }
   log.warn('upstream unreachable', { upstream: route.name, error });
-  return badGateway(`The ${route.name} service could not be reached.`, error);
+  return badGateway(`The ${serviceName(route)} service could not be reached.`, error);
 }
 
 /**

@@ -4,7 +4,7 @@ import { HEALTH_PATHS } from '../../shared/middleware/service-app';
 import { withPropagation } from '../../shared/observability/propagation';
 import type { CheckResult, ReadinessCheck } from '../../shared/observability/readiness';
 import type { GatewayBindings } from './env';
-import { routes } from './routes';
+import { routes, serviceName } from './routes';
 import { serviceTokenHeader } from './service-tokens';
 
 class ServiceNotReady extends Error {
@@ -33,25 +33,26 @@ const publicResults = (service: string, checks: Record<string, CheckResult>): Re
 export function serviceChecks(c: Context<AppEnv<GatewayBindings>>): Record<string, ReadinessCheck> {
   const checks: Record<string, ReadinessCheck> = {};
   for (const route of routes) {
-    if (checks[route.name]) continue;
-    checks[route.name] = async (signal) => {
+    const name = serviceName(route);
+    if (checks[name]) continue;
+    checks[name] = async (signal) => {
       const headers = withPropagation(new Headers(), c.get('requestId'), c.get('trace'));
-      for (const [name, value] of Object.entries(await serviceTokenHeader(c.env, { service: route.name, identity: null, requestId: c.get('requestId') }))) {
-        headers.set(name, value);
+      for (const [header, value] of Object.entries(await serviceTokenHeader(c.env, { service: name, identity: null, requestId: c.get('requestId') }))) {
+        headers.set(header, value);
       }
       let response: Response;
       try {
-        response = await c.env[route.service].fetch(new Request(`https://${route.name}.internal${HEALTH_PATHS.ready}`, { headers, signal }));
+        response = await c.env[route.service].fetch(new Request(`https://${name}.internal${HEALTH_PATHS.ready}`, { headers, signal }));
       } catch (error) {
-        c.get('log').warn('readiness: service unreachable', { upstream: route.name, error });
+        c.get('log').warn('readiness: service unreachable', { upstream: name, error });
         throw new Error('unreachable');
       }
       const body = (await response.json().catch(() => ({}))) as { checks?: Record<string, CheckResult> };
       if (!response.ok) {
-        c.get('log').warn('readiness: service not ready', { upstream: route.name, status: response.status, checks: body.checks });
-        throw new ServiceNotReady(`not ready (${response.status})`, publicResults(route.name, body.checks ?? {}));
+        c.get('log').warn('readiness: service not ready', { upstream: name, status: response.status, checks: body.checks });
+        throw new ServiceNotReady(`not ready (${response.status})`, publicResults(name, body.checks ?? {}));
       }
-      return publicResults(route.name, body.checks ?? {});
+      return publicResults(name, body.checks ?? {});
     };
   }
   return checks;

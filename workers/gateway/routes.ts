@@ -72,6 +72,29 @@ export const routes: readonly Route[] = [
     },
   },
   {
+    name: 'users',
+    prefix: '/api/users',
+    service: 'USERS',
+    upstreamPrefix: '',
+    policy: {
+      // Register and login are for anyone; /me needs a caller, which the service checks.
+      auth: 'optional',
+      timeoutMs: 5_000,
+      // Login and register are POSTs without an Idempotency-Key: never retried (proxy.ts).
+      retry: { maxAttempts: 2, baseDelayMs: 50, maxDelayMs: 500 },
+      breaker: { minimumCalls: 10, failureRateThreshold: 50, openDurationMs: 10_000, halfOpenMaxCalls: 2 },
+    },
+  },
+  {
+    // The keys that verify access tokens (API.md), published by the users service.
+    name: 'jwks',
+    prefix: '/.well-known/jwks.json',
+    service: 'USERS',
+    upstreamPrefix: '/.well-known/jwks.json',
+    // Its own breaker would only shadow the users service's: the route has none.
+    policy: { auth: 'none', timeoutMs: 2_000, breaker: false, fallback: [{ kind: 'last-good', maxAgeMs: 60 * 60_000 }] },
+  },
+  {
     name: 'payments',
     prefix: '/api/payments',
     service: 'PAYMENTS',
@@ -89,6 +112,13 @@ export const routes: readonly Route[] = [
     },
   },
 ];
+
+/**
+ * The name of the service a route reaches (its binding, lower-cased: `CATALOG` → `catalog`): the
+ * audience of its service tokens, its key in /ready, and what /_ops/chaos/:service names. Several
+ * routes may reach one service (users serves `/api/users` and the JWKS).
+ */
+export const serviceName = (route: Route): string => route.service.toLowerCase();
 
 /** The upstream path for a gateway path under `route.prefix`. */
 export function rewritePath(route: Route, path: string): string {

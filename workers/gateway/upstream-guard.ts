@@ -12,7 +12,7 @@ import { gatewayConfig } from './config';
 import type { GatewayBindings } from './env';
 import { RouteFallbacks, type FallbackRequest } from './route-fallbacks';
 import { resolvePolicy, type ResolvedPolicy } from './route-policy';
-import { forwardedPrefixHeaders, type Route } from './routes';
+import { forwardedPrefixHeaders, serviceName, type Route } from './routes';
 import { serviceTokenHeader } from './service-tokens';
 
 /** For HTTP, a failure is a 5xx; a 4xx is the caller's mistake and says nothing of the upstream. */
@@ -63,7 +63,7 @@ export class UpstreamGuard {
     const service = env[route.service];
     this.fallbacks = new RouteFallbacks(policy.fallback, async (path) => {
       // A background refresh, for no one in particular: anonymous, under its own request id.
-      const token = await serviceTokenHeader(env, { service: route.name, identity: null, requestId: `fallback-refresh-${crypto.randomUUID()}` });
+      const token = await serviceTokenHeader(env, { service: serviceName(route), identity: null, requestId: `fallback-refresh-${crypto.randomUUID()}` });
       const headers = { ...forwardedPrefixHeaders(route), ...token };
       return service.fetch(new Request(new URL(path, `https://${route.name}.internal`), { headers, signal: AbortSignal.timeout(policy.timeoutMs) }));
     });

@@ -1,0 +1,99 @@
+import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import type { Identity } from '../../shared/http/identity';
+import { gatewayConfig } from './config';
+import type { GatewayBindings } from './env';
+import { serviceTokenHeader } from './service-tokens';
+
+/** The only algorithm accepted (API.md): `alg: none`, HS256 and anything else are refused. */
+const ALGORITHM = 'ES256';
+export const JWKS_PATH = '/.well-known/jwks.json';
+
+interface CachedKeys {
+  keys: JWTVerifyGetKey;
+  kids: Set<string>;
+  fetchedAt: number;
+}
+
+/**
+ * The users service's public keys, kept per isolate. Refreshed after `JWKS_CACHE_MS`, and at
+ * once when a token names a key we do not know (a rotation), at most every `REFETCH_COOLDOWN_MS`
+ * so a stream of forged `kid`s cannot turn into a stream of fetches. Only the parsed keys are
+ * shared between requests, never a fetch in progress (workerd forbids waiting on another
+ * request's I/O).
+ */
+const JWKS_CACHE_MS = 5 * 60_000;
+const REFETCH_COOLDOWN_MS = 30_000;
+const cache = new WeakMap<object, CachedKeys>();
+
+async function fetchKeys(env: GatewayBindings, requestId: string): Promise<CachedKeys> {
+  const headers = await serviceTokenHeader(env, { service: 'users', identity: null, requestId });
+  const response = await env.USERS.fetch(new Request(`https://users.internal${JWKS_PATH}`, { headers, signal: AbortSignal.timeout(2_000) }));
+  if (!response.ok) throw new Error(`JWKS answered ${response.status}`);
+  const jwks = (await response.json()) as JSONWebKeySet;
+  return { keys: createLocalJWKSet(jwks), kids: new Set(jwks.keys.map((k) => k.kid ?? '')), fetchedAt: Date.now() };
+}
+
+async function keysFor(env: GatewayBindings, kid: string | undefined, requestId: string): Promise<CachedKeys> {
+  const cached = cache.get(env.USERS);
+  const now = Date.now();
+  const fresh = cached && now - cached.fetchedAt < JWKS_CACHE_MS;
+  const knowsKid = cached && kid !== undefined && cached.kids.has(kid);
+  if (cached && fresh && (knowsKid || now - cached.fetchedAt < REFETCH_COOLDOWN_MS)) return cached;
+  try {
+    const next = await fetchKeys(env, requestId);
+    cache.set(env.USERS, next);
+    return next;
+  } catch (error) {
+    // The users service is down: keep verifying with the keys we have, if any.
+    if (cached) return cached;
+    throw error;
+  }
+}
+
+/** Why a token was refused, as RFC 6750's `error_description` (never the token itself). */
+export class AccessTokenError extends Error {
+  override readonly name = 'AccessTokenError';
+}
+
+/**
+ * Verifies a user's access token at the edge (API.md): ES256 only, signed by a key in the users
+ * service's JWKS, not expired and already valid, with our issuer and audience, and a subject.
+ */
+export async function verifyAccessToken(env: GatewayBindings, token: string, requestId: string): Promise<Identity> {
+  const config = gatewayConfig(env);
+  let kid: string | undefined;
+  try {
+    const header = JSON.parse(atob((token.split('.')[0] ?? '').replace(/-/g, '+').replace(/_/g, '/'))) as { kid?: unknown };
+    kid = typeof header.kid === 'string' ? header.kid : undefined;
+  } catch {
+    throw new AccessTokenError('The token is not a JWT.');
+  }
+  let keys: CachedKeys;
+  try {
+    keys = await keysFor(env, kid, requestId);
+  } catch {
+    throw new AccessTokenError('The signing keys cannot be fetched right now.');
+  }
+  try {
+    const { payload } = await jwtVerify(token, keys.keys, {
+      algorithms: [ALGORITHM],
+      issuer: config.ACCESS_TOKEN_ISSUER,
+      audience: config.ACCESS_TOKEN_AUDIENCE,
+      requiredClaims: ['sub', 'exp', 'iat'],
+      clockTolerance: 5,
+    });
+    const roles = Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === 'string') : [];
+    return { userId: payload.sub as string, roles };
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? '';
+    const reason =
+      code === 'ERR_JWT_EXPIRED'
+        ? 'The token has expired.'
+        : code === 'ERR_JWT_CLAIM_VALIDATION_FAILED'
+          ? 'The token is not valid here (issuer, audience or time).'
+          : code === 'ERR_JOSE_ALG_NOT_ALLOWED'
+            ? 'The token is not signed with an accepted algorithm.'
+            : 'The token signature or format is not valid.';
+    throw new AccessTokenError(reason);
+  }
+}
