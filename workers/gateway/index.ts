@@ -7,6 +7,7 @@ import { callerIdentity } from './caller-identity';
 import { gatewayConfig } from './config';
 import type { GatewayBindings } from './env';
 import { metricsResponse, recordRequest } from './metrics';
+import { bffRoutes } from './bff/home';
 import { opsRoutes } from './ops';
 import { forwardToService } from './proxy';
 import { serviceChecks } from './readiness';
@@ -31,6 +32,7 @@ const app = createServiceApp<GatewayBindings>({ service: 'gateway', onComplete: 
 addHealthRoutes(app, serviceChecks, (c) => gatewayConfig(c.env).READY_TIMEOUT_MS);
 app.get('/metrics', metricsResponse);
 app.route('/_ops', opsRoutes);
+app.route('/bff', bffRoutes);
 
 // Longest prefix first, so a more specific route (a strangler-fig carve-out) wins.
 const byPrefixLength = [...routes].sort((a, b) => b.prefix.length - a.prefix.length);

@@ -1,0 +1,60 @@
+import type { Context } from 'hono';
+import type { Identity } from '../../../shared/http/identity';
+import type { AppEnv } from '../../../shared/middleware/app-env';
+import { withPropagation } from '../../../shared/observability/propagation';
+import { timeout } from '../../../shared/resilience/timeout';
+import type { GatewayBindings } from '../env';
+import { FALLBACK_HEADER } from '../fallback-rules';
+import { forwardedPrefixHeaders, routes, serviceName } from '../routes';
+import { serviceTokenHeader } from '../service-tokens';
+import { upstreamGuard } from '../upstream-guard';
+
+/** One part of a composed answer: its data, or why it is missing (the rest is still answered). */
+export type Part<T> = { status: 'ok'; data: T; degraded?: true } | { status: 'unavailable'; reason: string };
+
+/**
+ * GETs `path` from the service behind the named route, as the caller, under that route's own
+ * resilience (breaker, bulkhead, fallbacks) plus this part's deadline, and reads JSON. Never
+ * throws: a failure is a part marked unavailable, so one slow or broken service costs its own
+ * part only (graceful degradation).
+ */
+export async function fetchPart<T>(
+  c: Context<AppEnv<GatewayBindings>>,
+  call: { route: string; path: string; identity: Identity | null; timeoutMs: number },
+): Promise<Part<T>> {
+  const route = routes.find((r) => r.name === call.route);
+  if (!route) return { status: 'unavailable', reason: `no route ${call.route}` };
+  const headers = withPropagation(new Headers(), c.get('requestId'), c.get('trace'));
+  for (const [name, value] of Object.entries(forwardedPrefixHeaders(route))) headers.set(name, value);
+  const token = await serviceTokenHeader(c.env, { service: serviceName(route), identity: call.identity, requestId: c.get('requestId') });
+  for (const [name, value] of Object.entries(token)) headers.set(name, value);
+  const url = new URL(call.path, `https://${serviceName(route)}.internal`);
+  const guard = upstreamGuard(c.env, route);
+  const defer = (work: Promise<unknown>) => {
+    try {
+      c.executionCtx.waitUntil(work.catch(() => undefined));
+    } catch {
+      void work.catch(() => undefined);
+    }
+  };
+  try {
+    const response = await timeout(call.timeoutMs).execute(({ signal }) =>
+      guard.execute(({ signal: attemptSignal }) => c.env[route.service].fetch(new Request(url, { headers, signal: AbortSignal.any([signal, attemptSignal]) })), {
+        repeatable: true,
+        defer,
+        // Only anonymous answers may be replayed to others (fallback-store.ts's rule).
+        request: { method: 'GET', upstreamPath: url.pathname, search: url.search, request: new Request(url, { headers: call.identity ? { authorization: 'user' } : {} }) },
+      }),
+    );
+    if (!response.ok) {
+      await response.body?.cancel();
+      return { status: 'unavailable', reason: `${serviceName(route)} answered ${response.status}` };
+    }
+    const data = (await response.json()) as T;
+    return response.headers.has(FALLBACK_HEADER) ? { status: 'ok', data, degraded: true } : { status: 'ok', data };
+  } catch (error) {
+    const reason = (error as { isTimeoutError?: boolean }).isTimeoutError ? `no answer within ${call.timeoutMs} ms` : `${serviceName(route)} unavailable`;
+    c.get('log').warn('bff part unavailable', { route: route.name, path: call.path, reason });
+    return { status: 'unavailable', reason };
+  }
+}
