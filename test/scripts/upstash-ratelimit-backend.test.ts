@@ -1,0 +1,167 @@
+import fc from 'fast-check';
+import { randomUUID } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { hasRedisServer, startRedisServer, type RedisServer } from '../../scripts/redis-server.mjs';
+import { startBridge, type UpstashBridge } from '../../scripts/upstash-redis-bridge.mjs';
+import { MemoryRateLimitBackend } from '../../shared/adapters/memory/memory-rate-limit-backend';
+import { upstashRateLimitBackend, UpstashRateLimitBackend, UpstashRateLimitError } from '../../shared/adapters/upstash/ratelimit-backend';
+import type { RateLimitAlgorithm, RateLimitDecision, RateLimitPolicy } from '../../shared/ratelimit/policy';
+
+// The Upstash rate-limit backend (shared/adapters/upstash/ratelimit-backend.ts), driven through
+// the local Upstash REST bridge in front of a real redis-server, against the pure algorithms (the
+// memory backend) as the reference: what @upstash/ratelimit decides in Redis must be what the
+// RateLimiter Durable Object decides in memory.
+//
+// It needs a real redis-server; as in upstash-redis-bridge.test.ts, a missing one fails in CI and
+// shows as skipped, with a warning, elsewhere; it never passes quietly.
+const available = hasRedisServer();
+const ci = process.env.CI;
+const required = (ci !== undefined && ci !== '' && ci !== '0' && ci.toLowerCase() !== 'false') || process.env.STRATUS_REQUIRE_REDIS === '1';
+
+it('redis-server is on PATH (the Upstash rate-limit tests need it; CI must have it)', (ctx) => {
+  if (available) return;
+  const why = 'redis-server is not on PATH, so the Upstash rate-limit backend tests did not run (Debian/Ubuntu: apt-get install redis-server)';
+  if (required) throw new Error(why);
+  console.warn(`\n!!! ${why}\n`);
+  ctx.skip(why);
+});
+
+const TOKEN = 'test-upstash-token';
+
+/**
+ * @upstash/ratelimit takes the time from Date.now() in the client (the Lua scripts get it as an
+ * argument), so a frozen clock makes it exactly reproducible, and the reference gets the same one.
+ */
+let clock = 0;
+const freezeClock = (at: number) => {
+  clock = at;
+  vi.spyOn(Date, 'now').mockImplementation(() => clock);
+};
+
+/** The sliding window's retryAfter differs by design (see the adapter): compared apart. */
+const comparable = (policy: RateLimitPolicy, d: RateLimitDecision) =>
+  policy.algorithm === 'sliding-window' && d.retryAfterMs > 0 ? { ...d, retryAfterMs: 'waits' } : d;
+
+describe.runIf(available)('Upstash rate-limit backend on a real redis-server through the local bridge', () => {
+  let server: RedisServer | undefined;
+  let bridge: UpstashBridge | undefined;
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+    bridge = await startBridge({ redisUrl: server.url, token: TOKEN });
+  }, 20_000);
+
+  afterAll(async () => {
+    await bridge?.close();
+    await server?.close();
+  });
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  // A generous deadline: these tests are about exactness, and a timed-out decision would throw
+  // (and fail the test) rather than pass quietly.
+  const backend = (prefix = `test:${randomUUID()}`) => new UpstashRateLimitBackend({ url: bridge!.url, token: TOKEN, prefix, timeoutMs: 10_000 });
+
+  it.each(['sliding-window', 'token-bucket'] as const)(
+    '%s: 60 concurrent decisions against a limit of 20 admit exactly 20, field for field what the pure algorithm decides',
+    async (algorithm: RateLimitAlgorithm) => {
+      const windowMs = 60_000;
+      const policy: RateLimitPolicy = { algorithm, limit: 20, windowMs };
+      freezeClock(Math.floor(Date.now() / windowMs) * windowMs + 30_000); // the middle of a window
+      const upstash = backend();
+      const decisions = await Promise.all(Array.from({ length: 60 }, () => upstash.decide('caller', policy)));
+
+      const reference = new MemoryRateLimitBackend(() => clock);
+      const expected: RateLimitDecision[] = [];
+      for (let i = 0; i < 60; i++) expected.push(await reference.decide('caller', policy));
+
+      expect(decisions.filter((d) => d.allowed)).toHaveLength(20);
+      // Redis ran them in some order; as a set they are the reference's.
+      const order = (a: RateLimitDecision, b: RateLimitDecision) => Number(b.allowed) - Number(a.allowed) || b.remaining - a.remaining;
+      expect(decisions.sort(order).map((d) => comparable(policy, d))).toEqual(expected.sort(order).map((d) => comparable(policy, d)));
+      expect(decisions[0]).toMatchObject({ allowed: true, limit: 20, remaining: 19, resetMs: algorithm === 'token-bucket' ? 3_000 : 30_000, retryAfterMs: 0 });
+      expect(decisions.at(-1)).toMatchObject({ allowed: false, remaining: 0 });
+      // Refused: Upstash's reset is the next token (exact) or the end of the window (an estimate
+      // for the sliding window, where the reference knows it is 1 ms later).
+      expect(decisions.at(-1)!.retryAfterMs).toBe(algorithm === 'token-bucket' ? 3_000 : 30_000);
+      expect(expected.at(-1)!.retryAfterMs).toBe(algorithm === 'token-bucket' ? 3_000 : 30_001);
+      // Another caller has its own count.
+      expect(await upstash.decide('someone-else', policy)).toMatchObject({ allowed: true, remaining: 19 });
+    },
+  );
+
+  it('sliding window over time (window boundaries, the previous window weighted down): every decision is the reference’s', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 8 }),
+        fc.integer({ min: 1_000, max: 5_000 }),
+        fc.array(fc.record({ gap: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 12_000 })), burst: fc.integer({ min: 1, max: 6 }) }), { minLength: 1, maxLength: 12 }),
+        async (limit, windowMs, schedule) => {
+          const policy: RateLimitPolicy = { algorithm: 'sliding-window', limit, windowMs };
+          freezeClock(Math.floor(Date.now() / windowMs) * windowMs);
+          const upstash = backend();
+          const reference = new MemoryRateLimitBackend(() => clock);
+          for (const { gap, burst } of schedule) {
+            clock += gap;
+            for (let i = 0; i < burst; i++) {
+              const [got, want] = [await upstash.decide('k', policy), await reference.decide('k', policy)];
+              expect(comparable(policy, got)).toEqual(comparable(policy, want));
+            }
+          }
+          vi.restoreAllMocks();
+        },
+      ),
+      { numRuns: 15 },
+    );
+  }, 60_000);
+
+  it('token bucket over time, refilling one token every windowMs / limit: every decision is the reference’s, retryAfter included', async () => {
+    // Times on the refill grid: a bucket that sits full keeps its refill phase in Upstash and not
+    // in ours (the adapter says so), and on the grid that phase is always 0.
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom([4, 1_000], [5, 10_000], [10, 2_000]),
+        fc.array(fc.record({ intervals: fc.integer({ min: 0, max: 25 }), burst: fc.integer({ min: 1, max: 6 }) }), { minLength: 1, maxLength: 12 }),
+        async ([limit, windowMs], schedule) => {
+          const policy: RateLimitPolicy = { algorithm: 'token-bucket', limit: limit!, windowMs: windowMs! };
+          const interval = windowMs! / limit!;
+          freezeClock(Math.floor(Date.now() / windowMs!) * windowMs!);
+          const upstash = backend();
+          const reference = new MemoryRateLimitBackend(() => clock);
+          for (const { intervals, burst } of schedule) {
+            clock += intervals * interval;
+            for (let i = 0; i < burst; i++) expect(await upstash.decide('k', policy)).toEqual(await reference.decide('k', policy));
+          }
+          vi.restoreAllMocks();
+        },
+      ),
+      { numRuns: 15 },
+    );
+  }, 60_000);
+
+  it('one client per configuration per isolate; a policy change starts every key afresh', async () => {
+    const options = { url: bridge!.url, token: TOKEN, prefix: `test:${randomUUID()}` };
+    expect(upstashRateLimitBackend(options)).toBe(upstashRateLimitBackend({ ...options }));
+    expect(upstashRateLimitBackend(options)).not.toBe(upstashRateLimitBackend({ ...options, token: 'other' }));
+    const shared = upstashRateLimitBackend(options);
+    const five: RateLimitPolicy = { algorithm: 'sliding-window', limit: 5, windowMs: 86_400_000 };
+    for (let i = 0; i < 5; i++) await shared.decide('k', five);
+    expect((await shared.decide('k', five)).allowed).toBe(false);
+    expect(await shared.decide('k', { ...five, limit: 6 })).toMatchObject({ allowed: true, remaining: 5 });
+  });
+
+  it('a wrong token, or no Redis at all, is an error the caller sees (never a made-up decision)', async () => {
+    const policy: RateLimitPolicy = { algorithm: 'token-bucket', limit: 5, windowMs: 1_000 };
+    const wrongToken = new UpstashRateLimitBackend({ url: bridge!.url, token: 'not-the-token' });
+    await expect(wrongToken.decide('k', policy)).rejects.toThrow(UpstashRateLimitError);
+    const doomed = await startRedisServer();
+    const doomedBridge = await startBridge({ redisUrl: doomed.url, token: TOKEN });
+    const closedPort = new URL(doomedBridge.url);
+    await doomedBridge.close();
+    await doomed.close();
+    const nowhere = new UpstashRateLimitBackend({ url: closedPort.origin, token: TOKEN, timeoutMs: 2_000 });
+    await expect(nowhere.decide('k', policy)).rejects.toThrow(/did not answer the rate-limit decision/);
+  });
+});

@@ -1,0 +1,129 @@
+import type { Context } from 'hono';
+import { upstashRateLimitBackend } from '../../shared/adapters/upstash/ratelimit-backend';
+import type { Identity } from '../../shared/http/identity';
+import { HttpError } from '../../shared/http/problem';
+import type { AppEnv } from '../../shared/middleware/app-env';
+import { rateLimitHeaders, rateLimitPolicyHeader, RATELIMIT_POLICY_HEADER, retryAfterSeconds } from '../../shared/ratelimit/headers';
+import type { RateLimitBackend, RateLimitDecision } from '../../shared/ratelimit/policy';
+import { gatewayConfig } from './config';
+import type { GatewayBindings } from './env';
+import { recordRateLimitDecision } from './metrics';
+import type { RateLimiter } from './rate-limiter-object';
+import { routeLabel, type Route } from './routes';
+
+/**
+ * Rate limiting per route policy (routes.ts `rateLimit`), for the gateway's route handler: one
+ * decision per request, before the request goes upstream.
+ *
+ * Who is counted: `user:<id>` for an authenticated caller (their limit follows them across
+ * addresses), else `ip:<CF-Connecting-IP>`. Only that header: Cloudflare's edge sets it from the
+ * connection and overwrites whatever a client sent, while X-Forwarded-For, X-Real-IP, Forwarded
+ * and friends are the client's to write, so keying on them would let anyone pick a fresh bucket
+ * per request. Where CF-Connecting-IP is absent (a request that did not come through Cloudflare's
+ * edge, e.g. some local setups and tests), every anonymous caller shares the key `ip:unknown`.
+ * (Locally, wrangler dev passes a client-sent CF-Connecting-IP through; in production it cannot be
+ * forged.)
+ */
+
+/** How long a decision may take before the request goes ahead without one (fail open). */
+export const DECISION_DEADLINE_MS = 1_000;
+
+/** An IPv4 or IPv6 address as Cloudflare writes it; anything else is not trusted as a key. */
+const IP_ADDRESS = /^[0-9a-f:.]{2,45}$/i;
+
+export function rateLimitKey(c: Context<AppEnv<GatewayBindings>>, identity: Identity | null): string {
+  if (identity) return `user:${identity.userId}`;
+  const ip = c.req.header('cf-connecting-ip')?.trim() ?? '';
+  return IP_ADDRESS.test(ip) ? `ip:${ip.toLowerCase()}` : 'ip:unknown';
+}
+
+/** The default backend: a RateLimiter Durable Object per (route, key), exact. */
+export function durableObjectBackend(namespace: DurableObjectNamespace<RateLimiter>): RateLimitBackend {
+  return {
+    name: 'durable-object',
+    decide: (key, policy) => namespace.get(namespace.idFromName(key)).decide(policy),
+  };
+}
+
+/** Upstash Redis when UPSTASH_REDIS_REST_URL is set (one client per isolate), else the objects. */
+export function rateLimitBackend(env: GatewayBindings): RateLimitBackend {
+  const config = gatewayConfig(env);
+  if (config.UPSTASH_REDIS_REST_URL && config.UPSTASH_REDIS_REST_TOKEN) {
+    return upstashRateLimitBackend({ url: config.UPSTASH_REDIS_REST_URL, token: config.UPSTASH_REDIS_REST_TOKEN, timeoutMs: DECISION_DEADLINE_MS });
+  }
+  return durableObjectBackend(env.RATE_LIMITER);
+}
+
+function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no rate-limit decision within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Headers for this request's response, whatever it turns out to be: the upstream's answer, a
+ * problem+json thrown later (a 404, a 504, an open circuit) or a fallback. `c.header()` alone is
+ * not enough: before any response exists it only remembers the header for a response Hono builds
+ * itself (`c.json()`), and both a proxied Response and the one `onError` builds are made
+ * elsewhere; Hono copies headers onto such a response only from `c.res`. So they go on `c.res`
+ * (creating the placeholder if no middleware did yet), from which Hono's `c.res = …` carries them
+ * onto whatever response replaces it.
+ */
+function setOnResponse(c: Context<AppEnv<GatewayBindings>>, headers: Record<string, string>): void {
+  const target = c.res.headers;
+  for (const [name, value] of Object.entries(headers)) target.set(name, value);
+}
+
+export interface EnforceOptions {
+  /** Another backend (tests); default `rateLimitBackend(c.env)`. */
+  backend?: RateLimitBackend;
+  deadlineMs?: number;
+}
+
+/**
+ * Counts this request against the route's limit. Allowed: returns, having put `RateLimit-Policy`
+ * and `RateLimit` on the response. Refused: throws a 429 problem+json (type `rate-limited`) with
+ * both fields and `Retry-After`; the request never reaches the service. No policy: does nothing.
+ *
+ * If the backend fails (the object or Redis unreachable, or no answer within the deadline) the
+ * request is let through: fail OPEN, with a warning and the decision counted as `error`. A limiter
+ * protects the services from excess; it must never become the outage itself. Such a response
+ * carries `RateLimit-Policy` (still true) but no `RateLimit` (there is no count to report).
+ */
+export async function enforceRateLimit(
+  c: Context<AppEnv<GatewayBindings>>,
+  route: Route,
+  identity: Identity | null,
+  options: EnforceOptions = {},
+): Promise<void> {
+  const policy = route.policy.rateLimit;
+  if (!policy) return;
+  const key = rateLimitKey(c, identity);
+  const label = routeLabel(route);
+  const backend = options.backend ?? rateLimitBackend(c.env);
+
+  let decision: RateLimitDecision;
+  try {
+    decision = await withDeadline(backend.decide(`${route.name}|${key}`, policy), options.deadlineMs ?? DECISION_DEADLINE_MS);
+  } catch (error) {
+    c.get('log').warn('rate limiter failed; request let through (fail open)', { route: route.name, backend: backend.name, error });
+    recordRateLimitDecision(c, label, 'error');
+    setOnResponse(c, { [RATELIMIT_POLICY_HEADER]: rateLimitPolicyHeader(route.name, policy) });
+    return;
+  }
+
+  const headers = rateLimitHeaders(route.name, policy, decision);
+  recordRateLimitDecision(c, label, decision.allowed ? 'allowed' : 'refused');
+  if (decision.allowed) {
+    setOnResponse(c, headers);
+    return;
+  }
+  const seconds = retryAfterSeconds(policy, decision);
+  throw new HttpError(429, {
+    type: 'rate-limited',
+    detail: `Too many requests to ${route.prefix} (${policy.limit} per ${policy.windowMs / 1000} s); try again in ${seconds} s.`,
+    headers: { ...headers, 'retry-after': String(seconds) },
+  });
+}
