@@ -94,6 +94,12 @@ const configSchema = z.object({
   ROUTE_POLICIES: routePolicies,
   // Closed-state breaker outcomes are reported to the Durable Object at most this often.
   BREAKER_REPORT_INTERVAL_MS: milliseconds(1_000, 0),
+  // Optional: rate limits in Upstash Redis (rate-limit.ts); unset or empty keeps the Durable Objects.
+  UPSTASH_REDIS_REST_URL: z.string().optional().transform((v) => v?.trim() || undefined).pipe(z.url({ protocol: /^https?$/ }).optional()),
+  UPSTASH_REDIS_REST_TOKEN: z.string().optional().transform((v) => v?.trim() || undefined),
+}).refine((config) => !config.UPSTASH_REDIS_REST_URL || config.UPSTASH_REDIS_REST_TOKEN, {
+  path: ['UPSTASH_REDIS_REST_TOKEN'],
+  message: 'is required when UPSTASH_REDIS_REST_URL is set',
 });
 
 export type GatewayConfig = z.infer<typeof configSchema>;

@@ -1,5 +1,6 @@
 import type { CircuitBreakerObject } from './circuit-breaker-object';
 import type { MetricsStore } from './metrics-store';
+import type { RateLimiter } from './rate-limiter-object';
 
 /** Service bindings to the private workers; the route table names its targets by these keys. */
 export interface ServiceBindings {
@@ -13,6 +14,8 @@ export interface GatewayBindings extends ServiceBindings {
   METRICS: DurableObjectNamespace<MetricsStore>;
   /** One circuit breaker per upstream, named after it. */
   BREAKERS: DurableObjectNamespace<CircuitBreakerObject>;
+  /** One rate limiter per route and caller key (rate-limit.ts). */
+  RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
   ADMIN_TOKEN?: string;
   /** Secret: signs the service token every call to a service carries. */
   SERVICE_TOKEN_PRIVATE_JWK?: string;
@@ -27,4 +30,7 @@ export interface GatewayBindings extends ServiceBindings {
   /** JSON: per-route overrides of timeouts, retry, breaker and bulkhead (config.ts). */
   ROUTE_POLICIES?: string;
   BREAKER_REPORT_INTERVAL_MS?: string;
+  /** Optional: rate limits in Upstash Redis instead of the RATE_LIMITER objects (token: a secret). */
+  UPSTASH_REDIS_REST_URL?: string;
+  UPSTASH_REDIS_REST_TOKEN?: string;
 }

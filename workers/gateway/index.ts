@@ -10,11 +10,13 @@ import { metricsResponse, recordRequest } from './metrics';
 import { bffRoutes } from './bff/home';
 import { opsRoutes } from './ops';
 import { forwardToService } from './proxy';
+import { enforceRateLimit } from './rate-limit';
 import { serviceChecks } from './readiness';
 import { routeLabel, routes, type Route } from './routes';
 
 export { CircuitBreakerObject } from './circuit-breaker-object';
 export { MetricsStore } from './metrics-store';
+export { RateLimiter } from './rate-limiter-object';
 
 /**
  * The gateway: the suite's only public worker. Shared baseline first (request id, trace, logs,
@@ -47,6 +49,7 @@ for (const route of byPrefixLength) {
     }
     const missing = route.policy.roles?.filter((role) => !identity?.roles.includes(role)) ?? [];
     if (missing.length) throw forbidden(`${route.prefix} needs the ${missing.join(', ')} role.`);
+    await enforceRateLimit(c, route, identity);
     return forwardToService(c, route, identity);
   };
   app.all(route.prefix, handler);

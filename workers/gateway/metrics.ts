@@ -26,6 +26,10 @@ export const METRIC_DEFINITIONS: Record<string, MetricDefinition> = {
     type: 'counter',
     help: 'Circuit breaker state changes, by upstream and from/to state.',
   },
+  rate_limit_decisions_total: {
+    type: 'counter',
+    help: 'Rate-limit decisions by route: allowed, refused (429), or error (the limiter did not answer and the request was let through).',
+  },
 };
 
 export const DURATION_BUCKETS_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
@@ -66,6 +70,11 @@ export function recordRequest(c: Context<AppEnv<GatewayBindings>>, request: Comp
   } catch {
     // No execution context (e.g. `app.request` in a unit test): the promise still runs.
   }
+}
+
+/** A rate-limit decision, counted with the request's other metrics (its flush is recordRequest's). */
+export function recordRateLimitDecision(c: Context<AppEnv<GatewayBindings>>, route: string, decision: 'allowed' | 'refused' | 'error'): void {
+  isolateRecorder(c.env).counter('rate_limit_decisions_total', { route, decision });
 }
 
 /**

@@ -1,4 +1,5 @@
 import { FORWARDED_PREFIX_HEADERS } from '../../shared/http/public-path';
+import type { RateLimitPolicy } from '../../shared/ratelimit/policy';
 import type { BulkheadOptions } from '../../shared/resilience/bulkhead';
 import type { CircuitBreakerOptions } from '../../shared/resilience/circuit-breaker';
 import type { RetryOptions } from '../../shared/resilience/retry';
@@ -22,8 +23,8 @@ export interface RoutePolicy {
   /** Who may call: the edge-auth issue verifies JWTs here. */
   auth: AuthPolicy;
   roles?: string[];
-  /** Rate limiting (edge-security issue). */
-  rateLimit?: { algorithm: 'token-bucket' | 'sliding-window'; limit: number; windowMs: number };
+  /** Requests per caller (user, else CF-Connecting-IP) per window; rate-limit.ts enforces it. */
+  rateLimit?: RateLimitPolicy;
   /** Response caching for GETs (edge-security issue). */
   cache?: { ttlSeconds: number; staleWhileRevalidateSeconds: number; tags?: string[] };
   /** Deadline for the whole upstream call, retries included, in milliseconds. */
@@ -58,6 +59,8 @@ export const routes: readonly Route[] = [
     upstreamPrefix: '',
     policy: {
       auth: 'optional',
+      // Per caller (user, else address): a browsing person stays far below it, a scraper does not.
+      rateLimit: { algorithm: 'sliding-window', limit: 100, windowMs: 10_000 },
       timeoutMs: 3_000,
       retry: { maxAttempts: 3, baseDelayMs: 50, maxDelayMs: 500 },
       // Reads are cheap to refuse and cheap to degrade: open after 5 calls at 50% failures.
