@@ -35,6 +35,7 @@ const GATEWAY_VARS = {
   METRICS_FLUSH_INTERVAL_MS: '1000', // the deployed default: one Durable Object call a second
   BREAKER_REPORT_INTERVAL_MS: '1000', // the deployed default
   ROUTE_POLICIES: '', // the route table's own policies
+  CACHE_ENABLED: 'false', // the cost of the path to the service, not of a cache hit
 };
 const CATALOG_VARS = { LOG_LEVEL: 'warn' };
 const CATALOG_NAME = 'stratus-catalog';

@@ -20,6 +20,7 @@ const GATEWAY_VARS = {
   METRICS_FLUSH_INTERVAL_MS: '1000', // the deployed default
   READY_TIMEOUT_MS: '2000',
   BREAKER_REPORT_INTERVAL_MS: '1000', // the deployed default: closed-state outcomes once a second
+  CACHE_ENABLED: 'false', // every request must meet the upstream and its guard, not a cached answer
 };
 
 let bundles;
