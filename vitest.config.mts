@@ -15,10 +15,13 @@ import { ROOT, serviceWorkers } from './scripts/workers.mjs';
  * - `catalog`: the catalog worker inside workerd, its D1 migrated from migrations/catalog;
  * - `payments`: the payments worker inside workerd, its D1 migrated from migrations/payments;
  * - `users`: the users worker inside workerd, its D1 migrated from migrations/users;
- * - `gateway`: the gateway inside workerd with every service worker beside it, built as
- *   `wrangler deploy` builds them and reached through real service bindings (end to end).
+ * - `gateway`: the gateway inside workerd with every service worker beside it (the catalog's
+ *   canary too), built as `wrangler deploy` builds them and reached through real service
+ *   bindings (end to end).
  */
 const catalogConfig = join(ROOT, 'workers/catalog/wrangler.toml');
+// The catalog's second version (canary): the same code, the same D1, its own chaos object.
+const catalogCanaryConfig = join(ROOT, 'workers/catalog-canary/wrangler.toml');
 const catalogMigrations = await readD1Migrations(join(ROOT, 'migrations/catalog'));
 const catalogDatabaseId = serviceWorkers().find((s) => s.name === 'catalog')?.d1[0]?.database_id;
 if (!catalogDatabaseId) throw new Error('workers/catalog/wrangler.toml has no D1 database_id');
@@ -60,6 +63,7 @@ const testVars = {
   ALLOW_CHAOS: 'false',
   CORS_ORIGINS: 'https://app.example',
   LOG_LEVEL: 'warn',
+  FEATURE_FLAGS: '[]',
   // Flush metrics and breaker outcomes as soon as a request ends, so tests read totals and
   // breaker state without waiting on a timer.
   METRICS_FLUSH_INTERVAL_MS: '0',
@@ -142,6 +146,7 @@ export default defineConfig({
               d1Databases: { TEST_CATALOG_DB: catalogDatabaseId, TEST_PAYMENTS_DB: paymentsDatabaseId, TEST_USERS_DB: usersDatabaseId },
               workers: [
                 bundledWorkerOptions(catalogConfig, 'catalog', { bindings: { LOG_LEVEL: 'warn', ...serviceTrust } }),
+                bundledWorkerOptions(catalogCanaryConfig, 'catalog-canary', { bindings: { LOG_LEVEL: 'warn', ...serviceTrust } }),
                 bundledWorkerOptions(paymentsConfig, 'payments', { bindings: { LOG_LEVEL: 'warn', ...serviceTrust } }),
                 bundledWorkerOptions(usersConfig, 'users', { bindings: { LOG_LEVEL: 'warn', ...serviceTrust, ...usersTestVars } }),
               ],

@@ -11,8 +11,12 @@ const dryRun = process.argv.includes('--dry-run');
 const services = serviceWorkers();
 
 if (!dryRun) {
+  // A database two workers share (the catalog and its canary) is migrated once.
+  const migrated = new Set();
   for (const service of services) {
     for (const db of service.d1) {
+      if (migrated.has(db.database_name)) continue;
+      migrated.add(db.database_name);
       console.log(`${service.name}: applying migrations to remote D1 ${db.database_name}`);
       await wrangler(['d1', 'migrations', 'apply', db.database_name, '--remote', '-c', service.configPath]);
     }

@@ -20,8 +20,17 @@ export async function prepareLocal({ log = console.log } = {}) {
   await ensureServiceTokenKeys({ log });
   await ensureAccessTokenKey({ log });
 
+  // A database two workers share (the catalog and its canary: two versions of one service) is
+  // prepared once, by the first worker that names it (folders in name order: `catalog` first).
+  const prepared = new Map();
   for (const service of serviceWorkers()) {
     for (const db of service.d1) {
+      const owner = prepared.get(db.database_name);
+      if (owner) {
+        log(`${service.name}: shares local D1 ${db.database_name} with ${owner}, already prepared`);
+        continue;
+      }
+      prepared.set(db.database_name, service.name);
       log(`${service.name}: applying migrations to local D1 ${db.database_name}`);
       await wrangler(['d1', 'migrations', 'apply', db.database_name, '--local', '--persist-to', PERSIST_DIR, '-c', service.configPath]);
       const seed = join(ROOT, 'scripts', 'seed', `${service.name}.sql`);

@@ -56,10 +56,12 @@ const ok = bundledWorkerOptions(join(HERE, 'ok.wrangler.toml'), 'bench-ok');
 // The gateway also binds PAYMENTS. No request here reaches it, but workerd refuses to start a
 // worker whose binding names a service it does not have, so the `ok` worker stands in for it.
 const paymentsStandIn = { ...ok, name: 'stratus-payments' };
+// Likewise USERS (no request here carries a token) and CATALOG_CANARY (the canary's weight is 0).
+const otherStandIns = ['stratus-users', 'stratus-catalog-canary'].map((name) => ({ ...ok, name }));
 
 const TARGETS = [
   { key: 'a', name: 'bare Hono pass-through → catalog', path: '/api/catalog/products', workers: [passthrough, catalog] },
-  { key: 'b', name: 'gateway (all middleware) → catalog', path: '/api/catalog/products', workers: [gateway, catalog, paymentsStandIn] },
+  { key: 'b', name: 'gateway (all middleware) → catalog', path: '/api/catalog/products', workers: [gateway, catalog, paymentsStandIn, ...otherStandIns] },
   { key: 'c', name: 'catalog direct', path: '/products', workers: [catalog] },
   { key: 'd', name: '`ok` worker (ceiling)', path: '/', workers: [ok] },
 ];

@@ -76,6 +76,10 @@ export async function startGateway({ name, upstreamMode, routePolicies }) {
       { ...gateway, bindings: { ...gateway.bindings, ROUTE_POLICIES: JSON.stringify(routePolicies) } },
       asService('stratus-catalog'),
       asService('stratus-payments'),
+      // Bound by the gateway but never called here (no tokens; the catalog canary's weight is 0);
+      // workerd refuses to start a worker whose binding names a service it does not have.
+      asService('stratus-users'),
+      asService('stratus-catalog-canary'),
     ],
   });
   started.add(mf);

@@ -13,6 +13,8 @@ export interface RequestVariables {
   routeLabel?: string;
   /** The service label for logs and metrics (the gateway sets the upstream's name). */
   serviceLabel?: string;
+  /** In the gateway: the version of a versioned route chosen for this request (canary routing). */
+  routeVersion?: { route: string; version: string };
   /** The end user a call is made for (null: anonymous), from a verified token. */
   identity?: Identity | null;
   /** In a service: what the gateway's service token said about this call. */

@@ -7,4 +7,9 @@ export interface CatalogBindings extends ChaosBindings {
   /** The gateway's public service-token keys (a JSON JWK array): calls without a valid token are 401. */
   SERVICE_TOKEN_PUBLIC_JWKS?: string;
   BODY_LIMIT_BYTES?: string;
+  /**
+   * Which version of the catalog this worker is (`v1`, or `v2` for workers/catalog-canary): sent
+   * back on every response as `x-service-version`. Default `v1`.
+   */
+  SERVICE_VERSION?: string;
 }

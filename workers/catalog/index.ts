@@ -1,14 +1,28 @@
 import { durableChaosSource } from '../../shared/adapters/cloudflare/chaos-store';
 import { addChaos } from '../../shared/middleware/chaos';
 import { addHealthRoutes, createServiceApp } from '../../shared/middleware/service-app';
+import type { MiddlewareHandler } from 'hono';
 import type { CatalogBindings } from './env';
 import { productRoutes } from './product-routes';
+
+/** A version name as it may appear in a header (the gateway's version names are the same tokens). */
+const VERSION_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/**
+ * Every response, errors included, says which version of the catalog answered: `v1`, or what
+ * `SERVICE_VERSION` says (`v2` for workers/catalog-canary, the same code deployed a second time).
+ */
+const serviceVersion: MiddlewareHandler = async (c, next) => {
+  await next();
+  const version = (c.env as CatalogBindings | undefined)?.SERVICE_VERSION;
+  c.header('x-service-version', version && VERSION_NAME.test(version) ? version : 'v1');
+};
 
 /**
  * The catalog service: products in its own D1. Reached only through the gateway's service
  * binding (workers_dev = false), which strips `/api/catalog` before the request arrives here.
  */
-const app = createServiceApp<CatalogBindings>({ service: 'catalog', verifyServiceToken: true });
+const app = createServiceApp<CatalogBindings>({ service: 'catalog', verifyServiceToken: true, early: [serviceVersion] });
 addChaos(app, (c) => durableChaosSource(c.env));
 
 addHealthRoutes(app, (c) => ({

@@ -1,5 +1,6 @@
 import type { BreakerSnapshot } from '../../shared/resilience/circuit-breaker';
 import type { GatewayBindings } from './env';
+import { routeUpstreams } from './route-versions';
 import { routes } from './routes';
 import { upstreamGuard } from './upstream-guard';
 
@@ -11,15 +12,17 @@ export type UpstreamBreaker = BreakerSnapshot & { transitions: Record<string, nu
  * out rather than failing the whole answer; the log says which. Routes without a breaker too.
  */
 export async function breakerSnapshots(env: GatewayBindings, onError: (upstream: string, error: unknown) => void): Promise<Record<string, UpstreamBreaker>> {
+  // A versioned route has a breaker per upstream: `catalog`, and `catalog@v2` for its canary.
+  const upstreams = routes.flatMap((route) => routeUpstreams(route).map((upstream) => ({ route, upstream })));
   const entries = await Promise.all(
-    routes.map(async (route) => {
-      const { breaker } = upstreamGuard(env, route).policy;
+    upstreams.map(async ({ route, upstream }) => {
+      const { breaker } = upstreamGuard(env, route, upstream.version).policy;
       if (breaker === false) return null;
       try {
-        const snapshot = await env.BREAKERS.get(env.BREAKERS.idFromName(route.name)).snapshot(breaker);
-        return [route.name, snapshot] as const;
+        const snapshot = await env.BREAKERS.get(env.BREAKERS.idFromName(upstream.name)).snapshot(breaker);
+        return [upstream.name, snapshot] as const;
       } catch (error) {
-        onError(route.name, error);
+        onError(upstream.name, error);
         return null;
       }
     }),

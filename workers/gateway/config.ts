@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { flagSetSchema } from '../../shared/flags/flag-set';
 import type { GatewayBindings } from './env';
 import { routes } from './routes';
 
@@ -58,6 +59,21 @@ const routePolicies = z
     ),
   );
 
+/** Feature flags (shared/flags), as JSON: `[{key, enabled, rolloutPercent, allow?, deny?}]`; unset: none. */
+const featureFlags = z
+  .string()
+  .optional()
+  .transform((text, ctx) => {
+    if (!text?.trim()) return [];
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'not valid JSON' });
+      return z.NEVER;
+    }
+  })
+  .pipe(flagSetSchema);
+
 /**
  * The private key that signs service tokens (a JSON EC P-256 JWK with `d`, and a `kid`). Required:
  * without it no service would accept a call. A secret: `wrangler secret put`, or `.dev.vars`
@@ -94,6 +110,10 @@ const configSchema = z.object({
   ROUTE_POLICIES: routePolicies,
   // Closed-state breaker outcomes are reported to the Durable Object at most this often.
   BREAKER_REPORT_INTERVAL_MS: milliseconds(1_000, 0),
+  // How long an isolate routes by the weights it last read (route-versions.ts); 0 reads every time.
+  ROUTE_WEIGHTS_REFRESH_MS: milliseconds(1_000, 0),
+  // e.g. [{"key":"new-checkout","enabled":true,"rolloutPercent":10}]; evaluated per caller at GET /api/flags.
+  FEATURE_FLAGS: featureFlags,
   // Optional: rate limits in Upstash Redis (rate-limit.ts); unset or empty keeps the Durable Objects.
   UPSTASH_REDIS_REST_URL: z.string().optional().transform((v) => v?.trim() || undefined).pipe(z.url({ protocol: /^https?$/ }).optional()),
   UPSTASH_REDIS_REST_TOKEN: z.string().optional().transform((v) => v?.trim() || undefined),

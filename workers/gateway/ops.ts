@@ -1,13 +1,15 @@
 import { Hono, type Context } from 'hono';
-import { HttpError, notFound, unauthorized } from '../../shared/http/problem';
+import { badRequest, HttpError, notFound, unauthorized, validationFailed } from '../../shared/http/problem';
 import type { AppEnv } from '../../shared/middleware/app-env';
 import { CHAOS_PATH, readChaosSettings } from '../../shared/middleware/chaos';
 import { withPropagation } from '../../shared/observability/propagation';
+import { toFieldErrors } from '../../shared/validation/validate';
 import { breakerSnapshots } from './breakers';
 import { isOperator } from './caller-identity';
 import { gatewayConfig } from './config';
 import type { GatewayBindings } from './env';
-import { routes, serviceName } from './routes';
+import { isVersioned, routeWeights, serviceTargets, versionsOf, weightsBodySchema, type VersionedRoute } from './route-versions';
+import { routes } from './routes';
 import { serviceTokenHeader } from './service-tokens';
 
 type OpsContext = Context<AppEnv<GatewayBindings>>;
@@ -44,21 +46,23 @@ function chaosTarget(c: OpsContext) {
     throw new HttpError(403, { type: 'chaos-disabled', detail: 'Fault injection is off here: set ALLOW_CHAOS=true to allow it (it is on in local development).' });
   }
   const name = c.req.param('service');
-  const route = routes.find((r) => serviceName(r) === name);
-  if (!route) throw notFound(`No service named ${JSON.stringify(name)}; services are ${[...new Set(routes.map(serviceName))].join(', ')}.`);
-  return route;
+  // Versions of a service are services here too: `catalog-canary` breaks the canary alone.
+  const targets = serviceTargets();
+  const target = targets.find((t) => t.name === name);
+  if (!target) throw notFound(`No service named ${JSON.stringify(name)}; services are ${targets.map((t) => t.name).join(', ')}.`);
+  return target;
 }
 
 /** Sends the chaos switch to the service itself, which shares it with all its isolates. */
 async function sendChaos(c: OpsContext, method: 'PUT' | 'DELETE', body?: string): Promise<Response> {
-  const route = chaosTarget(c);
+  const target = chaosTarget(c);
   const headers = withPropagation(new Headers(body ? { 'content-type': 'application/json' } : {}), c.get('requestId'), c.get('trace'));
-  const service = serviceName(route);
-  const token = await serviceTokenHeader(c.env, { service, identity: null, requestId: c.get('requestId'), scope: 'ops' });
+  const service = target.name;
+  const token = await serviceTokenHeader(c.env, { service: target.audience, identity: null, requestId: c.get('requestId'), scope: 'ops' });
   for (const [name, value] of Object.entries(token)) headers.set(name, value);
   let response: Response;
   try {
-    response = await c.env[route.service].fetch(
+    response = await c.env[target.binding].fetch(
       new Request(`https://${service}.internal${CHAOS_PATH}`, { method, headers, body, signal: AbortSignal.timeout(gatewayConfig(c.env).READY_TIMEOUT_MS) }),
     );
   } catch (error) {
@@ -84,6 +88,51 @@ opsRoutes.put('/chaos/:service', async (c) => {
 opsRoutes.delete('/chaos/:service', async (c) => {
   await sendChaos(c, 'DELETE');
   return c.body(null, 204);
+});
+
+/** A versioned route by name: 404 for an unknown route or one without versions. */
+function versionedRoute(c: OpsContext): VersionedRoute {
+  const name = c.req.param('name');
+  const route = routes.find((r) => r.name === name);
+  if (!route || !isVersioned(route)) {
+    const versioned = routes.filter(isVersioned).map((r) => r.name);
+    throw notFound(`No route with versions named ${JSON.stringify(name)}; routes with versions are ${versioned.join(', ') || 'none'}.`);
+  }
+  return route;
+}
+
+/** A route's weights as its Durable Object holds them now (the defaults if never set). */
+async function currentWeights(c: OpsContext, route: VersionedRoute) {
+  const log = c.get('log');
+  const choice = await routeWeights(c.env, route).current((problem, error) => log.warn(`route weights: ${problem}`, { route: route.name, error }), 0);
+  return { versions: versionsOf(route), weights: choice.weights };
+}
+
+/** Canary / blue-green weights of every route with versions: `{<route>: {versions, weights}}`. */
+opsRoutes.get('/routes', async (c) => {
+  const entries = await Promise.all(routes.filter(isVersioned).map(async (route) => [route.name, await currentWeights(c, route)] as const));
+  return c.json(Object.fromEntries(entries));
+});
+
+/**
+ * New weights for a route, for every isolate, without a redeploy: this isolate uses them at once,
+ * the others within ROUTE_WEIGHTS_REFRESH_MS. Whole percents naming exactly the route's versions,
+ * summing to 100; anything else is a 400 and changes nothing.
+ */
+opsRoutes.put('/routes/:name', async (c) => {
+  const route = versionedRoute(c);
+  let body: unknown;
+  try {
+    body = await c.req.json();
+  } catch {
+    throw badRequest('The request body is not valid JSON.');
+  }
+  const parsed = weightsBodySchema(route).safeParse(body);
+  if (!parsed.success) throw validationFailed(toFieldErrors(parsed.error));
+  const before = await currentWeights(c, route);
+  const choice = await routeWeights(c.env, route).set(parsed.data.weights);
+  c.get('log').warn('route weights changed', { route: route.name, from: before.weights, to: choice.weights });
+  return c.json({ [route.name]: { versions: versionsOf(route), weights: choice.weights } });
 });
 
 // Anything else under /_ops is the admin's 404, not the public one (auth ran first).

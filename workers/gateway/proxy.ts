@@ -13,6 +13,7 @@ import { isRetryableRequest } from '../../shared/resilience/retry';
 import { isTimeoutError } from '../../shared/resilience/timeout';
 import type { GatewayBindings } from './env';
 import { FALLBACK_HEADER, FALLBACK_REASON_HEADER } from './fallback-rules';
+import { chooseUpstream } from './route-versions';
 import { forwardedPrefixHeaders, rewritePath, serviceName, type Route } from './routes';
 import { serviceTokenHeader } from './service-tokens';
 import { upstreamGuard } from './upstream-guard';
@@ -117,7 +118,9 @@ export async function forwardToService(
   target.search = incoming.search;
   const method = c.req.method;
   const headers = await upstreamHeaders(c, route, identity);
-  const guard = upstreamGuard(c.env, route);
+  // Canary / blue-green: the version chosen for this caller serves the call, under its own breaker.
+  const upstream = await chooseUpstream(c, route, identity);
+  const guard = upstreamGuard(c.env, route, upstream.version);
   const repeatable = guard.policy.retry !== false && isRetryableRequest(method, c.req.raw.headers);
   const hasBody = method !== 'GET' && method !== 'HEAD' && c.req.raw.body !== null;
   const body = hasBody && repeatable ? await c.req.raw.arrayBuffer() : hasBody ? c.req.raw.body : null;
@@ -129,7 +132,7 @@ export async function forwardToService(
     // The deadline covers the wait for the response head (fetch resolves then); the body streams on
     // its own time, so a large but steady download is not cut off.
     response = await guard.execute(
-      ({ signal }) => c.env[route.service].fetch(new Request(target, { method, headers, body, redirect: 'manual', signal })),
+      ({ signal }) => c.env[upstream.service].fetch(new Request(target, { method, headers, body, redirect: 'manual', signal })),
       { repeatable, defer, request: fallbackRequest },
     );
   } catch (error) {

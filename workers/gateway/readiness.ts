@@ -4,7 +4,7 @@ import { HEALTH_PATHS } from '../../shared/middleware/service-app';
 import { withPropagation } from '../../shared/observability/propagation';
 import type { CheckResult, ReadinessCheck } from '../../shared/observability/readiness';
 import type { GatewayBindings } from './env';
-import { routes, serviceName } from './routes';
+import { serviceTargets } from './route-versions';
 import { serviceTokenHeader } from './service-tokens';
 
 class ServiceNotReady extends Error {
@@ -32,17 +32,16 @@ const publicResults = (service: string, checks: Record<string, CheckResult>): Re
  */
 export function serviceChecks(c: Context<AppEnv<GatewayBindings>>): Record<string, ReadinessCheck> {
   const checks: Record<string, ReadinessCheck> = {};
-  for (const route of routes) {
-    const name = serviceName(route);
-    if (checks[name]) continue;
+  // Every service worker once, versions included (`catalog-canary`): a canary that cannot serve is not ready.
+  for (const { name, binding, audience } of serviceTargets()) {
     checks[name] = async (signal) => {
       const headers = withPropagation(new Headers(), c.get('requestId'), c.get('trace'));
-      for (const [header, value] of Object.entries(await serviceTokenHeader(c.env, { service: name, identity: null, requestId: c.get('requestId') }))) {
+      for (const [header, value] of Object.entries(await serviceTokenHeader(c.env, { service: audience, identity: null, requestId: c.get('requestId') }))) {
         headers.set(header, value);
       }
       let response: Response;
       try {
-        response = await c.env[route.service].fetch(new Request(`https://${name}.internal${HEALTH_PATHS.ready}`, { headers, signal }));
+        response = await c.env[binding].fetch(new Request(`https://${name}.internal${HEALTH_PATHS.ready}`, { headers, signal }));
       } catch (error) {
         c.get('log').warn('readiness: service unreachable', { upstream: name, error });
         throw new Error('unreachable');

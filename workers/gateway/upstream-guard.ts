@@ -12,6 +12,7 @@ import { gatewayConfig } from './config';
 import type { GatewayBindings } from './env';
 import { RouteFallbacks, type FallbackRequest } from './route-fallbacks';
 import { resolvePolicy, type ResolvedPolicy } from './route-policy';
+import { routeUpstream, type Upstream } from './route-versions';
 import { forwardedPrefixHeaders, serviceName, type Route } from './routes';
 import { serviceTokenHeader } from './service-tokens';
 
@@ -44,7 +45,7 @@ export class UpstreamGuard {
   private readonly retrying: Policy;
   private readonly once: Policy;
 
-  constructor(route: Route, env: GatewayBindings) {
+  constructor(route: Route, env: GatewayBindings, upstream: Upstream = routeUpstream(route)) {
     const config = gatewayConfig(env);
     this.policy = resolvePolicy(route, config.ROUTE_POLICIES[route.name]);
     const { policy } = this;
@@ -56,11 +57,11 @@ export class UpstreamGuard {
         : new BreakerClient({
             breaker: breakerOptions,
             // The stub's RPC methods have the authority's signatures; its generated type only adds RPC plumbing.
-            authority: () => namespace.get(namespace.idFromName(route.name)) as unknown as BreakerAuthority,
+            authority: () => namespace.get(namespace.idFromName(upstream.name)) as unknown as BreakerAuthority,
             reportIntervalMs: config.BREAKER_REPORT_INTERVAL_MS,
           });
     this.bulkhead = new Bulkhead(policy.bulkhead);
-    const service = env[route.service];
+    const service = env[upstream.service];
     this.fallbacks = new RouteFallbacks(policy.fallback, async (path) => {
       // A background refresh, for no one in particular: anonymous, under its own request id.
       const token = await serviceTokenHeader(env, { service: serviceName(route), identity: null, requestId: `fallback-refresh-${crypto.randomUUID()}` });
@@ -112,19 +113,27 @@ export class UpstreamGuard {
 /**
  * Guards live per isolate and per environment object: workerd hands an isolate the same `env` on
  * every request, so this is "once per isolate"; a test that passes its own env gets fresh guards.
+ * A versioned route has one guard per upstream (route-versions.ts): the version on the route's own
+ * binding shares the route's guard; every other version has its own breaker, bulkhead and fallbacks.
  */
-const guards = new WeakMap<GatewayBindings, Map<Route, UpstreamGuard>>();
+const guards = new WeakMap<GatewayBindings, Map<Route, Map<string, UpstreamGuard>>>();
 
-export function upstreamGuard(env: GatewayBindings, route: Route): UpstreamGuard {
+export function upstreamGuard(env: GatewayBindings, route: Route, version?: string): UpstreamGuard {
   let byRoute = guards.get(env);
   if (!byRoute) {
     byRoute = new Map();
     guards.set(env, byRoute);
   }
-  let guard = byRoute.get(route);
+  let byUpstream = byRoute.get(route);
+  if (!byUpstream) {
+    byUpstream = new Map();
+    byRoute.set(route, byUpstream);
+  }
+  const upstream = routeUpstream(route, version);
+  let guard = byUpstream.get(upstream.name);
   if (!guard) {
-    guard = new UpstreamGuard(route, env);
-    byRoute.set(route, guard);
+    guard = new UpstreamGuard(route, env, upstream);
+    byUpstream.set(upstream.name, guard);
   }
   return guard;
 }

@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { CachedWeights, type WeightsStore } from '../../../shared/routing/cached-weights';
+import type { VersionWeights } from '../../../shared/routing/weighted-choice';
+
+/** A store shared by several "isolates" (CachedWeights instances), counting its reads. */
+function sharedStore(initial: VersionWeights | null = null) {
+  let weights = initial;
+  let failing = false;
+  const store = {
+    reads: 0,
+    async get() {
+      store.reads++;
+      if (failing) throw new Error('store down');
+      return weights;
+    },
+    async set(next: VersionWeights) {
+      if (failing) throw new Error('store down');
+      weights = { ...next };
+    },
+    fail: (on: boolean) => (failing = on),
+  } satisfies WeightsStore & Record<string, unknown>;
+  return store;
+}
+
+const DEFAULTS = { v1: 100, v2: 0 };
+
+function isolate(store: WeightsStore, clock: { now: number }, options: { accepts?: (w: VersionWeights) => boolean } = {}) {
+  return new CachedWeights({ store, defaults: DEFAULTS, salt: 'catalog', refreshMs: 1_000, now: () => clock.now, ...options });
+}
+
+describe('CachedWeights', () => {
+  it('uses the defaults until weights are stored, and reads the store at most once per refreshMs', async () => {
+    const store = sharedStore();
+    const clock = { now: 0 };
+    const weights = isolate(store, clock);
+    expect((await weights.current()).weights).toEqual(DEFAULTS);
+    clock.now = 999;
+    await weights.current();
+    await weights.current();
+    expect(store.reads).toBe(1);
+    clock.now = 1_000;
+    await weights.current();
+    expect(store.reads).toBe(2);
+  });
+
+  it('uses a change made through it at once; another isolate sees it within refreshMs', async () => {
+    const store = sharedStore();
+    const clock = { now: 0 };
+    const a = isolate(store, clock);
+    const b = isolate(store, clock);
+    await a.current();
+    await b.current();
+    await a.set({ v1: 0, v2: 100 });
+    expect((await a.current()).choose('anyone')).toBe('v2');
+    // b trusts what it read for refreshMs...
+    clock.now = 500;
+    expect((await b.current()).weights).toEqual(DEFAULTS);
+    // ...then reads again.
+    clock.now = 1_000;
+    expect((await b.current()).weights).toEqual({ v1: 0, v2: 100 });
+  });
+
+  it('reads again whenever asked with maxAgeMs 0 (what an operator is shown)', async () => {
+    const store = sharedStore({ v1: 40, v2: 60 });
+    const clock = { now: 0 };
+    const weights = isolate(store, clock);
+    await weights.current();
+    await weights.current(undefined, 0);
+    expect(store.reads).toBe(2);
+  });
+
+  it('keeps the last weights it saw while the store cannot be read, and says so', async () => {
+    const store = sharedStore({ v1: 30, v2: 70 });
+    const clock = { now: 0 };
+    const weights = isolate(store, clock);
+    await weights.current();
+    store.fail(true);
+    clock.now = 5_000;
+    const problems: string[] = [];
+    expect((await weights.current((problem) => problems.push(problem))).weights).toEqual({ v1: 30, v2: 70 });
+    expect(problems).toEqual(['weights unreadable; keeping the last ones seen']);
+    // ...and does not ask the broken store on every request: once per refreshMs.
+    await weights.current();
+    expect(store.reads).toBe(2);
+    // An isolate that never read them starts from the defaults.
+    expect((await isolate(store, clock).current()).weights).toEqual(DEFAULTS);
+  });
+
+  it('does not change its view when storing fails', async () => {
+    const store = sharedStore();
+    const clock = { now: 0 };
+    const weights = isolate(store, clock);
+    store.fail(true);
+    await expect(weights.set({ v1: 0, v2: 100 })).rejects.toThrow('store down');
+    store.fail(false);
+    expect((await weights.current()).weights).toEqual(DEFAULTS);
+  });
+
+  it('falls back to the defaults for stored weights the route refuses (a version renamed by a deploy)', async () => {
+    const store = sharedStore({ v1: 50, v3: 50 });
+    const problems: string[] = [];
+    const weights = isolate(store, { now: 0 }, { accepts: (w) => Object.keys(w).sort().join() === 'v1,v2' });
+    expect((await weights.current((problem) => problems.push(problem))).weights).toEqual(DEFAULTS);
+    expect(problems[0]).toMatch(/do not fit the route's versions/);
+  });
+
+  it('refuses weights that could never be used, at construction and on set', async () => {
+    const clock = { now: 0 };
+    expect(() => new CachedWeights({ store: sharedStore(), defaults: { v1: 60, v2: 60 }, salt: 's', refreshMs: 1_000 })).toThrow(/add up to 100/);
+    const store = sharedStore();
+    await expect(isolate(store, clock).set({ v1: 50.5, v2: 49.5 })).rejects.toThrow(/whole percent/);
+    expect(await store.get()).toBeNull();
+  });
+});
