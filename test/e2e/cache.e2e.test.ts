@@ -109,6 +109,16 @@ describe('the catalog behind the response cache', () => {
     expect(((await after.json()) as Product).name).toBe('Water Filter II');
   });
 
+  it('a browser with only the gateway’s visitor cookie is served from the cache; any other cookie bypasses it', async () => {
+    const id = `prod_cache_${crypto.randomUUID().slice(0, 8)}`;
+    await insert(id, 'Trail Map');
+    const get = caller();
+    const visitor = { cookie: `stratus_uid=${crypto.randomUUID()}` };
+    expect(xcache(await get(`/api/catalog/products/${id}`, { headers: visitor }))).toBe('MISS');
+    expect(xcache(await get(`/api/catalog/products/${id}`, { headers: visitor }))).toBe('HIT');
+    expect(xcache(await get(`/api/catalog/products/${id}`, { headers: { cookie: 'session=abc' } }))).toBe('BYPASS');
+  });
+
   it('answers to a caller with a token bypass the cache; routes without a cache policy carry no x-cache', async () => {
     const id = `prod_cache_${crypto.randomUUID().slice(0, 8)}`;
     await insert(id, 'Bear Canister');

@@ -1,21 +1,27 @@
+import type { CacheBindings } from './cache/cache-config';
 import type { CircuitBreakerObject } from './circuit-breaker-object';
 import type { MetricsStore } from './metrics-store';
 import type { RateLimiter } from './rate-limiter-object';
+import type { RouteWeights } from './route-weights-object';
 
 /** Service bindings to the private workers; the route table names its targets by these keys. */
 export interface ServiceBindings {
   CATALOG: Fetcher;
+  /** The catalog's second version (workers/catalog-canary): the catalog route's `v2`. */
+  CATALOG_CANARY: Fetcher;
   PAYMENTS: Fetcher;
   USERS: Fetcher;
 }
 
-/** The gateway's bindings (root wrangler.toml, secrets in .dev.vars locally). */
-export interface GatewayBindings extends ServiceBindings {
+/** The gateway's bindings (root wrangler.toml, secrets in .dev.vars locally); the response cache's are in cache/cache-config.ts. */
+export interface GatewayBindings extends ServiceBindings, CacheBindings {
   METRICS: DurableObjectNamespace<MetricsStore>;
   /** One circuit breaker per upstream, named after it. */
   BREAKERS: DurableObjectNamespace<CircuitBreakerObject>;
   /** One rate limiter per route and caller key (rate-limit.ts). */
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
+  /** One per versioned route, named after it: the weights every isolate routes by (route-versions.ts). */
+  ROUTE_WEIGHTS: DurableObjectNamespace<RouteWeights>;
   ADMIN_TOKEN?: string;
   /** Secret: signs the service token every call to a service carries. */
   SERVICE_TOKEN_PRIVATE_JWK?: string;
@@ -30,6 +36,10 @@ export interface GatewayBindings extends ServiceBindings {
   /** JSON: per-route overrides of timeouts, retry, breaker and bulkhead (config.ts). */
   ROUTE_POLICIES?: string;
   BREAKER_REPORT_INTERVAL_MS?: string;
+  /** How long an isolate trusts the route weights it read before reading them again. */
+  ROUTE_WEIGHTS_REFRESH_MS?: string;
+  /** JSON: feature flag definitions (shared/flags), evaluated per caller at GET /api/flags. */
+  FEATURE_FLAGS?: string;
   /** Optional: rate limits in Upstash Redis instead of the RATE_LIMITER objects (token: a secret). */
   UPSTASH_REDIS_REST_URL?: string;
   UPSTASH_REDIS_REST_TOKEN?: string;

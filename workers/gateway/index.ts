@@ -3,19 +3,24 @@ import type { AppEnv } from '../../shared/middleware/app-env';
 import { addHealthRoutes, createServiceApp } from '../../shared/middleware/service-app';
 import type { Context } from 'hono';
 import { forbidden, unauthorized } from '../../shared/http/problem';
+import { cached } from './cache/response-cache';
 import { callerIdentity } from './caller-identity';
 import { gatewayConfig } from './config';
 import type { GatewayBindings } from './env';
+import { flagsResponse } from './flags';
 import { metricsResponse, recordRequest } from './metrics';
 import { bffRoutes } from './bff/home';
 import { opsRoutes } from './ops';
 import { forwardToService } from './proxy';
 import { enforceRateLimit } from './rate-limit';
 import { serviceChecks } from './readiness';
+import { versionResponseHeaders } from './route-versions';
 import { routeLabel, routes, type Route } from './routes';
 
+export { CacheTagsObject } from './cache/cache-tags-object';
 export { CircuitBreakerObject } from './circuit-breaker-object';
 export { MetricsStore } from './metrics-store';
+export { RouteWeights } from './route-weights-object';
 export { RateLimiter } from './rate-limiter-object';
 
 /**
@@ -25,7 +30,7 @@ export { RateLimiter } from './rate-limiter-object';
  */
 const corsPolicy = cors({
   origin: (origin, c: Context<AppEnv<GatewayBindings>>) => (gatewayConfig(c.env).CORS_ORIGINS.includes(origin) ? origin : null),
-  exposeHeaders: ['x-request-id', 'traceresponse', 'x-cache', 'x-fallback', 'x-fallback-reason', 'age', 'idempotent-replayed', 'RateLimit', 'RateLimit-Policy', 'Retry-After'],
+  exposeHeaders: ['x-request-id', 'traceresponse', 'x-cache', 'x-fallback', 'x-fallback-reason', 'age', 'idempotent-replayed', 'x-served-by', 'RateLimit', 'RateLimit-Policy', 'Retry-After'],
   maxAge: 600,
 });
 
@@ -35,6 +40,9 @@ addHealthRoutes(app, serviceChecks, (c) => gatewayConfig(c.env).READY_TIMEOUT_MS
 app.get('/metrics', metricsResponse);
 app.route('/_ops', opsRoutes);
 app.route('/bff', bffRoutes);
+// Below here: x-served-by for a versioned route, and the visitor cookie when one was minted.
+app.use(versionResponseHeaders);
+app.get('/api/flags', flagsResponse);
 
 // Longest prefix first, so a more specific route (a strangler-fig carve-out) wins.
 const byPrefixLength = [...routes].sort((a, b) => b.prefix.length - a.prefix.length);
@@ -50,7 +58,8 @@ for (const route of byPrefixLength) {
     const missing = route.policy.roles?.filter((role) => !identity?.roles.includes(role)) ?? [];
     if (missing.length) throw forbidden(`${route.prefix} needs the ${missing.join(', ')} role.`);
     await enforceRateLimit(c, route, identity);
-    return forwardToService(c, route, identity);
+    // Through the route's response cache, if it has one (cache/response-cache.ts).
+    return cached(c, route, identity, () => forwardToService(c, route, identity));
   };
   app.all(route.prefix, handler);
   app.all(`${route.prefix}/*`, handler);

@@ -26,9 +26,17 @@ export const METRIC_DEFINITIONS: Record<string, MetricDefinition> = {
     type: 'counter',
     help: 'Circuit breaker state changes, by upstream and from/to state.',
   },
+  route_version_requests_total: {
+    type: 'counter',
+    help: 'Requests to a route with versions (canary / blue-green), by route, the version chosen, and status.',
+  },
   rate_limit_decisions_total: {
     type: 'counter',
     help: 'Rate-limit decisions by route: allowed, refused (429), or error (the limiter did not answer and the request was let through).',
+  },
+  cache_requests_total: {
+    type: 'counter',
+    help: 'Requests to routes with a cache policy, by route and result: hit, stale (served while refreshed), miss, or bypass (not cacheable).',
   },
 };
 
@@ -62,6 +70,9 @@ export function recordRequest(c: Context<AppEnv<GatewayBindings>>, request: Comp
   const labels = { service: request.service, route: request.route, method: request.method };
   metrics.counter('http_requests_total', { ...labels, status: String(request.status) });
   metrics.observe('http_request_duration_seconds', labels, request.durationMs / 1000, DURATION_BUCKETS_SECONDS);
+  // Its own counter, not a label on the one above: only versioned routes have it (a few series each).
+  const chosen = c.get('routeVersion');
+  if (chosen) metrics.counter('route_version_requests_total', { route: chosen.route, version: chosen.version, status: String(request.status) });
   const flush = metrics.scheduleFlush();
   if (!flush) return;
   const guarded = flush.catch((error: unknown) => c.get('log').warn('metrics flush failed; kept for the next one', { error }));
@@ -75,6 +86,11 @@ export function recordRequest(c: Context<AppEnv<GatewayBindings>>, request: Comp
 /** A rate-limit decision, counted with the request's other metrics (its flush is recordRequest's). */
 export function recordRateLimitDecision(c: Context<AppEnv<GatewayBindings>>, route: string, decision: 'allowed' | 'refused' | 'error'): void {
   isolateRecorder(c.env).counter('rate_limit_decisions_total', { route, decision });
+}
+
+/** A response-cache outcome (cache/response-cache.ts), counted with the request's other metrics (its flush is recordRequest's). */
+export function recordCacheRequest(c: Context<AppEnv<GatewayBindings>>, route: string, result: 'hit' | 'miss' | 'stale' | 'bypass'): void {
+  isolateRecorder(c.env).counter('cache_requests_total', { route, result });
 }
 
 /**

@@ -3,6 +3,8 @@ import type { RateLimitPolicy } from '../../shared/ratelimit/policy';
 import type { BulkheadOptions } from '../../shared/resilience/bulkhead';
 import type { CircuitBreakerOptions } from '../../shared/resilience/circuit-breaker';
 import type { RetryOptions } from '../../shared/resilience/retry';
+import type { CachePolicy } from './cache/cache-policy';
+import { catalogCacheInvalidations, catalogCacheTags } from './cache/catalog-tags';
 import type { ServiceBindings } from './env';
 import type { FallbackRule } from './fallback-rules';
 
@@ -25,8 +27,8 @@ export interface RoutePolicy {
   roles?: string[];
   /** Requests per caller (user, else CF-Connecting-IP) per window; rate-limit.ts enforces it. */
   rateLimit?: RateLimitPolicy;
-  /** Response caching for GETs (edge-security issue). */
-  cache?: { ttlSeconds: number; staleWhileRevalidateSeconds: number; tags?: string[] };
+  /** Response caching for GETs: TTL, stale-while-revalidate, tags and what purges them (cache/response-cache.ts). */
+  cache?: CachePolicy;
   /** Deadline for the whole upstream call, retries included, in milliseconds. */
   timeoutMs?: number;
   /** Retries of requests that are safe to repeat; `false` turns them off. */
@@ -49,6 +51,13 @@ export interface Route {
   /** What replaces the prefix upstream: '' strips it (`/api/catalog/products` → `/products`). */
   upstreamPrefix: string;
   policy: RoutePolicy;
+  /**
+   * Canary / blue-green: versions of the service, each on its own binding; one is chosen per
+   * caller, sticky, by the weights (route-versions.ts). One of them is usually `service` itself.
+   */
+  versions?: Readonly<Record<string, { service: keyof ServiceBindings }>>;
+  /** The split until an operator sets one (`PUT /_ops/routes/:name`): whole percents, summing to 100. */
+  defaultWeights?: Readonly<Record<string, number>>;
 }
 
 export const routes: readonly Route[] = [
@@ -57,6 +66,10 @@ export const routes: readonly Route[] = [
     prefix: '/api/catalog',
     service: 'CATALOG',
     upstreamPrefix: '',
+    // v2 is the same code deployed again (workers/catalog-canary), on the same data; it gets no
+    // traffic until an operator moves some to it.
+    versions: { v1: { service: 'CATALOG' }, v2: { service: 'CATALOG_CANARY' } },
+    defaultWeights: { v1: 100, v2: 0 },
     policy: {
       auth: 'optional',
       // Per caller (user, else address): a browsing person stays far below it, a scraper does not.
@@ -66,6 +79,9 @@ export const routes: readonly Route[] = [
       // Reads are cheap to refuse and cheap to degrade: open after 5 calls at 50% failures.
       breaker: { minimumCalls: 5, failureRateThreshold: 50, openDurationMs: 10_000, halfOpenMaxCalls: 2 },
       bulkhead: { maxConcurrent: 64, maxQueue: 64 },
+      // Fresh 30 s, then served stale for 60 s more while one refresh runs; a product change
+      // (POST/PUT answered 2xx) purges that product and every list at once.
+      cache: { ttlSeconds: 30, staleWhileRevalidateSeconds: 60, tags: catalogCacheTags, invalidates: catalogCacheInvalidations },
       fallback: [
         { kind: 'last-good', maxAgeMs: 10 * 60_000 },
         // A first page that fails with nothing cached for it is answered with the most viewed

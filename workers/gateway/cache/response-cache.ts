@@ -9,6 +9,7 @@ import { isHttpError } from '../../../shared/http/problem';
 import type { AppEnv } from '../../../shared/middleware/app-env';
 import type { GatewayBindings } from '../env';
 import { answerKey, MAX_STORED_BODY_BYTES, storedAnswer } from '../fallback-store';
+import { identifiesCaller } from '../visitor-cookie';
 import { FALLBACK_HEADER } from '../fallback-rules';
 import { recordCacheRequest } from '../metrics';
 import { chooseVersion } from '../route-versions';
@@ -193,8 +194,12 @@ async function forwardLabelled(forward: () => Promise<Response>, label: Label): 
 }
 
 /** Whether a request carries credentials: its answer may be for that caller only. */
+/**
+ * Whether the request names its caller. The gateway's own visitor cookie (the canary's sticky
+ * key) does not: it never reaches a service, so it cannot change an answer.
+ */
 function hasCredentials(request: Request): boolean {
-  return request.headers.has('authorization') || request.headers.has('cookie');
+  return identifiesCaller(request);
 }
 
 /** Whether an upstream answer may be stored under `policy` (the request was already found eligible). */
