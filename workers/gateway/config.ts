@@ -35,6 +35,10 @@ const policyOverrideSchema = z
       .strict()])
       .optional(),
     bulkhead: z.object({ maxConcurrent: positive, maxQueue: z.number().int().min(0) }).partial().strict().optional(),
+    // Replaces the route's rate limit as a whole (rate-limit.ts); `false` turns it off.
+    rateLimit: z
+      .union([z.literal(false), z.object({ algorithm: z.enum(['token-bucket', 'sliding-window']), limit: positive, windowMs: positive }).strict()])
+      .optional(),
   })
   .strict();
 

@@ -98,7 +98,9 @@ export async function enforceRateLimit(
   identity: Identity | null,
   options: EnforceOptions = {},
 ): Promise<void> {
-  const policy = route.policy.rateLimit;
+  // The deployment's ROUTE_POLICIES may replace the route table's limit, or turn it off (`false`).
+  const override = gatewayConfig(c.env).ROUTE_POLICIES[route.name]?.rateLimit;
+  const policy = override === false ? undefined : (override ?? route.policy.rateLimit);
   if (!policy) return;
   const key = rateLimitKey(c, identity);
   const label = routeLabel(route);

@@ -169,6 +169,29 @@ describe('who is counted', () => {
   });
 });
 
+describe('ROUTE_POLICIES overrides the route table’s limit', () => {
+  it('a whole rateLimit replaces the catalog’s (its policy is the one enforced), and false turns it off', async () => {
+    const ip = randomIp();
+    const call = (policies: unknown) =>
+      callWorker(gateway, '/api/catalog/products?limit=1', { headers: { 'cf-connecting-ip': ip } }, testEnv({ ROUTE_POLICIES: JSON.stringify(policies) }));
+    const tight = { catalog: { rateLimit: { algorithm: 'token-bucket', limit: 2, windowMs: 86_400_000 } } };
+    const responses = [await call(tight), await call(tight), await call(tight)];
+    expect(responses.map((r) => r.status)).toEqual([200, 200, 429]);
+    expect(responses[0]!.headers.get('RateLimit-Policy')).toBe('"catalog";q=2;w=86400');
+    expect(parseRateLimit(responses[1]!.headers.get(RATELIMIT)).r).toBe(0);
+
+    const off = await call({ catalog: { rateLimit: false } });
+    expect(off.status).toBe(200);
+    expect(off.headers.get('RateLimit-Policy')).toBeNull();
+    expect(off.headers.get(RATELIMIT)).toBeNull();
+  });
+
+  it('a partial or unknown rateLimit is a configuration error, not a silent default', async () => {
+    const response = await callWorker(gateway, '/api/catalog/products?limit=1', {}, testEnv({ ROUTE_POLICIES: JSON.stringify({ catalog: { rateLimit: { limit: 5 } } }) }));
+    expect(response.status).toBe(500);
+  });
+});
+
 describe('headers on every response of the route', () => {
   it('on a 200, a 404 from the upstream, a 504 problem+json after a timeout, and the 429, consistently', async () => {
     const hang: Upstream = (request) => new Promise((_, reject) => request.signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
