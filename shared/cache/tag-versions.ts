@@ -53,7 +53,14 @@ export class TagVersions {
     if (due.length) {
       const read = await Promise.allSettled(due.map((tag) => this.authority.version(tag)));
       read.forEach((result, i) => {
-        if (result.status === 'fulfilled') this.remember(due[i]!, result.value, now);
+        const tag = due[i]!;
+        if (result.status === 'fulfilled') this.remember(tag, result.value, now);
+        else {
+          // Keep the last version known, but wait refreshMs before asking again: an authority
+          // that hangs must cost one slow read per second, not one per request.
+          const known = this.known.get(tag);
+          if (known) this.remember(tag, known.version, now);
+        }
       });
       if (read.some((result) => result.status === 'rejected') && due.some((tag) => !this.known.has(tag))) return null;
     }

@@ -14,6 +14,8 @@ export interface CachedWeightsOptions {
   salt: string;
   /** How long a read is trusted before the store is asked again. */
   refreshMs: number;
+  /** How long a read may take before the last weights are kept instead (default 250 ms). */
+  readTimeoutMs?: number;
   /**
    * Whether stored weights may still be used (they name exactly the route's versions today; a
    * deploy may have renamed one). Refused weights are reported and the defaults are used.
@@ -54,7 +56,7 @@ export class CachedWeights {
     if (this.cached && now - this.cached.at < maxAgeMs) return this.cached.choice;
     let stored: VersionWeights | null;
     try {
-      stored = await this.options.store.get();
+      stored = await withDeadline(this.options.store.get(), this.options.readTimeoutMs ?? 250);
     } catch (error) {
       onProblem?.('weights unreadable; keeping the last ones seen', error);
       const choice = this.cached?.choice ?? this.defaultChoice;
@@ -89,4 +91,16 @@ export class CachedWeights {
 function sameWeights(a: VersionWeights, b: VersionWeights): boolean {
   const keys = Object.keys(a);
   return keys.length === Object.keys(b).length && keys.every((key) => Object.hasOwn(b, key) && a[key] === b[key]);
+}
+
+/**
+ * The store's answer, or a rejection after `ms`: every request of a route waits on this read once
+ * a refresh is due, so a slow store must cost a bounded wait (the last weights are kept).
+ */
+function withDeadline<T>(read: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([read, deadline]).finally(() => clearTimeout(timer));
 }

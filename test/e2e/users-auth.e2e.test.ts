@@ -48,6 +48,21 @@ describe('users through the gateway: register, log in, call as yourself', () => 
     expect(created.status).toBe(201);
   });
 
+  it('ignores a stale token a client attaches to login and refresh, so it can still get a new one', async () => {
+    const login = await callWorker(
+      gateway,
+      '/api/users/login',
+      json({ email: 'demo@example.com', password: 'demo-password-123' }, { ...ip(4), authorization: 'Bearer expired.or.garbage' }),
+    );
+    expect(login.status).toBe(200);
+    expect(login.headers.get('ratelimit-policy')).toBe('"users";q=60;w=60');
+    const { refreshToken } = (await login.json()) as Tokens;
+    const refreshed = await callWorker(gateway, '/api/users/refresh', json({ refreshToken }, { ...ip(4), authorization: 'Bearer expired.or.garbage' }));
+    expect(refreshed.status).toBe(200);
+    // Where a caller is asked for, a broken token is still a 401.
+    expect((await callWorker(gateway, '/api/users/me', { headers: { authorization: 'Bearer expired.or.garbage' } })).status).toBe(401);
+  });
+
   it('publishes the JWKS at /.well-known/jwks.json', async () => {
     const response = await callWorker(gateway, '/.well-known/jwks.json');
     expect(response.status).toBe(200);

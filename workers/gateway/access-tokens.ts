@@ -12,14 +12,16 @@ interface CachedKeys {
   keys: JWTVerifyGetKey;
   kids: Set<string>;
   fetchedAt: number;
+  /** The last fetch attempt, failed ones included, so a failing users service is asked once per cooldown. */
+  attemptedAt: number;
 }
 
 /**
  * The users service's public keys, kept per isolate. Refreshed after `JWKS_CACHE_MS`, and at
- * once when a token names a key we do not know (a rotation), at most every `REFETCH_COOLDOWN_MS`
- * so a stream of forged `kid`s cannot turn into a stream of fetches. Only the parsed keys are
- * shared between requests, never a fetch in progress (workerd forbids waiting on another
- * request's I/O).
+ * once when a token names a key we do not know (a rotation); at most one attempt per
+ * `REFETCH_COOLDOWN_MS` either way, so neither a stream of forged `kid`s nor a hanging users
+ * service turns into a fetch per request. Only the parsed keys are shared between requests, never
+ * a fetch in progress (workerd forbids waiting on another request's I/O).
  */
 const JWKS_CACHE_MS = 5 * 60_000;
 const REFETCH_COOLDOWN_MS = 30_000;
@@ -30,22 +32,29 @@ async function fetchKeys(env: GatewayBindings, requestId: string): Promise<Cache
   const response = await env.USERS.fetch(new Request(`https://users.internal${JWKS_PATH}`, { headers, signal: AbortSignal.timeout(2_000) }));
   if (!response.ok) throw new Error(`JWKS answered ${response.status}`);
   const jwks = (await response.json()) as JSONWebKeySet;
-  return { keys: createLocalJWKSet(jwks), kids: new Set(jwks.keys.map((k) => k.kid ?? '')), fetchedAt: Date.now() };
+  const now = Date.now();
+  return { keys: createLocalJWKSet(jwks), kids: new Set(jwks.keys.map((k) => k.kid ?? '')), fetchedAt: now, attemptedAt: now };
 }
 
 async function keysFor(env: GatewayBindings, kid: string | undefined, requestId: string): Promise<CachedKeys> {
   const cached = cache.get(env.USERS);
   const now = Date.now();
-  const fresh = cached && now - cached.fetchedAt < JWKS_CACHE_MS;
-  const knowsKid = cached && kid !== undefined && cached.kids.has(kid);
-  if (cached && fresh && (knowsKid || now - cached.fetchedAt < REFETCH_COOLDOWN_MS)) return cached;
+  if (cached) {
+    const fresh = now - cached.fetchedAt < JWKS_CACHE_MS;
+    const knowsKid = kid !== undefined && cached.kids.has(kid);
+    const mayAsk = now - cached.attemptedAt >= REFETCH_COOLDOWN_MS;
+    if ((fresh && knowsKid) || !mayAsk) return cached;
+  }
   try {
     const next = await fetchKeys(env, requestId);
     cache.set(env.USERS, next);
     return next;
   } catch (error) {
-    // The users service is down: keep verifying with the keys we have, if any.
-    if (cached) return cached;
+    // The users service is down: keep verifying with the keys we have, and ask again later.
+    if (cached) {
+      cached.attemptedAt = now;
+      return cached;
+    }
     throw error;
   }
 }

@@ -15,7 +15,7 @@ import { forwardToService } from './proxy';
 import { enforceRateLimit } from './rate-limit';
 import { serviceChecks } from './readiness';
 import { versionResponseHeaders } from './route-versions';
-import { routeLabel, routes, type Route } from './routes';
+import { rewritePath, routeLabel, routes, type Route } from './routes';
 
 export { CacheTagsObject } from './cache/cache-tags-object';
 export { CircuitBreakerObject } from './circuit-breaker-object';
@@ -50,8 +50,10 @@ for (const route of byPrefixLength) {
   const handler = async (c: Context<AppEnv<GatewayBindings>>) => {
     c.set('serviceLabel', route.name);
     c.set('routeLabel', routeLabel(route));
-    // `none`: the route ignores who calls (nothing is verified, nothing is forwarded anyway).
-    const identity = route.policy.auth === 'none' ? null : await callerIdentity(c);
+    // `none`, or a path where callers present no access token (login, refresh): who calls is not
+    // asked, so a stale token a client attaches everywhere cannot lock it out of getting a new one.
+    const anonymous = route.policy.auth === 'none' || (route.policy.anonymousPaths?.includes(rewritePath(route, c.req.path)) ?? false);
+    const identity = anonymous ? null : await callerIdentity(c);
     if (route.policy.auth === 'required' && !identity) {
       throw unauthorized(`${route.prefix} needs Authorization: Bearer <access token>.`, { 'www-authenticate': 'Bearer realm="stratus"' });
     }

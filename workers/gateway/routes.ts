@@ -22,8 +22,10 @@ export type AuthPolicy = 'none' | 'optional' | 'required';
  * `ROUTE_POLICIES` var overrides them per deployment (config.ts); an absent slot means "defaults".
  */
 export interface RoutePolicy {
-  /** Who may call: the edge-auth issue verifies JWTs here. */
+  /** Who may call: access tokens are verified at the edge (caller-identity.ts). */
   auth: AuthPolicy;
+  /** Upstream paths where no caller is asked for (an Authorization header there is ignored). */
+  anonymousPaths?: string[];
   roles?: string[];
   /** Requests per caller (user, else CF-Connecting-IP) per window; rate-limit.ts enforces it. */
   rateLimit?: RateLimitPolicy;
@@ -98,6 +100,10 @@ export const routes: readonly Route[] = [
     policy: {
       // Register and login are for anyone; /me needs a caller, which the service checks.
       auth: 'optional',
+      anonymousPaths: ['/register', '/login', '/refresh', '/logout'],
+      // Every register and login costs a 100,000-iteration PBKDF2: a caller gets 60 a minute
+      // (the service also limits login per account and per address).
+      rateLimit: { algorithm: 'sliding-window', limit: 60, windowMs: 60_000 },
       timeoutMs: 5_000,
       // Login and register are POSTs without an Idempotency-Key: never retried (proxy.ts).
       retry: { maxAttempts: 2, baseDelayMs: 50, maxDelayMs: 500 },

@@ -50,6 +50,21 @@ describe('TagVersions', () => {
     expect(await there.current(['x'])).toEqual({ x: 1 });
   });
 
+  it('asks a failing authority again only after refreshMs, not on every request', async () => {
+    let now = 0;
+    const { a, state } = authority();
+    const tags = new TagVersions(a, { refreshMs: 1_000, now: () => now });
+    await tags.current(['x']);
+    state.down = true;
+    now = 5_000;
+    const before = state.reads;
+    for (let i = 0; i < 10; i++) expect(await tags.current(['x'])).toEqual({ x: 0 });
+    expect(state.reads - before).toBe(1);
+    now = 6_000;
+    await tags.current(['x']);
+    expect(state.reads - before).toBe(2);
+  });
+
   it('keeps the last known version when the authority is down; null when it knows none', async () => {
     let now = 0;
     const { a, state } = authority();

@@ -86,6 +86,15 @@ describe('CachedWeights', () => {
     expect((await isolate(store, clock).current()).weights).toEqual(DEFAULTS);
   });
 
+  it('a store that does not answer costs at most readTimeoutMs, and the last weights are kept', async () => {
+    const clock = { now: 0 };
+    const hanging: WeightsStore = { get: () => new Promise(() => undefined), set: async () => undefined };
+    const weights = new CachedWeights({ store: hanging, defaults: DEFAULTS, salt: 'catalog', refreshMs: 1_000, readTimeoutMs: 5, now: () => clock.now });
+    const problems: string[] = [];
+    expect((await weights.current((p) => problems.push(p))).weights).toEqual(DEFAULTS);
+    expect(problems).toEqual(['weights unreadable; keeping the last ones seen']);
+  });
+
   it('does not change its view when storing fails', async () => {
     const store = sharedStore();
     const clock = { now: 0 };

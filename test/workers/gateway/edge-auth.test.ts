@@ -149,6 +149,28 @@ describe('access tokens at the edge', () => {
   });
 });
 
+describe('when the users service fails', () => {
+  it('keeps verifying with the keys it has, and asks again once per 30 s, not per request', async () => {
+    let attempts = 0;
+    let up = true;
+    const USERS = { fetch: async () => (attempts++, up ? Response.json(jwks) : new Response('down', { status: 503 })) } as unknown as Fetcher;
+    const app: Hono<AppEnv<GatewayBindings>> = createServiceApp<GatewayBindings>({ service: 'gateway' });
+    app.get('/who', async (c) => c.json(await callerIdentity(c)));
+    const gwEnv = testEnv({ USERS });
+    const call = async () => callWorker(app, '/who', { headers: bearer(await token()) }, gwEnv);
+    expect((await call()).status).toBe(200);
+    up = false;
+    const realNow = Date.now();
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(realNow + 6 * 60_000); // keys are now stale
+    try {
+      for (let i = 0; i < 5; i++) expect((await call()).status).toBe(200);
+      expect(attempts).toBe(2);
+    } finally {
+      clock.mockRestore();
+    }
+  });
+});
+
 describe('routes and their auth policy', () => {
   it('the payments route requires a caller', async () => {
     const response = await callWorker((await import('../../../workers/gateway/index')).default, '/api/payments?orderId=x', {}, testEnv({}));

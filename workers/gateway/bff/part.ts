@@ -38,20 +38,25 @@ export async function fetchPart<T>(
     }
   };
   try {
-    const response = await timeout(call.timeoutMs).execute(({ signal }) =>
-      guard.execute(({ signal: attemptSignal }) => c.env[route.service].fetch(new Request(url, { headers, signal: AbortSignal.any([signal, attemptSignal]) })), {
-        repeatable: true,
-        defer,
-        // Only anonymous answers may be replayed to others (fallback-store.ts's rule).
-        request: { method: 'GET', upstreamPath: url.pathname, search: url.search, request: new Request(url, { headers: call.identity ? { authorization: 'user' } : {} }) },
-      }),
-    );
-    if (!response.ok) {
-      await response.body?.cancel();
-      return { status: 'unavailable', reason: `${serviceName(route)} answered ${response.status}` };
-    }
-    const data = (await response.json()) as T;
-    return response.headers.has(FALLBACK_HEADER) ? { status: 'ok', data, degraded: true } : { status: 'ok', data };
+    // The deadline covers the body too: a part whose answer stalls half-way is as late as one
+    // that never answers.
+    return await timeout(call.timeoutMs).execute(async ({ signal }): Promise<Part<T>> => {
+      const response = await guard.execute(
+        ({ signal: attemptSignal }) => c.env[route.service].fetch(new Request(url, { headers, signal: AbortSignal.any([signal, attemptSignal]) })),
+        {
+          repeatable: true,
+          defer,
+          // Only anonymous answers may be replayed to others (fallback-store.ts's rule).
+          request: { method: 'GET', upstreamPath: url.pathname, search: url.search, request: new Request(url, { headers: call.identity ? { authorization: 'user' } : {} }) },
+        },
+      );
+      if (!response.ok) {
+        await response.body?.cancel();
+        return { status: 'unavailable', reason: `${serviceName(route)} answered ${response.status}` };
+      }
+      const data = (await response.json()) as T;
+      return response.headers.has(FALLBACK_HEADER) ? { status: 'ok', data, degraded: true } : { status: 'ok', data };
+    });
   } catch (error) {
     const reason = (error as { isTimeoutError?: boolean }).isTimeoutError ? `no answer within ${call.timeoutMs} ms` : `${serviceName(route)} unavailable`;
     c.get('log').warn('bff part unavailable', { route: route.name, path: call.path, reason });
