@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import { clientNetwork } from '../../shared/http/client-network';
 import { upstashRateLimitBackend } from '../../shared/adapters/upstash/ratelimit-backend';
 import type { Identity } from '../../shared/http/identity';
 import { HttpError } from '../../shared/http/problem';
@@ -28,13 +29,11 @@ import { routeLabel, type Route } from './routes';
 /** How long a decision may take before the request goes ahead without one (fail open). */
 export const DECISION_DEADLINE_MS = 1_000;
 
-/** An IPv4 or IPv6 address as Cloudflare writes it; anything else is not trusted as a key. */
-const IP_ADDRESS = /^[0-9a-f:.]{2,45}$/i;
-
 export function rateLimitKey(c: Context<AppEnv<GatewayBindings>>, identity: Identity | null): string {
   if (identity) return `user:${identity.userId}`;
-  const ip = c.req.header('cf-connecting-ip')?.trim() ?? '';
-  return IP_ADDRESS.test(ip) ? `ip:${ip.toLowerCase()}` : 'ip:unknown';
+  // Anything that is not an address is not trusted as a key; an IPv6 caller is keyed by its /64.
+  const network = clientNetwork(c.req.header('cf-connecting-ip') ?? '');
+  return network ? `ip:${network}` : 'ip:unknown';
 }
 
 /** The default backend: a RateLimiter Durable Object per (route, key), exact. */

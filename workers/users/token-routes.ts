@@ -1,3 +1,4 @@
+import { clientNetwork } from '../../shared/http/client-network';
 import { Hono, type Context } from 'hono';
 import { drizzle } from 'drizzle-orm/d1';
 import { HttpError, unauthorized } from '../../shared/http/problem';
@@ -35,7 +36,8 @@ const tooManyAttempts = (decision: LimitDecision) =>
  * edge (a client cannot forge it there: Cloudflare overwrites it). Without it (a direct call in a
  * test or a misrouted request) every such caller shares one "unknown" bucket: limited, not exempt.
  */
-const clientIp = (c: UsersContext) => c.req.header('cf-connecting-ip')?.trim() || 'unknown';
+// An IPv6 caller is counted by its /64: one subscriber can pick any address in it.
+const clientIp = (c: UsersContext) => clientNetwork(c.req.header('cf-connecting-ip') ?? '') ?? 'unknown';
 
 /** A new access token and the given refresh token, in API.md's shape. */
 async function tokenPair(c: UsersContext, user: UserRow, refreshToken: string, nowMs: number): Promise<TokenPair> {

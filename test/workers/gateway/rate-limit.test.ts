@@ -1,5 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { clientNetwork } from '../../../shared/http/client-network';
 import type { Identity } from '../../../shared/http/identity';
 import { createServiceApp } from '../../../shared/middleware/service-app';
 import type { RateLimitPolicy } from '../../../shared/ratelimit/policy';
@@ -69,7 +70,8 @@ async function metric(series: string): Promise<number> {
 }
 const decisions = (route: Route, decision: string) => metric(`rate_limit_decisions_total{decision="${decision}",route="${routeLabel(route)}"}`);
 
-const randomIp = () => `2001:db8::${Math.floor(Math.random() * 0xffff).toString(16)}:${Math.floor(Math.random() * 0xffff).toString(16)}`;
+// Each in its own /64: an IPv6 caller is keyed by its /64 (shared/http/client-network.ts).
+const randomIp = () => `2001:db8:${Math.floor(Math.random() * 0xffff).toString(16)}:${Math.floor(Math.random() * 0xffff).toString(16)}::1`;
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -135,6 +137,14 @@ describe('who is counted', () => {
     const other = await gw.call('/x', { 'cf-connecting-ip': b });
     expect(other.status).toBe(200);
     expect(parseRateLimit(other.headers.get(RATELIMIT)).r).toBe(4);
+  });
+
+  it('keys an IPv6 caller by its /64: another address in the same /64 shares the bucket', async () => {
+    const gw = gatewayWith({ algorithm: 'token-bucket', limit: 2, windowMs: 60_000 });
+    const prefix = `2001:db8:${Math.floor(Math.random() * 0xffff).toString(16)}:1`;
+    expect((await gw.call('/x', { 'cf-connecting-ip': `${prefix}::a` })).status).toBe(200);
+    expect((await gw.call('/x', { 'cf-connecting-ip': `${prefix}:0:0:0:b` })).status).toBe(200);
+    expect((await gw.call('/x', { 'cf-connecting-ip': `${prefix}:ffff::c` })).status).toBe(429);
   });
 
   it('without CF-Connecting-IP (not through Cloudflare’s edge) every anonymous caller shares ip:unknown, whatever else it sends', async () => {
@@ -297,7 +307,8 @@ describe('Upstash backend, selected by UPSTASH_REDIS_REST_URL, inside workerd', 
     const [command, , keyCount, currentKey] = sent[0]!.body as unknown[];
     expect(command).toBe('evalsha');
     expect(keyCount).toBe(2);
-    expect(String(currentKey)).toMatch(new RegExp(`^stratus:ratelimit:sliding-window:10:60000:${gw.route.name}\\|ip:${ip.replace(/\./g, '\\.')}:\\d+$`));
+    const network = clientNetwork(ip)!;
+    expect(String(currentKey).startsWith(`stratus:ratelimit:sliding-window:10:60000:${gw.route.name}|ip:${network}:`)).toBe(true);
   });
 
   it('refused by Upstash: 429 with its numbers; Redis unreachable: fail open, counted as error', async () => {

@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { decodeProtectedHeader } from 'jose';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { clientNetwork } from '../../../shared/http/client-network';
 import { decide } from '../../../workers/users/login-limiter';
 import { AUDIENCE, count, freshIp, ISSUER, login, PASSWORD, post, problemOf, register, resetDatabase, verifyAccessToken, type Problem, type TokenPair } from './support';
 
@@ -145,7 +146,7 @@ describe('login rate limits', () => {
     const responses = await Promise.all(Array.from({ length: 30 }, (_, i) => login(`guess${i}@example.com`, 'wrong password', ip)));
     expect(responses.filter((r) => r.status === 401)).toHaveLength(20);
     expect(responses.filter((r) => r.status === 429)).toHaveLength(10);
-    expect(await env.DB.prepare('SELECT count FROM login_attempts WHERE key = ?').bind(`ip:${ip}`).first('count')).toBe(30);
+    expect(await env.DB.prepare('SELECT count FROM login_attempts WHERE key = ?').bind(`ip:${clientNetwork(ip)}`).first('count')).toBe(30);
   });
 
   it('without cf-connecting-ip, callers share one "unknown" address: limited, not exempt', async () => {

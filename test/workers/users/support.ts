@@ -51,7 +51,8 @@ export const get = (path: string, headers: Record<string, string> = {}, bindings
 
 let ipCounter = 0;
 /** A client address no other test uses, so the per-IP limit never couples two tests. */
-export const freshIp = () => `2001:db8::${(++ipCounter).toString(16)}`;
+// Each in its own /64: the limiter counts an IPv6 caller by its /64 (shared/http/client-network.ts).
+export const freshIp = () => `2001:db8:${(++ipCounter).toString(16)}::1`;
 
 export async function register(email: string, password = PASSWORD, name?: string): Promise<{ id: string; email: string }> {
   const response = await post('/register', { email, password, ...(name ? { name } : {}) });

@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import { clientNetwork } from '../../../shared/http/client-network';
+
+describe('clientNetwork (rate-limit keys)', () => {
+  it('keeps an IPv4 address whole', () => {
+    expect(clientNetwork('203.0.113.7')).toBe('203.0.113.7');
+    expect(clientNetwork('300.0.0.1')).toBeNull();
+  });
+
+  it('keys every address of one IPv6 /64 alike, however it is written', () => {
+    const network = '2001:db8:85a3:8d3::/64';
+    for (const ip of ['2001:db8:85a3:8d3:1319:8a2e:370:7348', '2001:0DB8:85A3:08D3::1', '2001:db8:85a3:8d3:ffff::', '2001:db8:85a3:8d3::']) {
+      expect([ip, clientNetwork(ip)]).toEqual([ip, network]);
+    }
+    expect(clientNetwork('2001:db8:85a3:8d4::1')).not.toBe(network);
+    expect(clientNetwork('::1')).toBe('0:0:0:0::/64');
+  });
+
+  it('refuses what is not an address', () => {
+    for (const bad of ['', 'unknown', '1.2.3', '2001:db8::1::2', 'x:y::', '1:2:3:4:5:6:7:8:9']) expect([bad, clientNetwork(bad)]).toEqual([bad, null]);
+  });
+});
