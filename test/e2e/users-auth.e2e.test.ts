@@ -80,3 +80,12 @@ describe('users through the gateway: register, log in, call as yourself', () => 
     expect(strip((await unknown.json()) as Record<string, unknown>)).toEqual(strip((await wrong.json()) as Record<string, unknown>));
   });
 });
+
+describe('limited routes keep their RateLimit headers on auth failures', () => {
+  it('a refused token on the users route still carries RateLimit-Policy and RateLimit', async () => {
+    const response = await callWorker(gateway, '/api/users/me', { headers: { ...ip(5), authorization: 'Bearer broken' } });
+    expect(response.status).toBe(401);
+    expect(response.headers.get('ratelimit-policy')).toBe('"users";q=60;w=60');
+    expect(response.headers.get('ratelimit')).toMatch(/^"users";r=\d+;t=\d+$/);
+  });
+});

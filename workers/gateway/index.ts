@@ -2,6 +2,7 @@ import { cors } from 'hono/cors';
 import type { AppEnv } from '../../shared/middleware/app-env';
 import { addHealthRoutes, createServiceApp } from '../../shared/middleware/service-app';
 import type { Context } from 'hono';
+import type { Identity } from '../../shared/http/identity';
 import { forbidden, unauthorized } from '../../shared/http/problem';
 import { cached } from './cache/response-cache';
 import { callerIdentity } from './caller-identity';
@@ -53,13 +54,22 @@ for (const route of byPrefixLength) {
     // `none`, or a path where callers present no access token (login, refresh): who calls is not
     // asked, so a stale token a client attaches everywhere cannot lock it out of getting a new one.
     const anonymous = route.policy.auth === 'none' || (route.policy.anonymousPaths?.includes(rewritePath(route, c.req.path)) ?? false);
-    const identity = anonymous ? null : await callerIdentity(c);
+    let identity: Identity | null;
+    try {
+      identity = anonymous ? null : await callerIdentity(c);
+    } catch (error) {
+      // A refused token is still a request on a limited route: counted by address, with the
+      // route's RateLimit headers on its 401 (and a flood of bad tokens meets the limit too).
+      await enforceRateLimit(c, route, null);
+      throw error;
+    }
+    // Before the route's own 401/403, so those answers carry the RateLimit headers too (API.md).
+    await enforceRateLimit(c, route, identity);
     if (route.policy.auth === 'required' && !identity) {
       throw unauthorized(`${route.prefix} needs Authorization: Bearer <access token>.`, { 'www-authenticate': 'Bearer realm="stratus"' });
     }
     const missing = route.policy.roles?.filter((role) => !identity?.roles.includes(role)) ?? [];
     if (missing.length) throw forbidden(`${route.prefix} needs the ${missing.join(', ')} role.`);
-    await enforceRateLimit(c, route, identity);
     // Through the route's response cache, if it has one (cache/response-cache.ts).
     return cached(c, route, identity, () => forwardToService(c, route, identity));
   };
