@@ -76,6 +76,18 @@ describe('the catalog behind the response cache', () => {
     expect(xcache(await get(`/api/catalog/products/${id}`))).toBe('HIT');
   });
 
+  it('a percent-encoded spelling of a product path shares its entry, and its purge', async () => {
+    const id = `prod_cache_${crypto.randomUUID().slice(0, 8)}`;
+    await insert(id, 'Dry Bag');
+    const get = caller();
+    expect(xcache(await get(`/api/catalog/products/${id}`))).toBe('MISS');
+    expect(xcache(await get(`/api/catalog/%70roducts/${id}`))).toBe('HIT');
+    expect((await put(id, { name: 'Dry Bag 20L' })).status).toBe(200);
+    const after = await get(`/api/catalog/%70roducts/${id}`);
+    expect(xcache(after)).toBe('MISS');
+    expect(((await after.json()) as Product).name).toBe('Dry Bag 20L');
+  });
+
   it('a POST through the gateway purges the lists: the new product is in the next page read', async () => {
     const get = caller();
     const list = '/api/catalog/products?q=Cache%20Tarp&limit=10';

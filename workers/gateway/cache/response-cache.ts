@@ -401,7 +401,16 @@ export async function cached(c: Ctx, route: Route, identity: Identity | null, fo
   }
 
   const incoming = new URL(c.req.url);
-  const upstreamPath = rewritePath(route, incoming.pathname);
+  // Keyed and tagged by the path as the service will route it (decoded): `/%70roducts/1` is
+  // `/products/1` there, so it must share that entry and its tags, or a purge would miss it.
+  let upstreamPath: string;
+  try {
+    upstreamPath = rewritePath(route, decodeURIComponent(incoming.pathname));
+  } catch {
+    // Not valid percent-encoding: the proxy refuses it (400); nothing to cache.
+    recordCacheRequest(c, routeLabel(route), 'bypass');
+    return forwardLabelled(forward, 'BYPASS');
+  }
   const r: CacheRequest = {
     c,
     route,
