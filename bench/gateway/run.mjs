@@ -5,12 +5,14 @@
 // after another by autocannon on 127.0.0.1. Prints a table and rewrites the `## Gateway overhead`
 // section of bench/RESULTS.md.
 import autocannon from 'autocannon';
+import { importJWK, SignJWT } from 'jose';
 import { Log, LogLevel, Miniflare } from 'miniflare';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { join } from 'node:path';
 import { unstable_splitSqlQuery } from 'wrangler';
+import { generateSigningKeyPair } from '../../scripts/dev-keys.mjs';
 import { bundledWorkerOptions } from '../../scripts/worker-bundle.mjs';
 import { gatewayConfigPath, ROOT } from '../../scripts/workers.mjs';
 
@@ -34,10 +36,27 @@ const GATEWAY_VARS = {
   CORS_ORIGINS: '',
   METRICS_FLUSH_INTERVAL_MS: '1000', // the deployed default: one Durable Object call a second
   BREAKER_REPORT_INTERVAL_MS: '1000', // the deployed default
-  ROUTE_POLICIES: '', // the route table's own policies
+  // The route table's own policies, but for the rate limit: every anonymous load-generator request
+  // would share one key and be refused after 100. Its cost is measured apart (bench/traffic).
+  ROUTE_POLICIES: JSON.stringify({ catalog: { rateLimit: false } }),
   CACHE_ENABLED: 'false', // the cost of the path to the service, not of a cache hit
 };
-const CATALOG_VARS = { LOG_LEVEL: 'warn' };
+
+// Services accept only calls carrying a gateway-signed service token. The gateway signs one per
+// call (part of what (b) costs); the baselines (a) and (c) have no gateway, so the load generator
+// sends a token it signed before each load (tokens live 60 s, a load at most a few seconds).
+const serviceTokenKeys = await generateSigningKeyPair('bench-service-token');
+const signingKey = await importJWK(serviceTokenKeys.privateJwk, 'ES256');
+GATEWAY_VARS.SERVICE_TOKEN_PRIVATE_JWK = JSON.stringify(serviceTokenKeys.privateJwk);
+const serviceTokenFor = (service) =>
+  new SignJWT({ roles: [], rid: 'bench' })
+    .setProtectedHeader({ alg: 'ES256', kid: serviceTokenKeys.privateJwk.kid })
+    .setIssuer('stratus-gateway')
+    .setAudience(service)
+    .setIssuedAt()
+    .setExpirationTime('60s')
+    .sign(signingKey);
+const CATALOG_VARS = { LOG_LEVEL: 'warn', SERVICE_TOKEN_PUBLIC_JWKS: JSON.stringify([serviceTokenKeys.publicJwk]) };
 const CATALOG_NAME = 'stratus-catalog';
 
 // Taken before we add any load: anything else busy on the machine skews every number, so say so.
@@ -82,7 +101,7 @@ async function prepareCatalog(mf) {
 
 /** One request before any load: a target answering 404 or an empty list would bench nothing useful. */
 async function checkTarget(url, target) {
-  const response = await fetch(url);
+  const response = await fetch(url, { headers: { 'x-stratus-service-token': await serviceTokenFor('catalog') } });
   const body = await response.text();
   if (response.status !== 200) throw new Error(`${target.name}: GET ${target.path} answered ${response.status}: ${body.slice(0, 300)}`);
   if (target.key === 'd') return 0;
@@ -94,9 +113,10 @@ async function checkTarget(url, target) {
 /** Nearest-rank percentile of sorted values. */
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 
-/** Runs autocannon; the instance is a thenable of its results. */
-function load(url, durationS, onLatency) {
-  const instance = autocannon({ url, connections: CONNECTIONS, duration: durationS });
+/** Runs autocannon with a fresh service token (the gateway ignores it and signs its own). */
+async function load(url, durationS, onLatency) {
+  const headers = { 'x-stratus-service-token': await serviceTokenFor('catalog') };
+  const instance = autocannon({ url, connections: CONNECTIONS, duration: durationS, headers });
   // autocannon's own latency histogram has 1 ms resolution, too coarse when p50 is a few ms;
   // its `response` event carries the exact (hrtime) figure, so we keep those for p50/p99.
   if (onLatency) instance.on('response', (_client, status, _bytes, ms) => status < 300 && onLatency(ms));
@@ -216,7 +236,11 @@ const section = `## Gateway overhead
   a product list answer is one page of ${results.c.items} products. autocannon, on the same machine, sends GETs
   to 127.0.0.1 over ${CONNECTIONS} keep-alive connections: ${WARMUP_S} s warm-up (discarded), then ${DURATION_S} s measured per round.
   req/s = requests ÷ duration; p50/p99 from each response's exact time. LOG_LEVEL=warn in every
-  worker; the gateway flushes metrics to its Durable Object every 1000 ms. Load generator and
+  worker; the gateway flushes metrics to its Durable Object every 1000 ms. The catalog accepts only
+  calls with a service token: the gateway signs one per call; for (a) and (c) the load generator
+  sends one it signed before each load. The catalog route runs its own policies (retry, bulkhead,
+  breaker, fallbacks, canary choice) but with its rate limit and the response cache off (both are
+  measured in "Traffic"). Load generator and
   workerd share the ${os.cpus().length} cores, so read the ratios, not the absolute capacity.
 
 ${markdownTable(rows)}
@@ -228,9 +252,10 @@ ${markdownTable(rows)}
 - **÷ (c) catalog**: what the hop in front of the catalog costs. (a) shows the price of one service
   binding plus Hono routing; (b) the whole gateway; (d) above 1 is how much the catalog's own work
   (routing, validation, a D1 query, JSON) costs.
-- **(b) ÷ (a)**: the gateway's middleware (request id, trace context, request logger, security
-  headers, body limit, CORS, caller identity, header rewriting, the route deadline, metrics) against a proxy that does
-  nothing else; 1.00 would mean free, 0.80 that it takes a fifth of the throughput.
+- **(b) ÷ (a)**: the gateway's own work (request id, trace context, request logger, security
+  headers, body limit, CORS, caller identity, header rewriting, signing the service token, the
+  canary choice, deadline, retry, bulkhead, circuit breaker, fallback bookkeeping, metrics) against
+  a proxy that does nothing else; 1.00 would mean free, 0.80 that it takes a fifth of the throughput.
 `;
 
 function writeSection(file, text) {
