@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { envConfig } from '../../shared/validation/env-config';
 import { flagSetSchema } from '../../shared/flags/flag-set';
 import type { GatewayBindings } from './env';
 import { routes } from './routes';
@@ -118,7 +119,13 @@ const configSchema = z.object({
   ROUTE_WEIGHTS_REFRESH_MS: milliseconds(1_000, 0),
   // e.g. [{"key":"new-checkout","enabled":true,"rolloutPercent":10}]; evaluated per caller at GET /api/flags.
   FEATURE_FLAGS: featureFlags,
-  // Optional: rate limits in Upstash Redis (rate-limit.ts); unset or empty keeps the Durable Objects.
+  // `false` turns the response cache off: cacheable routes answer `x-cache: BYPASS`.
+  CACHE_ENABLED: z
+    .enum(['true', 'false', '1', '0', ''])
+    .optional()
+    .transform((value) => value !== 'false' && value !== '0'),
+  // Optional: rate limits and the response cache's L2 in Upstash Redis; unset or empty keeps the
+  // Durable Objects (rate limits) and the Cache API alone (responses).
   UPSTASH_REDIS_REST_URL: z.string().optional().transform((v) => v?.trim() || undefined).pipe(z.url({ protocol: /^https?$/ }).optional()),
   UPSTASH_REDIS_REST_TOKEN: z.string().optional().transform((v) => v?.trim() || undefined),
 }).refine((config) => !config.UPSTASH_REDIS_REST_URL || config.UPSTASH_REDIS_REST_TOKEN, {
@@ -128,22 +135,8 @@ const configSchema = z.object({
 
 export type GatewayConfig = z.infer<typeof configSchema>;
 
-const cache = new WeakMap<object, GatewayConfig>();
-
 /**
  * The gateway's configuration, parsed once per environment object: a bad var is one clear error
  * naming the variable, not an `undefined` deep inside a request.
  */
-export function gatewayConfig(env: GatewayBindings): GatewayConfig {
-  let config = cache.get(env);
-  if (!config) {
-    const parsed = configSchema.safeParse(env);
-    if (!parsed.success) {
-      const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
-      throw new Error(`invalid gateway configuration: ${problems}`);
-    }
-    config = parsed.data;
-    cache.set(env, config);
-  }
-  return config;
-}
+export const gatewayConfig: (env: GatewayBindings) => GatewayConfig = envConfig(configSchema, 'gateway');

@@ -40,7 +40,4 @@ export interface GatewayBindings extends ServiceBindings, CacheBindings {
   ROUTE_WEIGHTS_REFRESH_MS?: string;
   /** JSON: feature flag definitions (shared/flags), evaluated per caller at GET /api/flags. */
   FEATURE_FLAGS?: string;
-  /** Optional: rate limits in Upstash Redis instead of the RATE_LIMITER objects (token: a secret). */
-  UPSTASH_REDIS_REST_URL?: string;
-  UPSTASH_REDIS_REST_TOKEN?: string;
 }

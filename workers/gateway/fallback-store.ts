@@ -1,5 +1,3 @@
-import { identifiesCaller } from './visitor-cookie';
-
 /**
  * Answers kept in an isolate's memory for fallbacks: the last good answer per request (for
  * `last-good`) and per degraded source. Bounded in entries and bytes; oldest-used go first.
@@ -18,11 +16,9 @@ export interface StoredAnswer {
 export const MAX_STORED_BODY_BYTES = 256 * 1024;
 
 /** Whether an answer may be replayed to another caller: a plain public 200, of bounded size. */
-export function isShareable(request: Request, response: Response): boolean {
-  if (response.status !== 200 || response.headers.has('set-cookie')) return false;
+export function isShareable(identified: boolean, response: Response): boolean {
+  if (identified || response.status !== 200 || response.headers.has('set-cookie')) return false;
   if (/\b(no-store|private)\b/i.test(response.headers.get('cache-control') ?? '')) return false;
-  // An answer to an identified caller may hold what only they may see (the visitor cookie alone identifies no one).
-  if (identifiesCaller(request)) return false;
   const length = Number(response.headers.get('content-length') ?? 0);
   return length <= MAX_STORED_BODY_BYTES;
 }

@@ -17,6 +17,7 @@ import { chooseUpstream } from './route-versions';
 import { forwardedPrefixHeaders, rewritePath, serviceName, type Route } from './routes';
 import { serviceTokenHeader } from './service-tokens';
 import { upstreamGuard } from './upstream-guard';
+import { identifiesCaller } from './visitor-cookie';
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) describe one connection and are never forwarded. */
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
@@ -124,7 +125,8 @@ export async function forwardToService(
   const repeatable = guard.policy.retry !== false && isRetryableRequest(method, c.req.raw.headers);
   const hasBody = method !== 'GET' && method !== 'HEAD' && c.req.raw.body !== null;
   const body = hasBody && repeatable ? await c.req.raw.arrayBuffer() : hasBody ? c.req.raw.body : null;
-  const fallbackRequest = { method, upstreamPath, search: incoming.search, request: c.req.raw };
+  // The visitor cookie alone identifies no one (visitor-cookie.ts).
+  const fallbackRequest = { method, upstreamPath, search: incoming.search, identified: identifiesCaller(c.req.raw) };
   const defer = deferTo(c);
 
   let response: Response;

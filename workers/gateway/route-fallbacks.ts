@@ -14,12 +14,13 @@ export function fallbackReason(cause: FallbackCause<Response>): FallbackReason {
   return 'unreachable';
 }
 
-/** The request a fallback answers: its upstream path and query, and its headers. */
+/** The request a fallback answers: its upstream path and query, and whether it named its caller. */
 export interface FallbackRequest {
   method: string;
   upstreamPath: string;
   search: string;
-  request: Request;
+  /** An answer to an identified caller may hold what only they may see: never kept for others. */
+  identified: boolean;
 }
 
 const DEFAULT_LAST_GOOD_MAX_AGE_MS = 10 * 60_000;
@@ -65,7 +66,7 @@ export class RouteFallbacks {
   remember(req: FallbackRequest, response: Response): Promise<void> | undefined {
     if (req.method !== 'GET' || !this.enabled) return undefined;
     const work: Promise<void>[] = [];
-    if (this.rules.some((rule) => rule.kind === 'last-good') && isShareable(req.request, response)) {
+    if (this.rules.some((rule) => rule.kind === 'last-good') && isShareable(req.identified, response)) {
       work.push(this.store(answerKey(req.upstreamPath, req.search), response.clone()));
     }
     for (const rule of this.rules) {

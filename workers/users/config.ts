@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { envConfig } from '../../shared/validation/env-config';
 import type { UsersBindings } from './env';
 
 /** A P-256 coordinate or private scalar: 32 bytes, base64url without padding. */
@@ -99,28 +100,16 @@ const toPublic = (key: { x: string; y: string; kid: string }): PublicJwk => ({
   use: 'sig',
 });
 
-const cache = new WeakMap<object, UsersConfig>();
-
 /**
  * The users worker's token configuration, parsed once per environment object: a missing or bad
  * key is one clear error naming the variable (never its value), not an `undefined` mid-request.
  */
-export function usersConfig(env: UsersBindings): UsersConfig {
-  let config = cache.get(env);
-  if (!config) {
-    const parsed = configSchema.safeParse(env);
-    if (!parsed.success) {
-      const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
-      throw new Error(`invalid users configuration: ${problems}`);
-    }
-    const { ACCESS_TOKEN_PRIVATE_JWK: jwk, ACCESS_TOKEN_KID: currentKid, ACCESS_TOKEN_PREVIOUS_PUBLIC_JWKS: previous } = parsed.data;
-    config = {
-      signing: { privateJwk: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y, d: jwk.d }, kid: currentKid },
-      publicJwks: [toPublic({ ...jwk, kid: currentKid }), ...previous.map(toPublic)],
-      issuer: parsed.data.ACCESS_TOKEN_ISSUER,
-      audience: parsed.data.ACCESS_TOKEN_AUDIENCE,
-    };
-    cache.set(env, config);
-  }
-  return config;
-}
+export const usersConfig: (env: UsersBindings) => UsersConfig = envConfig(configSchema, 'users', (parsed): UsersConfig => {
+  const { ACCESS_TOKEN_PRIVATE_JWK: jwk, ACCESS_TOKEN_KID: currentKid, ACCESS_TOKEN_PREVIOUS_PUBLIC_JWKS: previous } = parsed;
+  return {
+    signing: { privateJwk: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y, d: jwk.d }, kid: currentKid },
+    publicJwks: [toPublic({ ...jwk, kid: currentKid }), ...previous.map(toPublic)],
+    issuer: parsed.ACCESS_TOKEN_ISSUER,
+    audience: parsed.ACCESS_TOKEN_AUDIENCE,
+  };
+});

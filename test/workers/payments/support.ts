@@ -12,34 +12,13 @@ export const asCustomer = testUser('u1', 'customer');
 
 export const DECLINED_CARD = '4000000000000002';
 
-export interface ChargeBody {
-  id: string;
-  kind: 'charge';
-  orderId: string;
-  amountCents: number;
-  currency: string;
-  status: string;
-  declineCode?: string;
-  createdAt: string;
-}
+// The answers' shapes, as the service and the problem helpers declare them.
+import type { ProblemDetails } from '../../../shared/http/problem';
+import type { Charge, Refund } from '../../../workers/payments/payment-schemas';
+export type ChargeBody = Charge;
+export type RefundBody = Refund;
+export type Problem = ProblemDetails;
 
-export interface RefundBody {
-  id: string;
-  kind: 'refund';
-  chargeId: string;
-  orderId: string;
-  amountCents: number;
-  currency: string;
-  status: string;
-  createdAt: string;
-}
-
-export interface Problem {
-  type: string;
-  status: number;
-  detail?: string;
-  errors?: { path: string; message: string }[];
-}
 
 export const newKey = () => `key-${crypto.randomUUID()}`;
 

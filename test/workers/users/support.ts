@@ -18,15 +18,8 @@ export const ISSUER = 'stratus-users';
 export const AUDIENCE = 'stratus';
 export const PASSWORD = 'correct horse battery';
 
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail?: string;
-  instance?: string;
-  requestId?: string;
-  errors?: { path: string; message: string }[];
-}
+import type { ProblemDetails } from '../../../shared/http/problem';
+export type Problem = ProblemDetails;
 
 export interface TokenPair {
   accessToken: string;

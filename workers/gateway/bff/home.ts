@@ -1,5 +1,8 @@
 import { Hono, type Context } from 'hono';
 import type { AppEnv } from '../../../shared/middleware/app-env';
+// The services' answer shapes, as they declare them (types only: nothing of theirs runs here).
+import type { Product } from '../../catalog/product-schemas';
+import type { Profile } from '../../users/user-schemas';
 import { callerIdentity } from '../caller-identity';
 import type { GatewayBindings } from '../env';
 import { fetchPart, type Part } from './part';
@@ -10,22 +13,6 @@ import { fetchPart, type Part } from './part';
  * come from the same parts; mobile gets a smaller shape and tighter deadlines (a phone on a slow
  * network should not wait for what it will not show).
  */
-
-interface Product {
-  id: string;
-  name: string;
-  description: string;
-  priceCents: number;
-  currency: string;
-  stock: number;
-}
-
-interface Profile {
-  id: string;
-  email: string;
-  name: string | null;
-  roles: string[];
-}
 
 type Ctx = Context<AppEnv<GatewayBindings>>;
 

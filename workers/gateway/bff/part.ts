@@ -46,8 +46,7 @@ export async function fetchPart<T>(
         {
           repeatable: true,
           defer,
-          // Only anonymous answers may be replayed to others (fallback-store.ts's rule).
-          request: { method: 'GET', upstreamPath: url.pathname, search: url.search, request: new Request(url, { headers: call.identity ? { authorization: 'user' } : {} }) },
+          request: { method: 'GET', upstreamPath: url.pathname, search: url.search, identified: call.identity !== null },
         },
       );
       if (!response.ok) {

@@ -194,13 +194,6 @@ async function forwardLabelled(forward: () => Promise<Response>, label: Label): 
 }
 
 /** Whether a request carries credentials: its answer may be for that caller only. */
-/**
- * Whether the request names its caller. The gateway's own visitor cookie (the canary's sticky
- * key) does not: it never reaches a service, so it cannot change an answer.
- */
-function hasCredentials(request: Request): boolean {
-  return identifiesCaller(request);
-}
 
 /** Whether an upstream answer may be stored under `policy` (the request was already found eligible). */
 export function isStorable(response: Response, policy: CachePolicy): boolean {
@@ -395,7 +388,7 @@ export async function cached(c: Ctx, route: Route, identity: Identity | null, fo
 
   const env = c.env as Env;
   const layer = cacheLayer(env);
-  if (!layer.enabled || (!policy.private && hasCredentials(c.req.raw))) {
+  if (!layer.enabled || (!policy.private && identifiesCaller(c.req.raw))) {
     recordCacheRequest(c, routeLabel(route), 'bypass');
     return forwardLabelled(forward, 'BYPASS');
   }
