@@ -3,16 +3,17 @@
 // Both call the same `ok` upstream, so the gateway's own work is most of what is measured; the
 // breaker stays closed throughout, its outcomes batched to its Durable Object once a second (the
 // deployed BREAKER_REPORT_INTERVAL_MS). Same load on both, rounds interleaved, order alternated.
-import { load } from './load.mjs';
-import { latencySummary, median } from './stats.mjs';
-import { breakerState, request, startGateway } from './targets.mjs';
+import { load } from '../lib/load.mjs';
+import { latencySummary, median } from '../lib/stats.mjs';
+import { breakerState, request, startGateway } from '../lib/gateway-target.mjs';
 
 const PATH = '/api/catalog/products/prod_01';
 const CONNECTIONS = 10; // as bench/gateway: keeps 2 cores busy without measuring queueing alone
 
 export async function benchHotPath({ rounds, durationS, warmupS }) {
-  const withBreaker = await startGateway({ name: 'with breaker', upstreamMode: 'ok', routePolicies: {} });
-  const without = await startGateway({ name: 'without breaker', upstreamMode: 'ok', routePolicies: { catalog: { breaker: false } } });
+  // Rate limiting off in both: it is measured apart (bench/traffic), and would only add its cost.
+  const withBreaker = await startGateway({ name: 'with breaker', upstream: { MODE: 'ok' }, routePolicies: { catalog: { rateLimit: false } } });
+  const without = await startGateway({ name: 'without breaker', upstream: { MODE: 'ok' }, routePolicies: { catalog: { breaker: false, rateLimit: false } } });
   for (const target of [withBreaker, without]) {
     const answer = await request(target.url(PATH));
     if (answer.status !== 200 || answer.body !== 'ok') throw new Error(`${target.name}: GET ${PATH} answered ${answer.status}: ${answer.body.slice(0, 300)}`);

@@ -2,32 +2,11 @@
 // breaker policy (shared/resilience/breaker-policy.ts, over a BreakerClient and the in-memory
 // authority, as a single-process gateway would run it) against opossum's `fire()`, both closed
 // and wrapping the same trivial async function, and a bare `await fn()` as the floor.
-// Node 20 cannot import TypeScript, so micro-entry.ts is bundled with esbuild first.
-import { build } from 'esbuild';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import CircuitBreaker from 'opossum';
-import { ROOT } from '../../scripts/workers.mjs';
-import { median } from './stats.mjs';
+import { importTypeScript } from '../lib/import-typescript.mjs';
+import { median } from '../lib/stats.mjs';
 
-const OUT_DIR = join(ROOT, '.wrangler', 'bench-resilience'); // git-ignored, like every build output
-
-async function importSources() {
-  mkdirSync(OUT_DIR, { recursive: true });
-  const outfile = join(OUT_DIR, 'micro-entry.mjs');
-  await build({
-    entryPoints: [join(ROOT, 'bench', 'resilience', 'micro-entry.ts')],
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    outfile,
-    logLevel: 'warning',
-  });
-  // A query string per build: a second run in the same process must not get the cached module.
-  return import(`${pathToFileURL(outfile).href}?t=${Date.now()}`);
-}
+const importSources = () => importTypeScript('bench/resilience/micro-entry.ts', 'bench-resilience');
 
 /** The wrapped work: resolves at once, so what is timed is the wrapper around it. */
 const work = async () => 1;

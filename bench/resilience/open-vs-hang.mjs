@@ -7,18 +7,19 @@
 //   call waits out the deadline, as every call does before a breaker opens.
 // Rounds alternate between the two. The hanging target is kept small (few connections, a few
 // seconds): each of its connections completes one request per deadline.
-import { load } from './load.mjs';
-import { latencySummary, median } from './stats.mjs';
-import { breakerState, request, startGateway } from './targets.mjs';
+import { load } from '../lib/load.mjs';
+import { latencySummary, median } from '../lib/stats.mjs';
+import { breakerState, request, startGateway } from '../lib/gateway-target.mjs';
 
 export const TIMEOUT_MS = 1000;
 const PATH = '/api/catalog/products/prod_01';
 const CONNECTIONS = 4; // both targets alike; the hanging one only ever holds 4 calls open
 const OPEN_DURATION_MS = 600_000; // stays open for the whole run, whatever its length
 
+// Rate limiting off: a refused request would answer as fast as an open breaker and hide it.
 const POLICIES = {
-  open: { catalog: { timeoutMs: TIMEOUT_MS, retry: false, breaker: { openDurationMs: OPEN_DURATION_MS, minimumCalls: 5 } } },
-  hang: { catalog: { timeoutMs: TIMEOUT_MS, retry: false, breaker: false } },
+  open: { catalog: { timeoutMs: TIMEOUT_MS, retry: false, rateLimit: false, breaker: { openDurationMs: OPEN_DURATION_MS, minimumCalls: 5 } } },
+  hang: { catalog: { timeoutMs: TIMEOUT_MS, retry: false, rateLimit: false, breaker: false } },
 };
 
 /** The answer a client gets, in short: what the report says the gateway answers with. */
@@ -41,8 +42,8 @@ async function openBreaker(target) {
 }
 
 export async function benchOpenVsHang({ rounds, durationS, warmupS }) {
-  const open = await startGateway({ name: 'open', upstreamMode: 'fail', routePolicies: POLICIES.open });
-  const hang = await startGateway({ name: 'hang', upstreamMode: 'hang', routePolicies: POLICIES.hang });
+  const open = await startGateway({ name: 'open', upstream: { MODE: 'fail' }, routePolicies: POLICIES.open });
+  const hang = await startGateway({ name: 'hang', upstream: { MODE: 'hang' }, routePolicies: POLICIES.hang });
   const callsToOpen = await openBreaker(open);
   const answers = { open: describe(await request(open.url(PATH))), hang: describe(await request(hang.url(PATH))) };
   if (answers.hang.status !== 504) throw new Error(`the hanging target answered ${answers.hang.status}, expected the deadline's 504`);

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../../scripts/workers.mjs';
-import { fixed, median, ratio } from './stats.mjs';
+import { fixed, median, ratio } from '../lib/stats.mjs';
 
 const markdownTable = (records) => {
   const headers = Object.keys(records[0]);
@@ -49,7 +49,7 @@ function openVsHang(a, settings) {
   return `### (a) A call while the breaker is open vs a call to a hanging upstream
 
 - Method: two gateways (catalog route, \`timeoutMs\` ${a.timeoutMs}, retry off), each with the bench upstream
-  (bench/resilience/upstream-worker.ts) as its services. (a1): the upstream answers 503 to
+  (bench/lib/upstream-worker.ts) as its services. (a1): the upstream answers 503 to
   everything; ${a.callsToOpen} sequential calls opened the breaker (\`minimumCalls\` 5, 50 %), and \`openDurationMs\`
   ${a.policies.open.catalog.breaker.openDurationMs} keeps it open for the whole run (still \`${a.stateAfter}\` at the end), so every measured call is
   refused inside the isolate: no upstream call and no Durable Object call. (a2): the upstream keeps

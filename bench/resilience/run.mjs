@@ -14,7 +14,7 @@ import { benchHotPath } from './hot-path.mjs';
 import { benchMicro } from './micro.mjs';
 import { benchOpenVsHang } from './open-vs-hang.mjs';
 import { resilienceSection, writeSection } from './report.mjs';
-import { buildBundles, disposeAll } from './targets.mjs';
+import { buildBundles, disposeAll } from '../lib/gateway-target.mjs';
 
 const RESULTS = join(ROOT, 'bench', 'RESULTS.md');
 const RAW_OUT = join(ROOT, 'bench', '.out', 'resilience.json'); // git-ignored, for digging into a run
@@ -60,7 +60,7 @@ const durations = {};
 try {
   if (only.has('a') || only.has('b')) {
     console.log('bundling the gateway and the bench upstream with `wrangler deploy --dry-run`…');
-    [, durations.bundling] = await timed(() => buildBundles());
+    [, durations.bundling] = await timed(() => buildBundles('resilience'));
   }
   if (only.has('a')) {
     console.log('(a) breaker open vs hanging upstream');

@@ -7,7 +7,7 @@
 // Rate limiting is off in all three (`"rateLimit": false`): (a) measures it; here it would only
 // add the same cost to every target.
 import { interleaved } from './rounds.mjs';
-import { metrics, request, startGateway } from './targets.mjs';
+import { metrics, request, startGateway } from '../lib/gateway-target.mjs';
 
 const PATH = '/api/catalog/products/prod_01';
 const CONNECTIONS = 10;
@@ -15,9 +15,9 @@ export const DELAY_MS = 20;
 
 export async function benchCache({ rounds, durationS, warmupS }) {
   const policies = { catalog: { rateLimit: false } };
-  const hit = await startGateway({ name: 'cache HIT', delayMs: DELAY_MS, cacheEnabled: true, routePolicies: policies });
-  const slow = await startGateway({ name: 'cache off, slow upstream', delayMs: DELAY_MS, cacheEnabled: false, routePolicies: policies });
-  const fast = await startGateway({ name: 'cache off, instant upstream', delayMs: 0, cacheEnabled: false, routePolicies: policies });
+  const hit = await startGateway({ name: 'cache HIT', upstream: { DELAY_MS: String(DELAY_MS) }, vars: { CACHE_ENABLED: 'true' }, routePolicies: policies });
+  const slow = await startGateway({ name: 'cache off, slow upstream', upstream: { DELAY_MS: String(DELAY_MS) }, vars: { CACHE_ENABLED: 'false' }, routePolicies: policies });
+  const fast = await startGateway({ name: 'cache off, instant upstream', upstream: { DELAY_MS: '0' }, vars: { CACHE_ENABLED: 'false' }, routePolicies: policies });
   const first = await request(hit.url(PATH));
   const second = await request(hit.url(PATH));
   if (first.status !== 200 || first.headers.get('x-cache') !== 'MISS' || second.headers.get('x-cache') !== 'HIT') {

@@ -3,31 +3,11 @@
 // through limiterStep (what the RateLimiter Durable Object runs per request: policy check,
 // fingerprint, the algorithm, the state wrapped). Every decision is an allowed one (a limit no run
 // reaches), state threaded from call to call, the clock advancing 1 ms per decision.
-// Node 20 cannot import TypeScript, so micro-entry.ts is bundled with esbuild first.
-import { build } from 'esbuild';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { ROOT } from '../../scripts/workers.mjs';
-import { median } from '../resilience/stats.mjs';
+import { importTypeScript } from '../lib/import-typescript.mjs';
+import { median } from '../lib/stats.mjs';
 import { HIGH_LIMIT } from './rate-limit.mjs';
 
-const OUT_DIR = join(ROOT, '.wrangler', 'bench-traffic'); // git-ignored, like every build output
-
-async function importSources() {
-  mkdirSync(OUT_DIR, { recursive: true });
-  const outfile = join(OUT_DIR, 'micro-entry.mjs');
-  await build({
-    entryPoints: [join(ROOT, 'bench', 'traffic', 'micro-entry.ts')],
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    outfile,
-    logLevel: 'warning',
-  });
-  return import(`${pathToFileURL(outfile).href}?t=${Date.now()}`);
-}
+const importSources = () => importTypeScript('bench/traffic/micro-entry.ts', 'bench-traffic');
 
 const SLIDING = HIGH_LIMIT; // the policy (a) loads the gateway with
 const BUCKET = { ...HIGH_LIMIT, algorithm: 'token-bucket' };

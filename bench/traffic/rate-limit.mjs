@@ -4,15 +4,15 @@
 // (`"rateLimit": false` in ROUTE_POLICIES). Both: cache off (every request meets the limiter and
 // the upstream), the same instant `ok` upstream, 10 connections each with its own CF-Connecting-IP.
 import { interleaved } from './rounds.mjs';
-import { metrics, request, startGateway } from './targets.mjs';
+import { metrics, request, startGateway } from '../lib/gateway-target.mjs';
 
 const PATH = '/api/catalog/products/prod_01';
 const CONNECTIONS = 10;
 export const HIGH_LIMIT = { algorithm: 'sliding-window', limit: 1_000_000_000, windowMs: 10_000 };
 
 export async function benchRateLimit({ rounds, durationS, warmupS }) {
-  const withLimit = await startGateway({ name: 'rate limit on', delayMs: 0, cacheEnabled: false, routePolicies: { catalog: { rateLimit: HIGH_LIMIT } } });
-  const without = await startGateway({ name: 'rate limit off', delayMs: 0, cacheEnabled: false, routePolicies: { catalog: { rateLimit: false } } });
+  const withLimit = await startGateway({ name: 'rate limit on', vars: { CACHE_ENABLED: 'false' }, routePolicies: { catalog: { rateLimit: HIGH_LIMIT } } });
+  const without = await startGateway({ name: 'rate limit off', vars: { CACHE_ENABLED: 'false' }, routePolicies: { catalog: { rateLimit: false } } });
   const on = await request(withLimit.url(PATH), { headers: { 'cf-connecting-ip': '10.77.1.1' } });
   const off = await request(without.url(PATH), { headers: { 'cf-connecting-ip': '10.77.1.1' } });
   if (on.status !== 200 || on.headers.get('ratelimit-policy') !== `"catalog";q=${HIGH_LIMIT.limit};w=10`) {

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../../scripts/workers.mjs';
-import { fixed, median, ratio } from '../resilience/stats.mjs';
+import { fixed, median, ratio } from '../lib/stats.mjs';
 
 const markdownTable = (records) => {
   const headers = Object.keys(records[0]);
@@ -58,7 +58,7 @@ function rateLimitPart(a, micro, settings) {
   algorithm, a limit no run reaches, so every request is allowed and counted), decided by the
   RateLimiter Durable Object of (route, caller), the default backend (no Upstash vars); (a2)
   \`"rateLimit": false\`. Both: \`CACHE_ENABLED=false\` (every request meets the limiter, then the
-  upstream), the bench upstream answering \`ok\` at once (bench/traffic/upstream-worker.ts), the
+  upstream), the bench upstream answering \`ok\` at once (bench/lib/upstream-worker.ts), the
   route's breaker, retry, bulkhead and deadline as the route table has them. GET ${a.path}, anonymous,
   autocannon over ${a.connections} keep-alive connections, each with its own \`CF-Connecting-IP\`
   (the limiter keys anonymous callers by that header alone, rate-limit.ts; one address would put

@@ -2,8 +2,8 @@
 // `rounds` rounds visiting every target in turn, the order rotated each round so no target is
 // always first (or always right after the same one). req/s is the median round; p50/p99 are over
 // every counted response of all rounds.
-import { latencySummary, median } from '../resilience/stats.mjs';
-import { load } from './load.mjs';
+import { latencySummary, median } from '../lib/stats.mjs';
+import { load } from '../lib/load.mjs';
 
 /**
  * `runs`: [{ key, target, path, counts(status, xCache) → bool }]; a response is timed when

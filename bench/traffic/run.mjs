@@ -14,7 +14,7 @@ import { benchCache } from './cache.mjs';
 import { benchMicro } from './micro.mjs';
 import { benchRateLimit } from './rate-limit.mjs';
 import { trafficSection, writeSection } from './report.mjs';
-import { buildBundles, disposeAll } from './targets.mjs';
+import { buildBundles, disposeAll } from '../lib/gateway-target.mjs';
 
 const RESULTS = join(ROOT, 'bench', 'RESULTS.md');
 const RAW_OUT = join(ROOT, 'bench', '.out', 'traffic.json'); // git-ignored
@@ -56,7 +56,7 @@ const results = {};
 const durations = {};
 try {
   console.log('bundling the gateway and the bench upstream with `wrangler deploy --dry-run`…');
-  [, durations.bundling] = await timed(() => buildBundles());
+  [, durations.bundling] = await timed(() => buildBundles('traffic'));
   if (only.has('a')) {
     console.log('(a) rate limit on (every request allowed) vs off');
     [results.a, durations.a] = await timed(() => benchRateLimit(settings));

@@ -1,4 +1,4 @@
-// Small statistics shared by the resilience benchmarks: medians of rounds, percentiles of
+// Small statistics shared by the benchmarks: medians of rounds, percentiles of
 // latencies, and the number formatting the report uses.
 
 /** Median of numbers (mean of the middle two for an even count). */

@@ -1,6 +1,7 @@
-// One bounded autocannon run against one URL (as bench/resilience/load.mjs), plus what these
-// benchmarks need per connection: each connection its own CF-Connecting-IP (so the rate limiter
-// sees 10 callers, not one shared `ip:unknown` bucket), and the `x-cache` of every response.
+// One bounded autocannon run against one URL, on 127.0.0.1, as every benchmark loads its targets:
+// keep-alive connections, a fixed duration, latencies from each response's exact time; each
+// connection its own CF-Connecting-IP (so a rate-limited route sees that many callers, not one
+// shared `ip:unknown` bucket), and the `x-cache` of every response counted.
 import autocannon from 'autocannon';
 
 /** 10.77.0.<n+1> for connection n: a distinct, valid address per connection. */
@@ -12,7 +13,7 @@ const addressOf = (n) => `10.77.0.${n + 1}`;
  * resolution). Resolves to the request count, req/s, errors and the counts of statuses and
  * x-cache values.
  */
-export async function load({ url, connections, durationS, onResponse }) {
+export async function load({ url, connections, durationS, headers = {}, onResponse }) {
   const statuses = {};
   const xCache = {};
   const lastXCache = new Map(); // client → x-cache of the response being completed
@@ -23,7 +24,7 @@ export async function load({ url, connections, durationS, onResponse }) {
     duration: durationS,
     timeout: 10,
     setupClient(client) {
-      client.setHeaders({ 'cf-connecting-ip': addressOf(next++ % connections) });
+      client.setHeaders({ ...headers, 'cf-connecting-ip': addressOf(next++ % connections) });
       client.on('headers', ({ headers }) => {
         let value = '(none)';
         for (let i = 0; i < headers.length; i += 2) if (headers[i].toLowerCase() === 'x-cache') value = headers[i + 1];
@@ -42,7 +43,7 @@ export async function load({ url, connections, durationS, onResponse }) {
     requests: result.requests.total,
     rps: result.requests.total / result.duration,
     durationS: result.duration,
-    errors: result.errors,
+    errors: result.errors, // connection errors and timeouts, which never reach `response`
     timeouts: result.timeouts,
     statuses,
     xCache,
