@@ -8,6 +8,7 @@ import { versionWeightsSchema, weightProblems, type VersionWeights } from '../..
 import { gatewayConfig } from './config';
 import type { GatewayBindings, ServiceBindings } from './env';
 import { routes, serviceName, type Route } from './routes';
+import { perIsolate } from './per-isolate';
 import { VISITOR_COOKIE } from './visitor-cookie';
 
 /**
@@ -118,33 +119,20 @@ export function serviceTargets(): ServiceTarget[] {
   return [...targets.values()];
 }
 
-/** One cached view of each route's weights per isolate (per env object, as upstream-guard.ts keeps guards). */
-const caches = new WeakMap<GatewayBindings, Map<Route, CachedWeights>>();
-
-/** The isolate's cached view of a route's weights, backed by its `RouteWeights` Durable Object. */
-export function routeWeights(env: GatewayBindings, route: VersionedRoute): CachedWeights {
-  let byRoute = caches.get(env);
-  if (!byRoute) {
-    byRoute = new Map();
-    caches.set(env, byRoute);
-  }
-  let cached = byRoute.get(route);
-  if (!cached) {
-    const namespace = env.ROUTE_WEIGHTS;
-    // A stub belongs to the request that made it (workerd refuses I/O across requests): one per read.
-    const stub = () => namespace.get(namespace.idFromName(route.name));
-    cached = new CachedWeights({
-      store: { get: async () => (await stub().get()) as VersionWeights | null, set: (weights) => stub().set(weights) },
-      defaults: route.defaultWeights,
-      salt: route.name,
-      refreshMs: gatewayConfig(env).ROUTE_WEIGHTS_REFRESH_MS,
-      // A deploy that renames or drops a version makes stored weights meaningless: defaults then.
-      accepts: (weights) => namesExactly(route, weights),
-    });
-    byRoute.set(route, cached);
-  }
-  return cached;
-}
+/** The isolate's cached view of a route's weights (per-isolate.ts), backed by its `RouteWeights` Durable Object. */
+export const routeWeights = perIsolate((env, route: VersionedRoute): CachedWeights => {
+  const namespace = env.ROUTE_WEIGHTS;
+  // A stub belongs to the request that made it (workerd refuses I/O across requests): one per read.
+  const stub = () => namespace.get(namespace.idFromName(route.name));
+  return new CachedWeights({
+    store: { get: async () => (await stub().get()) as VersionWeights | null, set: (weights) => stub().set(weights) },
+    defaults: route.defaultWeights,
+    salt: route.name,
+    refreshMs: gatewayConfig(env).ROUTE_WEIGHTS_REFRESH_MS,
+    // A deploy that renames or drops a version makes stored weights meaningless: defaults then.
+    accepts: (weights) => namesExactly(route, weights),
+  });
+});
 
 /** Visitor ids minted for requests that came without one: set as a cookie on their response. */
 const mintedVisitorIds = new WeakMap<Request, string>();

@@ -14,6 +14,7 @@ import { RouteFallbacks, type FallbackRequest } from './route-fallbacks';
 import { resolvePolicy, type ResolvedPolicy } from './route-policy';
 import { routeUpstream, type Upstream } from './route-versions';
 import { forwardedPrefixHeaders, serviceName, type Route } from './routes';
+import { perIsolate } from './per-isolate';
 import { serviceTokenHeader } from './service-tokens';
 
 /** For HTTP, a failure is a 5xx; a 4xx is the caller's mistake and says nothing of the upstream. */
@@ -111,24 +112,14 @@ export class UpstreamGuard {
 }
 
 /**
- * Guards live per isolate and per environment object: workerd hands an isolate the same `env` on
- * every request, so this is "once per isolate"; a test that passes its own env gets fresh guards.
- * A versioned route has one guard per upstream (route-versions.ts): the version on the route's own
- * binding shares the route's guard; every other version has its own breaker, bulkhead and fallbacks.
+ * Guards live per isolate (per-isolate.ts). A versioned route has one guard per upstream
+ * (route-versions.ts): the version on the route's own binding shares the route's guard; every
+ * other version has its own breaker, bulkhead and fallbacks.
  */
-const guards = new WeakMap<GatewayBindings, Map<Route, Map<string, UpstreamGuard>>>();
+const routeGuards = perIsolate((_env, _route: Route) => new Map<string, UpstreamGuard>());
 
 export function upstreamGuard(env: GatewayBindings, route: Route, version?: string): UpstreamGuard {
-  let byRoute = guards.get(env);
-  if (!byRoute) {
-    byRoute = new Map();
-    guards.set(env, byRoute);
-  }
-  let byUpstream = byRoute.get(route);
-  if (!byUpstream) {
-    byUpstream = new Map();
-    byRoute.set(route, byUpstream);
-  }
+  const byUpstream = routeGuards(env, route);
   const upstream = routeUpstream(route, version);
   let guard = byUpstream.get(upstream.name);
   if (!guard) {
