@@ -91,7 +91,7 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: catalogConfig },
-            miniflare: { bindings: { LOG_LEVEL: 'warn', TEST_MIGRATIONS: catalogMigrations, ...serviceTestVars } },
+            miniflare: { bindings: { LOG_LEVEL: 'warn', VIEW_FLUSH_INTERVAL_MS: '0', TEST_MIGRATIONS: catalogMigrations, ...serviceTestVars } },
           }),
         ],
         test: {
@@ -145,8 +145,8 @@ export default defineConfig({
               // seed it (same id, so the same database the catalog worker opens).
               d1Databases: { TEST_CATALOG_DB: catalogDatabaseId, TEST_PAYMENTS_DB: paymentsDatabaseId, TEST_USERS_DB: usersDatabaseId },
               workers: [
-                bundledWorkerOptions(catalogConfig, 'catalog', { bindings: { LOG_LEVEL: 'warn', ...serviceTrust } }),
-                bundledWorkerOptions(catalogCanaryConfig, 'catalog-canary', { bindings: { LOG_LEVEL: 'warn', ...serviceTrust } }),
+                bundledWorkerOptions(catalogConfig, 'catalog', { bindings: { LOG_LEVEL: 'warn', VIEW_FLUSH_INTERVAL_MS: '0', ...serviceTrust } }),
+                bundledWorkerOptions(catalogCanaryConfig, 'catalog-canary', { bindings: { LOG_LEVEL: 'warn', VIEW_FLUSH_INTERVAL_MS: '0', ...serviceTrust } }),
                 bundledWorkerOptions(paymentsConfig, 'payments', { bindings: { LOG_LEVEL: 'warn', ...serviceTrust } }),
                 bundledWorkerOptions(usersConfig, 'users', { bindings: { LOG_LEVEL: 'warn', ...serviceTrust, ...usersTestVars } }),
               ],

@@ -43,14 +43,6 @@ export class ProductRepository {
     return this.db.select().from(products).orderBy(desc(products.views), asc(products.id)).limit(limit);
   }
 
-  /** One atomic increment, never read-then-write, so concurrent views are all counted. */
-  async countView(id: string): Promise<void> {
-    await this.db
-      .update(products)
-      .set({ views: sql`${products.views} + 1` })
-      .where(eq(products.id, id));
-  }
-
   async get(id: string): Promise<ProductRow | undefined> {
     return this.db.select().from(products).where(eq(products.id, id)).get();
   }

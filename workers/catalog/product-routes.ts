@@ -8,9 +8,18 @@ import type { AppEnv } from '../../shared/middleware/app-env';
 import { validate } from '../../shared/validation/validate';
 import type { CatalogBindings } from './env';
 import { ProductRepository } from './product-repository';
+import { ViewCounter } from './view-counter';
 import { listQuery, popularQuery, productIdParam, productInput, productPatch, toProduct } from './product-schemas';
 
 const repository = (env: CatalogBindings) => new ProductRepository(drizzle(env.DB));
+
+/** One view counter per isolate; `VIEW_FLUSH_INTERVAL_MS` (default 1000) is how often it writes. */
+let counter: ViewCounter | undefined;
+const viewCounter = (env: CatalogBindings) => {
+  const configured = Number(env.VIEW_FLUSH_INTERVAL_MS ?? 1_000);
+  counter ??= new ViewCounter(Number.isFinite(configured) && configured >= 0 ? configured : 1_000);
+  return counter;
+};
 
 const afterIdFrom = (cursor: string | undefined): string | undefined => {
   // An empty cursor is the first page, so `cursor=${next ?? ''}` works for clients.
@@ -39,8 +48,9 @@ export const productRoutes = new Hono<AppEnv<CatalogBindings>>()
     const repo = repository(c.env);
     const row = await repo.get(c.req.valid('param').id);
     if (!row) throw notFound(`No product with id ${c.req.valid('param').id}.`);
-    // Counted after the answer: a view must not wait on a write, and a lost count is harmless.
-    c.executionCtx.waitUntil(repo.countView(row.id).catch((error: unknown) => c.get('log').warn('view not counted', { error })));
+    // Counted after the answer and in batches (view-counter.ts): a read never waits on a write.
+    const flush = viewCounter(c.env).count(row.id, drizzle(c.env.DB));
+    if (flush) c.executionCtx.waitUntil(flush.catch((error: unknown) => c.get('log').warn('views not counted', { error })));
     return c.json(toProduct(row));
   })
   .post('/', requireRole('admin'), validate('json', productInput), async (c) => {

@@ -1,5 +1,7 @@
 import { env } from 'cloudflare:workers';
+import { drizzle } from 'drizzle-orm/d1';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { ViewCounter } from '../../../workers/catalog/view-counter';
 import catalogWorker from '../../../workers/catalog/index';
 import { viaGateway, testUser } from '../../support/service-token';
 
@@ -39,5 +41,26 @@ describe('GET /products/popular (the most viewed list)', () => {
     const response = await callWorker(catalog, '/products/popular?limit=0');
     expect(response.status).toBe(400);
     expect(response.headers.get('content-type')).toBe('application/problem+json');
+  });
+});
+
+describe('ViewCounter (views written in batches, not one UPDATE per read)', () => {
+  it('adds views up in the isolate and writes them in one flush, scheduled by the first view only', async () => {
+    let release!: () => void;
+    const timer = new Promise<void>((resolve) => (release = resolve));
+    const counter = new ViewCounter(1_000, () => timer);
+    const db = drizzle(env.DB);
+    const flushes = ['a', 'a', 'b', 'a', 'c', 'a', 'b'].map((id) => counter.count(id, db));
+    expect(flushes.filter(Boolean)).toHaveLength(1);
+    // Nothing written before the interval ends.
+    expect((await env.DB.prepare('SELECT SUM(views) AS n FROM products').first<{ n: number }>())?.n).toBe(0);
+    release();
+    await flushes[0];
+    const views = await env.DB.prepare('SELECT id, views FROM products ORDER BY id').all<{ id: string; views: number }>();
+    expect(views.results).toEqual([
+      { id: 'a', views: 4 },
+      { id: 'b', views: 2 },
+      { id: 'c', views: 1 },
+    ]);
   });
 });
