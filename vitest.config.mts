@@ -37,9 +37,18 @@ if (!usersDatabaseId) throw new Error('workers/users/wrangler.toml has no D1 dat
 // A service-token key pair made for this run only (never written anywhere): the gateway signs
 // with the private half, every service trusts the public half, and service tests mint tokens
 // with TEST_SERVICE_TOKEN_PRIVATE_JWK as the gateway would.
+// The orders service signs its own (issuer stratus-orders) for the saga's calls; services trust
+// each issuer's key for that issuer only.
 const serviceTokenKeys = await generateSigningKeyPair('test-service-token');
-const serviceTrust = { SERVICE_TOKEN_PUBLIC_JWKS: JSON.stringify([serviceTokenKeys.publicJwk]) };
-const serviceTestVars = { ...serviceTrust, TEST_SERVICE_TOKEN_PRIVATE_JWK: JSON.stringify(serviceTokenKeys.privateJwk) };
+const ordersServiceTokenKeys = await generateSigningKeyPair('test-orders-service-token');
+const serviceTrust = {
+  SERVICE_TOKEN_PUBLIC_JWKS: JSON.stringify({ 'stratus-gateway': [serviceTokenKeys.publicJwk], 'stratus-orders': [ordersServiceTokenKeys.publicJwk] }),
+};
+const serviceTestVars = {
+  ...serviceTrust,
+  TEST_SERVICE_TOKEN_PRIVATE_JWK: JSON.stringify(serviceTokenKeys.privateJwk),
+  TEST_ORDERS_SERVICE_TOKEN_PRIVATE_JWK: JSON.stringify(ordersServiceTokenKeys.privateJwk),
+};
 
 // The users worker's access-token keys for this run only (never written anywhere): the signing
 // key, and one earlier public key so the JWKS shows a rotation. Every users var is pinned, so a

@@ -17,6 +17,8 @@ declare global {
       TEST_PAYMENTS_MIGRATIONS: D1Migration[];
       /** The gateway's signing key for this run, so service tests can call as the gateway does. */
       TEST_SERVICE_TOKEN_PRIVATE_JWK: string;
+      /** The orders service's signing key for this run (issuer stratus-orders), for calls as the saga makes them. */
+      TEST_ORDERS_SERVICE_TOKEN_PRIVATE_JWK: string;
       /** scripts/seed/users.sql, so a users test can log in as the seeded demo user. */
       TEST_USERS_SEED_SQL: string;
       TEST_USERS_DB: D1Database;

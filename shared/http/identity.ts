@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../middleware/app-env';
+import { SERVICE_TOKEN_ISSUER } from '../security/service-token';
 import { forbidden, unauthorized } from './problem';
 
 /** Who is calling: the end user a request is made for, as the gateway vouched in its service token. */
@@ -19,4 +20,21 @@ export const requireRole = (role: string): MiddlewareHandler<AppEnv> =>
     if (!identity) throw unauthorized('Authentication is required.', { 'www-authenticate': 'Bearer' });
     if (!identity.roles.includes(role)) throw forbidden(`The ${role} role is required.`);
     await next();
+  };
+
+/**
+ * For endpoints another service calls on its own account (the order saga reserving stock or
+ * charging a card), which an operator may also call by hand: passes when the verified service
+ * token was signed by one of `issuers`, or when the end user it vouches for has `role`.
+ * 401 without either kind of caller, 403 with the wrong one.
+ */
+export const requireCaller = (allowed: { issuers?: string[]; role?: string }): MiddlewareHandler<AppEnv> =>
+  async function requireCaller(c, next) {
+    const issuer = c.get('caller')?.issuer;
+    if (issuer && allowed.issuers?.includes(issuer)) return next();
+    const identity = c.get('identity');
+    if (allowed.role && identity?.roles.includes(allowed.role)) return next();
+    // An anonymous call through the gateway lacks a user (401); another service lacks the right (403).
+    if (!identity && (!issuer || issuer === SERVICE_TOKEN_ISSUER)) throw unauthorized('Authentication is required.', { 'www-authenticate': 'Bearer' });
+    throw forbidden(allowed.role ? `The ${allowed.role} role or a trusted service is required.` : 'A trusted service is required.');
   };

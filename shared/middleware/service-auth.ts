@@ -1,7 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import type { JWK } from 'jose';
 import { HttpError } from '../http/problem';
-import { SERVICE_TOKEN_HEADER, ServiceTokenVerifier } from '../security/service-token';
+import { SERVICE_TOKEN_HEADER, ServiceTokenVerifier, trustedIssuers } from '../security/service-token';
 import type { AppEnv } from './app-env';
 import { HEALTH_PATHS } from './health-paths';
 
@@ -15,9 +14,7 @@ function verifierFor(service: string, jwks: unknown): ServiceTokenVerifier | nul
   if (!verifiers.has(cacheKey)) {
     let verifier: ServiceTokenVerifier | null = null;
     try {
-      const parsed: unknown = JSON.parse(jwks);
-      const keys = (Array.isArray(parsed) ? parsed : [parsed]) as JWK[];
-      verifier = new ServiceTokenVerifier(keys, service);
+      verifier = new ServiceTokenVerifier(trustedIssuers(JSON.parse(jwks)), service);
     } catch {
       verifier = null;
     }
@@ -31,7 +28,8 @@ const refused = (detail: string) =>
 
 /**
  * Every call to a service must carry a service token from the gateway (shared/security/
- * service-token.ts), verified against `SERVICE_TOKEN_PUBLIC_JWKS` (a JWK or a JSON array of them).
+ * service-token.ts), verified against `SERVICE_TOKEN_PUBLIC_JWKS` (the gateway's JWK or JWKs, or an
+ * object of issuer → JWKs when another service, such as the orders saga, may call too).
  * It fails closed: no key configured means every call is refused. The verified caller and the end
  * user it vouches for go on the context (`caller`, `identity`) for handlers and `requireRole`.
  */

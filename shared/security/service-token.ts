@@ -1,4 +1,4 @@
-import { createLocalJWKSet, importJWK, jwtVerify, SignJWT, type JWK, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, decodeJwt, importJWK, jwtVerify, SignJWT, type JWK, type JWTVerifyGetKey } from 'jose';
 
 /**
  * Zero-trust service tokens (DESIGN.md decision 1): the gateway signs a short-lived token for
@@ -11,13 +11,18 @@ import { createLocalJWKSet, importJWK, jwtVerify, SignJWT, type JWK, type JWTVer
  * be worth stealing.
  */
 export const SERVICE_TOKEN_HEADER = 'x-stratus-service-token';
+/** The gateway's issuer name: the default, and the only issuer a bare key list is trusted for. */
 export const SERVICE_TOKEN_ISSUER = 'stratus-gateway';
+/** The orders service's issuer: its OrderSaga calls catalog and payments with its own key. */
+export const ORDERS_SERVICE_TOKEN_ISSUER = 'stratus-orders';
 export const SERVICE_TOKEN_TTL_SECONDS = 60;
 const ALGORITHM = 'ES256';
 
 export interface ServiceClaims {
   /** The service the token is for (its `aud`). */
   service: string;
+  /** Who signed it (its `iss`): the gateway, or another service calling on its own account. */
+  issuer?: string;
   /** The end user the call is made for, if any (its `sub`). */
   userId?: string;
   roles: string[];
@@ -32,7 +37,10 @@ export class ServiceTokenSigner {
   private key: Promise<CryptoKey> | undefined;
   private readonly kid: string | undefined;
 
-  constructor(private readonly privateJwk: JWK) {
+  constructor(
+    private readonly privateJwk: JWK,
+    private readonly issuer: string = SERVICE_TOKEN_ISSUER,
+  ) {
     this.kid = privateJwk.kid;
   }
 
@@ -44,7 +52,7 @@ export class ServiceTokenSigner {
     if (claims.scope) payload.scope = claims.scope;
     const jwt = new SignJWT(payload)
       .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT', ...(this.kid ? { kid: this.kid } : {}) })
-      .setIssuer(SERVICE_TOKEN_ISSUER)
+      .setIssuer(this.issuer)
       .setAudience(claims.service)
       .setIssuedAt(iat)
       .setExpirationTime(iat + SERVICE_TOKEN_TTL_SECONDS);
@@ -58,22 +66,47 @@ export class ServiceTokenError extends Error {
   override readonly name = 'ServiceTokenError';
 }
 
-/** Verifies service tokens for one service against the gateway's public keys (several, for rotation). */
+/**
+ * The keys a service trusts, per issuer. `SERVICE_TOKEN_PUBLIC_JWKS` is either a JWK or a list of
+ * them (the gateway's keys: the common case) or an object `{ "<issuer>": [JWK, ...] }` naming
+ * each issuer's keys. Keys are bound to their issuer, so a service holding its own private key can
+ * sign as itself but never as the gateway.
+ */
+export type TrustedIssuers = Record<string, JWK[]>;
+
+export function trustedIssuers(parsed: unknown): TrustedIssuers {
+  if (Array.isArray(parsed)) return { [SERVICE_TOKEN_ISSUER]: parsed as JWK[] };
+  if (parsed && typeof parsed === 'object' && 'kty' in parsed) return { [SERVICE_TOKEN_ISSUER]: [parsed as JWK] };
+  if (parsed && typeof parsed === 'object') {
+    const trusted: TrustedIssuers = {};
+    for (const [issuer, keys] of Object.entries(parsed)) trusted[issuer] = (Array.isArray(keys) ? keys : [keys]) as JWK[];
+    return trusted;
+  }
+  throw new Error('service-token keys must be a JWK, a list of JWKs, or an object of issuer → JWKs');
+}
+
+/** Verifies service tokens for one service against its trusted issuers' public keys (several each, for rotation). */
 export class ServiceTokenVerifier {
-  private readonly keys: JWTVerifyGetKey;
+  private readonly keys = new Map<string, JWTVerifyGetKey>();
 
   constructor(
-    publicJwks: JWK[],
+    trusted: JWK[] | TrustedIssuers,
     private readonly service: string,
   ) {
-    this.keys = createLocalJWKSet({ keys: publicJwks });
+    const byIssuer = Array.isArray(trusted) ? { [SERVICE_TOKEN_ISSUER]: trusted } : trusted;
+    for (const [issuer, keys] of Object.entries(byIssuer)) this.keys.set(issuer, createLocalJWKSet({ keys }));
   }
 
   async verify(token: string, now = Date.now()): Promise<ServiceClaims> {
     try {
-      const { payload } = await jwtVerify(token, this.keys, {
+      // The unverified `iss` only chooses which issuer's keys to try; jwtVerify then checks the
+      // signature with those keys alone and requires the same `iss`.
+      const claimed = decodeJwt(token).iss;
+      const keys = claimed ? this.keys.get(claimed) : undefined;
+      if (!claimed || !keys) throw new Error(`issuer ${JSON.stringify(claimed)} is not trusted`);
+      const { payload } = await jwtVerify(token, keys, {
         algorithms: [ALGORITHM],
-        issuer: SERVICE_TOKEN_ISSUER,
+        issuer: claimed,
         audience: this.service,
         requiredClaims: ['iat', 'exp'],
         maxTokenAge: SERVICE_TOKEN_TTL_SECONDS,
@@ -84,6 +117,7 @@ export class ServiceTokenVerifier {
       const requestId = typeof payload.rid === 'string' ? payload.rid : '';
       return {
         service: this.service,
+        issuer: claimed,
         userId: payload.sub,
         roles,
         requestId,

@@ -1,8 +1,18 @@
 import { env } from 'cloudflare:workers';
 import type { JWK } from 'jose';
-import { SERVICE_TOKEN_HEADER, ServiceTokenSigner, type ServiceClaims } from '../../shared/security/service-token';
+import { ORDERS_SERVICE_TOKEN_ISSUER, SERVICE_TOKEN_HEADER, ServiceTokenSigner, type ServiceClaims } from '../../shared/security/service-token';
 
 let signer: ServiceTokenSigner | undefined;
+let ordersSigner: ServiceTokenSigner | undefined;
+
+/**
+ * Headers that let a test call a service as the orders saga does: a service token signed with
+ * this run's orders key (issuer `stratus-orders`), for `service`, on no user's behalf.
+ */
+export async function asOrdersService(service: string, requestId = 'test-saga'): Promise<Record<string, string>> {
+  ordersSigner ??= new ServiceTokenSigner(JSON.parse(env.TEST_ORDERS_SERVICE_TOKEN_PRIVATE_JWK) as JWK, ORDERS_SERVICE_TOKEN_ISSUER);
+  return { [SERVICE_TOKEN_HEADER]: await ordersSigner.sign({ service, roles: [], requestId }) };
+}
 
 /**
  * Headers that let a test call a service as the gateway would: a service token signed with this

@@ -1,7 +1,13 @@
 import { SignJWT, UnsecuredJWT, type JWK } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateSigningKeyPair } from '../../../scripts/dev-keys.mjs';
-import { ServiceTokenSigner, ServiceTokenVerifier, SERVICE_TOKEN_ISSUER } from '../../../shared/security/service-token';
+import {
+  ORDERS_SERVICE_TOKEN_ISSUER,
+  ServiceTokenSigner,
+  ServiceTokenVerifier,
+  SERVICE_TOKEN_ISSUER,
+  trustedIssuers,
+} from '../../../shared/security/service-token';
 
 let gateway: { privateJwk: JWK; publicJwk: JWK };
 let intruder: { privateJwk: JWK; publicJwk: JWK };
@@ -17,7 +23,7 @@ const failure = (promise: Promise<unknown>) => promise.then(() => 'verified', (e
 describe('service tokens', () => {
   it('round-trips the service, user, roles, request id and scope', async () => {
     const token = await new ServiceTokenSigner(gateway.privateJwk).sign({ ...claims, scope: 'ops' });
-    expect(await new ServiceTokenVerifier([gateway.publicJwk], 'catalog').verify(token)).toEqual({ ...claims, scope: 'ops' });
+    expect(await new ServiceTokenVerifier([gateway.publicJwk], 'catalog').verify(token)).toEqual({ ...claims, issuer: SERVICE_TOKEN_ISSUER, scope: 'ops' });
   });
 
   it('is for one service only: another service refuses it', async () => {
@@ -54,5 +60,26 @@ describe('service tokens', () => {
     const verifier = new ServiceTokenVerifier([gateway.publicJwk, next.publicJwk], 'catalog');
     expect((await verifier.verify(await new ServiceTokenSigner(gateway.privateJwk).sign(claims))).roles).toEqual(['admin']);
     expect((await verifier.verify(await new ServiceTokenSigner(next.privateJwk).sign(claims))).roles).toEqual(['admin']);
+  });
+
+  it('binds each key to its issuer: the orders key signs as orders, never as the gateway', async () => {
+    const orders = await generateSigningKeyPair('orders-1');
+    const verifier = new ServiceTokenVerifier(
+      trustedIssuers({ [SERVICE_TOKEN_ISSUER]: [gateway.publicJwk], [ORDERS_SERVICE_TOKEN_ISSUER]: [orders.publicJwk] }),
+      'catalog',
+    );
+    const asOrders = await new ServiceTokenSigner(orders.privateJwk, ORDERS_SERVICE_TOKEN_ISSUER).sign(claims);
+    expect((await verifier.verify(asOrders)).issuer).toBe(ORDERS_SERVICE_TOKEN_ISSUER);
+    // The orders key claiming to be the gateway is tried against the gateway's keys only.
+    const impostor = await new ServiceTokenSigner(orders.privateJwk, SERVICE_TOKEN_ISSUER).sign(claims);
+    expect(await failure(verifier.verify(impostor))).toBe('ServiceTokenError');
+    // An issuer nobody configured is refused before any key is tried.
+    const stranger = await new ServiceTokenSigner(orders.privateJwk, 'stratus-stranger').sign(claims);
+    expect(await failure(verifier.verify(stranger))).toBe('ServiceTokenError');
+  });
+
+  it('reads a bare key list as the gateway\'s keys (the configuration before other issuers existed)', () => {
+    expect(Object.keys(trustedIssuers([gateway.publicJwk]))).toEqual([SERVICE_TOKEN_ISSUER]);
+    expect(Object.keys(trustedIssuers(gateway.publicJwk))).toEqual([SERVICE_TOKEN_ISSUER]);
   });
 });
