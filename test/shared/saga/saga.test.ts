@@ -1,0 +1,135 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { beginStep, nextAction, settleStep, startSaga, type SagaPlan, type SagaState, type StepOutcome } from '../../../shared/saga/saga';
+
+// The order saga's shape: reserve → charge → confirm, confirm past the point of no return.
+const plan: SagaPlan = {
+  steps: [{ name: 'reserve', compensation: 'release' }, { name: 'charge', compensation: 'refund' }, { name: 'confirm' }],
+  pivot: 2,
+  finalCompensation: 'cancel',
+  deadlineMs: 60_000,
+  retry: { baseDelayMs: 100, maxDelayMs: 5_000 },
+  attemptLeaseMs: 10_000,
+};
+const ok: StepOutcome = { kind: 'ok' };
+const half = () => 0.5;
+
+/** Runs the saga as a shell would, answering each attempt with `outcomeOf(step, attempt)`. */
+function drive(outcomeOf: (step: string, attempt: number) => StepOutcome, options: { start?: number; maxSteps?: number } = {}) {
+  let now = options.start ?? 0;
+  let state = startSaga(plan, 'ord_1', now);
+  const calls: string[] = [];
+  for (let i = 0; i < (options.maxSteps ?? 500); i++) {
+    const next = nextAction(plan, state, now);
+    state = next.state;
+    if (next.action.kind === 'done') return { state, calls, now };
+    if (next.action.kind === 'wait') {
+      now = next.action.until;
+      continue;
+    }
+    state = beginStep(plan, state, now);
+    const step = state.steps[next.action.index]!;
+    calls.push(step.name);
+    state = settleStep(plan, state, outcomeOf(step.name, step.attempts), now + 10, half);
+    now += 10;
+  }
+  throw new Error(`saga did not end: ${JSON.stringify(state)}`);
+}
+
+const names = (state: SagaState) => state.steps.map((s) => `${s.name}:${s.status}`);
+
+describe('saga core', () => {
+  it('completes when every step succeeds, in order, once each', () => {
+    const { state, calls } = drive(() => ok);
+    expect(state.status).toBe('COMPLETED');
+    expect(calls).toEqual(['reserve', 'charge', 'confirm']);
+  });
+
+  it('a declined charge compensates at once: release, then cancel; the charge itself is not refunded', () => {
+    const { state, calls } = drive((step) => (step === 'charge' ? { kind: 'business', error: 'card_declined' } : ok));
+    expect(state.status).toBe('CANCELLED');
+    expect(calls).toEqual(['reserve', 'charge', 'release', 'cancel']);
+    expect(names(state)).toEqual(['reserve:succeeded', 'charge:failed', 'confirm:skipped', 'release:succeeded', 'cancel:succeeded']);
+    expect(state.reason).toBe('card_declined');
+  });
+
+  it('out of stock cancels without releasing anything', () => {
+    const { state, calls } = drive((step) => (step === 'reserve' ? { kind: 'business', error: 'out-of-stock' } : ok));
+    expect(calls).toEqual(['reserve', 'cancel']);
+    expect(state.status).toBe('CANCELLED');
+  });
+
+  it('retries a transient failure with growing backoff, then goes on', () => {
+    const { state, calls } = drive((step, attempt) => (step === 'charge' && attempt < 3 ? { kind: 'transient', error: '503' } : ok));
+    expect(state.status).toBe('COMPLETED');
+    expect(calls).toEqual(['reserve', 'charge', 'charge', 'charge', 'confirm']);
+    expect(state.steps[1]!.attempts).toBe(3);
+  });
+
+  it('past the deadline compensates, refunding a charge whose outcome is unknown', () => {
+    const { state, calls, now } = drive((step) => (step === 'charge' ? { kind: 'transient', error: 'timeout' } : ok));
+    expect(state.status).toBe('CANCELLED');
+    expect(calls.slice(-3)).toEqual(['refund', 'release', 'cancel']);
+    expect(state.reason).toMatch(/deadline/);
+    // It gave up at the deadline, not a backoff later.
+    expect(now).toBeLessThan(plan.deadlineMs + 1_000);
+  });
+
+  it('after the pivot never compensates: confirm retries past the deadline until it succeeds', () => {
+    const { state, now } = drive((step, attempt) => (step === 'confirm' && attempt < 30 ? { kind: 'transient', error: '503' } : ok));
+    expect(state.status).toBe('COMPLETED');
+    expect(now).toBeGreaterThan(plan.deadlineMs);
+  });
+
+  it('compensations retry until they succeed', () => {
+    const { state, calls } = drive((step, attempt) => {
+      if (step === 'charge') return { kind: 'business', error: 'declined' };
+      if (step === 'release' && attempt < 5) return { kind: 'transient', error: '503' };
+      return ok;
+    });
+    expect(state.status).toBe('CANCELLED');
+    expect(calls.filter((c) => c === 'release')).toHaveLength(5);
+  });
+
+  it('a step left running by a crash runs again after its lease, as another attempt', () => {
+    let state = startSaga(plan, 'ord_1', 0);
+    state = beginStep(plan, state, 0); // persisted before the call; then the process dies
+    const early = nextAction(plan, state, 5_000);
+    expect(early.action).toEqual({ kind: 'wait', until: plan.attemptLeaseMs });
+    const resumed = nextAction(plan, state, plan.attemptLeaseMs);
+    expect(resumed.action.kind).toBe('run');
+    expect(beginStep(plan, resumed.state, plan.attemptLeaseMs).steps[0]!.attempts).toBe(2);
+  });
+
+  it('for any outcomes, ends COMPLETED with every forward step done, or CANCELLED with every attempted step undone in reverse', () => {
+    const outcome = fc.oneof(
+      fc.constant<StepOutcome>(ok),
+      fc.constant<StepOutcome>({ kind: 'business', error: 'no' }),
+      fc.constant<StepOutcome>({ kind: 'transient', error: 'later' }),
+    );
+    fc.assert(
+      fc.property(fc.array(outcome, { minLength: 1, maxLength: 40 }), (script) => {
+        let i = 0;
+        // Compensations and post-pivot steps eventually succeed (a participant comes back).
+        const { state } = drive((step, attempt) => (attempt > 20 ? ok : (script[i++ % script.length] ?? ok)));
+        const forward = state.steps.filter((s) => s.kind === 'forward');
+        const undo = state.steps.filter((s) => s.kind === 'compensation');
+        if (state.status === 'COMPLETED') {
+          expect(forward.every((s) => s.status === 'succeeded')).toBe(true);
+          expect(undo).toEqual([]);
+        } else {
+          expect(state.status).toBe('CANCELLED');
+          expect(forward[2]!.attempts).toBe(0); // never past the pivot
+          const expected = [...forward.slice(0, 2)]
+            .map((s, index) => ({ s, index }))
+            .filter(({ s }) => s.attempts > 0 && !(s.status === 'failed' && s.lastOutcome === 'business'))
+            .reverse()
+            .map(({ index }) => plan.steps[index]!.compensation);
+          expect(undo.map((s) => s.name)).toEqual([...expected, 'cancel']);
+          expect(undo.every((s) => s.status === 'succeeded')).toBe(true);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
