@@ -1,0 +1,175 @@
+import { DurableObject } from 'cloudflare:workers';
+import { drizzle } from 'drizzle-orm/d1';
+import { createLogger, isLogLevel, type Logger } from '../../observability/logger';
+import { dispatchOutbox, exponentialBackoff, type DispatchResult } from '../../outbox/dispatcher';
+import { qstashPublisher } from '../upstash/qstash-publisher';
+import { d1OutboxStore } from './outbox-table';
+
+/** The worker's bindings the relay reads. */
+export interface OutboxRelayBindings {
+  /** The service's D1, holding its `outbox` table. */
+  DB: D1Database;
+  QSTASH_URL?: string;
+  QSTASH_TOKEN?: string;
+  /** Rows published per run; default 50 (at most 500). */
+  OUTBOX_BATCH_SIZE?: string;
+  /** Wait after a row's first failed publish, doubling per failure; default 1000 ms. */
+  OUTBOX_RETRY_BASE_MS?: string;
+  /** Longest wait between a row's attempts; default 300000 ms (5 minutes). */
+  OUTBOX_RETRY_MAX_MS?: string;
+  LOG_LEVEL?: string;
+}
+
+/** What a worker with an outbox binds (wrangler.toml: `OUTBOX`, class `OutboxRelay`). */
+export interface OutboxBindings {
+  OUTBOX: DurableObjectNamespace<OutboxRelay>;
+}
+
+/** One relay per worker: every isolate reaches the same object by this name. */
+export const OUTBOX_RELAY_NAME = 'outbox';
+
+export interface OutboxStatus {
+  pending: number;
+  sent: number;
+  /** When the oldest unsent row was written (ISO 8601); null when nothing is pending. */
+  oldestPendingAt: string | null;
+  /** When the next pending row is due (ISO 8601); null when nothing is pending. */
+  nextAttemptAt: string | null;
+}
+
+const DEFAULTS = { batchSize: 50, retryBaseMs: 1_000, retryMaxMs: 300_000 };
+
+const intOr = (value: string | undefined, fallback: number, max: number): number => {
+  const parsed = Number(value);
+  return value !== undefined && value.trim() !== '' && Number.isInteger(parsed) && parsed > 0 && parsed <= max ? parsed : fallback;
+};
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** Logged once per isolate, not on every kick: a missing QStash config is one fact, not a flood. */
+let reportedUnconfigured = false;
+
+/**
+ * The outbox's publisher: a Durable Object, one per worker (`idFromName('outbox')`), so a
+ * service has exactly one dispatcher running at a time however many isolates commit events.
+ * It is a thin shell around `dispatchOutbox` (shared/outbox/dispatcher.ts):
+ * - `kick()`, called right after a commit (`kickOutbox`), dispatches at once;
+ * - while rows remain pending it keeps an alarm at the earliest next attempt, and `alarm()`
+ *   dispatches again, so a failed publish is retried with backoff even if nothing else happens;
+ * - runs never overlap inside the object (a kick during a run asks for one more run after it),
+ *   and the claim in D1 keeps two relays on one database (the catalog and its canary) apart.
+ *
+ * Without QSTASH_URL / QSTASH_TOKEN it publishes nothing and logs that once: rows stay pending,
+ * nothing is lost, and the next kick after the configuration arrives publishes them.
+ */
+export class OutboxRelay extends DurableObject<OutboxRelayBindings> {
+  private running: Promise<DispatchResult> | null = null;
+  private runAgain = false;
+  private readonly log: Logger = createLogger(
+    { service: 'outbox-relay' },
+    { level: isLogLevel(this.env.LOG_LEVEL) ? this.env.LOG_LEVEL : 'info' },
+  );
+
+  /** Dispatch now; resolves with the run's outcome (after any run this kick joined). */
+  kick(): Promise<DispatchResult> {
+    return this.dispatch();
+  }
+
+  override async alarm(): Promise<void> {
+    try {
+      await this.dispatch();
+    } catch {
+      // Logged and re-armed by the run; an alarm that throws would also be retried by the
+      // runtime on its own schedule, on top of ours.
+    }
+  }
+
+  async status(): Promise<OutboxStatus> {
+    const summary = await this.store().summary();
+    return {
+      pending: summary.pending,
+      sent: summary.sent,
+      oldestPendingAt: iso(summary.oldestPendingAt),
+      nextAttemptAt: iso(summary.nextAttemptAt),
+    };
+  }
+
+  private store() {
+    return d1OutboxStore(drizzle(this.env.DB));
+  }
+
+  private dispatch(): Promise<DispatchResult> {
+    if (this.running) {
+      this.runAgain = true;
+      return this.running;
+    }
+    const run = async () => {
+      try {
+        let result: DispatchResult;
+        do {
+          this.runAgain = false;
+          result = await this.runOnce();
+        } while (this.runAgain);
+        return result;
+      } finally {
+        this.running = null;
+      }
+    };
+    this.running = run();
+    return this.running;
+  }
+
+  private async runOnce(): Promise<DispatchResult> {
+    const store = this.store();
+    const { QSTASH_URL: url, QSTASH_TOKEN: token } = this.env;
+    if (!url || !token) {
+      if (!reportedUnconfigured) {
+        reportedUnconfigured = true;
+        this.log.error('QSTASH_URL or QSTASH_TOKEN is missing: outbox rows stay pending until it is configured');
+      }
+      const summary = await store.summary();
+      return summary.nextAttemptAt === null
+        ? { sent: 0, failed: 0, pending: summary.pending }
+        : { sent: 0, failed: 0, pending: summary.pending, nextAttemptAt: summary.nextAttemptAt };
+    }
+
+    const retryBaseMs = intOr(this.env.OUTBOX_RETRY_BASE_MS, DEFAULTS.retryBaseMs, 86_400_000);
+    try {
+      const result = await dispatchOutbox(store, qstashPublisher({ url, token }), {
+        limit: intOr(this.env.OUTBOX_BATCH_SIZE, DEFAULTS.batchSize, 500),
+        backoff: exponentialBackoff({ baseMs: retryBaseMs, maxMs: intOr(this.env.OUTBOX_RETRY_MAX_MS, DEFAULTS.retryMaxMs, 86_400_000) }),
+      });
+      if (result.failed > 0) this.log.warn('outbox publish failed; rows kept for retry', { ...result });
+      // Pending rows (failed, not yet due, or beyond this run's limit): wake at the earliest.
+      if (result.pending > 0) await this.ctx.storage.setAlarm(Math.max(result.nextAttemptAt ?? Date.now() + retryBaseMs, Date.now()));
+      else await this.ctx.storage.deleteAlarm();
+      return result;
+    } catch (error) {
+      // The store itself failed (D1 unavailable): nothing is lost, try again after the base wait.
+      this.log.error('outbox dispatch failed', { error });
+      await this.ctx.storage.setAlarm(Date.now() + retryBaseMs);
+      throw error;
+    }
+  }
+}
+
+/** The worker's relay. */
+export const outboxRelay = (env: OutboxBindings) => env.OUTBOX.get(env.OUTBOX.idFromName(OUTBOX_RELAY_NAME));
+
+const fallbackLog = createLogger({ service: 'outbox-relay' });
+
+/**
+ * Right after a commit that wrote outbox rows: the immediate publish attempt, in the background
+ * (`waitUntil`), so the answer does not wait on QStash. A failure is only logged: the rows are
+ * committed, and the relay's alarm (or the next kick) publishes them.
+ */
+export function kickOutbox(env: OutboxBindings, ctx: Pick<ExecutionContext, 'waitUntil'>, log: Logger = fallbackLog): void {
+  ctx.waitUntil(
+    outboxRelay(env)
+      .kick()
+      .then(
+        () => undefined,
+        (error: unknown) => log.error('outbox kick failed; the relay retries on its alarm', { error }),
+      ),
+  );
+}
