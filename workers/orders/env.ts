@@ -1,0 +1,35 @@
+import type { ChaosBindings } from '../../shared/adapters/cloudflare/chaos-store';
+import type { OutboxRelay } from '../../shared/adapters/cloudflare/outbox-relay';
+import type { OrderSaga } from './order-saga';
+
+/** The orders worker's bindings (workers/orders/wrangler.toml; secrets in .dev.vars locally). */
+export interface OrdersBindings extends ChaosBindings {
+  DB: D1Database;
+  /** The saga's participants. */
+  CATALOG: Fetcher;
+  PAYMENTS: Fetcher;
+  ORDER_SAGA: DurableObjectNamespace<OrderSaga>;
+  OUTBOX: DurableObjectNamespace<OutboxRelay>;
+  LOG_LEVEL?: string;
+  BODY_LIMIT_BYTES?: string;
+  /** The keys this service trusts for calls into it (the gateway's). */
+  SERVICE_TOKEN_PUBLIC_JWKS?: string;
+  /** Secret: this service's own signing key (issuer stratus-orders), for the saga's calls. */
+  SERVICE_TOKEN_PRIVATE_JWK?: string;
+  QSTASH_URL?: string;
+  QSTASH_TOKEN?: string;
+  QSTASH_CURRENT_SIGNING_KEY?: string;
+  QSTASH_NEXT_SIGNING_KEY?: string;
+  HOOKS_BASE_URL?: string;
+  /** Saga tuning (order-saga-config.ts); defaults in parentheses there. */
+  SAGA_DEADLINE_MS?: string;
+  SAGA_RETRY_BASE_MS?: string;
+  SAGA_RETRY_MAX_MS?: string;
+  SAGA_CALL_TIMEOUT_MS?: string;
+  /**
+   * Test only: the percentage of sagas (chosen by order id, so deterministic) whose object is
+   * restarted once in the middle of the charge step, after the call and before its outcome is
+   * stored: proof that a resumed saga repeats no side effect. Never set in production.
+   */
+  SAGA_CRASH_PERCENT?: string;
+}

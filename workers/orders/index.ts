@@ -1,0 +1,32 @@
+import { durableChaosSource } from '../../shared/adapters/cloudflare/chaos-store';
+import { addChaos } from '../../shared/middleware/chaos';
+import { addHealthRoutes, createServiceApp } from '../../shared/middleware/service-app';
+import type { OrdersBindings } from './env';
+import { orderRoutes } from './order-routes';
+import { sagaRoutes } from './saga-routes';
+import { summaryConsumer } from './summary-consumer';
+
+/**
+ * The orders service: places orders (each carried by its own OrderSaga Durable Object across
+ * catalog and payments), shows them with their saga's timeline, and keeps the per-user order
+ * list as a read model fed by order events. Reached only through the gateway's service binding,
+ * which maps `/api/orders/*` to `/orders/*` and `/hooks/order-summaries` to itself.
+ */
+const app = createServiceApp<OrdersBindings>({ service: 'orders', verifyServiceToken: true });
+addChaos(app, (c) => durableChaosSource(c.env));
+
+addHealthRoutes(app, (c) => ({
+  db: async () => {
+    await c.env.DB.prepare('SELECT 1').first();
+  },
+}));
+
+app.route('/orders', orderRoutes);
+app.route('/sagas', sagaRoutes);
+app.post('/hooks/order-summaries', summaryConsumer);
+
+export default app;
+
+export { ChaosStore } from '../../shared/adapters/cloudflare/chaos-store';
+export { OutboxRelay } from '../../shared/adapters/cloudflare/outbox-relay';
+export { OrderSaga } from './order-saga';

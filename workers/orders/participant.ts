@@ -1,0 +1,94 @@
+import type { JWK } from 'jose';
+import { ORDERS_SERVICE_TOKEN_ISSUER, SERVICE_TOKEN_HEADER, ServiceTokenSigner } from '../../shared/security/service-token';
+import type { StepOutcome } from '../../shared/saga/saga';
+import type { OrdersBindings } from './env';
+
+/** One signer per configured key, per isolate (the key is imported once). */
+const signers = new Map<string, ServiceTokenSigner>();
+
+function signerFor(env: OrdersBindings): ServiceTokenSigner {
+  const raw = env.SERVICE_TOKEN_PRIVATE_JWK;
+  if (!raw) throw new Error('SERVICE_TOKEN_PRIVATE_JWK is not set: the saga cannot call catalog or payments');
+  let signer = signers.get(raw);
+  if (!signer) {
+    signer = new ServiceTokenSigner(JSON.parse(raw) as JWK, ORDERS_SERVICE_TOKEN_ISSUER);
+    signers.set(raw, signer);
+  }
+  return signer;
+}
+
+export interface ParticipantCall {
+  service: 'catalog' | 'payments';
+  path: string;
+  body?: unknown;
+  /** Every saga call carries one (`<orderId>:<step>`): the participant applies it once. */
+  idempotencyKey: string;
+  requestId: string;
+  traceparent?: string;
+  timeoutMs: number;
+}
+
+/** What a participant answered: the outcome the saga core understands, and the JSON body if any. */
+export interface ParticipantAnswer {
+  outcome: StepOutcome;
+  status: number;
+  body: unknown;
+}
+
+/**
+ * Which failures are worth retrying. 408, 425, 429 and 5xx say "later"; 401/403 mean this
+ * service's key or trust is misconfigured, which an operator fixes, not the customer's order;
+ * any other 4xx (409 out of stock, 422, 404 unknown product) is the participant's final no.
+ */
+export const isTransientStatus = (status: number) => status >= 500 || [401, 403, 408, 425, 429].includes(status);
+
+/** The problem+json `type` (or title) of a refusal, for the saga's timeline. */
+function reasonOf(status: number, body: unknown): string {
+  if (body && typeof body === 'object') {
+    const { type, title, detail } = body as Record<string, unknown>;
+    const name = typeof type === 'string' && type !== 'about:blank' ? type.replace(/^.*\//, '') : typeof title === 'string' ? title : undefined;
+    if (name) return typeof detail === 'string' ? `${name}: ${detail}` : name;
+  }
+  return `HTTP ${status}`;
+}
+
+/**
+ * Calls a participant over its service binding with this service's own service token (issuer
+ * stratus-orders), a deadline, and the step's idempotency key; never throws.
+ */
+export async function callParticipant(env: OrdersBindings, call: ParticipantCall): Promise<ParticipantAnswer> {
+  const binding = call.service === 'catalog' ? env.CATALOG : env.PAYMENTS;
+  try {
+    const token = await signerFor(env).sign({ service: call.service, roles: [], requestId: call.requestId });
+    const headers: Record<string, string> = {
+      [SERVICE_TOKEN_HEADER]: token,
+      'idempotency-key': call.idempotencyKey,
+      'x-request-id': call.requestId,
+      'content-type': 'application/json',
+    };
+    if (call.traceparent) headers.traceparent = call.traceparent;
+    const response = await binding.fetch(`https://${call.service}.internal${call.path}`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(call.body ?? {}),
+      signal: AbortSignal.timeout(call.timeoutMs),
+    });
+    const text = await response.text();
+    let body: unknown = null;
+    try {
+      body = text ? JSON.parse(text) : null;
+    } catch {
+      body = text;
+    }
+    if (response.ok) return { outcome: { kind: 'ok' }, status: response.status, body };
+    const error = reasonOf(response.status, body);
+    if (isTransientStatus(response.status)) {
+      const retryAfter = Number(response.headers.get('retry-after'));
+      return { outcome: { kind: 'transient', error, ...(retryAfter > 0 ? { retryAfterMs: retryAfter * 1000 } : {}) }, status: response.status, body };
+    }
+    return { outcome: { kind: 'business', error }, status: response.status, body };
+  } catch (error) {
+    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    return { outcome: { kind: 'transient', error: message }, status: 0, body: null };
+  }
+}
