@@ -1,7 +1,8 @@
 import type { PaymentRepository } from './payment-repository';
 import type { ChargeInput } from './payment-schemas';
 import { authorizeCharge } from './processor';
-import { replayOf, requestFingerprint, type Recorded } from './idempotency';
+import { requestFingerprint } from '../../shared/http/idempotency-key';
+import { replayOf, type Recorded } from './idempotency';
 
 /**
  * The fingerprint sees the card only as its last four digits and length: a SHA-256 of a full

@@ -6,9 +6,10 @@ import type { AppEnv } from '../../shared/middleware/app-env';
 import { validate } from '../../shared/validation/validate';
 import { recordCharge } from './charges';
 import type { PaymentsBindings } from './env';
-import { REPLAYED_HEADER, type Recorded } from './idempotency';
+import { idempotencyKeyHeader, REPLAYED_HEADER } from '../../shared/http/idempotency-key';
+import type { Recorded } from './idempotency';
 import { PaymentRepository } from './payment-repository';
-import { chargeInput, idempotencyHeader, listQuery, paymentIdParam, refundInput, toListItem, toPayment } from './payment-schemas';
+import { chargeInput, listQuery, paymentIdParam, refundInput, toListItem, toPayment } from './payment-schemas';
 import { recordRefund } from './refunds';
 
 const repository = (env: PaymentsBindings) => new PaymentRepository(drizzle(env.DB));
@@ -36,9 +37,9 @@ export const paymentRoutes = new Hono<AppEnv<PaymentsBindings>>()
     if (!row) throw notFound(`No payment with id ${id}.`);
     return c.json(toPayment(row));
   })
-  .post('/charges', requireRole('admin'), validate('header', idempotencyHeader), validate('json', chargeInput), async (c) =>
+  .post('/charges', requireRole('admin'), validate('header', idempotencyKeyHeader), validate('json', chargeInput), async (c) =>
     answer(c, await recordCharge(repository(c.env), c.req.valid('header')['idempotency-key'], c.req.valid('json'))),
   )
-  .post('/refunds', requireRole('admin'), validate('header', idempotencyHeader), validate('json', refundInput), async (c) =>
+  .post('/refunds', requireRole('admin'), validate('header', idempotencyKeyHeader), validate('json', refundInput), async (c) =>
     answer(c, await recordRefund(repository(c.env), c.req.valid('header')['idempotency-key'], c.req.valid('json'))),
   );

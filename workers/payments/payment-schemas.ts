@@ -13,16 +13,6 @@ export const DEFAULT_CARD = '4242424242424242';
 // z.number().int() accepts only safe integers, so 1e300, 0.5 and "100" all fail here.
 const amountCents = z.number().int().positive().max(MAX_AMOUNT_CENTS);
 
-/**
- * `Idempotency-Key`: 1–255 visible ASCII characters (no spaces or controls), so a key is
- * unambiguous in logs and headers. Hono's header validator sees names lower-cased.
- */
-export const idempotencyHeader = z.object({
-  'idempotency-key': z
-    .string({ error: 'the Idempotency-Key header is required' })
-    .regex(/^[\x21-\x7E]{1,255}$/, 'must be 1 to 255 visible ASCII characters'),
-});
-
 export const chargeInput = z
   .object({
     orderId: z.string().min(1).max(128),

@@ -1,5 +1,6 @@
 import { HttpError, notFound } from '../../shared/http/problem';
-import { replayOf, requestFingerprint, type Recorded } from './idempotency';
+import { requestFingerprint } from '../../shared/http/idempotency-key';
+import { replayOf, type Recorded } from './idempotency';
 import type { PaymentRepository } from './payment-repository';
 import type { RefundInput } from './payment-schemas';
 
