@@ -3,6 +3,7 @@ import { addChaos } from '../../shared/middleware/chaos';
 import { addHealthRoutes, createServiceApp } from '../../shared/middleware/service-app';
 import type { MiddlewareHandler } from 'hono';
 import type { CatalogBindings } from './env';
+import { inventoryRoutes } from './inventory-routes';
 import { productRoutes } from './product-routes';
 
 /** A version name as it may appear in a header (the gateway's version names are the same tokens). */
@@ -19,7 +20,8 @@ const serviceVersion: MiddlewareHandler = async (c, next) => {
 };
 
 /**
- * The catalog service: products in its own D1. Reached only through the gateway's service
+ * The catalog service: products and their stock in its own D1; the order saga reserves,
+ * commits and releases stock through /inventory. Reached only through the gateway's service
  * binding (workers_dev = false), which strips `/api/catalog` before the request arrives here.
  */
 const app = createServiceApp<CatalogBindings>({ service: 'catalog', verifyServiceToken: true, early: [serviceVersion] });
@@ -32,6 +34,7 @@ addHealthRoutes(app, (c) => ({
 }));
 
 app.route('/products', productRoutes);
+app.route('/inventory', inventoryRoutes);
 
 export default app;
 

@@ -38,9 +38,12 @@ export class ProductRepository {
     return { rows: page, nextAfterId: hasMore ? (page.at(-1)?.id ?? null) : null };
   }
 
-  /** The most viewed products, ties by id: the gateway's degraded answer when listing fails. */
-  async mostViewed(limit: number): Promise<ProductRow[]> {
-    return this.db.select().from(products).orderBy(desc(products.views), asc(products.id)).limit(limit);
+  /**
+   * The popular products: most units sold (order.completed events), then most viewed, ties by
+   * id. Also the gateway's degraded answer when listing fails ("most viewed" falls back to this).
+   */
+  async popular(limit: number): Promise<ProductRow[]> {
+    return this.db.select().from(products).orderBy(desc(products.unitsSold), desc(products.views), asc(products.id)).limit(limit);
   }
 
   async get(id: string): Promise<ProductRow | undefined> {

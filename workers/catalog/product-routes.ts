@@ -41,7 +41,7 @@ export const productRoutes = new Hono<AppEnv<CatalogBindings>>()
   // Before '/:id', which would otherwise take "popular" for an id. Same shape as the list, so a
   // client reads the gateway's degraded answer (this list, cached) like any first page.
   .get('/popular', validate('query', popularQuery), async (c) => {
-    const rows = await repository(c.env).mostViewed(c.req.valid('query').limit);
+    const rows = await repository(c.env).popular(c.req.valid('query').limit);
     return c.json({ items: rows.map(toProduct), nextCursor: null });
   })
   .get('/:id', validate('param', productIdParam), async (c) => {
