@@ -1,0 +1,32 @@
+import { drizzle } from 'drizzle-orm/d1';
+import { Hono } from 'hono';
+import { requireRole } from '../../shared/http/identity';
+import { unauthorized } from '../../shared/http/problem';
+import type { AppEnv } from '../../shared/middleware/app-env';
+import { validate } from '../../shared/validation/validate';
+import type { NotificationsBindings } from './env';
+import { NotificationRepository } from './notification-repository';
+import { listQuery, toNotificationItem } from './notification-schemas';
+
+const repository = (env: NotificationsBindings) => new NotificationRepository(drizzle(env.DB));
+
+/**
+ * Reads for operators, tests and the demo. Who calls is what the gateway's service token says
+ * (verified by createServiceApp before any route runs).
+ */
+export const notificationRoutes = new Hono<AppEnv<NotificationsBindings>>()
+  // Counts for ops: notifications by kind, mails by status and priority.
+  .get('/stats', requireRole('admin'), async (c) => c.json(await repository(c.env).stats(), 200, { 'cache-control': 'no-store' }))
+  // An order's notifications: an admin sees any order's; a user only an order whose events name
+  // them. Anyone else gets an empty list, the same answer as an order with no notifications, so
+  // the endpoint does not tell which order ids exist. Payment events do not name the user, so an
+  // order whose only notifications are payment ones shows its user nothing until an order event.
+  .get('/', validate('query', listQuery), async (c) => {
+    const identity = c.get('identity');
+    if (!identity) throw unauthorized('Authentication is required.', { 'www-authenticate': 'Bearer' });
+    const { orderId } = c.req.valid('query');
+    const notifications = repository(c.env);
+    const allowed = identity.roles.includes('admin') || (await notifications.isOrderUser(orderId, identity.userId));
+    const rows = allowed ? await notifications.listByOrder(orderId) : [];
+    return c.json({ items: rows.map(toNotificationItem) }, 200, { 'cache-control': 'no-store' });
+  });
