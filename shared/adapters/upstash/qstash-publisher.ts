@@ -1,5 +1,6 @@
 import { Client } from '@upstash/qstash';
 import { CLOUD_EVENT_CONTENT_TYPE } from '../../events/cloud-event';
+import { parseTraceparent } from '../../observability/trace-context';
 import type { EventPublisher } from '../../outbox/outbox-message';
 
 export interface QStashPublisherOptions {
@@ -16,21 +17,37 @@ export interface QStashPublisherOptions {
  * - queue → `queue({ queueName }).enqueue({ url })`, delivered in order with the queue's parallelism;
  * - url   → `publish({ url })`.
  * Every message carries the event id as its deduplication id and is sent as structured-mode
- * CloudEvents JSON.
+ * CloudEvents JSON. The event's `traceparent` extension also goes out as a forwarded
+ * `traceparent` header (`Upstash-Forward-traceparent`), so the delivery's HTTP hops (gateway,
+ * consumer) continue the producer's trace in their own logs.
  *
  * The client's own retries are off: the outbox already retries a failed row with backoff, and a
  * publish that hangs in client retries would only hold the dispatcher's claim longer. Dev mode is
  * off so the client never reaches for a dev server or environment credentials of its own.
  */
+/** The event's traceparent extension, if the body is an event that has a valid one. */
+function traceparentOf(body: string): string | undefined {
+  try {
+    const traceparent = (JSON.parse(body) as { traceparent?: unknown }).traceparent;
+    return typeof traceparent === 'string' && parseTraceparent(traceparent) ? traceparent : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function qstashPublisher(options: QStashPublisherOptions): EventPublisher {
   const client = new Client({ baseUrl: options.url, token: options.token, retry: false, enableTelemetry: false, devMode: false });
   return {
     async publish(destination, body, { deduplicationId }) {
-      const message = { body, headers: { 'content-type': CLOUD_EVENT_CONTENT_TYPE }, deduplicationId };
+      const headers: Record<string, string> = { 'content-type': CLOUD_EVENT_CONTENT_TYPE };
+      const traceparent = traceparentOf(body);
+      if (traceparent) headers.traceparent = traceparent;
+      const message = { body, headers, deduplicationId };
       switch (destination.kind) {
         case 'topic': {
-          const answers = await client.publish({ ...message, urlGroup: destination.topic });
-          return answers.map((answer) => answer.messageId);
+          const answers: unknown = await client.publish({ ...message, urlGroup: destination.topic });
+          // One answer per endpoint; a single object is taken too (a deduplicated publish may be one).
+          return (Array.isArray(answers) ? answers : [answers]).map((answer) => (answer as { messageId: string }).messageId);
         }
         case 'queue': {
           const answer = await client.queue({ queueName: destination.queue }).enqueue({ ...message, url: destination.url });
