@@ -7,13 +7,15 @@ import { bundledWorkerOptions } from './scripts/worker-bundle.mjs';
 import { ROOT, serviceWorkers } from './scripts/workers.mjs';
 
 /**
- * Six projects:
+ * Seven projects:
  * - `shared`: the pattern library's unit tests, in Node (shared/ is platform-free, so this also
  *   proves it needs nothing from workerd);
  * - `scripts`: the dev tooling in scripts/, in Node: the local Upstash REST bridge in front of a
  *   real redis-server, driven by the real @upstash/redis and @upstash/ratelimit clients;
  * - `catalog`: the catalog worker inside workerd, its D1 migrated from migrations/catalog;
  * - `payments`: the payments worker inside workerd, its D1 migrated from migrations/payments;
+ * - `notifications`: the notifications worker inside workerd, its D1 migrated from
+ *   migrations/notifications, fed QStash deliveries signed as QStash signs them;
  * - `users`: the users worker inside workerd, its D1 migrated from migrations/users;
  * - `gateway`: the gateway inside workerd with every service worker beside it (the catalog's
  *   canary too), built as `wrangler deploy` builds them and reached through real service
@@ -29,6 +31,8 @@ const paymentsConfig = join(ROOT, 'workers/payments/wrangler.toml');
 const paymentsMigrations = await readD1Migrations(join(ROOT, 'migrations/payments'));
 const paymentsDatabaseId = serviceWorkers().find((s) => s.name === 'payments')?.d1[0]?.database_id;
 if (!paymentsDatabaseId) throw new Error('workers/payments/wrangler.toml has no D1 database_id');
+const notificationsConfig = join(ROOT, 'workers/notifications/wrangler.toml');
+const notificationsMigrations = await readD1Migrations(join(ROOT, 'migrations/notifications'));
 const usersConfig = join(ROOT, 'workers/users/wrangler.toml');
 const usersMigrations = await readD1Migrations(join(ROOT, 'migrations/users'));
 const usersDatabaseId = serviceWorkers().find((s) => s.name === 'users')?.d1[0]?.database_id;
@@ -120,6 +124,42 @@ export default defineConfig({
           name: 'payments',
           include: ['test/workers/payments/**/*.test.ts'],
           setupFiles: ['test/workers/payments/apply-migrations.ts'],
+        },
+      },
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: notificationsConfig },
+            miniflare: {
+              bindings: {
+                LOG_LEVEL: 'warn',
+                TEST_MIGRATIONS: notificationsMigrations,
+                ...serviceTestVars,
+                // Deliveries in these tests are signed with these keys, for this base URL
+                // (test/support/qstash-signature.ts).
+                QSTASH_CURRENT_SIGNING_KEY: 'sig_test_current_key',
+                QSTASH_NEXT_SIGNING_KEY: 'sig_test_next_key',
+                HOOKS_BASE_URL: 'http://127.0.0.1:8787',
+                // The outbox relay publishes to the recording stand-in below, whatever this says.
+                QSTASH_URL: 'http://127.0.0.1:8080',
+                QSTASH_TOKEN: 'test-qstash-token',
+                // A failed publish is retried in 10 minutes: no alarm fires during the run.
+                OUTBOX_RETRY_BASE_MS: '600000',
+                // Chaos set through /_chaos is seen at once (no per-isolate cache).
+                CHAOS_REFRESH_MS: '0',
+              },
+              // Every fetch the worker (and its OutboxRelay) makes goes to a QStash stand-in that
+              // answers as QStash does and remembers what was published, for the tests to read.
+              outboundService: 'recording-qstash',
+              serviceBindings: { RECORDING_QSTASH: 'recording-qstash' },
+              workers: [{ name: 'recording-qstash', modules: true, scriptPath: join(ROOT, 'test/support/recording-qstash-worker.mjs') }],
+            },
+          }),
+        ],
+        test: {
+          name: 'notifications',
+          include: ['test/workers/notifications/**/*.test.ts'],
+          setupFiles: ['test/workers/notifications/apply-migrations.ts'],
         },
       },
       {

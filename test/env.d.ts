@@ -1,15 +1,16 @@
 import type { D1Migration } from 'cloudflare:test';
 import type { CatalogBindings } from '../workers/catalog/env';
 import type { GatewayBindings } from '../workers/gateway/env';
+import type { NotificationsBindings } from '../workers/notifications/env';
 import type { PaymentsBindings } from '../workers/payments/env';
 import type { UsersBindings } from '../workers/users/env';
 
 // The `env` tests see. Each vitest project runs one worker, so only that worker's bindings exist
-// at run time: the catalog, payments and users projects have DB (each its own) and
+// at run time: the catalog, payments, users and notifications projects have DB (each its own) and
 // TEST_MIGRATIONS, the gateway project the rest.
 declare global {
   namespace Cloudflare {
-    interface Env extends CatalogBindings, PaymentsBindings, GatewayBindings, UsersBindings {
+    interface Env extends CatalogBindings, PaymentsBindings, GatewayBindings, UsersBindings, NotificationsBindings {
       TEST_MIGRATIONS: D1Migration[];
       TEST_CATALOG_DB: D1Database;
       TEST_CATALOG_MIGRATIONS: D1Migration[];
@@ -23,6 +24,8 @@ declare global {
       TEST_USERS_SEED_SQL: string;
       TEST_USERS_DB: D1Database;
       TEST_USERS_MIGRATIONS: D1Migration[];
+      /** The notifications project's QStash stand-in (test/support/recording-qstash-worker.mjs). */
+      RECORDING_QSTASH: Fetcher;
       /** The users service's signing key for this run, so gateway tests can mint access tokens. */
       TEST_ACCESS_TOKEN_PRIVATE_JWK: string;
     }
