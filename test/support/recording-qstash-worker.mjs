@@ -26,11 +26,12 @@ export default {
     const enqueue = /^\/v2\/enqueue\/([^/]+)\/(.+)$/.exec(url.pathname);
     const publish = /^\/v2\/publish\/(.+)$/.exec(url.pathname);
     if (!enqueue && !publish) return new Response('not found', { status: 404 });
+    // Read the body before any answer: workerd faults a request whose body is left unread.
+    const body = await request.text();
     if (failNext > 0) {
       failNext -= 1;
       return Response.json({ error: 'recording-qstash: failing on request' }, { status: 500 });
     }
-    const body = await request.text();
     const common = {
       body,
       deduplicationId: request.headers.get('upstash-deduplication-id'),
