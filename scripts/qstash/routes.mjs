@@ -1,0 +1,191 @@
+// The HTTP side of the local QStash: QStash's REST paths, as @upstash/qstash 2.12 calls them
+// (read from its source), mapped onto the engine. Every path needs `Authorization: Bearer <token>`.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { QStashError } from './messages.mjs';
+
+const MAX_BODY_BYTES = 10 * 1024 * 1024;
+// Parts of QStash this server does not have: named in the answer so nobody hunts a bug in their code.
+const UNSUPPORTED = /^\/v2\/(schedules|flowControl|globalParallelism|events|logs|workflows|llm|api)(\/|$)/;
+
+/**
+ * The destination of /v2/publish/<destination> and /v2/enqueue/<queue>/<destination>, from the raw
+ * request target: the client puts the URL in the path unencoded, and its own query string (if any)
+ * arrives as the request's query, so everything after the prefix is the destination.
+ */
+function destinationOf(rest) {
+  let destination = rest;
+  if (/^https?%3a/i.test(destination)) destination = decodeURIComponent(destination);
+  // A proxy or a path normaliser may have merged the '//' of the scheme.
+  return destination.replace(/^(https?):\/(?!\/)/i, '$1://');
+}
+
+function parseJson(body) {
+  if (body.length === 0) return undefined;
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new QStashError(400, 'the request body is not valid JSON');
+  }
+}
+
+/** Filters from the query (and, for older clients, a JSON body): every value of every key. */
+function filterFrom(searchParams, json) {
+  const filter = {};
+  for (const key of ['url', 'topicName', 'queueName', 'messageId', 'label', 'responseStatus', 'dlqIds', 'messageIds']) {
+    const values = searchParams.getAll(key);
+    if (Array.isArray(json?.[key])) values.push(...json[key].map(String));
+    if (values.length > 0) filter[key] = values;
+  }
+  return filter;
+}
+
+async function route(engine, req, body) {
+  const raw = req.url ?? '/';
+  const method = req.method ?? 'GET';
+  const callerIp = req.socket.remoteAddress;
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+  }
+
+  if (method === 'POST' && raw.startsWith('/v2/publish/')) {
+    const { status, answer } = engine.publish({ destination: destinationOf(raw.slice('/v2/publish/'.length)), headers, body, callerIp });
+    return [status, answer];
+  }
+  if (method === 'POST' && raw.startsWith('/v2/enqueue/')) {
+    const rest = raw.slice('/v2/enqueue/'.length);
+    const slash = rest.indexOf('/');
+    if (slash <= 0) throw new QStashError(400, 'expected /v2/enqueue/<queue>/<destination>');
+    const queueName = decodeURIComponent(rest.slice(0, slash));
+    const { status, answer } = engine.publish({ destination: destinationOf(rest.slice(slash + 1)), queueName, headers, body, callerIp });
+    return [status, answer];
+  }
+
+  const url = new URL(`http://qstash.invalid${raw}`); // not new URL(raw, base): '//x' would be a host there
+  const path = url.pathname.replace(/\/+$/, '');
+  const segments = path.split('/').filter(Boolean).map(decodeURIComponent);
+  const [v2, resource, id, action] = segments;
+  if (v2 !== 'v2') throw new QStashError(404, `no such path: ${method} ${url.pathname}`);
+  const query = url.searchParams;
+  const count = query.has('count') ? Number(query.get('count')) : undefined;
+
+  switch (`${method} ${resource}${id === undefined ? '' : '/:id'}${action === undefined ? '' : `/${action}`}`) {
+    case 'POST batch': {
+      const items = parseJson(body);
+      if (!Array.isArray(items)) throw new QStashError(400, 'a batch is a JSON array of {destination, headers, body, queue?}');
+      const answers = items.map((item) => {
+        try {
+          if (typeof item?.destination !== 'string') throw new QStashError(400, 'every batch item needs a destination');
+          const text = typeof item.body === 'string' ? item.body : item.body === undefined ? '' : JSON.stringify(item.body);
+          return engine.publish({ destination: item.destination, queueName: item.queue, headers: new Headers(item.headers ?? {}), body: Buffer.from(text), callerIp }).answer;
+        } catch (error) {
+          if (error instanceof QStashError) return { error: error.message };
+          throw error;
+        }
+      });
+      return [200, answers];
+    }
+
+    case 'GET messages/:id':
+      return [200, engine.getMessage(id)];
+    case 'DELETE messages/:id':
+      return [200, engine.cancelMessage(id)];
+    case 'DELETE messages':
+      return [200, engine.cancelMessages(filterFrom(query, parseJson(body)))];
+
+    case 'GET dlq':
+      return [200, engine.listDlq(filterFrom(query), { cursor: query.get('cursor') ?? undefined, count })];
+    case 'GET dlq/:id':
+      return [200, engine.getDlq(id)];
+    case 'DELETE dlq/:id':
+      engine.deleteDlq(id);
+      return [200, undefined];
+    case 'DELETE dlq':
+      return [200, engine.deleteDlqMany(filterFrom(query, parseJson(body)))];
+    case 'POST dlq/:id':
+      if (id !== 'retry') break;
+      return [200, engine.retryDlq(filterFrom(query, parseJson(body)))];
+
+    case 'POST queues': {
+      const json = parseJson(body) ?? {};
+      engine.upsertQueue({ queueName: json.queueName, parallelism: json.parallelism ?? 1, paused: json.paused ?? false });
+      return [200, undefined];
+    }
+    case 'GET queues':
+      return [200, engine.listQueues()];
+    case 'GET queues/:id':
+      return [200, engine.getQueue(id)];
+    case 'DELETE queues/:id':
+      engine.deleteQueue(id);
+      return [200, undefined];
+    case 'POST queues/:id/pause':
+    case 'POST queues/:id/resume':
+      engine.setQueuePaused(id, action === 'pause');
+      return [200, undefined];
+
+    case 'POST topics/:id/endpoints':
+      engine.urlGroups.add(id, parseJson(body)?.endpoints);
+      return [200, undefined];
+    case 'DELETE topics/:id/endpoints':
+      engine.urlGroups.remove(id, parseJson(body)?.endpoints);
+      return [200, undefined];
+    case 'GET topics':
+      return [200, engine.urlGroups.list()];
+    case 'GET topics/:id':
+      return [200, engine.urlGroups.get(id)];
+    case 'DELETE topics/:id':
+      engine.urlGroups.delete(id);
+      return [200, undefined];
+
+    case 'GET keys':
+      return [200, { ...engine.keys }];
+    case 'POST keys/:id':
+      if (id !== 'rotate') break;
+      return [200, engine.rotateKeys()];
+  }
+  if (UNSUPPORTED.test(path)) throw new QStashError(501, `${url.pathname} is not supported by the local QStash server`);
+  throw new QStashError(404, `no such path: ${method} ${url.pathname}`);
+}
+
+function readBody(req) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    let size = 0;
+    req.on('data', (chunk) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        req.pause();
+        reject(new QStashError(413, `the request body is larger than ${MAX_BODY_BYTES} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+export function createHandler(engine, { token, log }) {
+  const expected = createHash('sha256').update(token).digest();
+  const authorized = (req) => {
+    const given = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1]?.trim();
+    return given !== undefined && timingSafeEqual(createHash('sha256').update(given).digest(), expected);
+  };
+  return async (req, res) => {
+    const reply = (status, value, extra = {}) => {
+      const text = value === undefined ? '' : JSON.stringify(value);
+      res.writeHead(status, { ...(text && { 'content-type': 'application/json' }), 'content-length': Buffer.byteLength(text), ...extra });
+      res.end(text);
+    };
+    try {
+      if (!authorized(req)) return reply(401, { error: 'Unauthorized' });
+      const body = await readBody(req);
+      const [status, value] = await route(engine, req, body);
+      reply(status, value);
+    } catch (error) {
+      if (error instanceof QStashError) return reply(error.status, { error: error.message }, error.status === 413 ? { connection: 'close' } : {});
+      log?.(`internal error on ${req.method} ${req.url}: ${error.stack ?? error}`);
+      reply(500, { error: `the local QStash server failed: ${error.message}` });
+    }
+  };
+}
