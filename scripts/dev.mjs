@@ -1,16 +1,20 @@
 #!/usr/bin/env node
 // `npm run dev`: the whole suite on this machine, nothing to sign up for. Applies local D1
-// migrations and seeds demo data for every service, then runs every worker in one `wrangler dev`
-// process (gateway first, so it is the one on :8787; service bindings connect the rest).
+// migrations and seeds demo data for every service, starts the local QStash (in this process, on
+// :8080 or QSTASH_PORT, with the topics and queues of shared/events/topology.json; skipped when
+// QSTASH_URL points elsewhere), then runs every worker in one `wrangler dev` process (gateway
+// first, so it is the one on :8787; service bindings connect the rest).
 // Ctrl-C stops everything it started.
 import { spawn } from 'node:child_process';
 import { prepareLocal } from './prepare-local.mjs';
+import { startDevQStash } from './qstash/dev-qstash.mjs';
 import { wranglerEnv } from './run.mjs';
 import { gatewayConfigPath, PERSIST_DIR, ROOT, serviceWorkers } from './workers.mjs';
 
 const PORT = process.env.PORT ?? '8787';
 
 await prepareLocal();
+const qstash = await startDevQStash();
 
 const configs = [gatewayConfigPath(), ...serviceWorkers().map((service) => service.configPath)];
 const args = [
@@ -55,5 +59,7 @@ child.on('exit', (code, signal) => {
   } catch {
     // group already empty
   }
-  process.exit(stopping ? 0 : (code ?? (signal ? 1 : 0)));
+  // The local QStash lives in this process; close it (bounded) so no delivery is cut mid-write.
+  const exit = () => process.exit(stopping ? 0 : (code ?? (signal ? 1 : 0)));
+  Promise.race([qstash.close(), new Promise((resolve) => setTimeout(resolve, 1_000))]).then(exit, exit);
 });

@@ -4,6 +4,7 @@ import { createHash, webcrypto } from 'node:crypto';
 import { copyFileSync, existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ensureServiceTokenKeys, readDevVar, writeDevVar } from './dev-keys.mjs';
+import { ensureQStashDevVars } from './qstash/dev-qstash.mjs';
 import { wrangler } from './run.mjs';
 import { PERSIST_DIR, ROOT, serviceWorkers } from './workers.mjs';
 
@@ -19,6 +20,9 @@ export async function prepareLocal({ log = console.log } = {}) {
   }
   await ensureServiceTokenKeys({ log });
   await ensureAccessTokenKey({ log });
+  // Publishers and consumers of events: the local QStash's URL and credentials, and the gateway's
+  // base URL that deliveries go to (HOOKS_BASE_URL/hooks/<consumer>).
+  ensureQStashDevVars({ log });
 
   // A database two workers share (the catalog and its canary: two versions of one service) is
   // prepared once, by the first worker that names it (folders in name order: `catalog` first).
