@@ -52,8 +52,10 @@ export interface DeliveryEffects {
 export interface DeliveryHandlerOptions<Bindings extends DeliveryBindings, Db extends DeliveryDb> {
   consumer: ConsumerName;
   /**
-   * Acts on one event. Throw an HttpError to answer it (a 4xx still makes QStash retry, then
-   * dead-letter: right for an event the consumer can never accept); anything else thrown is a 500.
+   * Acts on one event by returning statements; it runs before the inbox can tell a duplicate, so
+   * it must not change anything itself (reads are fine): effects belong in `statements` or, once
+   * committed, in `afterCommit`. Throw an HttpError to answer it (a 4xx still makes QStash retry,
+   * then dead-letter: right for an event the consumer can never accept); anything else is a 500.
    */
   handle(event: CloudEvent, delivery: Delivery<Db>, c: Context<AppEnv<Bindings>>): DeliveryEffects | Promise<DeliveryEffects>;
   /** The consumer's database; default `drizzle(c.env.DB)`. */

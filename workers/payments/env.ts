@@ -1,10 +1,15 @@
 import type { ChaosBindings } from '../../shared/adapters/cloudflare/chaos-store';
+import type { OutboxBindings, OutboxRelayBindings } from '../../shared/adapters/cloudflare/outbox-relay';
 
-/** The payments worker's bindings (workers/payments/wrangler.toml). */
-export interface PaymentsBindings extends ChaosBindings {
+/**
+ * The payments worker's bindings (workers/payments/wrangler.toml): its D1, the chaos switch, and
+ * the outbox relay that publishes payment events (QSTASH_URL, QSTASH_TOKEN: from .dev.vars
+ * locally, `wrangler secret put` in production).
+ */
+export interface PaymentsBindings extends ChaosBindings, OutboxBindings, OutboxRelayBindings {
   DB: D1Database;
   LOG_LEVEL?: string;
-  /** The gateway's public service-token keys (a JSON JWK array): calls without a valid token are 401. */
+  /** The trusted service-token keys (JSON; per issuer): calls without a valid token are 401. */
   SERVICE_TOKEN_PUBLIC_JWKS?: string;
   BODY_LIMIT_BYTES?: string;
 }

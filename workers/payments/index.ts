@@ -6,7 +6,8 @@ import { paymentRoutes } from './payment-routes';
 
 /**
  * The payments service: charges and refunds in its own D1, every write idempotent by key
- * (DESIGN.md decision 3). Reached only through a service binding (workers_dev = false); the
+ * (DESIGN.md decision 3) and committed with its event (payment.charged / declined / refunded)
+ * in one batch; the OutboxRelay publishes the events to the payment-events topic. Reached only through a service binding (workers_dev = false); the
  * gateway maps `/api/payments/*` to `/payments/*` here.
  */
 const app = createServiceApp<PaymentsBindings>({ service: 'payments', verifyServiceToken: true });
@@ -23,3 +24,4 @@ app.route('/payments', paymentRoutes);
 export default app;
 
 export { ChaosStore } from '../../shared/adapters/cloudflare/chaos-store';
+export { OutboxRelay } from '../../shared/adapters/cloudflare/outbox-relay';

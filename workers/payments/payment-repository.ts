@@ -1,57 +1,86 @@
 import { asc, eq, sql } from 'drizzle-orm';
 import type { DrizzleD1Database } from 'drizzle-orm/d1';
-import { payments, type NewPaymentRow, type PaymentRow } from './schema';
+import { constraintFailure } from '../../shared/adapters/cloudflare/d1-constraint';
+import { outboxInsert } from '../../shared/adapters/cloudflare/outbox-table';
+import type { CloudEvent } from '../../shared/events/cloud-event';
+import { PAYMENT_EVENTS } from './payment-events';
+import { chargeKeys, payments, refundTotals, type ChargeKeyRow, type NewPaymentRow, type PaymentRow } from './schema';
 
-/** A refund to record: its amount is optional (the rest of the charge when omitted). */
-export interface RefundToInsert {
-  id: string;
-  chargeId: string;
-  amountCents: number | undefined;
-  idempotencyKey: string;
-  requestFingerprint: string;
-}
+/** Why a payment's batch wrote nothing. */
+export type WriteRefusal =
+  /** Its idempotency key is taken (by an earlier request, or a void for a charge's key). */
+  | 'key-taken'
+  /** A refund would pass what the charge has left (refund_totals' CHECK). */
+  | 'exceeds-charge';
 
 /**
- * Charges and refunds in the payments D1. Every write is a single statement that either inserts
- * or does nothing when the idempotency key is taken (UNIQUE index, ON CONFLICT DO NOTHING), so
- * concurrent duplicates race inside SQLite, not in this code: exactly one insert wins and the
- * others read the winner back (`byIdempotencyKey`). Nothing here reads and then writes.
+ * Charges and refunds in the payments D1. Every write is ONE batch that holds the payment row
+ * AND its event's outbox row (DESIGN.md decision 4): the rows are plain INSERTs, so a refusal
+ * (a taken key, an over-refund) is a constraint failure that rolls the whole batch back, event
+ * included. Concurrent duplicates therefore race inside SQLite (D1's single writer), not in
+ * this code: exactly one batch commits, the others fail and read the winner back. What is read
+ * before a write are facts that never change (a charge's amount, currency and status); the one
+ * changing quantity, how much of a charge is refunded, is checked by the database itself.
  */
 export class PaymentRepository {
   constructor(private readonly db: DrizzleD1Database) {}
 
-  /** The inserted charge, or undefined when the key was already used (by anything). */
-  async insertCharge(row: NewPaymentRow & { kind: 'charge' }): Promise<PaymentRow | undefined> {
-    const [inserted] = await this.db.insert(payments).values(row).onConflictDoNothing({ target: payments.idempotencyKey }).returning();
-    return inserted;
+  /**
+   * A charge, its claim on its idempotency key (charge_keys: a void already there refuses it)
+   * and its event, in one batch.
+   */
+  async insertCharge(row: NewPaymentRow & { kind: 'charge' }, event: CloudEvent): Promise<'recorded' | WriteRefusal> {
+    const db = this.db;
+    return this.refusalOf(() =>
+      db.batch([
+        db.insert(chargeKeys).values({ idempotencyKey: row.idempotencyKey, kind: 'charge', orderId: row.orderId }),
+        db.insert(payments).values(row),
+        outboxInsert(db, event, PAYMENT_EVENTS),
+      ]),
+    );
   }
 
   /**
-   * Inserts a refund only if, at that instant, the charge exists, succeeded, and has at least
-   * the amount left unrefunded; otherwise (or when the key is taken) inserts nothing and returns
-   * undefined. Why it cannot over-refund under concurrency: it is one INSERT … SELECT, and SQLite
-   * (D1 is SQLite with a single writer) runs a statement atomically under its write lock, so the
-   * sum of earlier refunds it reads cannot change before its own row is written. Two refunds of
-   * the last 5.00 are therefore serialised: the second sees nothing left and inserts nothing.
-   * Split into a read and a write, both could see 5.00 left and both would be written.
+   * A refund of `charge` and its event, in one batch with the charge's refunded total: the total
+   * goes up by the amount (starting, the first time, from the refunds already recorded), and
+   * its CHECK refuses the batch if that passes the charge. Two refunds of the last 5.00 are
+   * serialised by D1: the second's CHECK fails and it writes nothing.
    */
-  async insertRefund(refund: RefundToInsert): Promise<PaymentRow | undefined> {
-    const amount = refund.amountCents ?? null;
-    // The WHERE is also what SQLite's grammar needs before ON CONFLICT in an INSERT … SELECT.
-    const inserted = await this.db.get<{ id: string } | undefined>(sql`
-      INSERT INTO payments (id, kind, order_id, charge_id, amount_cents, currency, status, idempotency_key, request_fingerprint)
-      SELECT ${refund.id}, 'refund', charge.order_id, charge.id, coalesce(${amount}, charge.remaining), charge.currency,
-             'succeeded', ${refund.idempotencyKey}, ${refund.requestFingerprint}
-      FROM (
-        SELECT c.id, c.order_id, c.currency,
-               c.amount_cents - (SELECT coalesce(sum(r.amount_cents), 0) FROM payments r WHERE r.charge_id = c.id) AS remaining
-        FROM payments c
-        WHERE c.id = ${refund.chargeId} AND c.kind = 'charge' AND c.status = 'succeeded'
-      ) AS charge
-      WHERE coalesce(${amount}, charge.remaining) BETWEEN 1 AND charge.remaining
+  async insertRefund(row: NewPaymentRow & { kind: 'refund' }, charge: PaymentRow, event: CloudEvent): Promise<'recorded' | WriteRefusal> {
+    const db = this.db;
+    return this.refusalOf(() =>
+      db.batch([
+        db
+          .insert(refundTotals)
+          .values({
+            chargeId: charge.id,
+            chargedCents: charge.amountCents,
+            refundedCents: sql`(SELECT coalesce(sum(${payments.amountCents}), 0) FROM ${payments} WHERE ${payments.chargeId} = ${charge.id}) + ${row.amountCents}`,
+          })
+          .onConflictDoUpdate({ target: refundTotals.chargeId, set: { refundedCents: sql`${refundTotals.refundedCents} + ${row.amountCents}` } }),
+        db.insert(payments).values(row),
+        outboxInsert(db, event, PAYMENT_EVENTS),
+      ]),
+    );
+  }
+
+  /**
+   * Voids a charge key that no charge holds, atomically (INSERT … WHERE NOT EXISTS … ON CONFLICT
+   * DO NOTHING): true when this call voided it, false when a charge (or an earlier void) holds
+   * it. From then on a charge with that key is refused (its charge_keys INSERT fails).
+   */
+  async voidChargeKey(key: string, orderId: string): Promise<boolean> {
+    const voided = await this.db.all<{ idempotency_key: string }>(sql`
+      INSERT INTO charge_keys (idempotency_key, kind, order_id)
+      SELECT ${key}, 'void', ${orderId}
+      WHERE NOT EXISTS (SELECT 1 FROM payments WHERE idempotency_key = ${key})
       ON CONFLICT (idempotency_key) DO NOTHING
-      RETURNING id`);
-    return inserted ? this.get(inserted.id) : undefined;
+      RETURNING idempotency_key`);
+    return voided.length > 0;
+  }
+
+  async chargeKey(key: string): Promise<ChargeKeyRow | undefined> {
+    return this.db.select().from(chargeKeys).where(eq(chargeKeys.idempotencyKey, key)).get();
   }
 
   async get(id: string): Promise<PaymentRow | undefined> {
@@ -62,7 +91,7 @@ export class PaymentRepository {
     return this.db.select().from(payments).where(eq(payments.idempotencyKey, key)).get();
   }
 
-  /** Unrefunded amount of a charge (0 when fully refunded); for explaining a refused refund only. */
+  /** Unrefunded amount of a charge (0 when fully refunded), from its refunds as recorded. */
   async remainingCents(charge: PaymentRow): Promise<number> {
     const row = await this.db
       .select({ refunded: sql<number>`coalesce(sum(${payments.amountCents}), 0)` })
@@ -75,5 +104,18 @@ export class PaymentRepository {
   /** An order's charges and refunds, oldest first; rowid breaks ties within one millisecond. */
   async listByOrder(orderId: string): Promise<PaymentRow[]> {
     return this.db.select().from(payments).where(eq(payments.orderId, orderId)).orderBy(asc(payments.createdAt), sql`rowid`);
+  }
+
+  /** Runs a batch; a refusal the schema expresses becomes its name, anything else is thrown. */
+  private async refusalOf(write: () => Promise<unknown>): Promise<'recorded' | WriteRefusal> {
+    try {
+      await write();
+      return 'recorded';
+    } catch (error) {
+      const failure = constraintFailure(error);
+      if (failure?.kind === 'unique') return 'key-taken';
+      if (failure?.kind === 'check' && failure.target === 'refund_totals_within_charge') return 'exceeds-charge';
+      throw error;
+    }
   }
 }

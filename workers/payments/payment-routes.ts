@@ -1,31 +1,46 @@
 import { Hono, type Context } from 'hono';
 import { drizzle } from 'drizzle-orm/d1';
-import { requireRole } from '../../shared/http/identity';
+import { kickOutbox } from '../../shared/adapters/cloudflare/outbox-relay';
+import { requireCaller } from '../../shared/http/identity';
+import { idempotencyKeyHeader, REPLAYED_HEADER } from '../../shared/http/idempotency-key';
 import { notFound } from '../../shared/http/problem';
 import type { AppEnv } from '../../shared/middleware/app-env';
+import { outgoingTraceparent } from '../../shared/observability/trace-context';
+import { ORDERS_SERVICE_TOKEN_ISSUER } from '../../shared/security/service-token';
 import { validate } from '../../shared/validation/validate';
 import { recordCharge } from './charges';
 import type { PaymentsBindings } from './env';
-import { idempotencyKeyHeader, REPLAYED_HEADER } from '../../shared/http/idempotency-key';
 import type { Recorded } from './idempotency';
 import { PaymentRepository } from './payment-repository';
-import { chargeInput, listQuery, paymentIdParam, refundInput, toListItem, toPayment } from './payment-schemas';
-import { recordRefund } from './refunds';
+import { chargeInput, listQuery, paymentIdParam, refundInput, toListItem, toPayment, type ChargeVoided, type NothingRefunded } from './payment-schemas';
+import { recordRefund, refundByChargeKey } from './refunds';
+
+type PaymentsContext = Context<AppEnv<PaymentsBindings>>;
 
 const repository = (env: PaymentsBindings) => new PaymentRepository(drizzle(env.DB));
 
+/** The request's trace, carried by the events it causes (CloudEvents traceparent extension). */
+const eventContext = (c: PaymentsContext) => ({ traceparent: outgoingTraceparent(c.get('trace')) });
+
 /**
  * A write's answer: 201 with the payment, the same for the first call and every replay of it
- * (DESIGN.md decision 3), a replay marked by `Idempotent-Replayed: true`.
+ * (DESIGN.md decision 3), a replay marked by `Idempotent-Replayed: true`. A new row committed an
+ * event with it: the outbox relay is kicked to publish it now (after the answer, waitUntil).
  */
-function answer(c: Context<AppEnv<PaymentsBindings>>, { row, replayed }: Recorded) {
-  if (!replayed) c.get('log').info(`${row.kind} recorded`, { paymentId: row.id, orderId: row.orderId, status: row.status });
+function answer(c: PaymentsContext, { row, replayed }: Recorded) {
+  if (!replayed) {
+    c.get('log').info(`${row.kind} recorded`, { paymentId: row.id, orderId: row.orderId, status: row.status });
+    kickOutbox(c.env, c.executionCtx, c.get('log'));
+  }
   return c.json(toPayment(row), 201, replayed ? { [REPLAYED_HEADER]: 'true' } : {});
 }
 
-// Writes require the admin role. PLACEHOLDER: the edge-security issue replaces this with the
-// gateway-signed service token every service verifies (DESIGN.md decision 1); the callers will
-// then be the order saga and operators, not end users.
+/**
+ * Writes are for the order saga (its own service token, issuer stratus-orders) and for
+ * operators (the admin role, through the gateway); reads are for anyone the gateway lets through.
+ */
+const saga = requireCaller({ issuers: [ORDERS_SERVICE_TOKEN_ISSUER], role: 'admin' });
+
 export const paymentRoutes = new Hono<AppEnv<PaymentsBindings>>()
   .get('/', validate('query', listQuery), async (c) => {
     const rows = await repository(c.env).listByOrder(c.req.valid('query').orderId);
@@ -37,9 +52,23 @@ export const paymentRoutes = new Hono<AppEnv<PaymentsBindings>>()
     if (!row) throw notFound(`No payment with id ${id}.`);
     return c.json(toPayment(row));
   })
-  .post('/charges', requireRole('admin'), validate('header', idempotencyKeyHeader), validate('json', chargeInput), async (c) =>
-    answer(c, await recordCharge(repository(c.env), c.req.valid('header')['idempotency-key'], c.req.valid('json'))),
+  .post('/charges', saga, validate('header', idempotencyKeyHeader), validate('json', chargeInput), async (c) =>
+    answer(c, await recordCharge(repository(c.env), c.req.valid('header')['idempotency-key'], c.req.valid('json'), eventContext(c))),
   )
-  .post('/refunds', requireRole('admin'), validate('header', idempotencyKeyHeader), validate('json', refundInput), async (c) =>
-    answer(c, await recordRefund(repository(c.env), c.req.valid('header')['idempotency-key'], c.req.valid('json'))),
-  );
+  /**
+   * `{chargeId, amountCents?}`: 201 the refund. `{orderId, chargeIdempotencyKey}` (the saga's
+   * compensation): 201 the refund, or 200 `{kind:'void', ...}` (no charge was made: the key is
+   * void) or 200 `{kind:'no-refund', reason, ...}` (declined, or nothing left).
+   */
+  .post('/refunds', saga, validate('header', idempotencyKeyHeader), validate('json', refundInput), async (c) => {
+    const key = c.req.valid('header')['idempotency-key'];
+    const input = c.req.valid('json');
+    if ('chargeId' in input) return answer(c, await recordRefund(repository(c.env), key, input, eventContext(c)));
+    const result = await refundByChargeKey(repository(c.env), key, input, eventContext(c));
+    if (result.kind === 'refund') return answer(c, result.recorded);
+    c.get('log').info(result.kind === 'void' ? 'charge key voided' : 'nothing to refund', { ...result });
+    const { kind, orderId, chargeIdempotencyKey } = result;
+    const body: ChargeVoided | NothingRefunded =
+      result.kind === 'void' ? { kind: 'void', orderId, chargeIdempotencyKey } : { kind, reason: result.reason, orderId, chargeIdempotencyKey, chargeId: result.chargeId };
+    return c.json(body, 200);
+  });

@@ -22,7 +22,7 @@ export const chargeInput = z
   })
   .strict();
 
-export const refundInput = z
+export const refundByChargeInput = z
   .object({
     chargeId: z.string().min(1).max(64),
     /** Omitted: whatever of the charge is still unrefunded. */
@@ -30,12 +30,37 @@ export const refundInput = z
   })
   .strict();
 
+/** The order saga's form: the charge named by the key it was made with (refunds.ts refundByChargeKey). */
+export const refundByChargeKeyInput = z
+  .object({
+    orderId: z.string().min(1).max(128),
+    chargeIdempotencyKey: z.string().regex(/^[\x21-\x7E]{1,255}$/, 'must be 1 to 255 visible ASCII characters'),
+  })
+  .strict();
+
+const namesChargeKey = (body: unknown) => typeof body === 'object' && body !== null && 'chargeIdempotencyKey' in body;
+
+/**
+ * A refund names its charge by id (`{chargeId, amountCents?}`) or, for the saga, by order and
+ * charge key (`{orderId, chargeIdempotencyKey}`). The form is chosen by whether
+ * `chargeIdempotencyKey` is present, so field errors name the fields of the form meant (a plain
+ * union would report only "invalid input").
+ */
+export const refundInput = z.unknown().transform((body, ctx): RefundByChargeInput | RefundByChargeKeyInput => {
+  const result = (namesChargeKey(body) ? refundByChargeKeyInput : refundByChargeInput).safeParse(body);
+  if (result.success) return result.data;
+  for (const issue of result.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: [...issue.path] });
+  return z.NEVER;
+});
+
 export const listQuery = z.object({ orderId: z.string().min(1).max(128) });
 
 export const paymentIdParam = z.object({ id: z.string().min(1).max(64) });
 
 export type ChargeInput = z.infer<typeof chargeInput>;
-export type RefundInput = z.infer<typeof refundInput>;
+export type RefundByChargeInput = z.infer<typeof refundByChargeInput>;
+export type RefundByChargeKeyInput = z.infer<typeof refundByChargeKeyInput>;
+export type RefundInput = RefundByChargeInput | RefundByChargeKeyInput;
 
 /** A charge as the API shows it: never any card data. */
 export interface Charge {
@@ -105,3 +130,19 @@ export const toListItem = (row: PaymentRow): PaymentListItem => ({
   status: row.status,
   createdAt: row.createdAt,
 });
+
+/** A refund by charge key that found no charge: the key is void (refunds.ts). */
+export interface ChargeVoided {
+  kind: 'void';
+  orderId: string;
+  chargeIdempotencyKey: string;
+}
+
+/** A refund by charge key whose charge has nothing to give back. */
+export interface NothingRefunded {
+  kind: 'no-refund';
+  reason: 'charge-declined' | 'fully-refunded';
+  orderId: string;
+  chargeIdempotencyKey: string;
+  chargeId: string;
+}

@@ -1,6 +1,9 @@
 import { sql } from 'drizzle-orm';
 import { check, index, integer, sqliteTable, text, uniqueIndex, type AnySQLiteColumn } from 'drizzle-orm/sqlite-core';
 
+// The transactional outbox (shared): every payment row is written in one batch with its event.
+export { outbox } from '../../shared/adapters/cloudflare/outbox-table';
+
 /**
  * The payments service's own database (one D1 per service). Charges and refunds share one table
  * because they share one timeline per order (`GET /payments?orderId=`) and one idempotency-key
@@ -49,3 +52,42 @@ export const payments = sqliteTable(
 
 export type PaymentRow = typeof payments.$inferSelect;
 export type NewPaymentRow = typeof payments.$inferInsert;
+
+/**
+ * Who holds a charge's idempotency key: the charge made with it, or a void. The order saga, when
+ * it must refund a charge whose answer it never saw, names the charge by its key; if no charge
+ * was made, it voids the key instead, so a charge that is still on its way (a retry, a slow
+ * duplicate) is refused with 409 `charge-voided` rather than taking money for a cancelled order.
+ * A charge writes its row here with a plain INSERT in the same batch as the charge, a void with
+ * INSERT … ON CONFLICT DO NOTHING: the primary key decides which came first, atomically.
+ */
+export const chargeKeys = sqliteTable(
+  'charge_keys',
+  {
+    idempotencyKey: text('idempotency_key').primaryKey(),
+    kind: text('kind', { enum: ['charge', 'void'] }).notNull(),
+    orderId: text('order_id').notNull(),
+    createdAt: text('created_at').notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))`),
+  },
+  (table) => [check('charge_keys_kind_known', sql`${table.kind} IN ('charge', 'void')`)],
+);
+
+/**
+ * How much of a charge has been refunded, kept beside it so the database refuses an over-refund:
+ * each refund adds its amount here in the same batch as the refund row, and the CHECK fails the
+ * whole batch when the sum would pass the charge. Concurrent refunds are serialised by D1's
+ * single writer; the loser's batch fails and writes nothing, its event included.
+ */
+export const refundTotals = sqliteTable(
+  'refund_totals',
+  {
+    chargeId: text('charge_id')
+      .primaryKey()
+      .references(() => payments.id),
+    chargedCents: integer('charged_cents').notNull(),
+    refundedCents: integer('refunded_cents').notNull(),
+  },
+  (table) => [check('refund_totals_within_charge', sql`${table.refundedCents} BETWEEN 0 AND ${table.chargedCents}`)],
+);
+
+export type ChargeKeyRow = typeof chargeKeys.$inferSelect;

@@ -38,6 +38,8 @@ export interface OutboxStatus {
 }
 
 const DEFAULTS = { batchSize: 50, retryBaseMs: 1_000, retryMaxMs: 300_000 };
+/** How long a run's claim on its rows holds (the dispatcher's lease). */
+const LEASE_MS = 60_000;
 
 const intOr = (value: string | undefined, fallback: number, max: number): number => {
   const parsed = Number(value);
@@ -135,7 +137,11 @@ export class OutboxRelay extends DurableObject<OutboxRelayBindings> {
 
     const retryBaseMs = intOr(this.env.OUTBOX_RETRY_BASE_MS, DEFAULTS.retryBaseMs, 86_400_000);
     try {
+      // A safety net first: if this run dies (eviction, a deploy), the alarm still fires once its
+      // claims have lapsed and publishes what the run did not. Replaced below when the run ends.
+      await this.ctx.storage.setAlarm(Date.now() + LEASE_MS + 1_000);
       const result = await dispatchOutbox(store, qstashPublisher({ url, token }), {
+        leaseMs: LEASE_MS,
         limit: intOr(this.env.OUTBOX_BATCH_SIZE, DEFAULTS.batchSize, 500),
         backoff: exponentialBackoff({ baseMs: retryBaseMs, maxMs: intOr(this.env.OUTBOX_RETRY_MAX_MS, DEFAULTS.retryMaxMs, 86_400_000) }),
       });

@@ -1,12 +1,12 @@
 import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { asCustomer, DECLINED_CARD, newKey, post, rowCount, type ChargeBody, type Problem } from './support';
+import { asCustomer, DECLINED_CARD, newKey, post, rowCount, type ChargeBody, type Problem, resetPayments } from './support';
 
 const charge = (body: unknown, key?: string | null, headers?: Record<string, string>) => post('/payments/charges', body, key, headers);
 const valid = { orderId: 'ord_1', amountCents: 2599, currency: 'EUR' };
 
 beforeEach(async () => {
-  await env.DB.exec('DELETE FROM payments');
+  await resetPayments();
 });
 
 describe('POST /payments/charges', () => {

@@ -1,10 +1,10 @@
 import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { callWorker } from '../../support/call-worker';
-import { createCharge, DECLINED_CARD, get, post, type Problem, type RefundBody, payments } from './support';
+import { createCharge, DECLINED_CARD, get, post, type Problem, type RefundBody, payments, resetPayments } from './support';
 
 beforeEach(async () => {
-  await env.DB.exec('DELETE FROM payments');
+  await resetPayments();
 });
 
 interface ListBody {

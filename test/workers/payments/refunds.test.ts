@@ -1,13 +1,12 @@
-import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { asCustomer, createCharge, DECLINED_CARD, newKey, post, refundedCents, rowCount, type ChargeBody, type Problem, type RefundBody } from './support';
+import { asCustomer, createCharge, DECLINED_CARD, newKey, post, refundedCents, rowCount, type ChargeBody, type Problem, type RefundBody, resetPayments } from './support';
 
 const refund = (body: unknown, key?: string | null, headers?: Record<string, string>) => post('/payments/refunds', body, key, headers);
 
 let charge: ChargeBody;
 
 beforeEach(async () => {
-  await env.DB.exec('DELETE FROM payments');
+  await resetPayments();
   charge = await createCharge({ orderId: 'ord_1', amountCents: 10_000, currency: 'USD' });
 });
 

@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers';
 import paymentsWorker from '../../../workers/payments/index';
 import { callWorker, json } from '../../support/call-worker';
-import { testUser, viaGateway } from '../../support/service-token';
+import { asOrdersService, testUser, viaGateway } from '../../support/service-token';
 
 /** The payments worker as the gateway reaches it: every call carries a service token. */
 export const payments = viaGateway(paymentsWorker, 'payments');
@@ -11,6 +11,29 @@ export const asAdmin = testUser('op', 'admin');
 export const asCustomer = testUser('u1', 'customer');
 
 export const DECLINED_CARD = '4000000000000002';
+
+/** The payments worker as the order saga reaches it: its own service token, issuer stratus-orders. */
+export const asSaga = {
+  async fetch(request: Request, workerEnv: Cloudflare.Env, ctx: ExecutionContext) {
+    const headers = new Headers(request.headers);
+    for (const [name, value] of Object.entries(await asOrdersService('payments'))) headers.set(name, value);
+    return paymentsWorker.fetch(new Request(request, { headers }), workerEnv, ctx);
+  },
+};
+
+/** A POST as the saga makes it, with its Idempotency-Key. */
+export const postAsSaga = (path: string, body: unknown, key: string) => callWorker(asSaga, path, json(body, { 'idempotency-key': key }));
+
+/** An empty payments database (rows that reference payments first). */
+export async function resetPayments(): Promise<void> {
+  await env.DB.batch(['refund_totals', 'charge_keys', 'outbox', 'payments'].map((table) => env.DB.prepare(`DELETE FROM ${table}`)));
+}
+
+/** The outbox rows, oldest first, with their events parsed. */
+export async function outboxEvents(): Promise<{ id: string; type: string; destination: unknown; event: { id: string; type: string; subject?: string; source: string; data: Record<string, unknown> } }[]> {
+  const { results } = await env.DB.prepare('SELECT id, type, destination, body FROM outbox ORDER BY created_at, rowid').all<{ id: string; type: string; destination: string; body: string }>();
+  return results.map((row) => ({ id: row.id, type: row.type, destination: JSON.parse(row.destination), event: JSON.parse(row.body) }));
+}
 
 // The answers' shapes, as the service and the problem helpers declare them.
 import type { ProblemDetails } from '../../../shared/http/problem';

@@ -28,7 +28,7 @@ beforeAll(async () => {
     target: 'es2022',
     conditions: ['workerd', 'worker', 'browser'],
     mainFields: ['module', 'main'],
-    external: ['cloudflare:workers', 'node:*'],
+    external: ['cloudflare:workers'],
     logLevel: 'silent',
   });
   script = bundle.outputFiles[0]!.text;
@@ -44,7 +44,6 @@ async function service(bindings: Record<string, string>) {
   const mf = new Miniflare({
     modules: [{ type: 'ESModule', path: 'worker.js', contents: script }],
     compatibilityDate: '2026-04-20',
-    compatibilityFlags: ['nodejs_compat'],
     d1Databases: ['DB'],
     durableObjects: { OUTBOX: 'OutboxRelay' },
     bindings: { LOG_LEVEL: 'error', ...bindings },
