@@ -104,7 +104,19 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: catalogConfig },
-            miniflare: { bindings: { LOG_LEVEL: 'warn', VIEW_FLUSH_INTERVAL_MS: '0', TEST_MIGRATIONS: catalogMigrations, ...serviceTestVars } },
+            miniflare: {
+              bindings: {
+                LOG_LEVEL: 'warn',
+                VIEW_FLUSH_INTERVAL_MS: '0',
+                TEST_MIGRATIONS: catalogMigrations,
+                ...serviceTestVars,
+                // The order-events consumer verifies deliveries signed with these keys for this
+                // base URL (test/support/qstash-signature.ts).
+                QSTASH_CURRENT_SIGNING_KEY: 'sig_test_current_key',
+                QSTASH_NEXT_SIGNING_KEY: 'sig_test_next_key',
+                HOOKS_BASE_URL: 'http://127.0.0.1:8787',
+              },
+            },
           }),
         ],
         test: {

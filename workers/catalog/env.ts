@@ -1,7 +1,13 @@
 import type { ChaosBindings } from '../../shared/adapters/cloudflare/chaos-store';
+import type { DeliveryBindings } from '../../shared/middleware/delivery-handler';
 
-/** The catalog worker's bindings (workers/catalog/wrangler.toml). */
-export interface CatalogBindings extends ChaosBindings {
+/**
+ * The catalog worker's bindings (workers/catalog/wrangler.toml, and workers/catalog-canary's for
+ * the same code). The order-events consumer (POST /hooks/catalog) verifies deliveries with
+ * QSTASH_CURRENT_SIGNING_KEY, QSTASH_NEXT_SIGNING_KEY and HOOKS_BASE_URL (DeliveryBindings): from
+ * .dev.vars locally and `wrangler secret put` in production.
+ */
+export interface CatalogBindings extends ChaosBindings, DeliveryBindings {
   DB: D1Database;
   LOG_LEVEL?: string;
   /** The gateway's public service-token keys (a JSON JWK array): calls without a valid token are 401. */

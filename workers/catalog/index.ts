@@ -4,6 +4,7 @@ import { addHealthRoutes, createServiceApp } from '../../shared/middleware/servi
 import type { MiddlewareHandler } from 'hono';
 import type { CatalogBindings } from './env';
 import { inventoryRoutes } from './inventory-routes';
+import { orderEventsConsumer } from './order-events-consumer';
 import { productRoutes } from './product-routes';
 
 /** A version name as it may appear in a header (the gateway's version names are the same tokens). */
@@ -35,6 +36,8 @@ addHealthRoutes(app, (c) => ({
 
 app.route('/products', productRoutes);
 app.route('/inventory', inventoryRoutes);
+// QStash deliveries of the order-events topic, through the gateway's /hooks route.
+app.post('/hooks/catalog', orderEventsConsumer);
 
 export default app;
 

@@ -1,6 +1,9 @@
 import { sql } from 'drizzle-orm';
 import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
+// The idempotent consumer's inbox (shared): POST /hooks/catalog records each delivery it acted on.
+export { inbox } from '../../shared/adapters/cloudflare/inbox-table';
+
 /**
  * The catalog's own database (one D1 per service). Money is integer minor units plus an ISO
  * currency code (DESIGN.md decision 6); the CHECKs make the database itself refuse a negative
