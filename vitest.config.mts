@@ -7,7 +7,7 @@ import { bundledWorkerOptions } from './scripts/worker-bundle.mjs';
 import { ROOT, serviceWorkers } from './scripts/workers.mjs';
 
 /**
- * Seven projects:
+ * Eight projects:
  * - `shared`: the pattern library's unit tests, in Node (shared/ is platform-free, so this also
  *   proves it needs nothing from workerd);
  * - `scripts`: the dev tooling in scripts/, in Node: the local Upstash REST bridge in front of a
@@ -16,6 +16,8 @@ import { ROOT, serviceWorkers } from './scripts/workers.mjs';
  * - `payments`: the payments worker inside workerd, its D1 migrated from migrations/payments;
  * - `notifications`: the notifications worker inside workerd, its D1 migrated from
  *   migrations/notifications, fed QStash deliveries signed as QStash signs them;
+ * - `orders`: the orders worker and its OrderSaga inside workerd, with the catalog and payments
+ *   workers beside it (real service bindings), every database migrated;
  * - `users`: the users worker inside workerd, its D1 migrated from migrations/users;
  * - `gateway`: the gateway inside workerd with every service worker beside it (the catalog's
  *   canary too), built as `wrangler deploy` builds them and reached through real service
@@ -33,6 +35,27 @@ const paymentsDatabaseId = serviceWorkers().find((s) => s.name === 'payments')?.
 if (!paymentsDatabaseId) throw new Error('workers/payments/wrangler.toml has no D1 database_id');
 const notificationsConfig = join(ROOT, 'workers/notifications/wrangler.toml');
 const notificationsMigrations = await readD1Migrations(join(ROOT, 'migrations/notifications'));
+const ordersConfig = join(ROOT, 'workers/orders/wrangler.toml');
+const ordersMigrations = await readD1Migrations(join(ROOT, 'migrations/orders'));
+const ordersDatabaseId = serviceWorkers().find((s) => s.name === 'orders')?.d1[0]?.database_id;
+if (!ordersDatabaseId) throw new Error('workers/orders/wrangler.toml has no D1 database_id');
+const notificationsDatabaseId = serviceWorkers().find((s) => s.name === 'notifications')?.d1[0]?.database_id;
+if (!notificationsDatabaseId) throw new Error('workers/notifications/wrangler.toml has no D1 database_id');
+/**
+ * QStash settings for workers in workerd tests: no broker runs there, so none is configured (the
+ * outbox relays then leave every row pending, for tests to read); consumers verify deliveries
+ * signed with these keys for this base URL (test/support/qstash-signature.ts).
+ */
+const noBroker = {
+  // Empty, not absent: a developer's .dev.vars (read into bundled workers) must not point here.
+  QSTASH_URL: '',
+  QSTASH_TOKEN: '',
+  QSTASH_CURRENT_SIGNING_KEY: 'sig_test_current_key',
+  QSTASH_NEXT_SIGNING_KEY: 'sig_test_next_key',
+  HOOKS_BASE_URL: 'http://127.0.0.1:8787',
+};
+/** The saga settings tests use: short backoff and call deadline, a 5 s saga deadline. */
+const fastSagas = { SAGA_DEADLINE_MS: '5000', SAGA_RETRY_BASE_MS: '20', SAGA_RETRY_MAX_MS: '200', SAGA_CALL_TIMEOUT_MS: '2000' };
 const usersConfig = join(ROOT, 'workers/users/wrangler.toml');
 const usersMigrations = await readD1Migrations(join(ROOT, 'migrations/users'));
 const usersDatabaseId = serviceWorkers().find((s) => s.name === 'users')?.d1[0]?.database_id;
@@ -187,6 +210,51 @@ export default defineConfig({
       {
         plugins: [
           cloudflareTest({
+            wrangler: { configPath: ordersConfig },
+            miniflare: {
+              bindings: {
+                LOG_LEVEL: 'warn',
+                TEST_MIGRATIONS: ordersMigrations,
+                TEST_CATALOG_MIGRATIONS: catalogMigrations,
+                TEST_PAYMENTS_MIGRATIONS: paymentsMigrations,
+                ...serviceTestVars,
+                // The saga signs its calls to catalog and payments with this run's orders key.
+                SERVICE_TOKEN_PRIVATE_JWK: JSON.stringify(ordersServiceTokenKeys.privateJwk),
+                // Fast sagas: short backoff and call deadline, a 5 s saga deadline.
+                SAGA_DEADLINE_MS: '5000',
+                SAGA_RETRY_BASE_MS: '20',
+                SAGA_RETRY_MAX_MS: '200',
+                SAGA_CALL_TIMEOUT_MS: '2000',
+                CHAOS_REFRESH_MS: '0',
+                // No broker here: publishing fails fast, the outbox rows stay for the tests to read.
+                QSTASH_URL: 'http://127.0.0.1:9',
+                QSTASH_TOKEN: 'test-qstash-token',
+                // One failed kick per delivery, no alarm-driven retries firing during the run.
+                OUTBOX_RETRY_BASE_MS: '600000',
+                QSTASH_CURRENT_SIGNING_KEY: 'sig_test_current_key',
+                QSTASH_NEXT_SIGNING_KEY: 'sig_test_next_key',
+                HOOKS_BASE_URL: 'http://127.0.0.1:8787',
+              },
+              // The participants' databases, bound so tests can migrate, seed and read them.
+              d1Databases: { TEST_CATALOG_DB: catalogDatabaseId, TEST_PAYMENTS_DB: paymentsDatabaseId },
+              workers: [
+                bundledWorkerOptions(catalogConfig, 'orders-catalog', { bindings: { LOG_LEVEL: 'warn', VIEW_FLUSH_INTERVAL_MS: '0', CHAOS_REFRESH_MS: '0', ...serviceTrust, ...noBroker } }),
+                bundledWorkerOptions(paymentsConfig, 'orders-payments', { bindings: { LOG_LEVEL: 'warn', CHAOS_REFRESH_MS: '0', ...serviceTrust, ...noBroker } }),
+              ],
+            },
+          }),
+        ],
+        test: {
+          name: 'orders',
+          include: ['test/workers/orders/**/*.test.ts'],
+          // Sagas run on alarms with real (short) backoff: a test waits for one to settle.
+          testTimeout: 30_000,
+          setupFiles: ['test/workers/orders/apply-migrations.ts'],
+        },
+      },
+      {
+        plugins: [
+          cloudflareTest({
             wrangler: { configPath: usersConfig },
             miniflare: { bindings: { LOG_LEVEL: 'warn', TEST_MIGRATIONS: usersMigrations, ...serviceTestVars, ...usersTestVars } },
           }),
@@ -210,16 +278,29 @@ export default defineConfig({
                 TEST_CATALOG_MIGRATIONS: catalogMigrations,
                 TEST_PAYMENTS_MIGRATIONS: paymentsMigrations,
                 TEST_USERS_MIGRATIONS: usersMigrations,
+                TEST_ORDERS_MIGRATIONS: ordersMigrations,
+                TEST_NOTIFICATIONS_MIGRATIONS: notificationsMigrations,
                 TEST_USERS_SEED_SQL: usersTestVars.TEST_USERS_SEED_SQL,
+                ...noBroker,
               },
-              // The gateway never binds the catalog's database; the tests do, to migrate and
-              // seed it (same id, so the same database the catalog worker opens).
-              d1Databases: { TEST_CATALOG_DB: catalogDatabaseId, TEST_PAYMENTS_DB: paymentsDatabaseId, TEST_USERS_DB: usersDatabaseId },
+              // The gateway never binds the services' databases; the tests do, to migrate and
+              // seed them (same ids, so the same databases the service workers open).
+              d1Databases: {
+                TEST_CATALOG_DB: catalogDatabaseId,
+                TEST_PAYMENTS_DB: paymentsDatabaseId,
+                TEST_USERS_DB: usersDatabaseId,
+                TEST_ORDERS_DB: ordersDatabaseId,
+                TEST_NOTIFICATIONS_DB: notificationsDatabaseId,
+              },
               workers: [
-                bundledWorkerOptions(catalogConfig, 'catalog', { bindings: { LOG_LEVEL: 'warn', VIEW_FLUSH_INTERVAL_MS: '0', ...serviceTrust } }),
-                bundledWorkerOptions(catalogCanaryConfig, 'catalog-canary', { bindings: { LOG_LEVEL: 'warn', VIEW_FLUSH_INTERVAL_MS: '0', ...serviceTrust } }),
-                bundledWorkerOptions(paymentsConfig, 'payments', { bindings: { LOG_LEVEL: 'warn', ...serviceTrust } }),
+                bundledWorkerOptions(catalogConfig, 'catalog', { bindings: { LOG_LEVEL: 'warn', VIEW_FLUSH_INTERVAL_MS: '0', ...serviceTrust, ...noBroker } }),
+                bundledWorkerOptions(catalogCanaryConfig, 'catalog-canary', { bindings: { LOG_LEVEL: 'warn', VIEW_FLUSH_INTERVAL_MS: '0', ...serviceTrust, ...noBroker } }),
+                bundledWorkerOptions(paymentsConfig, 'payments', { bindings: { LOG_LEVEL: 'warn', ...serviceTrust, ...noBroker } }),
                 bundledWorkerOptions(usersConfig, 'users', { bindings: { LOG_LEVEL: 'warn', ...serviceTrust, ...usersTestVars } }),
+                bundledWorkerOptions(ordersConfig, 'orders', {
+                  bindings: { LOG_LEVEL: 'warn', ...serviceTrust, ...noBroker, ...fastSagas, SERVICE_TOKEN_PRIVATE_JWK: JSON.stringify(ordersServiceTokenKeys.privateJwk) },
+                }),
+                bundledWorkerOptions(notificationsConfig, 'notifications', { bindings: { LOG_LEVEL: 'warn', ...serviceTrust, ...noBroker } }),
               ],
             },
           }),

@@ -2,6 +2,7 @@ import type { D1Migration } from 'cloudflare:test';
 import type { CatalogBindings } from '../workers/catalog/env';
 import type { GatewayBindings } from '../workers/gateway/env';
 import type { NotificationsBindings } from '../workers/notifications/env';
+import type { OrdersBindings } from '../workers/orders/env';
 import type { PaymentsBindings } from '../workers/payments/env';
 import type { UsersBindings } from '../workers/users/env';
 
@@ -10,7 +11,7 @@ import type { UsersBindings } from '../workers/users/env';
 // TEST_MIGRATIONS, the gateway project the rest.
 declare global {
   namespace Cloudflare {
-    interface Env extends CatalogBindings, PaymentsBindings, GatewayBindings, UsersBindings, NotificationsBindings {
+    interface Env extends CatalogBindings, PaymentsBindings, GatewayBindings, UsersBindings, NotificationsBindings, OrdersBindings {
       TEST_MIGRATIONS: D1Migration[];
       TEST_CATALOG_DB: D1Database;
       TEST_CATALOG_MIGRATIONS: D1Migration[];
@@ -24,6 +25,10 @@ declare global {
       TEST_USERS_SEED_SQL: string;
       TEST_USERS_DB: D1Database;
       TEST_USERS_MIGRATIONS: D1Migration[];
+      TEST_ORDERS_DB: D1Database;
+      TEST_ORDERS_MIGRATIONS: D1Migration[];
+      TEST_NOTIFICATIONS_DB: D1Database;
+      TEST_NOTIFICATIONS_MIGRATIONS: D1Migration[];
       /** The notifications project's QStash stand-in (test/support/recording-qstash-worker.mjs). */
       RECORDING_QSTASH: Fetcher;
       /** The users service's signing key for this run, so gateway tests can mint access tokens. */

@@ -19,7 +19,7 @@ beforeAll(async () => {
 
 // The other services behind the gateway, up all along: one service down does not hide the rest.
 // (The catalog's canary is a worker of its own, with its own binding: a broken CATALOG leaves it up.)
-const paymentsUp = {
+const othersUp = {
   'catalog-canary': { status: 'up' },
   'catalog-canary.db': { status: 'up' },
   payments: { status: 'up' },
@@ -27,6 +27,10 @@ const paymentsUp = {
   users: { status: 'up' },
   'users.db': { status: 'up' },
   'users.signingKey': { status: 'up' },
+  orders: { status: 'up' },
+  'orders.db': { status: 'up' },
+  notifications: { status: 'up' },
+  'notifications.db': { status: 'up' },
 };
 
 const problemOf = async (response: Response) => {
@@ -257,7 +261,7 @@ describe('/health and /ready', () => {
   it('/ready is 200 with every service and its D1 up', async () => {
     const response = await callWorker(gateway, '/ready');
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ status: 'ready', checks: { catalog: { status: 'up' }, 'catalog.db': { status: 'up' }, ...paymentsUp } });
+    expect(await response.json()).toEqual({ status: 'ready', checks: { catalog: { status: 'up' }, 'catalog.db': { status: 'up' }, ...othersUp } });
   });
 
   it('/ready is 503 when the catalog cannot be reached', async () => {
@@ -265,7 +269,7 @@ describe('/health and /ready', () => {
     const response = await callWorker(gateway, '/ready', {}, { CATALOG: broken });
     expect(response.status).toBe(503);
     // The reason ('connection refused') goes to the log; the public answer only says what is down.
-    expect(await response.json()).toEqual({ status: 'not_ready', checks: { catalog: { status: 'down', error: 'unreachable' }, ...paymentsUp } });
+    expect(await response.json()).toEqual({ status: 'not_ready', checks: { catalog: { status: 'down', error: 'unreachable' }, ...othersUp } });
   });
 
   it('/ready is 503 and names the database when the catalog reports its D1 down', async () => {
@@ -277,7 +281,7 @@ describe('/health and /ready', () => {
     expect(response.status).toBe(503);
     expect(await response.json()).toEqual({
       status: 'not_ready',
-      checks: { catalog: { status: 'down', error: 'not ready (503)' }, 'catalog.db': { status: 'down', error: 'reported down by catalog' }, ...paymentsUp },
+      checks: { catalog: { status: 'down', error: 'not ready (503)' }, 'catalog.db': { status: 'down', error: 'reported down by catalog' }, ...othersUp },
     });
   });
 

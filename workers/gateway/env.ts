@@ -11,6 +11,8 @@ export interface ServiceBindings {
   CATALOG_CANARY: Fetcher;
   PAYMENTS: Fetcher;
   USERS: Fetcher;
+  ORDERS: Fetcher;
+  NOTIFICATIONS: Fetcher;
 }
 
 /** The gateway's bindings (root wrangler.toml, secrets in .dev.vars locally); the response cache's are in cache/cache-config.ts. */
@@ -40,4 +42,7 @@ export interface GatewayBindings extends ServiceBindings, CacheBindings {
   ROUTE_WEIGHTS_REFRESH_MS?: string;
   /** JSON: feature flag definitions (shared/flags), evaluated per caller at GET /api/flags. */
   FEATURE_FLAGS?: string;
+  /** QStash (local or Upstash's): read for /_ops/dlq. */
+  QSTASH_URL?: string;
+  QSTASH_TOKEN?: string;
 }

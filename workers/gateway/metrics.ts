@@ -6,6 +6,7 @@ import type { AppEnv } from '../../shared/middleware/app-env';
 import type { CompletedRequest } from '../../shared/middleware/request-context';
 import { BREAKER_STATE_VALUE, breakerSnapshots } from './breakers';
 import { gatewayConfig } from './config';
+import { opsGet } from './ops-services';
 import type { GatewayBindings } from './env';
 
 /** Every metric the gateway exports, with its HELP text (API.md's names). */
@@ -33,6 +34,10 @@ export const METRIC_DEFINITIONS: Record<string, MetricDefinition> = {
   rate_limit_decisions_total: {
     type: 'counter',
     help: 'Rate-limit decisions by route: allowed, refused (429), or error (the limiter did not answer and the request was let through).',
+  },
+  saga_total: {
+    type: 'gauge',
+    help: 'Order sagas by status (PENDING, COMPENSATING, COMPLETED, CANCELLED), as the orders service records them.',
   },
   cache_requests_total: {
     type: 'counter',
@@ -103,11 +108,14 @@ export async function metricsResponse(c: Context<AppEnv<GatewayBindings>>): Prom
   } catch (error) {
     c.get('log').warn('metrics flush before scrape failed', { error });
   }
-  const [totals, breakers] = await Promise.all([
+  const [totals, breakers, sagas] = await Promise.all([
     metricsStub(c.env).snapshot(),
     breakerSnapshots(c.env, (upstream, error) => c.get('log').warn('breaker state unreadable for /metrics', { upstream, error })),
+    // The orders service counts its sagas; a scrape without it still answers, without the series.
+    opsGet<Record<string, number>>(c, 'ORDERS', '/sagas/counts').catch(() => null),
   ]);
   addBreakerSeries(totals, breakers);
+  for (const [status, count] of Object.entries(sagas ?? {})) setGauge(totals, 'saga_total', { status }, count);
   return new Response(renderPrometheus(totals, METRIC_DEFINITIONS), {
     headers: { 'content-type': PROMETHEUS_CONTENT_TYPE, 'cache-control': 'no-store' },
   });

@@ -11,6 +11,8 @@ import type { GatewayBindings } from './env';
 import { isVersioned, routeWeights, serviceTargets, versionsOf, weightsBodySchema, type VersionedRoute } from './route-versions';
 import { routes } from './routes';
 import { serviceTokenHeader } from './service-tokens';
+import { deleteDeadLetter, listDeadLetters } from './dead-letters';
+import { opsGet } from './ops-services';
 
 type OpsContext = Context<AppEnv<GatewayBindings>>;
 
@@ -133,6 +135,42 @@ opsRoutes.put('/routes/:name', async (c) => {
   const choice = await routeWeights(c.env, route).set(parsed.data.weights);
   c.get('log').warn('route weights changed', { route: route.name, from: before.weights, to: choice.weights });
   return c.json({ [route.name]: { versions: versionsOf(route), weights: choice.weights } });
+});
+
+/** Sagas and their step timelines, newest first, optionally of one status (the orders service's view). */
+opsRoutes.get('/sagas', async (c) => {
+  const query = new URLSearchParams();
+  for (const name of ['status', 'limit']) {
+    const value = c.req.query(name);
+    if (value !== undefined) query.set(name, value);
+  }
+  const status = c.req.query('status');
+  if (status !== undefined && !['PENDING', 'COMPENSATING', 'COMPLETED', 'CANCELLED'].includes(status)) {
+    throw validationFailed([{ path: 'status', message: 'one of PENDING, COMPENSATING, COMPLETED, CANCELLED' }]);
+  }
+  return c.json(await opsGet(c, 'ORDERS', `/sagas${query.size ? `?${query}` : ''}`));
+});
+
+/** Deliveries QStash gave up on, with the consumer's last answer; `?cursor=` pages. */
+opsRoutes.get('/dlq', async (c) => {
+  try {
+    return c.json(await listDeadLetters(c.env, c.req.query('cursor') || undefined));
+  } catch (error) {
+    if (error instanceof HttpError) throw error;
+    c.get('log').warn('dead-letter queue unreadable', { error });
+    throw new HttpError(502, { detail: 'QStash could not be reached to read the dead-letter queue.' });
+  }
+});
+
+/** Drops one dead letter (after it was dealt with). */
+opsRoutes.delete('/dlq/:dlqId', async (c) => {
+  try {
+    await deleteDeadLetter(c.env, c.req.param('dlqId'));
+  } catch (error) {
+    if (error instanceof HttpError) throw error;
+    throw notFound(`No dead letter ${c.req.param('dlqId')}.`);
+  }
+  return c.body(null, 204);
 });
 
 // Anything else under /_ops is the admin's 404, not the public one (auth ran first).

@@ -4,7 +4,8 @@ import type { BulkheadOptions } from '../../shared/resilience/bulkhead';
 import type { CircuitBreakerOptions } from '../../shared/resilience/circuit-breaker';
 import type { RetryOptions } from '../../shared/resilience/retry';
 import type { CachePolicy } from './cache/cache-policy';
-import { catalogCacheInvalidations, catalogCacheTags } from './cache/catalog-tags';
+import { catalogCacheInvalidations, catalogCacheTags, purgeTagsFromAnswer } from './cache/catalog-tags';
+import topology from '../../shared/events/topology.json';
 import type { ServiceBindings } from './env';
 import type { FallbackRule } from './fallback-rules';
 
@@ -61,6 +62,35 @@ export interface Route {
   /** The split until an operator sets one (`PUT /_ops/routes/:name`): whole percents, summing to 100. */
   defaultWeights?: Readonly<Record<string, number>>;
 }
+
+/** Which service each QStash consumer (shared/events/topology.json) lives in. */
+const CONSUMER_SERVICES: Record<keyof typeof topology.consumers, keyof ServiceBindings> = {
+  notifications: 'NOTIFICATIONS',
+  mail: 'NOTIFICATIONS',
+  'order-summaries': 'ORDERS',
+  catalog: 'CATALOG',
+};
+
+/**
+ * `POST /hooks/<consumer>`: QStash deliveries (API.md). No caller identity, rate limit, retry or
+ * breaker at the edge: the consumer verifies the `Upstash-Signature` itself (401 if unsigned or
+ * tampered), and QStash is the retry policy (a non-2xx is redelivered with backoff, then
+ * dead-lettered). The body reaches the consumer byte for byte: the signature covers it.
+ */
+const hookRoutes: Route[] = Object.entries(topology.consumers).map(([consumer, path]) => ({
+  name: `hooks-${consumer}`,
+  prefix: path,
+  service: CONSUMER_SERVICES[consumer as keyof typeof CONSUMER_SERVICES],
+  upstreamPrefix: path,
+  policy: {
+    auth: 'none',
+    timeoutMs: 10_000,
+    retry: false,
+    breaker: false,
+    // The catalog's consumer names the products an order changed: their cached answers are purged.
+    ...(consumer === 'catalog' ? { cache: { ttlSeconds: 0, staleWhileRevalidateSeconds: 0, invalidates: purgeTagsFromAnswer } } : {}),
+  },
+}));
 
 export const routes: readonly Route[] = [
   {
@@ -120,6 +150,23 @@ export const routes: readonly Route[] = [
     policy: { auth: 'none', timeoutMs: 2_000, breaker: false, fallback: [{ kind: 'last-good', maxAgeMs: 60 * 60_000 }] },
   },
   {
+    name: 'orders',
+    prefix: '/api/orders',
+    service: 'ORDERS',
+    upstreamPrefix: '/orders',
+    policy: {
+      auth: 'required',
+      // Per user: placing an order starts a saga across three services; 30 per 10 s is generous
+      // for a person and a wall for a script.
+      rateLimit: { algorithm: 'sliding-window', limit: 30, windowMs: 10_000 },
+      timeoutMs: 5_000,
+      // POST /orders carries its Idempotency-Key, so it is retried safely (the same key is the same order).
+      retry: { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1_000 },
+      breaker: { minimumCalls: 5, failureRateThreshold: 50, openDurationMs: 10_000, halfOpenMaxCalls: 2 },
+      bulkhead: { maxConcurrent: 32, maxQueue: 32 },
+    },
+  },
+  {
     name: 'payments',
     prefix: '/api/payments',
     service: 'PAYMENTS',
@@ -136,6 +183,7 @@ export const routes: readonly Route[] = [
       bulkhead: { maxConcurrent: 16, maxQueue: 8 },
     },
   },
+  ...hookRoutes,
 ];
 
 /**

@@ -37,3 +37,19 @@ export function catalogCacheInvalidations(write: { method: string; upstreamPath:
   const id = productId(write.upstreamPath) ?? productId(locationPath.replace(/^.*(?=\/products\/)/, ''));
   return id ? [PRODUCTS_LIST_TAG, productTag(id)] : [PRODUCTS_LIST_TAG];
 }
+
+/** The header the catalog's event consumer answers with: the product tags whose stock an order changed. */
+export const PURGE_TAGS_HEADER = 'x-cache-purge-tags';
+
+/**
+ * What a delivery to the catalog's consumer purges (POST /hooks/catalog answered 2xx): the
+ * products it names, and the lists, since a list shows each product's stock too. Only
+ * `product:<id>` tags are taken from the answer: the consumer cannot purge anything else.
+ */
+export function purgeTagsFromAnswer(write: { response: Response }): string[] {
+  const named = (write.response.headers.get(PURGE_TAGS_HEADER) ?? '')
+    .split(',')
+    .map((tag) => tag.trim())
+    .filter((tag) => /^product:[^,\s]{1,128}$/.test(tag));
+  return named.length ? [PRODUCTS_LIST_TAG, ...new Set(named)] : [];
+}

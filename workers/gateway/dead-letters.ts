@@ -1,0 +1,38 @@
+import { Client } from '@upstash/qstash';
+import { HttpError } from '../../shared/http/problem';
+import type { GatewayBindings } from './env';
+
+/**
+ * The QStash dead-letter queue: deliveries that failed every retry (API.md `GET /_ops/dlq`),
+ * read with the official client, so the local QStash and Upstash's answer alike. Bodies are
+ * shown as the consumer would have received them (text), with the consumer's last answer.
+ */
+function client(env: GatewayBindings): Client {
+  if (!env.QSTASH_URL || !env.QSTASH_TOKEN) {
+    throw new HttpError(503, { type: 'qstash-not-configured', detail: 'QSTASH_URL and QSTASH_TOKEN are not set on the gateway.' });
+  }
+  return new Client({ baseUrl: env.QSTASH_URL, token: env.QSTASH_TOKEN, retry: false });
+}
+
+export async function listDeadLetters(env: GatewayBindings, cursor?: string, count = 50) {
+  const page = await client(env).dlq.listMessages({ cursor, count });
+  return {
+    items: page.messages.map((m) => ({
+      dlqId: m.dlqId,
+      messageId: m.messageId,
+      url: m.url,
+      topicName: m.topicName ?? null,
+      queueName: m.queueName ?? null,
+      createdAt: new Date(m.createdAt).toISOString(),
+      responseStatus: m.responseStatus ?? null,
+      responseBody: m.responseBody ?? null,
+      body: m.body ?? null,
+      maxRetries: m.maxRetries ?? null,
+    })),
+    cursor: page.cursor ?? null,
+  };
+}
+
+export async function deleteDeadLetter(env: GatewayBindings, dlqId: string): Promise<void> {
+  await client(env).dlq.delete(dlqId);
+}
