@@ -12,10 +12,15 @@ const gatewayPort = () => process.env.PORT || '8787';
 
 /**
  * Adds the QStash variables to every worker's .dev.vars (root for the gateway, workers/<s>/ for a
- * service) where they are missing; a value already there is never replaced, so pointing one file
- * at a real QStash survives the next `npm run dev`.
+ * service) where they are missing; a value already there is kept, so pointing one file at a real
+ * QStash survives the next `npm run dev`. The one exception: a QSTASH_URL or HOOKS_BASE_URL on
+ * loopback was written by an earlier run for its QSTASH_PORT or PORT, and follows the port in use
+ * now; left as it was, `PORT=8788 npm run dev` would have QStash deliver to a port nothing listens
+ * on (and consumers verify signatures against the old URL).
+ * @param {{ log?: (line: string) => void, dirs?: string[] }} [options] dirs: where the .dev.vars
+ *   files live (default: the gateway's and every service's folder)
  */
-export function ensureQStashDevVars({ log = console.log } = {}) {
+export function ensureQStashDevVars({ log = console.log, dirs = [ROOT, ...serviceWorkers().map((service) => service.dir)] } = {}) {
   const values = {
     QSTASH_URL: `http://127.0.0.1:${qstashPort()}`,
     QSTASH_TOKEN: LOCAL_QSTASH_TOKEN,
@@ -23,11 +28,21 @@ export function ensureQStashDevVars({ log = console.log } = {}) {
     QSTASH_NEXT_SIGNING_KEY: LOCAL_QSTASH_NEXT_SIGNING_KEY,
     HOOKS_BASE_URL: `http://127.0.0.1:${gatewayPort()}`,
   };
-  for (const dir of [ROOT, ...serviceWorkers().map((service) => service.dir)]) {
+  const followsLocalPort = new Set(['QSTASH_URL', 'HOOKS_BASE_URL']);
+  for (const dir of dirs) {
     const file = join(dir, '.dev.vars');
-    const added = Object.entries(values).filter(([name]) => readDevVar(file, name) === undefined);
-    for (const [name, value] of added) writeDevVar(file, name, value);
-    if (added.length > 0) log(`${relative(ROOT, file) || '.dev.vars'}: added ${added.map(([name]) => name).join(', ')} (local QStash)`);
+    const name = relative(ROOT, file) || '.dev.vars';
+    const added = [];
+    const moved = [];
+    for (const [key, value] of Object.entries(values)) {
+      const current = readDevVar(file, key);
+      if (current === undefined) added.push(key);
+      else if (followsLocalPort.has(key) && current !== value && isLoopback(current)) moved.push(key);
+      else continue;
+      writeDevVar(file, key, value);
+    }
+    if (added.length > 0) log(`${name}: added ${added.join(', ')} (local QStash)`);
+    for (const key of moved) log(`${name}: ${key} now ${values[key]} (the port changed)`);
   }
 }
 
