@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// `npm run deploy`: every worker to Cloudflare, services before the gateway that binds to them.
+// `npm run deploy`: every worker to Cloudflare, each after the workers it binds to (catalog and
+// payments before orders, which calls them; every service before the gateway; deploy-order.mjs).
 // For a real deploy it first applies each service's D1 migrations remotely (so new code never
 // meets an old schema). `npm run deploy:dry-run` (`--dry-run`) only builds and validates every
 // bundle and config, offline: CI runs it.
 import { join } from 'node:path';
+import { deployTargets } from './deploy-order.mjs';
 import { wrangler } from './run.mjs';
-import { gatewayConfigPath, ROOT, serviceWorkers } from './workers.mjs';
+import { ROOT, serviceWorkers } from './workers.mjs';
 
 const dryRun = process.argv.includes('--dry-run');
 const services = serviceWorkers();
@@ -23,7 +25,7 @@ if (!dryRun) {
   }
 }
 
-const targets = [...services.map((s) => ({ name: s.name, configPath: s.configPath })), { name: 'gateway', configPath: gatewayConfigPath() }];
+const targets = deployTargets();
 for (const target of targets) {
   console.log(`${dryRun ? 'building (dry run)' : 'deploying'} ${target.name}`);
   const args = ['deploy', '-c', target.configPath];
