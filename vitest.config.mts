@@ -7,9 +7,11 @@ import { bundledWorkerOptions } from './scripts/worker-bundle.mjs';
 import { ROOT, serviceWorkers } from './scripts/workers.mjs';
 
 /**
- * Eight projects:
+ * Nine projects:
  * - `shared`: the pattern library's unit tests, in Node (shared/ is platform-free, so this also
  *   proves it needs nothing from workerd);
+ * - `system`: the whole suite in workerd (scripts/local-suite.mjs) with the local QStash, from
+ *   Node: orders under chaos, end to end;
  * - `scripts`: the dev tooling in scripts/, in Node: the local Upstash REST bridge in front of a
  *   real redis-server, driven by the real @upstash/redis and @upstash/ratelimit clients;
  * - `catalog`: the catalog worker inside workerd, its D1 migrated from migrations/catalog;
@@ -114,6 +116,17 @@ export default defineConfig({
           name: 'shared',
           include: ['test/shared/**/*.test.ts'],
           environment: 'node',
+        },
+      },
+      {
+        test: {
+          // The whole suite in workerd (scripts/local-suite.mjs) with the local QStash: one run
+          // of 200 orders under chaos, checked from every service's own data.
+          name: 'system',
+          include: ['test/system/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 60_000,
+          hookTimeout: 300_000,
         },
       },
       {

@@ -1,0 +1,164 @@
+// The whole suite in one Miniflare (workerd directly, no `wrangler dev` proxy), for the system
+// tests and the order benchmark: every worker built as `wrangler deploy` builds it, every D1
+// migrated (and the catalog seeded by the caller), the local QStash beside it with the topology
+// set up, and keys made for this run only. Nothing is read from a developer's .dev.vars: every
+// var those files could set is pinned here.
+import { readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { importJWK, SignJWT } from 'jose';
+import { Log, LogLevel, Miniflare } from 'miniflare';
+import { generateSigningKeyPair } from './dev-keys.mjs';
+import { setupQStash } from './qstash-setup.mjs';
+import { seededRandom, startQStashServer } from './qstash-server.mjs';
+import { bundledWorkerOptions } from './worker-bundle.mjs';
+import { gatewayConfigPath, ROOT, serviceWorkers } from './workers.mjs';
+
+export const ADMIN_TOKEN = 'suite-admin-token';
+const SIGNING_KEYS = { QSTASH_CURRENT_SIGNING_KEY: 'sig_suite_current', QSTASH_NEXT_SIGNING_KEY: 'sig_suite_next' };
+const SIGNING_KEYS_AS_OPTIONS = { currentSigningKey: SIGNING_KEYS.QSTASH_CURRENT_SIGNING_KEY, nextSigningKey: SIGNING_KEYS.QSTASH_NEXT_SIGNING_KEY };
+
+/** A free loopback port: the gateway's URL must be known before it starts (QStash delivers to it). */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The SQL statements of every migration of a service, in order (drizzle-kit's breakpoints split them). */
+function migrationStatements(service) {
+  const dir = join(ROOT, 'migrations', service);
+  return readdirSync(dir)
+    .filter((file) => file.endsWith('.sql'))
+    .sort()
+    .flatMap((file) => readFileSync(join(dir, file), 'utf8').split('--> statement-breakpoint'))
+    .map((statement) => statement.trim())
+    .filter(Boolean);
+}
+
+/** Counts workerd's output lines instead of printing them (a chaos run logs thousands). */
+function drainLogs(counter) {
+  return (stdout, stderr) => {
+    for (const stream of [stdout, stderr]) {
+      stream.on('data', (chunk) => {
+        counter.lines += chunk.toString('utf8').split('\n').length - 1;
+        if (counter.keep) counter.text += chunk.toString('utf8');
+      });
+    }
+  };
+}
+
+/**
+ * Starts the suite. `vars` are merged into every worker's bindings (e.g. saga tuning for orders);
+ * `qstash` options go to the local QStash (retryDelayScale, duplicateRate, seed). Resolves with
+ * the gateway's base URL, helpers to sign access tokens and call as the operator, the QStash
+ * server, each service's D1 (`db(service)`), and `dispose()`.
+ */
+export async function startLocalSuite({ vars = {}, workerVars = {}, qstash: qstashOptions = {}, keepLogs = false } = {}) {
+  const port = await freePort();
+  const gatewayUrl = `http://127.0.0.1:${port}`;
+  const { seed = 1, ...serverOptions } = qstashOptions;
+  const qstash = await startQStashServer({ ...SIGNING_KEYS_AS_OPTIONS, random: seededRandom(seed), ...serverOptions });
+
+  const gatewayKeys = await generateSigningKeyPair('suite-gateway');
+  const ordersKeys = await generateSigningKeyPair('suite-orders');
+  const accessKeys = await generateSigningKeyPair('suite-access');
+  const trust = JSON.stringify({ 'stratus-gateway': [gatewayKeys.publicJwk], 'stratus-orders': [ordersKeys.publicJwk] });
+  const common = {
+    LOG_LEVEL: 'error',
+    SERVICE_TOKEN_PUBLIC_JWKS: trust,
+    QSTASH_URL: qstash.url,
+    QSTASH_TOKEN: qstash.token,
+    ...SIGNING_KEYS,
+    HOOKS_BASE_URL: gatewayUrl,
+    ...vars,
+  };
+  const perWorker = {
+    gateway: {
+      ADMIN_TOKEN,
+      ALLOW_CHAOS: 'true',
+      CORS_ORIGINS: '',
+      FEATURE_FLAGS: '[]',
+      SERVICE_TOKEN_PRIVATE_JWK: JSON.stringify(gatewayKeys.privateJwk),
+      UPSTASH_REDIS_REST_URL: '',
+      UPSTASH_REDIS_REST_TOKEN: '',
+    },
+    orders: { SERVICE_TOKEN_PRIVATE_JWK: JSON.stringify(ordersKeys.privateJwk) },
+    users: {
+      ACCESS_TOKEN_PRIVATE_JWK: JSON.stringify(accessKeys.privateJwk),
+      ACCESS_TOKEN_KID: accessKeys.privateJwk.kid,
+      ACCESS_TOKEN_PREVIOUS_PUBLIC_JWKS: '[]',
+      ACCESS_TOKEN_ISSUER: 'stratus-users',
+      ACCESS_TOKEN_AUDIENCE: 'stratus',
+    },
+  };
+
+  const services = serviceWorkers();
+  const workers = [
+    bundledWorkerOptions(gatewayConfigPath(), 'suite-gateway', { bindings: { ...common, ...perWorker.gateway, ...workerVars.gateway } }),
+    ...services.map((service) =>
+      bundledWorkerOptions(service.configPath, `suite-${service.name}`, {
+        bindings: { ...common, ...(perWorker[service.name] ?? {}), ...(workerVars[service.name] ?? {}) },
+      }),
+    ),
+  ];
+  const logs = { lines: 0, text: '', keep: keepLogs };
+  const mf = new Miniflare({
+    host: '127.0.0.1',
+    port,
+    logRequests: false,
+    cf: false, // no fetch of the `request.cf` blob from the internet: fully offline
+    log: new Log(LogLevel.WARN),
+    handleRuntimeStdio: drainLogs(logs),
+    workers,
+  });
+  try {
+    await mf.ready;
+    // Migrate every database once (the catalog's canary shares the catalog's).
+    const databases = new Map();
+    for (const service of services) {
+      for (const d1 of service.d1) {
+        if (databases.has(d1.database_name)) continue;
+        const db = await mf.getD1Database(d1.binding, `stratus-${service.name}`);
+        await db.batch(migrationStatements(service.name).map((sql) => db.prepare(sql)));
+        databases.set(d1.database_name, db);
+      }
+    }
+    await setupQStash({ url: qstash.url, token: qstash.token, hooksBaseUrl: gatewayUrl, log: () => {} });
+
+    const accessKey = await importJWK(accessKeys.privateJwk, 'ES256');
+    return {
+      url: (path) => new URL(path, gatewayUrl).href,
+      gatewayUrl,
+      qstash,
+      logs,
+      mf,
+      /** A service's D1 as its worker sees it: `db('orders')`. */
+      db: (service) => databases.get(`stratus-${service}`),
+      /** An access token as the users service issues it, for any user. */
+      bearer: async (userId, roles = ['customer']) =>
+        `Bearer ${await new SignJWT({ roles })
+          .setProtectedHeader({ alg: 'ES256', kid: accessKeys.privateJwk.kid, typ: 'JWT' })
+          .setIssuer('stratus-users')
+          .setAudience('stratus')
+          .setSubject(userId)
+          .setIssuedAt()
+          .setExpirationTime('15m')
+          .setJti(crypto.randomUUID())
+          .sign(accessKey)}`,
+      operator: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      dispose: async () => {
+        await Promise.allSettled([mf.dispose(), qstash.close()]);
+      },
+    };
+  } catch (error) {
+    await Promise.allSettled([mf.dispose(), qstash.close()]);
+    throw error;
+  }
+}
+
