@@ -43,6 +43,7 @@ export async function performStep(env: OrdersBindings, order: PlacedOrder, saga:
         amountCents: order.totalCents,
         currency: order.currency,
         card: order.card ?? DEFAULT_TEST_CARD,
+        customerId: order.userId,
       });
       // The processor's "no" is a recorded charge with status declined: final, not retryable.
       const status = (answer.body as { status?: string } | null)?.status;

@@ -46,6 +46,7 @@ export async function recordCharge(
     status: outcome.status,
     declineCode: outcome.status === 'declined' ? outcome.declineCode : null,
     cardLast4: input.card.slice(-4),
+    customerId: input.customerId ?? null,
     idempotencyKey: key,
     requestFingerprint: fingerprint,
   };

@@ -1,4 +1,4 @@
-import { asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import type { DrizzleD1Database } from 'drizzle-orm/d1';
 import { constraintFailure } from '../../shared/adapters/cloudflare/d1-constraint';
 import { outboxInsert } from '../../shared/adapters/cloudflare/outbox-table';
@@ -102,8 +102,10 @@ export class PaymentRepository {
   }
 
   /** An order's charges and refunds, oldest first; rowid breaks ties within one millisecond. */
-  async listByOrder(orderId: string): Promise<PaymentRow[]> {
-    return this.db.select().from(payments).where(eq(payments.orderId, orderId)).orderBy(asc(payments.createdAt), sql`rowid`);
+  /** An order's payments, oldest first; only `customerId`'s when one is given (a customer's own view). */
+  async listByOrder(orderId: string, customerId?: string): Promise<PaymentRow[]> {
+    const mine = customerId === undefined ? eq(payments.orderId, orderId) : and(eq(payments.orderId, orderId), eq(payments.customerId, customerId));
+    return this.db.select().from(payments).where(mine).orderBy(asc(payments.createdAt), sql`rowid`);
   }
 
   /** Runs a batch; a refusal the schema expresses becomes its name, anything else is thrown. */

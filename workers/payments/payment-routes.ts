@@ -3,7 +3,7 @@ import { drizzle } from 'drizzle-orm/d1';
 import { kickOutbox } from '../../shared/adapters/cloudflare/outbox-relay';
 import { requireCaller } from '../../shared/http/identity';
 import { idempotencyKeyHeader, REPLAYED_HEADER } from '../../shared/http/idempotency-key';
-import { notFound } from '../../shared/http/problem';
+import { notFound, unauthorized } from '../../shared/http/problem';
 import type { AppEnv } from '../../shared/middleware/app-env';
 import { outgoingTraceparent } from '../../shared/observability/trace-context';
 import { ORDERS_SERVICE_TOKEN_ISSUER } from '../../shared/security/service-token';
@@ -37,19 +37,33 @@ function answer(c: PaymentsContext, { row, replayed }: Recorded) {
 
 /**
  * Writes are for the order saga (its own service token, issuer stratus-orders) and for
- * operators (the admin role, through the gateway); reads are for anyone the gateway lets through.
+ * operators (the admin role, through the gateway).
  */
 const saga = requireCaller({ issuers: [ORDERS_SERVICE_TOKEN_ISSUER], role: 'admin' });
 
+/**
+ * Whose payments a caller may list: an admin or the saga, any order's; a customer, only the
+ * payments made for them (API.md: "for one of the caller's orders"), so another customer's order
+ * id lists nothing. Anonymous callers get 401.
+ */
+function listScope(c: PaymentsContext): { customerId?: string } {
+  if (c.get('caller')?.issuer === ORDERS_SERVICE_TOKEN_ISSUER) return {};
+  const identity = c.get('identity');
+  if (!identity) throw unauthorized('Sign in to read payments.', { 'www-authenticate': 'Bearer' });
+  return identity.roles.includes('admin') ? {} : { customerId: identity.userId };
+}
+
 export const paymentRoutes = new Hono<AppEnv<PaymentsBindings>>()
   .get('/', validate('query', listQuery), async (c) => {
-    const rows = await repository(c.env).listByOrder(c.req.valid('query').orderId);
+    const rows = await repository(c.env).listByOrder(c.req.valid('query').orderId, listScope(c).customerId);
     return c.json({ items: rows.map(toListItem) });
   })
   .get('/:id', validate('param', paymentIdParam), async (c) => {
     const { id } = c.req.valid('param');
     const row = await repository(c.env).get(id);
-    if (!row) throw notFound(`No payment with id ${id}.`);
+    const { customerId } = listScope(c);
+    // Another customer's payment is answered as no payment at all.
+    if (!row || (customerId !== undefined && row.customerId !== customerId)) throw notFound(`No payment with id ${id}.`);
     return c.json(toPayment(row));
   })
   .post('/charges', saga, validate('header', idempotencyKeyHeader), validate('json', chargeInput), async (c) =>

@@ -19,6 +19,8 @@ export const chargeInput = z
     amountCents,
     currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD'),
     card: z.string().regex(/^\d{12,19}$/, 'must be 12 to 19 digits').default(DEFAULT_CARD),
+    /** Whose payment it is (the saga passes the order's user): only they, or an admin, list it. */
+    customerId: z.string().min(1).max(128).optional(),
   })
   .strict();
 

@@ -44,6 +44,7 @@ async function refundCharge(
       kind: 'refund',
       orderId: charge.orderId,
       chargeId: charge.id,
+      customerId: charge.customerId,
       amountCents: amount,
       currency: charge.currency,
       status: 'succeeded',

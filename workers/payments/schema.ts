@@ -25,6 +25,11 @@ export const payments = sqliteTable(
     status: text('status', { enum: ['succeeded', 'declined', 'failed'] }).notNull(),
     declineCode: text('decline_code'),
     cardLast4: text('card_last4'),
+    /**
+     * The customer the payment is for (the order's user), when the caller named one: a customer
+     * reads only their own payments. A refund carries its charge's.
+     */
+    customerId: text('customer_id'),
     /** The client's Idempotency-Key: UNIQUE, so a duplicate insert loses instead of doubling. */
     idempotencyKey: text('idempotency_key').notNull(),
     /** SHA-256 of the operation and its canonical parsed body: tells a replay from a reused key. */

@@ -1,7 +1,8 @@
 import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { callWorker } from '../../support/call-worker';
-import { createCharge, DECLINED_CARD, get, post, type Problem, type RefundBody, payments, resetPayments } from './support';
+import { asCustomer, createCharge, DECLINED_CARD, get, post, postAsSaga, type Problem, type RefundBody, payments, resetPayments } from './support';
+import { testUser } from '../../support/service-token';
 
 beforeEach(async () => {
   await resetPayments();
@@ -101,5 +102,36 @@ describe('health', () => {
     const response = await callWorker(payments, '/ready', {}, { DB: broken });
     expect(response.status).toBe(503);
     expect(await response.json()).toEqual({ status: 'not_ready', checks: { db: { status: 'down', error: 'D1_ERROR: database unavailable' } } });
+  });
+});
+
+describe('a customer reads only their own payments', () => {
+  const charge = (orderId: string, customerId: string) =>
+    postAsSaga('/payments/charges', { orderId, amountCents: 1_200, currency: 'USD', customerId }, `${orderId}:charge`);
+
+  it("lists the payments made for them, and nothing of another customer's order", async () => {
+    expect((await charge('ord_mine', 'u1')).status).toBe(201);
+    expect((await charge('ord_theirs', 'u2')).status).toBe(201);
+    const mine = (await (await get('/payments?orderId=ord_mine', asCustomer)).json()) as ListBody;
+    expect(mine.items.map((item) => item.amountCents)).toEqual([1_200]);
+    const theirs = (await (await get('/payments?orderId=ord_theirs', asCustomer)).json()) as ListBody;
+    expect(theirs.items).toEqual([]);
+    // An admin sees both.
+    expect(((await (await get('/payments?orderId=ord_theirs')).json()) as ListBody).items).toHaveLength(1);
+  });
+
+  it("answers another customer's payment by id as unknown (404), and anonymous reads with 401", async () => {
+    const created = (await (await charge('ord_theirs', 'u2')).json()) as { id: string };
+    expect((await get(`/payments/${created.id}`, testUser('u2', 'customer'))).status).toBe(200);
+    expect((await get(`/payments/${created.id}`, asCustomer)).status).toBe(404);
+    expect((await get('/payments?orderId=ord_theirs', {})).status).toBe(401);
+  });
+
+  it("a refund belongs to its charge's customer", async () => {
+    await charge('ord_mine', 'u1');
+    const refund = await postAsSaga('/payments/refunds', { orderId: 'ord_mine', chargeIdempotencyKey: 'ord_mine:charge' }, 'ord_mine:refund');
+    expect(refund.status).toBe(201);
+    const mine = (await (await get('/payments?orderId=ord_mine', asCustomer)).json()) as ListBody;
+    expect(mine.items.map((item) => item.kind)).toEqual(['charge', 'refund']);
   });
 });
