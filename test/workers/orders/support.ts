@@ -86,10 +86,10 @@ export async function chaos(service: 'catalog' | 'payments', settings: Record<st
 }
 
 /** A charge made directly with the saga's key, as an attempt that reached payments before a crash would have. */
-export async function chargeAsSaga(orderId: string, amountCents: number): Promise<Response> {
+export async function chargeAsSaga(orderId: string, amountCents: number, customerId = 'usr_alice'): Promise<Response> {
   return env.PAYMENTS.fetch('https://payments.internal/payments/charges', {
     method: 'POST',
     headers: { ...(await asOrdersService('payments')), 'content-type': 'application/json', 'idempotency-key': `${orderId}:charge` },
-    body: JSON.stringify({ orderId, amountCents, currency: 'USD', card: '4242424242424242' }),
+    body: JSON.stringify({ orderId, amountCents, currency: 'USD', card: '4242424242424242', customerId }),
   });
 }
