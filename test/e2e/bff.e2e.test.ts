@@ -27,7 +27,7 @@ afterEach(async () => {
 
 const home = async (screen: 'web' | 'mobile', headers: Record<string, string> = {}, gw?: Cloudflare.Env) => {
   const response = await callWorker(gateway, `/bff/${screen}/home`, { headers }, gw);
-  return { response, body: (await response.json()) as { featured: Part; profile: Part | null } };
+  return { response, body: (await response.json()) as { featured: Part; profile: Part | null; recentOrders: Part | null } };
 };
 
 describe('backend for frontend: one call composes the home screen', () => {
@@ -44,6 +44,18 @@ describe('backend for frontend: one call composes the home screen', () => {
     const { response, body } = await home('web');
     expect(response.status).toBe(200);
     expect(body.profile).toBeNull();
+    expect(body.recentOrders).toBeNull();
+  });
+
+  it("web: a signed-in caller's recent orders, from the orders read model", async () => {
+    await env.TEST_ORDERS_DB.prepare(
+      "INSERT OR REPLACE INTO order_summaries (order_id, user_id, status, total_cents, currency, item_count, placed_at, settled_at) VALUES ('ord_bff_1', 'usr_demo', 'COMPLETED', 4200, 'USD', 2, '2026-11-01T10:00:00.000Z', '2026-11-01T10:00:01.000Z')",
+    ).run();
+    const { body } = await home('web', demo);
+    expect(body.recentOrders).toMatchObject({ status: 'ok', data: expect.arrayContaining([expect.objectContaining({ orderId: 'ord_bff_1', status: 'COMPLETED', totalCents: 4200 })]) });
+    const mobile = await home('mobile', demo);
+    expect(mobile.body.recentOrders?.status).toBe('ok');
+    expect(Object.keys((mobile.body.recentOrders?.data as Record<string, unknown>[])[0] ?? {}).sort()).toEqual(['currency', 'orderId', 'status', 'totalCents']);
   });
 
   it('mobile: the same parts, trimmed to what a phone shows', async () => {

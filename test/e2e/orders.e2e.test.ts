@@ -84,6 +84,17 @@ describe('orders through the gateway', () => {
   });
 });
 
+describe("the catalog's endpoints for other services stay private", () => {
+  it.each(['/api/catalog/inventory/quote', '/api/catalog/inventory/reservations', '/api/catalog/%69nventory/quote', '/api/catalog/hooks/catalog', '/api/catalog//inventory/quote'])(
+    '%s is 404 at the edge, even for an admin',
+    async (path) => {
+      const admin = await bearerFor('usr_e2e_admin', 'customer', 'admin');
+      const response = await callWorker(gateway, path, json({ items: [{ productId: 'prod_e2e_order', quantity: 1 }] }, { ...admin, 'idempotency-key': 'k' }));
+      expect(response.status).toBe(404);
+    },
+  );
+});
+
 describe('QStash deliveries through /hooks/<consumer>', () => {
   const orderCompleted = (orderId: string) =>
     JSON.stringify({

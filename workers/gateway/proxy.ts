@@ -45,6 +45,14 @@ function isInternalPath(upstreamPath: string): boolean {
   return INTERNAL_UPSTREAM_PATHS.has(decoded.replace(/\/+$/, '') || '/');
 }
 
+/** Whether the route keeps this upstream path to itself (`hiddenPaths`), judged decoded as the service sees it. */
+function isHiddenPath(route: Route, upstreamPath: string): boolean {
+  const hidden = route.policy.hiddenPaths;
+  if (!hidden?.length) return false;
+  const decoded = decodeURIComponent(upstreamPath).replace(/\/{2,}/g, '/');
+  return hidden.some((prefix) => decoded === prefix || decoded.startsWith(`${prefix}/`));
+}
+
 async function upstreamHeaders(c: Context<AppEnv<GatewayBindings>>, route: Route, identity: Identity | null): Promise<Headers> {
   const headers = new Headers(c.req.raw.headers);
   // The caller's credentials stay at the edge: services learn who called from the service token
@@ -111,7 +119,7 @@ export async function forwardToService(
 ): Promise<Response> {
   const incoming = new URL(c.req.url);
   const upstreamPath = rewritePath(route, incoming.pathname);
-  if (isInternalPath(upstreamPath)) throw notFound(`No route for ${c.req.method} ${c.req.path}.`);
+  if (isInternalPath(upstreamPath) || isHiddenPath(route, upstreamPath)) throw notFound(`No route for ${c.req.method} ${c.req.path}.`);
   // Path set through the URL's pathname, never by parsing a string: `//host/x` must stay a path,
   // not become a host. The host is never resolved: a binding delivers to its worker regardless.
   const target = new URL(`https://${route.name}.internal`);

@@ -27,6 +27,11 @@ export interface RoutePolicy {
   auth: AuthPolicy;
   /** Upstream paths where no caller is asked for (an Authorization header there is ignored). */
   anonymousPaths?: string[];
+  /**
+   * Upstream path prefixes this route never forwards (404): the service's endpoints for other
+   * services (the saga's /inventory, QStash's /hooks, reached by their own routes or bindings).
+   */
+  hiddenPaths?: string[];
   roles?: string[];
   /** Requests per caller (user, else CF-Connecting-IP) per window; rate-limit.ts enforces it. */
   rateLimit?: RateLimitPolicy;
@@ -104,6 +109,8 @@ export const routes: readonly Route[] = [
     defaultWeights: { v1: 100, v2: 0 },
     policy: {
       auth: 'optional',
+      // Stock moves only through the order saga (the orders service's own token); events arrive at /hooks/catalog.
+      hiddenPaths: ['/inventory', '/hooks'],
       // Per caller (user, else address): a browsing person stays far below it, a scraper does not.
       rateLimit: { algorithm: 'sliding-window', limit: 100, windowMs: 10_000 },
       timeoutMs: 3_000,
