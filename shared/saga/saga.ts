@@ -124,7 +124,9 @@ export function settleStep(plan: SagaPlan, state: SagaState, outcome: StepOutcom
     return compensate(plan, { ...state, steps }, outcome.error, now);
   }
   // Transient, or anything at or past the pivot, or a compensation: try again later.
-  const wait = Math.max(backoff(plan, failed.attempts, random), outcome.kind === 'transient' ? (outcome.retryAfterMs ?? 0) : 0);
+  // A participant's Retry-After is honoured up to the plan's longest backoff, never for hours.
+  const asked = outcome.kind === 'transient' ? Math.min(outcome.retryAfterMs ?? 0, plan.retry.maxDelayMs) : 0;
+  const wait = Math.max(backoff(plan, failed.attempts, random), asked);
   // Before the pivot, never sleep past the deadline: wake then, and compensate.
   const capped = state.status === 'PENDING' && index < plan.pivot ? Math.min(now + wait, Math.max(now, state.deadlineAt)) : now + wait;
   return { ...state, steps: replace(state.steps, index, { ...failed, status: 'running' }), notBefore: capped };

@@ -62,23 +62,25 @@ export const orderRoutes = new Hono<AppEnv<OrdersBindings>>()
     const input = c.req.valid('json');
     const key = c.req.valid('header')['idempotency-key'];
     const orderId = await orderIdFor(identity.userId, key);
-    const priced = await quote(c, input);
-    const order: PlacedOrder = {
+    const fingerprint = await fingerprintOf(input);
+    const saga = c.env.ORDER_SAGA.get(c.env.ORDER_SAGA.idFromName(orderId));
+    const newOrder = async (): Promise<PlacedOrder> => ({
       orderId,
       userId: identity.userId,
       idempotencyKey: key,
-      fingerprint: await fingerprintOf(input),
-      ...priced,
+      fingerprint,
+      ...(await quote(c, input)),
       card: input.paymentMethod?.card,
       placedAt: new Date().toISOString(),
       requestId: c.get('requestId'),
       traceparent: outgoingTraceparent(c.get('trace')),
-    };
-    const result = await c.env.ORDER_SAGA.get(c.env.ORDER_SAGA.idFromName(orderId)).place(order);
+    });
+    // A retry is answered by the saga alone, before the catalog is asked for anything.
+    const result = (await saga.replay(fingerprint)) ?? (await saga.place(await newOrder()));
     if (result.kind === 'conflict') throw idempotencyKeyReused();
     const location = publicPath(c, `${c.req.path.replace(/\/$/, '')}/${orderId}`);
     if (result.kind === 'existing') return c.json({ orderId, status: result.status }, 200, { [REPLAYED_HEADER]: 'true', location });
-    c.get('log').info('order placed', { orderId, totalCents: order.totalCents, currency: order.currency });
+    c.get('log').info('order placed', { orderId });
     return c.json({ orderId, status: result.status }, 202, { location });
   })
   /** The caller's orders, newest first, from the read model (orders appear once their events arrive). */

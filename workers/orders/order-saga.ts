@@ -20,6 +20,9 @@ export type PlaceResult =
   /** The same idempotency key with a different request. */
   | { kind: 'conflict'; orderId: string };
 
+/** How long a saga waits to record its order again when its own D1 failed. */
+const RECORD_RETRY_MS = 1_000;
+
 /** Steps one wake runs at most before handing over to a fresh alarm (a bound, not a rhythm). */
 const MAX_STEPS_PER_WAKE = 16;
 
@@ -37,19 +40,35 @@ export class OrderSaga extends DurableObject<OrdersBindings> {
     return createLogger({ service: 'orders', component: 'order-saga' }, { level: isLogLevel(level) ? level : 'info' });
   }
 
+  /**
+   * A retry of an order this key already placed: its answer, or null when there is none yet.
+   * Asked before anything else, so a retry is answered even while the catalog is down.
+   */
+  async replay(fingerprint: string): Promise<PlaceResult | null> {
+    const stored = await this.ctx.storage.get<Stored>('state');
+    if (!stored) return null;
+    if (stored.order.fingerprint !== fingerprint) return { kind: 'conflict', orderId: stored.order.orderId };
+    // A retry also restarts a saga whose alarm was lost (the runtime gave up retrying it, or the
+    // object died between storing the saga and arming it): a saga that has not ended has one.
+    if (!isTerminal(stored.saga.status) && (await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now());
+    return { kind: 'existing', orderId: stored.order.orderId, status: stored.saga.status };
+  }
+
   /** Starts the saga for a new order, or answers with the one this key already started. */
   async place(order: PlacedOrder): Promise<PlaceResult> {
-    const stored = await this.ctx.storage.get<Stored>('state');
-    if (stored) {
-      if (stored.order.fingerprint !== order.fingerprint) return { kind: 'conflict', orderId: stored.order.orderId };
-      return { kind: 'existing', orderId: stored.order.orderId, status: stored.saga.status };
-    }
+    const existing = await this.replay(order.fingerprint);
+    if (existing) return existing;
     const now = Date.now();
     const state: Stored = { order, saga: startSaga(orderSagaPlan(this.env), order.orderId, now), recorded: false };
     await this.ctx.storage.put('state', state);
     // Runs the saga from a fresh invocation; if recording below fails, it records first.
     await this.ctx.storage.setAlarm(now);
-    await this.recordOrder(state);
+    try {
+      await this.recordOrder();
+    } catch (error) {
+      // The saga is stored and armed: its alarm records the order before anything else.
+      this.log().warn('order not recorded yet; the saga records it first', { orderId: order.orderId, error });
+    }
     return { kind: 'created', orderId: order.orderId, status: state.saga.status };
   }
 
@@ -64,7 +83,17 @@ export class OrderSaga extends DurableObject<OrdersBindings> {
   override async alarm(): Promise<void> {
     let stored = await this.ctx.storage.get<Stored>('state');
     if (!stored) return;
-    if (!stored.recorded) stored = await this.recordOrder(stored);
+    if (!stored.recorded) {
+      try {
+        stored = await this.recordOrder();
+      } catch (error) {
+        // Our own D1 is down: try again in a while, on our alarm (the runtime's own retries of a
+        // failing alarm give up after a few), rather than run a saga no one can see.
+        this.log().warn('order not recorded; retrying', { orderId: stored.order.orderId, error });
+        await this.ctx.storage.setAlarm(Date.now() + RECORD_RETRY_MS);
+        return;
+      }
+    }
     const plan = orderSagaPlan(this.env);
     const records = new OrderRecords(this.env.DB);
     for (let i = 0; i < MAX_STEPS_PER_WAKE; i++) {
@@ -86,11 +115,10 @@ export class OrderSaga extends DurableObject<OrdersBindings> {
       const outcome = await performStep(this.env, stored.order, stored.saga, step);
       await this.maybeCrash(stored, step);
       const settled = settleStep(plan, stored.saga, outcome, Date.now(), Math.random);
-      const order = step === 'charge' && outcome.kind !== 'transient' ? { ...stored.order, card: undefined } : stored.order;
-      if (outcome.kind !== 'ok') this.log().warn('saga step failed', { orderId: order.orderId, step, outcome: outcome.kind, error: outcome.error });
-      stored = await this.save({ ...stored, order, saga: settled }, records);
+      if (outcome.kind !== 'ok') this.log().warn('saga step failed', { orderId: stored.order.orderId, step, outcome: outcome.kind, error: outcome.error });
+      stored = await this.save({ ...stored, saga: settled }, records);
       if (isTerminal(settled.status)) {
-        this.log().info('saga ended', { orderId: order.orderId, status: settled.status, reason: settled.reason });
+        this.log().info('saga ended', { orderId: stored.order.orderId, status: settled.status, reason: settled.reason });
         // The final step wrote the order event: publish it now rather than at the relay's next alarm.
         kickOutbox(this.env, this.ctx, this.log());
       }
@@ -99,7 +127,8 @@ export class OrderSaga extends DurableObject<OrdersBindings> {
   }
 
   /** Storage first (the authority), then the D1 mirror (best effort: the next save repeats it). */
-  private async save(stored: Stored, records: OrderRecords): Promise<Stored> {
+  private async save(next: Stored, records: OrderRecords): Promise<Stored> {
+    const stored = withoutSpentCard(next);
     await this.ctx.storage.put('state', stored);
     if (stored.recorded) {
       try {
@@ -111,9 +140,18 @@ export class OrderSaga extends DurableObject<OrdersBindings> {
     return stored;
   }
 
-  private async recordOrder(stored: Stored): Promise<Stored> {
-    await new OrderRecords(this.env.DB).record(stored.order, stored.saga);
-    const recorded = { ...stored, recorded: true };
+  /**
+   * Writes the order row and `order.placed`, then flags the saga recorded. The flag is set on the
+   * state as it is AFTER the D1 write (read again, no I/O between the read and the write): the
+   * alarm may have run steps meanwhile, and an older copy must never overwrite them.
+   */
+  private async recordOrder(): Promise<Stored> {
+    const before = await this.ctx.storage.get<Stored>('state');
+    if (!before) throw new Error('no saga to record');
+    if (before.recorded) return before;
+    await new OrderRecords(this.env.DB).record(before.order, before.saga);
+    const current = (await this.ctx.storage.get<Stored>('state')) ?? before;
+    const recorded = { ...current, recorded: true };
     await this.ctx.storage.put('state', recorded);
     kickOutbox(this.env, this.ctx, this.log());
     return recorded;
@@ -132,6 +170,20 @@ export class OrderSaga extends DurableObject<OrdersBindings> {
     this.log().warn('test crash: restarting the saga mid-step', { orderId: stored.order.orderId, step });
     this.ctx.abort('test crash mid-step (SAGA_CRASH_PERCENT)');
   }
+}
+
+/**
+ * The card number is kept only while a charge may still be attempted: once the charge step has
+ * an outcome for good (succeeded, failed, skipped) or the saga has turned back or ended, it is
+ * dropped from storage, whatever path the saga took.
+ */
+function withoutSpentCard(stored: Stored): Stored {
+  if (stored.order.card === undefined) return stored;
+  const charge = stored.saga.steps.find((step) => step.name === 'charge');
+  const chargeDone = charge !== undefined && ['succeeded', 'failed', 'skipped'].includes(charge.status);
+  if (stored.saga.status === 'PENDING' && !chargeDone) return stored;
+  const { card: _spent, ...order } = stored.order;
+  return { ...stored, order };
 }
 
 /** A stable 0..99 bucket of an id (FNV-1a), so the same orders crash on every run. */

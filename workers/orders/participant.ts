@@ -42,6 +42,12 @@ export interface ParticipantAnswer {
  */
 export const isTransientStatus = (status: number) => status >= 500 || [401, 403, 408, 425, 429].includes(status);
 
+/** The last segment of a problem+json `type` (`/problems/out-of-stock` → `out-of-stock`). */
+function problemType(body: unknown): string | undefined {
+  const type = body && typeof body === 'object' ? (body as { type?: unknown }).type : undefined;
+  return typeof type === 'string' ? type.replace(/^.*\//, '') : undefined;
+}
+
 /** The problem+json `type` (or title) of a refusal, for the saga's timeline. */
 function reasonOf(status: number, body: unknown): string {
   if (body && typeof body === 'object') {
@@ -86,6 +92,9 @@ export async function callParticipant(env: OrdersBindings, call: ParticipantCall
       const retryAfter = Number(response.headers.get('retry-after'));
       return { outcome: { kind: 'transient', error, ...(retryAfter > 0 ? { retryAfterMs: retryAfter * 1000 } : {}) }, status: response.status, body };
     }
+    // "This key already did something else" is not a no: the key's first request may have taken
+    // effect (a charge made by an earlier build, say). Retried until the deadline, then undone.
+    if (problemType(body) === 'idempotency-key-reused') return { outcome: { kind: 'transient', error }, status: response.status, body };
     return { outcome: { kind: 'business', error }, status: response.status, body };
   } catch (error) {
     const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { sql } from 'drizzle-orm';
+import { badRequest } from '../../shared/http/problem';
 import { deliveryHandler } from '../../shared/middleware/delivery-handler';
+import { toFieldErrors } from '../../shared/validation/validate';
 import type { OrdersBindings } from './env';
 import { orderSummaries } from './schema';
 
@@ -23,7 +25,10 @@ export const summaryConsumer = deliveryHandler<OrdersBindings>({
   consumer: 'order-summaries',
   handle(event, { db }) {
     if (!['order.placed', 'order.completed', 'order.cancelled'].includes(event.type)) return { statements: [] };
-    const data = orderEventData.parse(event.data);
+    const parsed = orderEventData.safeParse(event.data);
+    // 400, not 500: the event can never be applied (QStash retries, then dead-letters it for a person).
+    if (!parsed.success) throw badRequest(`The ${event.type} event's data is not an order.`, toFieldErrors(parsed.error));
+    const data = parsed.data;
     const row = {
       orderId: data.orderId,
       userId: data.userId,

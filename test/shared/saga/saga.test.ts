@@ -66,6 +66,16 @@ describe('saga core', () => {
     expect(state.steps[1]!.attempts).toBe(3);
   });
 
+  it("honours a participant's Retry-After only up to the longest backoff", () => {
+    let state = startSaga(plan, 'ord_1', 0);
+    state = beginStep(plan, state, 0);
+    state = settleStep(plan, state, { kind: 'transient', error: '429', retryAfterMs: 3_600_000 }, 0, half);
+    expect(state.notBefore).toBe(plan.retry.maxDelayMs);
+    state = beginStep(plan, state, state.notBefore);
+    state = settleStep(plan, state, { kind: 'transient', error: '429', retryAfterMs: 1_000 }, 10_000, half);
+    expect(state.notBefore).toBeGreaterThanOrEqual(11_000);
+  });
+
   it('past the deadline compensates, refunding a charge whose outcome is unknown', () => {
     const { state, calls, now } = drive((step) => (step === 'charge' ? { kind: 'transient', error: 'timeout' } : ok));
     expect(state.status).toBe('CANCELLED');

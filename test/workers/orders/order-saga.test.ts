@@ -1,3 +1,4 @@
+import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { orderIdFor } from '../../../workers/orders/order-id';
@@ -122,6 +123,48 @@ describe('placing an order', () => {
     const order = await settled((await (await placeOrder({ items: [{ productId: 'prod_lamp', quantity: 1 }] }, key)).json<{ orderId: string }>()).orderId);
     expect(order.status).toBe('COMPLETED');
     expect(await paymentsOf(orderId)).toEqual([{ kind: 'charge', status: 'succeeded', amountCents: 2_500 }]);
+  });
+});
+
+describe('what the saga keeps', () => {
+  const storedCard = async (orderId: string) =>
+    runInDurableObject(env.ORDER_SAGA.get(env.ORDER_SAGA.idFromName(orderId)), async (_instance, state) => {
+      const stored = await state.storage.get<{ order: { card?: string } }>('state');
+      return stored?.order.card;
+    });
+
+  it.each([
+    ['completed', [{ productId: 'prod_lamp', quantity: 1 }], 'COMPLETED'],
+    ['out of stock (never charged)', [{ productId: 'prod_mug', quantity: 5 }], 'CANCELLED'],
+  ])('drops the card number from its storage once the order is %s', async (_name, items, status) => {
+    const { orderId } = await (await placeOrder({ items, paymentMethod: { card: '5555555555554444' } })).json<{ orderId: string }>();
+    expect((await settled(orderId)).status).toBe(status);
+    expect(await storedCard(orderId)).toBeUndefined();
+  });
+
+  it('a charge key that already did something else is not taken as a refusal: past the deadline it is refunded', async () => {
+    const key = newKey();
+    const orderId = await orderIdFor('usr_alice', key);
+    // A charge under the saga's key with another body (an earlier build's request, say): money taken.
+    expect((await chargeAsSaga(orderId, 2_500, 'someone-else')).status).toBe(201);
+    const order = await settled((await (await placeOrder({ items: [{ productId: 'prod_lamp', quantity: 1 }] }, key)).json<{ orderId: string }>()).orderId);
+    expect(order.status).toBe('CANCELLED');
+    expect(stepsOf(order).slice(-3)).toEqual(['refund:succeeded', 'release:succeeded', 'cancel:succeeded']);
+    const money = await paymentsOf(orderId);
+    expect(money.filter((p) => p.kind === 'charge')).toHaveLength(1);
+    expect(money.filter((p) => p.kind === 'refund')).toEqual([{ kind: 'refund', status: 'succeeded', amountCents: 2_500 }]);
+    expect(await stockOf('prod_lamp')).toBe(5);
+  });
+
+  it('answers a retry from the saga alone: the same key is 200 even while the catalog is down', async () => {
+    const key = newKey();
+    const body = { items: [{ productId: 'prod_lamp', quantity: 1 }] };
+    const { orderId } = await (await placeOrder(body, key)).json<{ orderId: string }>();
+    await settled(orderId);
+    await chaos('catalog', { failureRate: 1, status: 503 });
+    const again = await placeOrder(body, key);
+    expect(again.status).toBe(200);
+    expect(await again.json()).toEqual({ orderId, status: 'COMPLETED' });
   });
 });
 
