@@ -45,7 +45,7 @@ export interface DeliveryEffects {
   statements: BatchItem<'sqlite'>[];
   /** Work after the commit (e.g. kick the outbox); its failure is logged, the delivery stays done. */
   afterCommit?: () => void | Promise<void>;
-  /** Headers for the 200 (e.g. the catalog's `x-cache-purge-tags` for the gateway); not on a duplicate. */
+  /** Headers for the 200 (e.g. the catalog's `x-cache-purge-tags` for the gateway), a duplicate's too. */
   headers?: Record<string, string>;
 }
 
@@ -149,7 +149,9 @@ export function deliveryHandler<Bindings extends DeliveryBindings, Db extends De
     } catch (error) {
       if (!isInboxDuplicate(error)) throw error;
       delivery.log.info('duplicate delivery: nothing applied', { retried: delivery.retried });
-      return c.json({ status: 'duplicate' satisfies DeliveryStatus, messageId, eventId: event.id }, 200);
+      // The headers still go out: `handle` only describes the effects, and the first delivery's
+      // answer may never have reached the gateway (a timeout), e.g. the catalog's purge tags.
+      return c.json({ status: 'duplicate' satisfies DeliveryStatus, messageId, eventId: event.id }, 200, effects.headers ?? {});
     }
 
     if (effects.afterCommit) {

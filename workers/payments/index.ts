@@ -1,3 +1,4 @@
+import { outboxHeartbeat } from '../../shared/adapters/cloudflare/outbox-relay';
 import { durableChaosSource } from '../../shared/adapters/cloudflare/chaos-store';
 import { addChaos } from '../../shared/middleware/chaos';
 import { addHealthRoutes, createServiceApp } from '../../shared/middleware/service-app';
@@ -21,7 +22,8 @@ addHealthRoutes(app, (c) => ({
 
 app.route('/payments', paymentRoutes);
 
-export default app;
+/** HTTP through the app; the cron trigger keeps the outbox moving (outboxHeartbeat). */
+export default { fetch: app.fetch, scheduled: outboxHeartbeat };
 
 export { ChaosStore } from '../../shared/adapters/cloudflare/chaos-store';
 export { OutboxRelay } from '../../shared/adapters/cloudflare/outbox-relay';

@@ -179,3 +179,13 @@ export function kickOutbox(env: OutboxBindings, ctx: Pick<ExecutionContext, 'wai
       ),
   );
 }
+
+/**
+ * The outbox's heartbeat, for a worker's cron trigger (`[triggers] crons` in its wrangler.toml):
+ * kicks the relay once a minute. The relay sleeps when nothing is pending and wakes on the kick
+ * that follows a commit; if that one kick is lost (an isolate gone before its waitUntil ran), a
+ * row would otherwise wait for the service's next commit, which a quiet service may never make.
+ */
+export function outboxHeartbeat(_controller: ScheduledController, env: OutboxBindings, ctx: ExecutionContext): void {
+  kickOutbox(env, ctx);
+}
