@@ -146,6 +146,10 @@ export class OutboxRelay extends DurableObject<OutboxRelayBindings> {
         backoff: exponentialBackoff({ baseMs: retryBaseMs, maxMs: intOr(this.env.OUTBOX_RETRY_MAX_MS, DEFAULTS.retryMaxMs, 86_400_000) }),
       });
       if (result.failed > 0) this.log.warn('outbox publish failed; rows kept for retry', { ...result });
+      // Sent rows are history once QStash has them; a week of it is kept for operators.
+      if (result.sent > 0) {
+        await store.prune(Date.now() - SENT_RETENTION_MS).catch((error: unknown) => this.log.warn('outbox prune failed; next run tries again', { error }));
+      }
       // Pending rows (failed, not yet due, or beyond this run's limit): wake at the earliest.
       if (result.pending > 0) await this.ctx.storage.setAlarm(Math.max(result.nextAttemptAt ?? Date.now() + retryBaseMs, Date.now()));
       else await this.ctx.storage.deleteAlarm();
@@ -158,6 +162,9 @@ export class OutboxRelay extends DurableObject<OutboxRelayBindings> {
     }
   }
 }
+
+/** How long a sent outbox row is kept before the relay deletes it. */
+const SENT_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 
 /** The worker's relay. */
 export const outboxRelay = (env: OutboxBindings) => env.OUTBOX.get(env.OUTBOX.idFromName(OUTBOX_RELAY_NAME));

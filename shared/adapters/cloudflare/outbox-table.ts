@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { DrizzleD1Database } from 'drizzle-orm/d1';
 import { check, index, integer, sqliteTable, text, type BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
 import type { CloudEvent } from '../../events/cloud-event';
@@ -82,7 +82,7 @@ const toRecord = (row: OutboxRow): OutboxRecord => ({
 const unsent = isNull(outbox.sentAt);
 
 /** The OutboxStore the dispatcher runs on, over a service's D1. */
-export function d1OutboxStore(db: DrizzleD1Database<any>): OutboxStore {
+export function d1OutboxStore(db: DrizzleD1Database<any>): OutboxStore & { prune(sentBefore: number, limit?: number): Promise<number> } {
   return {
     /**
      * One UPDATE … WHERE id IN (SELECT … LIMIT n) RETURNING: SQLite runs a statement atomically
@@ -124,25 +124,40 @@ export function d1OutboxStore(db: DrizzleD1Database<any>): OutboxStore {
         .where(and(eq(outbox.id, id), unsent, eq(outbox.claimedBy, claimer)));
     },
 
+    /**
+     * Pending rows only are aggregated (the `(sent_at, next_attempt_at)` index serves
+     * `sent_at IS NULL`); `sent` counts the sent rows still kept (see `prune`).
+     */
     async summary(): Promise<OutboxSummary> {
-      const row = await db
-        .select({
-          pending: sql<number | null>`sum(CASE WHEN ${outbox.sentAt} IS NULL THEN 1 ELSE 0 END)`,
-          sent: sql<number>`count(${outbox.sentAt})`,
-          oldestPendingAt: sql<number | null>`min(CASE WHEN ${outbox.sentAt} IS NULL THEN ${outbox.createdAt} END)`,
-          // A claimed row is due again when its claim ends, if that is later than its next attempt.
-          nextAttemptAt: sql<
-            number | null
-          >`min(CASE WHEN ${outbox.sentAt} IS NULL THEN max(${outbox.nextAttemptAt}, coalesce(${outbox.claimedUntil}, 0)) END)`,
-        })
-        .from(outbox)
-        .get();
+      const [pendingRow, sentRow] = await db.batch([
+        db
+          .select({
+            pending: sql<number>`count(*)`,
+            oldestPendingAt: sql<number | null>`min(${outbox.createdAt})`,
+            // A claimed row is due again when its claim ends, if that is later than its next attempt.
+            nextAttemptAt: sql<number | null>`min(max(${outbox.nextAttemptAt}, coalesce(${outbox.claimedUntil}, 0)))`,
+          })
+          .from(outbox)
+          .where(unsent),
+        db.select({ sent: sql<number>`count(*)` }).from(outbox).where(isNotNull(outbox.sentAt)),
+      ]);
+      const row = pendingRow[0];
       return {
         pending: Number(row?.pending ?? 0),
-        sent: Number(row?.sent ?? 0),
+        sent: Number(sentRow[0]?.sent ?? 0),
         oldestPendingAt: row?.oldestPendingAt ?? null,
         nextAttemptAt: row?.nextAttemptAt ?? null,
       };
+    },
+
+    /**
+     * Retention: deletes up to `limit` rows sent before `sentBefore` (epoch ms), so the table holds
+     * what is pending plus a recent history, not every event ever. Never touches an unsent row.
+     */
+    async prune(sentBefore: number, limit = 500): Promise<number> {
+      const old = db.select({ id: outbox.id }).from(outbox).where(and(isNotNull(outbox.sentAt), lt(outbox.sentAt, sentBefore))).limit(limit);
+      const deleted = await db.delete(outbox).where(inArray(outbox.id, old)).returning({ id: outbox.id });
+      return deleted.length;
     },
   };
 }

@@ -119,6 +119,20 @@ describe('d1OutboxStore', () => {
     expect(await store.summary()).toEqual({ pending: 2, sent: 1, oldestPendingAt: T0 + 10, nextAttemptAt: T0 + 20 });
   });
 
+  it('prunes sent rows older than the retention, never a pending one', async () => {
+    await db.batch([insert('evt_old'), insert('evt_new'), insert('evt_pending')]);
+    const store = d1OutboxStore(db);
+    await store.claim({ now: T0, limit: 2, claimer: 'run-1', leaseUntil: T0 + 60_000 });
+    await store.markSent('evt_old', { claimer: 'run-1', sentAt: T0 + 1, messageIds: ['m'] });
+    await store.markSent('evt_new', { claimer: 'run-1', sentAt: T0 + 5_000, messageIds: ['m'] });
+
+    expect(await store.prune(T0 + 1_000)).toBe(1);
+    expect((await db.select({ id: outbox.id }).from(outbox)).map((r) => r.id).sort()).toEqual(['evt_new', 'evt_pending']);
+    // Even with every sent row past retention, the pending one stays.
+    expect(await store.prune(T0 + 1_000_000)).toBe(1);
+    expect((await db.select({ id: outbox.id }).from(outbox)).map((r) => r.id)).toEqual(['evt_pending']);
+  });
+
   it('runs the dispatcher end to end: failures stay, successes are sent', async () => {
     await db.batch([insert('evt_ok'), outboxInsert(db, event('evt_bad'), { kind: 'url', url: 'http://127.0.0.1:9/hooks/nowhere' }, { now: T0 })]);
     const store = d1OutboxStore(db);
