@@ -233,20 +233,9 @@ export default defineConfig({
                 ...serviceTestVars,
                 // The saga signs its calls to catalog and payments with this run's orders key.
                 SERVICE_TOKEN_PRIVATE_JWK: JSON.stringify(ordersServiceTokenKeys.privateJwk),
-                // Fast sagas: short backoff and call deadline, a 5 s saga deadline.
-                SAGA_DEADLINE_MS: '5000',
-                SAGA_RETRY_BASE_MS: '20',
-                SAGA_RETRY_MAX_MS: '200',
-                SAGA_CALL_TIMEOUT_MS: '2000',
+                ...fastSagas,
                 CHAOS_REFRESH_MS: '0',
-                // No broker here: publishing fails fast, the outbox rows stay for the tests to read.
-                QSTASH_URL: 'http://127.0.0.1:9',
-                QSTASH_TOKEN: 'test-qstash-token',
-                // One failed kick per delivery, no alarm-driven retries firing during the run.
-                OUTBOX_RETRY_BASE_MS: '600000',
-                QSTASH_CURRENT_SIGNING_KEY: 'sig_test_current_key',
-                QSTASH_NEXT_SIGNING_KEY: 'sig_test_next_key',
-                HOOKS_BASE_URL: 'http://127.0.0.1:8787',
+                ...noBroker,
               },
               // The participants' databases, bound so tests can migrate, seed and read them.
               d1Databases: { TEST_CATALOG_DB: catalogDatabaseId, TEST_PAYMENTS_DB: paymentsDatabaseId },
