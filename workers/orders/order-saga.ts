@@ -20,6 +20,9 @@ export type PlaceResult =
   /** The same idempotency key with a different request. */
   | { kind: 'conflict'; orderId: string };
 
+/** Every this many failed attempts of a step that must succeed, the saga logs that it is stuck. */
+const STUCK_ATTEMPTS = 20;
+
 /** How long a saga waits to record its order again when its own D1 failed. */
 const RECORD_RETRY_MS = 1_000;
 
@@ -115,7 +118,15 @@ export class OrderSaga extends DurableObject<OrdersBindings> {
       const outcome = await performStep(this.env, stored.order, stored.saga, step);
       await this.maybeCrash(stored, step);
       const settled = settleStep(plan, stored.saga, outcome, Date.now(), Math.random);
-      if (outcome.kind !== 'ok') this.log().warn('saga step failed', { orderId: stored.order.orderId, step, outcome: outcome.kind, error: outcome.error });
+      if (outcome.kind !== 'ok') {
+        const attempts = stored.saga.steps[action.index]?.attempts ?? 0;
+        // A step that cannot be given up (past the pivot, or a compensation) and keeps failing
+        // needs a person: said at error level every STUCK_ATTEMPTS attempts, for alerting.
+        const stuck = attempts % STUCK_ATTEMPTS === 0 && (action.step.kind === 'compensation' || action.index >= plan.pivot);
+        const fields = { orderId: stored.order.orderId, step, attempts, outcome: outcome.kind, error: outcome.error };
+        if (stuck) this.log().error('saga stuck: a step that must succeed keeps failing', fields);
+        else this.log().warn('saga step failed', fields);
+      }
       stored = await this.save({ ...stored, saga: settled }, records);
       if (isTerminal(settled.status)) {
         this.log().info('saga ended', { orderId: stored.order.orderId, status: settled.status, reason: settled.reason });
