@@ -268,6 +268,8 @@ describe(`${ORDERS} concurrent orders under chaos (seed ${SEED})`, () => {
     const dlq = await fetch(suite.url('/_ops/dlq'), { headers: suite.operator });
     expect(dlq.status).toBe(200);
     expect(((await dlq.json()) as { items: unknown[] }).items).toEqual([]);
+    const unknown = await fetch(suite.url('/_ops/dlq/dlq_none'), { method: 'DELETE', headers: suite.operator });
+    expect(unknown.status).toBe(404);
   });
 
   it('the chaos happened: payments failed and were retried, QStash delivered duplicates, sagas restarted mid-charge', async () => {

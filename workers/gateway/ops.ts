@@ -168,7 +168,10 @@ opsRoutes.delete('/dlq/:dlqId', async (c) => {
     await deleteDeadLetter(c.env, c.req.param('dlqId'));
   } catch (error) {
     if (error instanceof HttpError) throw error;
-    throw notFound(`No dead letter ${c.req.param('dlqId')}.`);
+    // QStash's own 404 is "no such dead letter"; anything else (unreachable, refused) is ours to report.
+    if ((error as { status?: unknown }).status === 404) throw notFound(`No dead letter ${c.req.param('dlqId')}.`);
+    c.get('log').warn('dead letter not deleted', { error });
+    throw new HttpError(502, { detail: 'QStash could not be reached to delete the dead letter.' });
   }
   return c.body(null, 204);
 });
