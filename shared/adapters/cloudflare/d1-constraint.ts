@@ -11,12 +11,15 @@ export type ConstraintKind = 'unique' | 'check' | 'foreign-key' | 'not-null';
 
 export interface ConstraintFailure {
   kind: ConstraintKind;
-  /** What SQLite names: the CHECK's name, or `table.column` for UNIQUE / NOT NULL; '' for a foreign key. */
+  /**
+   * What SQLite names: the CHECK's name, or `table.column` for UNIQUE / NOT NULL (a UNIQUE over
+   * several columns: `table.a, table.b`); '' for a foreign key.
+   */
   target: string;
 }
 
 const PATTERNS: [ConstraintKind, RegExp][] = [
-  ['unique', /UNIQUE constraint failed: ([^:\s]+(?:, [^:\s]+)*)/],
+  ['unique', /UNIQUE constraint failed: ([^:\s,]+(?:, [^:\s,]+)*)/],
   ['check', /CHECK constraint failed: ([^:\s]+)/],
   ['foreign-key', /FOREIGN KEY constraint failed()/],
   ['not-null', /NOT NULL constraint failed: ([^:\s]+)/],
