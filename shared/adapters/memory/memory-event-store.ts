@@ -47,7 +47,8 @@ export function memoryEventStore(options: MemoryEventStoreOptions = {}): EventSt
           streamId,
           version: stream.length + i + 1,
           type: event.type,
-          data: structuredClone(event.data),
+          // As JSON stores it: an absent value is null.
+          data: structuredClone(event.data ?? null),
           metadata: structuredClone(event.metadata ?? {}),
           globalPosition: all.length + i + 1,
           recordedAt,
