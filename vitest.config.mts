@@ -7,7 +7,7 @@ import { bundledWorkerOptions } from './scripts/worker-bundle.mjs';
 import { ROOT, serviceWorkers } from './scripts/workers.mjs';
 
 /**
- * Nine projects:
+ * Ten projects:
  * - `shared`: the pattern library's unit tests, in Node (shared/ is platform-free, so this also
  *   proves it needs nothing from workerd);
  * - `system`: the whole suite in workerd (scripts/local-suite.mjs) with the local QStash, from
@@ -16,6 +16,7 @@ import { ROOT, serviceWorkers } from './scripts/workers.mjs';
  *   real redis-server, driven by the real @upstash/redis and @upstash/ratelimit clients;
  * - `catalog`: the catalog worker inside workerd, its D1 migrated from migrations/catalog;
  * - `payments`: the payments worker inside workerd, its D1 migrated from migrations/payments;
+ * - `ledger`: the ledger worker inside workerd, its D1 migrated from migrations/ledger;
  * - `notifications`: the notifications worker inside workerd, its D1 migrated from
  *   migrations/notifications, fed QStash deliveries signed as QStash signs them;
  * - `orders`: the orders worker and its OrderSaga inside workerd, with the catalog and payments
@@ -35,6 +36,8 @@ const paymentsConfig = join(ROOT, 'workers/payments/wrangler.toml');
 const paymentsMigrations = await readD1Migrations(join(ROOT, 'migrations/payments'));
 const paymentsDatabaseId = serviceWorkers().find((s) => s.name === 'payments')?.d1[0]?.database_id;
 if (!paymentsDatabaseId) throw new Error('workers/payments/wrangler.toml has no D1 database_id');
+const ledgerConfig = join(ROOT, 'workers/ledger/wrangler.toml');
+const ledgerMigrations = await readD1Migrations(join(ROOT, 'migrations/ledger'));
 const notificationsConfig = join(ROOT, 'workers/notifications/wrangler.toml');
 const notificationsMigrations = await readD1Migrations(join(ROOT, 'migrations/notifications'));
 const ordersConfig = join(ROOT, 'workers/orders/wrangler.toml');
@@ -182,6 +185,31 @@ export default defineConfig({
           name: 'payments',
           include: ['test/workers/payments/**/*.test.ts'],
           setupFiles: ['test/workers/payments/apply-migrations.ts'],
+        },
+      },
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: ledgerConfig },
+            miniflare: {
+              bindings: {
+                LOG_LEVEL: 'warn',
+                TEST_MIGRATIONS: ledgerMigrations,
+                ...serviceTestVars,
+                // No QStash: the outbox relay leaves every row pending, so the tests read the rows
+                // each append committed. A small snapshot interval, so short streams cross several.
+                QSTASH_URL: '',
+                QSTASH_TOKEN: '',
+                LEDGER_SNAPSHOT_EVERY: '5',
+              },
+            },
+          }),
+        ],
+        test: {
+          name: 'ledger',
+          include: ['test/workers/ledger/**/*.test.ts'],
+          setupFiles: ['test/workers/ledger/apply-migrations.ts'],
+          testTimeout: 30_000,
         },
       },
       {

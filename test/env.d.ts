@@ -1,6 +1,7 @@
 import type { D1Migration } from 'cloudflare:test';
 import type { CatalogBindings } from '../workers/catalog/env';
 import type { GatewayBindings } from '../workers/gateway/env';
+import type { LedgerBindings } from '../workers/ledger/env';
 import type { NotificationsBindings } from '../workers/notifications/env';
 import type { OrdersBindings } from '../workers/orders/env';
 import type { PaymentsBindings } from '../workers/payments/env';
@@ -11,7 +12,7 @@ import type { UsersBindings } from '../workers/users/env';
 // TEST_MIGRATIONS, the gateway project the rest.
 declare global {
   namespace Cloudflare {
-    interface Env extends CatalogBindings, PaymentsBindings, GatewayBindings, UsersBindings, NotificationsBindings, OrdersBindings {
+    interface Env extends CatalogBindings, PaymentsBindings, GatewayBindings, UsersBindings, NotificationsBindings, OrdersBindings, LedgerBindings {
       TEST_MIGRATIONS: D1Migration[];
       TEST_CATALOG_DB: D1Database;
       TEST_CATALOG_MIGRATIONS: D1Migration[];

@@ -1,0 +1,127 @@
+import { and, desc, eq } from 'drizzle-orm';
+import type { DrizzleD1Database } from 'drizzle-orm/d1';
+import { d1EventStore, type D1Statement } from '../../shared/adapters/cloudflare/d1-event-store';
+import { outboxInsert } from '../../shared/adapters/cloudflare/outbox-table';
+import { isConcurrencyError, type ExpectedVersion } from '../../shared/event-store/event-store';
+import { conflict, HttpError } from '../../shared/http/problem';
+import { accountNotFound, decide, rebuild, type Account, type AccountCommand, type AccountEvent, type AccountState } from './account';
+import { LEDGER_EVENTS, ledgerCloudEvent } from './account-events';
+import { snapshots } from './schema';
+
+/** The shape of Account a snapshot holds; bump it when Account changes, and old snapshots are ignored. */
+export const SNAPSHOT_SCHEMA_VERSION = 1;
+
+/**
+ * How often a command without If-Match is re-run after losing a race. Each round of a race has
+ * one winner, so N racers all finish within N rounds; past this many the caller gets 409.
+ */
+export const MAX_ATTEMPTS = 100;
+
+export interface AccountStoreOptions {
+  /** Snapshot every this many events; 0: never (every load replays the whole stream). */
+  snapshotEvery: number;
+  /** Epoch ms; default Date.now. */
+  now?: () => number;
+}
+
+export interface LoadOptions {
+  /** false: ignore snapshots and replay every event (what tests compare against). Default true. */
+  useSnapshots?: boolean;
+}
+
+export interface ExecuteOptions {
+  /** The version the caller saw (If-Match): the command applies only to exactly that version, else 409. */
+  expectedVersion?: number;
+  traceparent?: string | null;
+}
+
+export const staleVersion = (expected: number, actual: number) =>
+  new HttpError(409, { type: 'stale-version', detail: `The account is at version ${actual}, not ${expected}: read it again.` });
+
+/** True when the append from version `before` to `after` passes a multiple of `every`. */
+export const crossesSnapshot = (before: number, after: number, every: number) => every > 0 && Math.floor(after / every) > Math.floor(before / every);
+
+/**
+ * Accounts on the ledger's D1: each account is one event stream (stream id = account id).
+ * Loading = the latest snapshot (if any, and if wanted) + the events after it, folded with the
+ * aggregate's `evolve`. A command is decided on what was loaded and appended with the loaded
+ * version as the expected one, so the database refuses it if anything was appended in between
+ * (UNIQUE(stream_id, version)); the events' outbox rows and a due snapshot go in the same batch.
+ */
+export class AccountStore {
+  private readonly now: () => number;
+
+  constructor(
+    private readonly db: DrizzleD1Database<any>,
+    private readonly options: AccountStoreOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  async load(accountId: string, { useSnapshots = true }: LoadOptions = {}): Promise<AccountState> {
+    const snapshot = useSnapshots ? await this.latestSnapshot(accountId) : null;
+    const events = await d1EventStore(this.db).readStream<AccountEvent>(accountId, snapshot ? { fromVersion: snapshot.version + 1 } : {});
+    return rebuild(
+      events.map(({ type, data }) => ({ type, data }) as AccountEvent),
+      snapshot,
+    );
+  }
+
+  private async latestSnapshot(accountId: string): Promise<Account | null> {
+    const row = await this.db
+      .select({ state: snapshots.state })
+      .from(snapshots)
+      .where(and(eq(snapshots.streamId, accountId), eq(snapshots.schemaVersion, SNAPSHOT_SCHEMA_VERSION)))
+      .orderBy(desc(snapshots.version))
+      .limit(1)
+      .get();
+    return row ? (JSON.parse(row.state) as Account) : null;
+  }
+
+  /**
+   * Runs `command` on the account and answers its state after it. With `expectedVersion` (the
+   * client's If-Match) a stale version, or losing the race to the append, is 409. Without it, a
+   * lost race is retried: reload, decide again (so the command is checked against the state
+   * that won, e.g. a withdrawal against the balance left), append again.
+   */
+  async execute(accountId: string, command: AccountCommand, options: ExecuteOptions = {}): Promise<Account> {
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      const state = await this.load(accountId);
+      if (options.expectedVersion !== undefined) {
+        if (!state && command.type !== 'OpenAccount') throw accountNotFound();
+        const actual = state?.version ?? 0;
+        if (actual !== options.expectedVersion) throw staleVersion(options.expectedVersion, actual);
+      }
+      const events = decide(command, state);
+      const next = rebuild(events, state);
+      if (!next) throw accountNotFound();
+      if (events.length === 0) return next;
+      try {
+        await this.append(accountId, state, events, next, options.traceparent);
+        return next;
+      } catch (error) {
+        if (!isConcurrencyError(error)) throw error;
+        if (options.expectedVersion !== undefined) throw staleVersion(options.expectedVersion, error.actualVersion);
+      }
+    }
+    throw conflict(`The account ${accountId} is too busy: the command lost ${MAX_ATTEMPTS} races in a row. Try again.`);
+  }
+
+  private async append(accountId: string, before: AccountState, events: AccountEvent[], after: Account, traceparent?: string | null): Promise<void> {
+    const recordedAt = this.now();
+    const from = before?.version ?? 0;
+    const expectedVersion: ExpectedVersion = before ? from : 'no-stream';
+    const alsoCommit: D1Statement[] = events.map((event, index) =>
+      outboxInsert(this.db, ledgerCloudEvent(accountId, from + index + 1, event, recordedAt, traceparent), LEDGER_EVENTS, { now: recordedAt }),
+    );
+    if (crossesSnapshot(from, after.version, this.options.snapshotEvery)) {
+      alsoCommit.push(
+        this.db
+          .insert(snapshots)
+          .values({ streamId: accountId, version: after.version, schemaVersion: SNAPSHOT_SCHEMA_VERSION, state: JSON.stringify(after), takenAt: recordedAt })
+          .onConflictDoNothing(),
+      );
+    }
+    await d1EventStore(this.db, { now: () => recordedAt }).appendToStream(accountId, events, { expectedVersion, alsoCommit });
+  }
+}

@@ -1,0 +1,17 @@
+import type { ChaosBindings } from '../../shared/adapters/cloudflare/chaos-store';
+import type { OutboxBindings, OutboxRelayBindings } from '../../shared/adapters/cloudflare/outbox-relay';
+
+/**
+ * The ledger worker's bindings (workers/ledger/wrangler.toml): its D1 (the event store, the
+ * snapshots and the outbox), the chaos switch, and the outbox relay that publishes ledger events
+ * (QSTASH_URL, QSTASH_TOKEN: from .dev.vars locally, `wrangler secret put` in production).
+ */
+export interface LedgerBindings extends ChaosBindings, OutboxBindings, OutboxRelayBindings {
+  DB: D1Database;
+  LOG_LEVEL?: string;
+  /** Snapshot an account every this many events (ledger-config.ts; default 50, 0 = never). */
+  LEDGER_SNAPSHOT_EVERY?: string;
+  /** The trusted service-token keys (JSON; per issuer): calls without a valid token are 401. */
+  SERVICE_TOKEN_PUBLIC_JWKS?: string;
+  BODY_LIMIT_BYTES?: string;
+}

@@ -1,0 +1,31 @@
+import { outboxHeartbeat } from '../../shared/adapters/cloudflare/outbox-relay';
+import { durableChaosSource } from '../../shared/adapters/cloudflare/chaos-store';
+import { addChaos } from '../../shared/middleware/chaos';
+import { addHealthRoutes, createServiceApp } from '../../shared/middleware/service-app';
+import type { LedgerBindings } from './env';
+import { ledgerRoutes } from './ledger-routes';
+
+/**
+ * The ledger service: bank-style accounts, event-sourced. Each account is a stream of events in
+ * the ledger's own D1 (shared/event-store), rebuilt into its state (account.ts) for every
+ * command and read, from the latest snapshot plus the tail; appends carry the expected version,
+ * so racing writers are refused by the database and retried (or 409 with If-Match). Every append
+ * commits its events' outbox rows in the same batch. Reached only through the gateway's service
+ * binding, which maps `/api/ledger/*` to `/ledger/*`.
+ */
+const app = createServiceApp<LedgerBindings>({ service: 'ledger', verifyServiceToken: true });
+addChaos(app, (c) => durableChaosSource(c.env));
+
+addHealthRoutes(app, (c) => ({
+  db: async () => {
+    await c.env.DB.prepare('SELECT 1').first();
+  },
+}));
+
+app.route('/ledger', ledgerRoutes);
+
+/** HTTP through the app; the cron trigger keeps the outbox moving (outboxHeartbeat). */
+export default { fetch: app.fetch, scheduled: outboxHeartbeat };
+
+export { ChaosStore } from '../../shared/adapters/cloudflare/chaos-store';
+export { OutboxRelay } from '../../shared/adapters/cloudflare/outbox-relay';
