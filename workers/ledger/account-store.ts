@@ -1,6 +1,6 @@
-import { and, desc, eq } from 'drizzle-orm';
+import { and, desc, eq, gt, lte, min } from 'drizzle-orm';
 import type { DrizzleD1Database } from 'drizzle-orm/d1';
-import { d1EventStore, type D1Statement } from '../../shared/adapters/cloudflare/d1-event-store';
+import { d1EventStore, events, type D1Statement } from '../../shared/adapters/cloudflare/d1-event-store';
 import { outboxInsert } from '../../shared/adapters/cloudflare/outbox-table';
 import { isConcurrencyError, type ExpectedVersion } from '../../shared/event-store/event-store';
 import { conflict, HttpError } from '../../shared/http/problem';
@@ -28,6 +28,12 @@ export interface LoadOptions {
   /** false: ignore snapshots and replay every event (what tests compare against). Default true. */
   useSnapshots?: boolean;
 }
+
+/**
+ * A point in an account's past (time travel): the state right after event `version`, or after
+ * every event recorded at or before `at` (epoch ms).
+ */
+export type PointInTime = { version: number } | { at: number };
 
 export interface ExecuteOptions {
   /** The version the caller saw (If-Match): the command applies only to exactly that version, else 409. */
@@ -59,19 +65,61 @@ export class AccountStore {
   }
 
   async load(accountId: string, { useSnapshots = true }: LoadOptions = {}): Promise<AccountState> {
-    const snapshot = useSnapshots ? await this.latestSnapshot(accountId) : null;
-    const events = await d1EventStore(this.db).readStream<AccountEvent>(accountId, snapshot ? { fromVersion: snapshot.version + 1 } : {});
+    return this.replay(accountId, undefined, useSnapshots);
+  }
+
+  /**
+   * Time travel: the account as it stood at `point`, from its events. The stream's prefix up to
+   * the target version is folded, starting from the latest snapshot at or before that version
+   * (a later snapshot describes events the answer must not include). `null` when the account
+   * did not exist yet at that point, and also when `version` is past the stream's end: the
+   * ledger never answers a version that has not happened (the caller gets 404, not "now").
+   */
+  async loadAt(accountId: string, point: PointInTime, { useSnapshots = true }: LoadOptions = {}): Promise<AccountState> {
+    const version = 'version' in point ? point.version : await this.versionAt(accountId, point.at);
+    if (version === undefined) return this.replay(accountId, undefined, useSnapshots);
+    if (version < 1) return null;
+    const state = await this.replay(accountId, version, useSnapshots);
+    return state && state.version === version ? state : null;
+  }
+
+  /**
+   * The last version recorded at or before `at`: the version before the stream's first event
+   * recorded after it (0 if that is its first; undefined if no event is later than `at`). So the
+   * answer is always a prefix of the stream, even if a clock ran backwards between two appends.
+   */
+  private async versionAt(accountId: string, at: number): Promise<number | undefined> {
+    const row = await this.db
+      .select({ firstLater: min(events.version) })
+      .from(events)
+      .where(and(eq(events.streamId, accountId), gt(events.recordedAt, at)))
+      .get();
+    const firstLater = row?.firstLater;
+    return firstLater === null || firstLater === undefined ? undefined : Number(firstLater) - 1;
+  }
+
+  /** Folds the stream up to `toVersion` (default its end) from the latest usable snapshot. */
+  private async replay(accountId: string, toVersion: number | undefined, useSnapshots: boolean): Promise<AccountState> {
+    const snapshot = useSnapshots ? await this.latestSnapshot(accountId, toVersion) : null;
+    const stored = await d1EventStore(this.db).readStream<AccountEvent>(accountId, { fromVersion: snapshot ? snapshot.version + 1 : undefined, toVersion });
     return rebuild(
-      events.map(({ type, data }) => ({ type, data }) as AccountEvent),
+      stored.map(({ type, data }) => ({ type, data }) as AccountEvent),
       snapshot,
     );
   }
 
-  private async latestSnapshot(accountId: string): Promise<Account | null> {
+  /** The newest snapshot of the current shape, at or before `atOrBefore` if given. */
+  private async latestSnapshot(accountId: string, atOrBefore?: number): Promise<Account | null> {
     const row = await this.db
       .select({ state: snapshots.state })
       .from(snapshots)
-      .where(and(eq(snapshots.streamId, accountId), eq(snapshots.schemaVersion, SNAPSHOT_SCHEMA_VERSION)))
+      .where(
+        and(
+          eq(snapshots.streamId, accountId),
+          eq(snapshots.schemaVersion, SNAPSHOT_SCHEMA_VERSION),
+          atOrBefore === undefined ? undefined : lte(snapshots.version, atOrBefore),
+        ),
+      )
       .orderBy(desc(snapshots.version))
       .limit(1)
       .get();

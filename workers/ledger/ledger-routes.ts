@@ -9,7 +9,7 @@ import { accountNotFound, type Account, type AccountCommand } from './account';
 import { AccountStore } from './account-store';
 import type { LedgerBindings } from './env';
 import { ledgerConfig } from './ledger-config';
-import { accountIdParam, ifMatchHeader, movementInput, newAccountId, openAccountInput, toAccountView } from './ledger-schemas';
+import { accountIdParam, asOfQuery, ifMatchHeader, movementInput, newAccountId, openAccountInput, toAccountView } from './ledger-schemas';
 
 type LedgerContext = Context<AppEnv<LedgerBindings>>;
 
@@ -58,8 +58,20 @@ export const ledgerRoutes = new Hono<AppEnv<LedgerBindings>>()
     const account = await run(c, id, { type: 'Freeze' }, c.req.valid('header')['if-match']);
     return c.json(toAccountView(id, account), 200, etag(account));
   })
-  .get('/accounts/:id', validate('param', accountIdParam), async (c) => {
+  /**
+   * The account now, or (time travel) as of `?asOfVersion=N` or `?asOf=<ISO-8601>`, rebuilt from
+   * its events. 404 when there is no account at that point: a time before it was opened, version
+   * 0, or a version it has not reached yet (the past only; "now" is the read without a query).
+   * A past answer has no ETag: its version is not one to send back as If-Match.
+   */
+  .get('/accounts/:id', validate('param', accountIdParam), validate('query', asOfQuery), async (c) => {
     const { id } = c.req.valid('param');
+    const point = c.req.valid('query');
+    if (point) {
+      const past = await accountStore(c.env).loadAt(id, point);
+      if (!past) throw accountNotFound();
+      return c.json(toAccountView(id, past), 200);
+    }
     const account = await accountStore(c.env).load(id);
     if (!account) throw accountNotFound();
     return c.json(toAccountView(id, account), 200, etag(account));

@@ -26,6 +26,31 @@ export const ifMatchHeader = z.object({
     .optional(),
 });
 
+/**
+ * Time travel (API.md): `?asOfVersion=N` (a non-negative integer) or `?asOf=<ISO-8601>` (a date,
+ * or a date-time with `Z` or an offset: a time without a zone would mean whatever zone the reader
+ * assumed), never both. Anything else is 400. Answers `{version}`, `{at}` (epoch ms) or nothing.
+ */
+export const asOfQuery = z
+  .object({
+    asOfVersion: z
+      .string()
+      .regex(/^\d{1,15}$/, 'must be a non-negative integer version')
+      .transform(Number)
+      .optional(),
+    asOf: z
+      .union([z.iso.datetime({ offset: true }), z.iso.date()], { error: 'must be an ISO-8601 date or date-time with a zone, e.g. 2026-04-20T10:00:00Z' })
+      .transform((value) => Date.parse(value))
+      .refine(Number.isFinite, 'must be a real date')
+      .optional(),
+  })
+  .superRefine((query, context) => {
+    if (query.asOfVersion !== undefined && query.asOf !== undefined) {
+      context.addIssue({ code: 'custom', path: ['asOf'], message: 'give asOfVersion or asOf, not both' });
+    }
+  })
+  .transform((query) => (query.asOfVersion !== undefined ? { version: query.asOfVersion } : query.asOf !== undefined ? { at: query.asOf } : null));
+
 export interface AccountView {
   accountId: string;
   owner: string;
