@@ -2,6 +2,7 @@ import { Hono, type Context } from 'hono';
 import { drizzle } from 'drizzle-orm/d1';
 import { kickOutbox } from '../../shared/adapters/cloudflare/outbox-relay';
 import { unauthorized } from '../../shared/http/problem';
+import { publicPath } from '../../shared/http/public-path';
 import type { AppEnv } from '../../shared/middleware/app-env';
 import { outgoingTraceparent } from '../../shared/observability/trace-context';
 import { validate } from '../../shared/validation/validate';
@@ -41,7 +42,7 @@ export const ledgerRoutes = new Hono<AppEnv<LedgerBindings>>()
   .post('/accounts', validate('json', openAccountInput), async (c) => {
     const accountId = newAccountId();
     const account = await run(c, accountId, { type: 'OpenAccount', ...c.req.valid('json') });
-    return c.json({ accountId, version: account.version }, 201, { ...etag(account), location: `/ledger/accounts/${accountId}` });
+    return c.json({ accountId, version: account.version }, 201, { ...etag(account), location: publicPath(c, `/ledger/accounts/${accountId}`) });
   })
   .post('/accounts/:id/deposits', validate('param', accountIdParam), validate('header', ifMatchHeader), validate('json', movementInput), async (c) => {
     const { id } = c.req.valid('param');
