@@ -38,6 +38,8 @@ const paymentsDatabaseId = serviceWorkers().find((s) => s.name === 'payments')?.
 if (!paymentsDatabaseId) throw new Error('workers/payments/wrangler.toml has no D1 database_id');
 const ledgerConfig = join(ROOT, 'workers/ledger/wrangler.toml');
 const ledgerMigrations = await readD1Migrations(join(ROOT, 'migrations/ledger'));
+const ledgerDatabaseId = serviceWorkers().find((s) => s.name === 'ledger')?.d1[0]?.database_id;
+if (!ledgerDatabaseId) throw new Error('workers/ledger/wrangler.toml has no D1 database_id');
 const notificationsConfig = join(ROOT, 'workers/notifications/wrangler.toml');
 const notificationsMigrations = await readD1Migrations(join(ROOT, 'migrations/notifications'));
 const ordersConfig = join(ROOT, 'workers/orders/wrangler.toml');
@@ -310,6 +312,7 @@ export default defineConfig({
                 TEST_USERS_MIGRATIONS: usersMigrations,
                 TEST_ORDERS_MIGRATIONS: ordersMigrations,
                 TEST_NOTIFICATIONS_MIGRATIONS: notificationsMigrations,
+                TEST_LEDGER_MIGRATIONS: ledgerMigrations,
                 TEST_USERS_SEED_SQL: usersTestVars.TEST_USERS_SEED_SQL,
                 ...noBroker,
               },
@@ -321,6 +324,7 @@ export default defineConfig({
                 TEST_USERS_DB: usersDatabaseId,
                 TEST_ORDERS_DB: ordersDatabaseId,
                 TEST_NOTIFICATIONS_DB: notificationsDatabaseId,
+                TEST_LEDGER_DB: ledgerDatabaseId,
               },
               workers: [
                 bundledWorkerOptions(catalogConfig, 'catalog', { bindings: { LOG_LEVEL: 'warn', VIEW_FLUSH_INTERVAL_MS: '0', ...serviceTrust, ...noBroker } }),
@@ -331,6 +335,7 @@ export default defineConfig({
                   bindings: { LOG_LEVEL: 'warn', ...serviceTrust, ...noBroker, ...fastSagas, SERVICE_TOKEN_PRIVATE_JWK: JSON.stringify(ordersServiceTokenKeys.privateJwk) },
                 }),
                 bundledWorkerOptions(notificationsConfig, 'notifications', { bindings: { LOG_LEVEL: 'warn', ...serviceTrust, ...noBroker } }),
+                bundledWorkerOptions(ledgerConfig, 'ledger', { bindings: { LOG_LEVEL: 'warn', ...serviceTrust, ...noBroker } }),
               ],
             },
           }),

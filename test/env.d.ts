@@ -30,6 +30,8 @@ declare global {
       TEST_ORDERS_MIGRATIONS: D1Migration[];
       TEST_NOTIFICATIONS_DB: D1Database;
       TEST_NOTIFICATIONS_MIGRATIONS: D1Migration[];
+      TEST_LEDGER_DB: D1Database;
+      TEST_LEDGER_MIGRATIONS: D1Migration[];
       /** The notifications project's QStash stand-in (test/support/recording-qstash-worker.mjs). */
       RECORDING_QSTASH: Fetcher;
       /** The users service's signing key for this run, so gateway tests can mint access tokens. */

@@ -31,6 +31,8 @@ const othersUp = {
   'orders.db': { status: 'up' },
   notifications: { status: 'up' },
   'notifications.db': { status: 'up' },
+  ledger: { status: 'up' },
+  'ledger.db': { status: 'up' },
 };
 
 const problemOf = async (response: Response) => {

@@ -13,6 +13,8 @@ export interface ServiceBindings {
   USERS: Fetcher;
   ORDERS: Fetcher;
   NOTIFICATIONS: Fetcher;
+  /** The event-sourced ledger (workers/ledger): `/api/ledger`, and the projections' rebuild for /_ops. */
+  LEDGER: Fetcher;
 }
 
 /** The gateway's bindings (root wrangler.toml, secrets in .dev.vars locally); the response cache's are in cache/cache-config.ts. */

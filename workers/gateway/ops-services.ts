@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import { HttpError } from '../../shared/http/problem';
+import { FORWARDED_PREFIX_HEADERS } from '../../shared/http/public-path';
 import type { AppEnv } from '../../shared/middleware/app-env';
 import { withPropagation } from '../../shared/observability/propagation';
 import { gatewayConfig } from './config';
@@ -28,4 +29,77 @@ export async function opsGet<T>(c: Context<AppEnv<GatewayBindings>>, binding: ke
     throw new HttpError(502, { detail: `The ${service} service answered ${response.status}.` });
   }
   return (await response.json()) as T;
+}
+
+/** What opsPost answers: the service's own status and JSON body, to hand to the operator as they are. */
+export interface OpsAnswer {
+  status: number;
+  /** undefined when the service answered no body. */
+  body: unknown;
+  /** The service's content type (`application/json`, or `application/problem+json` for a problem). */
+  contentType: string;
+}
+
+export interface OpsPostOptions {
+  /** Deadline for the service's answer; default READY_TIMEOUT_MS (a long job needs more). */
+  timeoutMs?: number;
+  /** A JSON body; none by default. */
+  body?: unknown;
+  /**
+   * Public and upstream prefixes (shared/http/public-path.ts), so a problem the service answers
+   * names the operator's path (`/_ops/...`) as its `instance`, not the internal one.
+   */
+  prefixes?: { public: string; upstream: string };
+}
+
+/**
+ * A POST to a service's operator endpoint (e.g. the ledger's projection rebuild), with a service
+ * token carrying the ops scope. The service's status and JSON body come back as they are (a 404
+ * stays a 404, a 409 a 409) for the operator to see. What is the gateway's trouble, not the
+ * operator's, is a 502 naming the service: it cannot be reached or did not answer in time, it
+ * refused the gateway's own token (401/403: a key or configuration fault, not the admin token),
+ * or its answer is not JSON. Never retried: the endpoint may start work.
+ */
+export async function opsPost(c: Context<AppEnv<GatewayBindings>>, binding: keyof ServiceBindings, path: string, options: OpsPostOptions = {}): Promise<OpsAnswer> {
+  const service = binding.toLowerCase();
+  const headers = withPropagation(new Headers(options.body === undefined ? {} : { 'content-type': 'application/json' }), c.get('requestId'), c.get('trace'));
+  if (options.prefixes) {
+    headers.set(FORWARDED_PREFIX_HEADERS.public, options.prefixes.public);
+    headers.set(FORWARDED_PREFIX_HEADERS.upstream, options.prefixes.upstream);
+  }
+  const token = await serviceTokenHeader(c.env, { service, identity: null, requestId: c.get('requestId'), scope: 'ops' });
+  for (const [name, value] of Object.entries(token)) headers.set(name, value);
+  const timeoutMs = options.timeoutMs ?? gatewayConfig(c.env).READY_TIMEOUT_MS;
+  let response: Response;
+  let text: string;
+  try {
+    response = await c.env[binding].fetch(
+      new Request(`https://${service}.internal${path}`, {
+        method: 'POST',
+        headers,
+        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+        signal: AbortSignal.timeout(timeoutMs),
+      }),
+    );
+    text = await response.text();
+  } catch (error) {
+    c.get('log').warn('ops call unreachable', { upstream: service, path, timeoutMs, error });
+    throw new HttpError(502, { detail: `The ${service} service could not be reached, or did not answer within ${timeoutMs} ms.` });
+  }
+  if (response.status === 401 || response.status === 403) {
+    c.get('log').warn('ops call refused', { upstream: service, path, status: response.status });
+    throw new HttpError(502, { detail: `The ${service} service refused the gateway's call (${response.status}).` });
+  }
+  const contentType = response.headers.get('content-type') ?? '';
+  // No body (204, say): the status alone is the answer.
+  if (text === '') return { status: response.status, body: undefined, contentType };
+  let body: unknown;
+  try {
+    if (!/^application\/(problem\+)?json\b/i.test(contentType)) throw new Error(`content type ${contentType || 'none'}`);
+    body = JSON.parse(text);
+  } catch (error) {
+    c.get('log').warn('ops call answered no JSON', { upstream: service, path, status: response.status, error });
+    throw new HttpError(502, { detail: `The ${service} service answered ${response.status} without a JSON body.` });
+  }
+  return { status: response.status, body, contentType };
 }

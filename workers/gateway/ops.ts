@@ -1,4 +1,5 @@
 import { Hono, type Context } from 'hono';
+import type { ContentfulStatusCode, StatusCode } from 'hono/utils/http-status';
 import { badRequest, HttpError, notFound, unauthorized, validationFailed } from '../../shared/http/problem';
 import type { AppEnv } from '../../shared/middleware/app-env';
 import { CHAOS_PATH, readChaosSettings } from '../../shared/middleware/chaos';
@@ -12,7 +13,7 @@ import { isVersioned, routeWeights, serviceTargets, versionsOf, weightsBodySchem
 import { routes } from './routes';
 import { serviceTokenHeader } from './service-tokens';
 import { deleteDeadLetter, listDeadLetters } from './dead-letters';
-import { opsGet } from './ops-services';
+import { opsGet, opsPost } from './ops-services';
 
 type OpsContext = Context<AppEnv<GatewayBindings>>;
 
@@ -174,6 +175,29 @@ opsRoutes.delete('/dlq/:dlqId', async (c) => {
     throw new HttpError(502, { detail: 'QStash could not be reached to delete the dead letter.' });
   }
   return c.body(null, 204);
+});
+
+/**
+ * How long a projection rebuild may take before the operator gets a 502: it replays the ledger's
+ * events from zero, far longer than a readiness probe (READY_TIMEOUT_MS).
+ */
+export const PROJECTION_REBUILD_TIMEOUT_MS = 60_000;
+
+/**
+ * Rebuilds one of the ledger's projections from zero (issue 6): the ledger's own
+ * `POST /ledger/projections/:name/rebuild`, called with the ops scope. Its status and JSON body
+ * are the answer (an unknown projection stays the ledger's 404, a rebuild already running its
+ * answer too); only what is the gateway's trouble is a 502 (ops-services.ts).
+ */
+opsRoutes.post('/projections/:name/rebuild', async (c) => {
+  const name = c.req.param('name');
+  const answer = await opsPost(c, 'LEDGER', `/ledger/projections/${encodeURIComponent(name)}/rebuild`, {
+    timeoutMs: PROJECTION_REBUILD_TIMEOUT_MS,
+    prefixes: { public: '/_ops', upstream: '/ledger' },
+  });
+  c.get('log').warn('projection rebuild', { projection: name, status: answer.status });
+  if (answer.body === undefined) return c.body(null, answer.status as StatusCode);
+  return c.body(JSON.stringify(answer.body), answer.status as ContentfulStatusCode, { 'content-type': answer.contentType });
 });
 
 // Anything else under /_ops is the admin's 404, not the public one (auth ran first).

@@ -130,7 +130,9 @@ export async function forwardToService(
   // Canary / blue-green: the version chosen for this caller serves the call, under its own breaker.
   const upstream = await chooseUpstream(c, route, identity);
   const guard = upstreamGuard(c.env, route, upstream.version);
-  const repeatable = guard.policy.retry !== false && isRetryableRequest(method, c.req.raw.headers);
+  // A key only makes a write repeatable where the service dedupes by it (routes.ts `idempotencyKeys`).
+  const keysHonoured = route.policy.idempotencyKeys !== false;
+  const repeatable = guard.policy.retry !== false && isRetryableRequest(method, keysHonoured ? c.req.raw.headers : new Headers());
   const hasBody = method !== 'GET' && method !== 'HEAD' && c.req.raw.body !== null;
   const body = hasBody && repeatable ? await c.req.raw.arrayBuffer() : hasBody ? c.req.raw.body : null;
   // The visitor cookie alone identifies no one (visitor-cookie.ts).

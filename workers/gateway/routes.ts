@@ -47,6 +47,12 @@ export interface RoutePolicy {
   bulkhead?: Partial<BulkheadOptions>;
   /** What a failed GET is answered with instead, tried in order; none means a problem+json error. */
   fallback?: FallbackRule[];
+  /**
+   * Whether the service answers a repeated `Idempotency-Key` with the first result (DESIGN.md
+   * decision 3); default true. `false`: its writes are sent once, key or not (proxy.ts), since a
+   * retry after a timeout could apply a write that already committed a second time.
+   */
+  idempotencyKeys?: boolean;
 }
 
 export interface Route {
@@ -186,6 +192,27 @@ export const routes: readonly Route[] = [
       // Charges are retried only with an Idempotency-Key (proxy.ts); the service dedupes by it.
       retry: { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1_000 },
       // Money is never faked: no fallback, and a stricter breaker that probes one call at a time.
+      breaker: { minimumCalls: 5, failureRateThreshold: 25, openDurationMs: 30_000, halfOpenMaxCalls: 1 },
+      bulkhead: { maxConcurrent: 16, maxQueue: 8 },
+    },
+  },
+  {
+    name: 'ledger',
+    prefix: '/api/ledger',
+    service: 'LEDGER',
+    upstreamPrefix: '/ledger',
+    policy: {
+      // Accounts are a signed-in user's business (the service refuses a call without one, too).
+      auth: 'required',
+      // Per user, as orders: every command is an append to an event stream; 30 per 10 s.
+      rateLimit: { algorithm: 'sliding-window', limit: 30, windowMs: 10_000 },
+      timeoutMs: 5_000,
+      // Reads (now, as of a version or a time) are retried. Writes never are: the ledger does not
+      // dedupe by Idempotency-Key, so a deposit that timed out here after committing would land
+      // twice (a client's If-Match makes its own retry safe: a repeat is 409).
+      retry: { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1_000 },
+      idempotencyKeys: false,
+      // Money is never faked: no fallback, and a strict breaker that probes one call at a time.
       breaker: { minimumCalls: 5, failureRateThreshold: 25, openDurationMs: 30_000, halfOpenMaxCalls: 1 },
       bulkhead: { maxConcurrent: 16, maxQueue: 8 },
     },

@@ -63,6 +63,15 @@ describe('retry', () => {
     expect(sent).toEqual(Array(3).fill(['k-1', '{"amountCents":500}']));
   });
 
+  it('never retries a write to a service that does not dedupe by Idempotency-Key (idempotencyKeys: false), key or not; its GETs still are', async () => {
+    const gw = gatewayWith(async () => new Response('busy', { status: 503 }), { retry: fastRetry, idempotencyKeys: false });
+    const response = await gw.call('/api/t/deposits', { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': 'k-2' }, body: '{"amountCents":5}' });
+    expect(response.status).toBe(503);
+    expect(gw.calls).toHaveLength(1);
+    await gw.call('/api/t/accounts/a');
+    expect(gw.calls).toHaveLength(4);
+  });
+
   it('does not retry a 500 (a bug, not overload) or a 4xx', async () => {
     for (const status of [500, 404, 409]) {
       const gw = gatewayWith(async () => new Response('no', { status }), { retry: fastRetry });
