@@ -2,8 +2,11 @@ import { outboxHeartbeat } from '../../shared/adapters/cloudflare/outbox-relay';
 import { durableChaosSource } from '../../shared/adapters/cloudflare/chaos-store';
 import { addChaos } from '../../shared/middleware/chaos';
 import { addHealthRoutes, createServiceApp } from '../../shared/middleware/service-app';
+import { createLogger, isLogLevel } from '../../shared/observability/logger';
 import type { LedgerBindings } from './env';
 import { ledgerRoutes } from './ledger-routes';
+import { projectAfterCommit } from './projections/projection-runner';
+import { readRoutes } from './read-routes';
 
 /**
  * The ledger service: bank-style accounts, event-sourced. Each account is a stream of events in
@@ -22,10 +25,21 @@ addHealthRoutes(app, (c) => ({
   },
 }));
 
+// The read side first: its rebuild route is for operators, not behind ledgerRoutes' signed-in check.
+app.route('/ledger', readRoutes);
 app.route('/ledger', ledgerRoutes);
 
-/** HTTP through the app; the cron trigger keeps the outbox moving (outboxHeartbeat). */
-export default { fetch: app.fetch, scheduled: outboxHeartbeat };
+/**
+ * HTTP through the app. The cron trigger keeps the outbox moving (outboxHeartbeat) and catches
+ * the projections up, in case the pass after a commit was lost with its isolate.
+ */
+export default {
+  fetch: app.fetch,
+  scheduled(controller: ScheduledController, env: LedgerBindings, ctx: ExecutionContext) {
+    outboxHeartbeat(controller, env, ctx);
+    projectAfterCommit(env, ctx, createLogger({ service: 'ledger' }, { level: isLogLevel(env.LOG_LEVEL) ? env.LOG_LEVEL : 'info' }));
+  },
+};
 
 export { ChaosStore } from '../../shared/adapters/cloudflare/chaos-store';
 export { OutboxRelay } from '../../shared/adapters/cloudflare/outbox-relay';

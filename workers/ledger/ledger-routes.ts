@@ -10,6 +10,7 @@ import { accountNotFound, type Account, type AccountCommand } from './account';
 import { AccountStore } from './account-store';
 import type { LedgerBindings } from './env';
 import { ledgerConfig } from './ledger-config';
+import { projectAfterCommit } from './projections/projection-runner';
 import { accountIdParam, asOfQuery, ifMatchHeader, movementInput, newAccountId, openAccountInput, toAccountView } from './ledger-schemas';
 
 type LedgerContext = Context<AppEnv<LedgerBindings>>;
@@ -27,6 +28,7 @@ async function run(c: LedgerContext, accountId: string, command: AccountCommand,
   const before = Date.now();
   const account = await accountStore(c.env).execute(accountId, command, { expectedVersion, traceparent: outgoingTraceparent(c.get('trace')) });
   kickOutbox(c.env, c.executionCtx, c.get('log'));
+  projectAfterCommit(c.env, c.executionCtx, c.get('log'));
   c.get('log').info('ledger command', { accountId, command: command.type, version: account.version, ms: Date.now() - before });
   return account;
 }

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { check, index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 
 // The event store's append-only table (shared): every account is one stream of its events.
 export { events } from '../../shared/adapters/cloudflare/d1-event-store';
@@ -32,3 +32,69 @@ export const snapshots = sqliteTable(
 );
 
 export type SnapshotRow = typeof snapshots.$inferSelect;
+
+/**
+ * The read side (CQRS): tables built from the events by the projections in projections/, each
+ * only a cache of the events (rebuildable from zero: POST /ledger/projections/:name/rebuild).
+ * Each projection's rows and its checkpoint change in one batch, so a row set always describes
+ * exactly the events up to its checkpoint.
+ */
+
+/** How far each projection has read the events: the global position of the last event applied. */
+export const projectionCheckpoints = sqliteTable(
+  'projection_checkpoints',
+  {
+    /** A projection's name (`balances`, `transactions`), or `<name>:rebuild` for its shadow copy. */
+    name: text('name').primaryKey(),
+    // NOT NULL is load-bearing: a checkpoint move that finds another position sets NULL, and
+    // this refusal undoes the whole batch (projections/projection-runner.ts).
+    position: integer('position').notNull(),
+  },
+  (table) => [check('projection_checkpoints_position_non_negative', sql`${table.position} >= 0`)],
+);
+
+// One column set per read model, used twice: the live table and the shadow a rebuild fills
+// while the live one keeps serving (and keeps following new events).
+const balanceColumns = () => ({
+  accountId: text('account_id').primaryKey(),
+  owner: text('owner').notNull(),
+  currency: text('currency').notNull(),
+  balanceCents: integer('balance_cents').notNull(),
+  status: text('status', { enum: ['open', 'frozen'] }).notNull(),
+  /** The account's version after the last event applied. */
+  version: integer('version').notNull(),
+});
+
+/**
+ * The `balances` projection: one row per account. It also serves the `top` read model: the
+ * index on (balance_cents, account_id) is SQLite's own sorted copy, kept in the same write, so
+ * `ORDER BY balance_cents DESC, account_id DESC LIMIT n` reads n index entries (no sort, no
+ * second table to keep in step). See projections/top.ts.
+ */
+export const balances = sqliteTable('balances', balanceColumns(), (table) => [index('balances_by_balance').on(table.balanceCents, table.accountId)]);
+/** The shadow a rebuild of `balances` fills (no index: nothing reads it by balance). */
+export const balancesRebuild = sqliteTable('balances_rebuild', balanceColumns());
+
+const transactionColumns = () => ({
+  accountId: text('account_id').notNull(),
+  version: integer('version').notNull(),
+  /** The event's type: AccountOpened, MoneyDeposited, MoneyWithdrawn, AccountFrozen. */
+  type: text('type').notNull(),
+  /** What the event moved (the opening deposit for AccountOpened, 0 for AccountFrozen). */
+  amountCents: integer('amount_cents').notNull(),
+  // NOT NULL is load-bearing too: a row whose previous version is missing computes NULL here
+  // and fails its batch, instead of writing a wrong running balance (projections/transactions.ts).
+  balanceAfterCents: integer('balance_after_cents').notNull(),
+  /** When the event was recorded, epoch ms. */
+  at: integer('at').notNull(),
+});
+
+/** The `transactions` projection: one row per event, the running balance after it. */
+export const transactions = sqliteTable('transactions', transactionColumns(), (table) => [primaryKey({ columns: [table.accountId, table.version] })]);
+/** The shadow a rebuild of `transactions` fills. */
+export const transactionsRebuild = sqliteTable('transactions_rebuild', transactionColumns(), (table) => [
+  primaryKey({ columns: [table.accountId, table.version] }),
+]);
+
+export type BalanceRow = typeof balances.$inferSelect;
+export type TransactionRow = typeof transactions.$inferSelect;

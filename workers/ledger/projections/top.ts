@@ -1,0 +1,25 @@
+import { desc } from 'drizzle-orm';
+import type { DrizzleD1Database } from 'drizzle-orm/d1';
+import { balances } from '../schema';
+
+/**
+ * The `top` read model: accounts by balance, highest first. Not a table of its own, on purpose:
+ * it is the `balances` projection read through its index on (balance_cents, account_id).
+ *
+ * - A top-N table cannot be kept from events alone: when a top account's balance drops, the
+ *   next one in is whichever account is now richest, which only the full balance set knows. So a
+ *   separate `top` table would be a second full copy of `balances`, written on every event,
+ *   with a checkpoint of its own that could stand at another position (two answers to "what is
+ *   X's balance").
+ * - The index is SQLite's own sorted copy, updated in the same statement as the row, so it can
+ *   never disagree with `balances` and needs no checkpoint, no rebuild and no code. SQLite walks
+ *   it backwards for `ORDER BY balance_cents DESC, account_id DESC LIMIT n`: n index entries
+ *   and n row lookups, no sort (the test checks the query plan).
+ * So `top` is exactly as fresh as `balances`, and rebuilding `balances` rebuilds it. Ties go to
+ * the greater account id, so the order is total and the same on every read.
+ *
+ * Balances of different currencies are ordered by their minor units as they are; a per-currency
+ * ranking would add `currency` in front of the index.
+ */
+export const topAccounts = (db: DrizzleD1Database<any>, limit: number) =>
+  db.select().from(balances).orderBy(desc(balances.balanceCents), desc(balances.accountId)).limit(limit);
