@@ -3,12 +3,11 @@ import type { OutboxDestination } from '../../shared/outbox/outbox-message';
 import type { AccountEvent } from './account';
 
 /**
- * Where ledger events leave to: one QStash topic (URL group). shared/events/topology.json does
- * not list it yet, on purpose: no service consumes ledger events yet, and a topic with no
- * consumers cannot exist in QStash (scripts/qstash-setup.mjs only makes a URL group by adding
- * endpoints, and publishing to a group that is missing or has no endpoints is refused, by the
- * local server too). Until a consumer subscribes, the rows wait in the outbox, committed with
- * their events, and the relay retries them with backoff; nothing is lost. (See issue 6's notes.)
+ * Where ledger events leave to: one QStash topic (URL group), `ledger-events` in
+ * shared/events/topology.json. Its first subscriber is notifications, which records each event in
+ * its inbox and sends nothing for these types yet: a topic needs at least one endpoint to exist in
+ * QStash, and more consumers (an audit trail, alerts on large withdrawals) subscribe by adding
+ * themselves to the topology.
  */
 export const LEDGER_EVENTS: OutboxDestination = { kind: 'topic', topic: 'ledger-events' };
 
