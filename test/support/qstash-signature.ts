@@ -9,13 +9,29 @@ import { base64url, SignJWT } from 'jose';
  */
 export async function qstashSignature(
   signingKey: string,
-  { url, body, now = Date.now(), ttlSeconds = 300 }: { url: string; body: string; now?: number; ttlSeconds?: number },
+  {
+    url,
+    body,
+    now = Date.now(),
+    ttlSeconds = 300,
+    issuer = 'Upstash',
+    padded = false,
+  }: {
+    url: string;
+    body: string;
+    now?: number;
+    ttlSeconds?: number;
+    /** Another issuer than QStash's, to see it refused. */
+    issuer?: string;
+    /** Keep base64url's `=` padding on the body hash (the Receiver ignores it). */
+    padded?: boolean;
+  },
 ): Promise<string> {
-  const hash = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(body)));
+  const hash = base64url.encode(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(body))));
   const iat = Math.floor(now / 1000);
-  return new SignJWT({ body: base64url.encode(hash) })
+  return new SignJWT({ body: padded ? `${hash}=` : hash })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setIssuer('Upstash')
+    .setIssuer(issuer)
     .setSubject(url)
     .setIssuedAt(iat)
     .setNotBefore(iat)
