@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../scripts/qstash-server.mjs';
 import { startLocalSuite, type LocalSuite } from '../../scripts/local-suite.mjs';
+// The orders worker's own choice of which sagas it restarts mid-charge (SAGA_CRASH_PERCENT).
+import { crashBucket } from '../../workers/orders/crash-bucket';
 
 /**
  * The order saga under fire, end to end: the whole suite in workerd, events through the local
@@ -35,12 +37,6 @@ interface Placed {
 
 const placed: Placed[] = [];
 
-/** Sagas the orders worker restarts mid-charge (SAGA_CRASH_PERCENT): the same FNV-1a bucket it uses. */
-function crashBucket(id: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193) >>> 0;
-  return hash % 100;
-}
 const CRASH_PERCENT = 8;
 
 async function poll<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number): Promise<T> {

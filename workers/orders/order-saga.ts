@@ -3,6 +3,7 @@ import { kickOutbox } from '../../shared/adapters/cloudflare/outbox-relay';
 import { createLogger, isLogLevel, type Logger } from '../../shared/observability/logger';
 import { beginStep, isTerminal, nextAction, settleStep, startSaga, type SagaState } from '../../shared/saga/saga';
 import type { OrdersBindings } from './env';
+import { crashBucket } from './crash-bucket';
 import { orderSagaPlan, sagaConfig } from './order-saga-config';
 import { OrderRecords } from './order-records';
 import type { PlacedOrder } from './placed-order';
@@ -175,7 +176,7 @@ export class OrderSaga extends DurableObject<OrdersBindings> {
    */
   private async maybeCrash(stored: Stored, step: string): Promise<void> {
     const percent = sagaConfig(this.env).SAGA_CRASH_PERCENT;
-    if (step !== 'charge' || percent <= 0 || bucketOf(stored.order.orderId) >= percent) return;
+    if (step !== 'charge' || percent <= 0 || crashBucket(stored.order.orderId) >= percent) return;
     if (await this.ctx.storage.get('crashed')) return;
     await this.ctx.storage.put('crashed', true);
     this.log().warn('test crash: restarting the saga mid-step', { orderId: stored.order.orderId, step });
@@ -195,11 +196,4 @@ function withoutSpentCard(stored: Stored): Stored {
   if (stored.saga.status === 'PENDING' && !chargeDone) return stored;
   const { card: _spent, ...order } = stored.order;
   return { ...stored, order };
-}
-
-/** A stable 0..99 bucket of an id (FNV-1a), so the same orders crash on every run. */
-function bucketOf(id: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193) >>> 0;
-  return hash % 100;
 }

@@ -1,18 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../../scripts/qstash/seeded-random.mjs';
 import { LeastOutstanding } from '../../../shared/routing/least-outstanding';
 
-/** Mulberry32: a small seeded generator, so "random" picks are the same on every run. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+/** Seeded, so "random" picks are the same on every run (the local QStash's mulberry32). */
+const seeded = seededRandom;
 
 /** A random source that answers the given draws in turn. */
 const draws = (...values: number[]) => {
