@@ -112,8 +112,10 @@ export class OrderSaga extends DurableObject<OrdersBindings> {
         return;
       }
       // Before the call: the attempt is on record, and the alarm is a watchdog at its lease's
-      // end, so a crash during the call wakes the saga to run the step again.
-      stored = await this.save({ ...stored, saga: beginStep(plan, stored.saga, Date.now()) }, records);
+      // end, so a crash during the call wakes the saga to run the step again. Storage only: the
+      // D1 mirror is written after the outcome (one D1 write per attempt, not two), so readers
+      // see a step once it has an outcome, with its attempts counted.
+      stored = await this.save({ ...stored, saga: beginStep(plan, stored.saga, Date.now()) }, records, { mirror: false });
       await this.ctx.storage.setAlarm(stored.saga.notBefore);
       const step = action.step.name;
       const outcome = await performStep(this.env, stored.order, stored.saga, step);
@@ -138,11 +140,11 @@ export class OrderSaga extends DurableObject<OrdersBindings> {
     await this.ctx.storage.setAlarm(Date.now());
   }
 
-  /** Storage first (the authority), then the D1 mirror (best effort: the next save repeats it). */
-  private async save(next: Stored, records: OrderRecords): Promise<Stored> {
+  /** Storage first (the authority), then the D1 mirror unless told not to (best effort: the next save repeats it). */
+  private async save(next: Stored, records: OrderRecords, { mirror = true } = {}): Promise<Stored> {
     const stored = withoutSpentCard(next);
     await this.ctx.storage.put('state', stored);
-    if (stored.recorded) {
+    if (mirror && stored.recorded) {
       try {
         await records.mirror(stored.saga);
       } catch (error) {
