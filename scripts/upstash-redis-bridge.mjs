@@ -31,6 +31,7 @@ import { parseArgs } from 'node:util';
 import { RedisConnection, RedisConnectionError, RedisReplyError } from './resp.mjs';
 import { ScriptShas } from './upstash-lua.mjs';
 import { commandFromJson, commandsFromJson, encodeReply, errorBody, parseJson, prepare, RestError, resultItem } from './upstash-rest.mjs';
+import { readBody } from './read-body.mjs';
 
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT']);
@@ -122,7 +123,7 @@ function createHandler({ redis, token, shas }) {
       }
       // Upstash's answer to a missing or wrong token (the client shows "UpstashError: Unauthorized").
       if (!authorized(req, url)) return reply(401, errorBody('Unauthorized'));
-      const body = await readBody(req);
+      const body = await readBody(req, { maxBytes: MAX_BODY_BYTES, error: (status, message) => new RestError(status, `ERR ${message}`) });
       const [status, json] = await route(req, url, body);
       reply(status, json);
     } catch (error) {
@@ -138,25 +139,6 @@ function createHandler({ redis, token, shas }) {
   };
 }
 
-function readBody(req) {
-  return new Promise((resolve, reject) => {
-    const chunks = [];
-    let size = 0;
-    req.on('data', (chunk) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        // Answer now and stop reading; the 413 closes the connection.
-        req.pause();
-        reject(new RestError(413, `ERR the request body is larger than ${MAX_BODY_BYTES} bytes`));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-    req.on('close', () => reject(new RestError(400, 'ERR the request was aborted'))); // no-op after 'end'
-  });
-}
 
 /**
  * Starts the bridge. Fails at once if Redis does not answer PING, so a wrong URL shows up here

@@ -2,6 +2,7 @@
 // (read from its source), mapped onto the engine. Every path needs `Authorization: Bearer <token>`.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { QStashError } from './messages.mjs';
+import { readBody } from '../read-body.mjs';
 
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
 // Parts of QStash this server does not have: named in the answer so nobody hunts a bug in their code.
@@ -147,23 +148,6 @@ async function route(engine, req, body) {
   throw new QStashError(404, `no such path: ${method} ${url.pathname}`);
 }
 
-function readBody(req) {
-  return new Promise((resolve, reject) => {
-    const chunks = [];
-    let size = 0;
-    req.on('data', (chunk) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        req.pause();
-        reject(new QStashError(413, `the request body is larger than ${MAX_BODY_BYTES} bytes`));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
 
 export function createHandler(engine, { token, log }) {
   const expected = createHash('sha256').update(token).digest();
@@ -179,7 +163,7 @@ export function createHandler(engine, { token, log }) {
     };
     try {
       if (!authorized(req)) return reply(401, { error: 'Unauthorized' });
-      const body = await readBody(req);
+      const body = await readBody(req, { maxBytes: MAX_BODY_BYTES, error: (status, message) => new QStashError(status, message) });
       const [status, value] = await route(engine, req, body);
       reply(status, value);
     } catch (error) {
