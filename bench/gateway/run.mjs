@@ -7,7 +7,7 @@
 import autocannon from 'autocannon';
 import { importJWK, SignJWT } from 'jose';
 import { Log, LogLevel, Miniflare } from 'miniflare';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import { unstable_splitSqlQuery } from 'wrangler';
 import { generateSigningKeyPair } from '../../scripts/dev-keys.mjs';
 import { bundledWorkerOptions } from '../../scripts/worker-bundle.mjs';
 import { gatewayConfigPath, ROOT } from '../../scripts/workers.mjs';
+import { writeSection } from '../lib/results-file.mjs';
 
 const HERE = join(ROOT, 'bench', 'gateway');
 const RESULTS = join(ROOT, 'bench', 'RESULTS.md');
@@ -258,15 +259,6 @@ ${markdownTable(rows)}
   a proxy that does nothing else; 1.00 would mean free, 0.80 that it takes a fifth of the throughput.
 `;
 
-function writeSection(file, text) {
-  const before = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
-  // The section runs from its heading to the next `## ` heading (or the end): only it is replaced.
-  const match = /^## Gateway overhead\n[\s\S]*?(?=^## |(?![\s\S]))/m.exec(before);
-  const after = match
-    ? before.slice(0, match.index) + text + (match.index + match[0].length < before.length ? '\n' : '') + before.slice(match.index + match[0].length)
-    : `${before.trimEnd()}\n\n${text}`;
-  writeFileSync(file, after);
-}
 
 writeSection(RESULTS, section);
 mkdirSync(join(ROOT, 'bench', '.out'), { recursive: true });

@@ -10,13 +10,13 @@
 //       over 100,000 events, inserted directly into the ledger's D1
 // Suite A serves (1) and (2); suite B, fresh, serves (3). Both are disposed on error too, on
 // SIGINT/SIGTERM and by a watchdog.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { startLocalSuite } from '../../scripts/local-suite.mjs';
 import { ROOT } from '../../scripts/workers.mjs';
 import { fixed, latencySummary, median, ratio } from '../lib/stats.mjs';
+import { codeNote, writeSection } from '../lib/results-file.mjs';
 
 const RESULTS = join(ROOT, 'bench', 'RESULTS.md');
 const RAW_OUT = join(ROOT, 'bench', '.out', 'ledger.json'); // git-ignored
@@ -58,16 +58,6 @@ const watchdog = setTimeout(() => stop(`ledger benchmark still running after ${M
 watchdog.unref();
 for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => stop(`${signal}: disposing the suite`));
 
-function codeNote() {
-  const git = (...args) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  try {
-    const commit = git('rev-parse', '--short', 'HEAD');
-    const changed = git('status', '--porcelain', '--', 'workers', 'shared', 'scripts', 'migrations', 'wrangler.toml');
-    return changed ? `commit ${commit} with uncommitted changes to the workers, shared/ or scripts/` : `commit ${commit}`;
-  } catch {
-    return process.env.BENCH_CODE_NOTE || 'not a git checkout';
-  }
-}
 
 /** An account id the ledger's routes accept (acc_<uuid-shaped>), numbered. */
 const benchAccount = (n) => `acc_00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
@@ -381,14 +371,6 @@ function section({ date, code, loadAtStart, tookS, a, b }) {
   return lines.join('\n') + '\n';
 }
 
-function writeSection(file, text) {
-  const before = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
-  const match = /^## Ledger\n[\s\S]*?(?=^## |(?![\s\S]))/m.exec(before);
-  const after = match
-    ? before.slice(0, match.index) + text + (match.index + match[0].length < before.length ? '\n' : '') + before.slice(match.index + match[0].length)
-    : `${before.trimEnd()}\n\n${text}`;
-  writeFileSync(file, after);
-}
 
 const code = codeNote();
 const loadAtStart = os.loadavg()[0];

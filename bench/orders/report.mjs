@@ -1,13 +1,13 @@
 // Turns the order runs into the `## Orders` section of bench/RESULTS.md: machine note, method,
 // numbers of every run, the chaos ratios, where an order's time goes, and how to read it. Only
 // that section is replaced.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../../scripts/workers.mjs';
 import { fixed, median } from '../lib/stats.mjs';
 import { CHAOS, PRODUCTS, SAGA_VARS } from './orders.mjs';
+export { writeSection } from '../lib/results-file.mjs';
 
 const markdownTable = (records) => {
   const headers = Object.keys(records[0]);
@@ -295,11 +295,3 @@ const spreadOf = (values) => {
   return ((Math.max(...values) - Math.min(...values)) / mean) * 100;
 };
 
-export function writeSection(file, text) {
-  const before = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
-  const match = /^## Orders\n[\s\S]*?(?=^## |(?![\s\S]))/m.exec(before);
-  const after = match
-    ? before.slice(0, match.index) + text + (match.index + match[0].length < before.length ? '\n' : '') + before.slice(match.index + match[0].length)
-    : `${before.trimEnd()}\n\n${text}`;
-  writeFileSync(file, after);
-}

@@ -8,13 +8,13 @@
 // Each target in each run gets a fresh suite (empty databases); BENCH_ORDER_RUNS runs (2) visit
 // the targets in rotated order. BENCH_ONLY=a,b (say) runs a subset: printed and written to
 // bench/.out/orders.json, RESULTS.md untouched.
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../../scripts/workers.mjs';
 import { benchOrders, disposeLive, makeOrders } from './orders.mjs';
 import { ordersSection, writeSection } from './report.mjs';
+import { codeNote } from '../lib/results-file.mjs';
 
 const RESULTS = join(ROOT, 'bench', 'RESULTS.md');
 const RAW_OUT = join(ROOT, 'bench', '.out', 'orders.json'); // git-ignored
@@ -64,19 +64,6 @@ const watchdog = setTimeout(() => stop(`orders benchmark still running after ${M
 watchdog.unref();
 for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => stop(`${signal}: disposing the suite`));
 
-// Which code ran: every suite bundles the working tree as it is when it starts.
-function codeNote() {
-  const git = (...args) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  try {
-    const commit = git('rev-parse', '--short', 'HEAD');
-    const changed = git('status', '--porcelain', '--', 'workers', 'shared', 'scripts', 'migrations', 'wrangler.toml');
-    return changed ? `commit ${commit} with uncommitted changes to the workers, shared/ or scripts/` : `commit ${commit}`;
-  } catch {
-    // A copy outside git (say a `git archive` of a commit, to bench it while others edit): it
-    // may name itself.
-    return process.env.BENCH_CODE_NOTE || 'not a git checkout';
-  }
-}
 const code = codeNote();
 const loadAtStart = os.loadavg()[0];
 if (loadAtStart > os.cpus().length / 2) console.warn(`note: 1-min load average is ${loadAtStart.toFixed(2)} before the run; results will be noisy if other work is busy`);

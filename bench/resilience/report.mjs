@@ -1,12 +1,12 @@
 // Turns the three resilience measurements into the `## Resilience` section of bench/RESULTS.md:
 // the machine note, the method, the numbers and the ratios. Only that section is replaced, so
 // bench/gateway's section (and any other) stays as its own run wrote it.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../../scripts/workers.mjs';
 import { fixed, median, ratio } from '../lib/stats.mjs';
+export { writeSection } from '../lib/results-file.mjs';
 
 const markdownTable = (records) => {
   const headers = Object.keys(records[0]);
@@ -170,11 +170,3 @@ ${micro(c)}`;
 }
 
 /** Replaces the `## Resilience` section of `file` (from its heading to the next `## `), or appends it. */
-export function writeSection(file, text) {
-  const before = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
-  const match = /^## Resilience\n[\s\S]*?(?=^## |(?![\s\S]))/m.exec(before);
-  const after = match
-    ? before.slice(0, match.index) + text + (match.index + match[0].length < before.length ? '\n' : '') + before.slice(match.index + match[0].length)
-    : `${before.trimEnd()}\n\n${text}`;
-  writeFileSync(file, after);
-}

@@ -1,11 +1,11 @@
 // Turns the traffic measurements into the `## Traffic` section of bench/RESULTS.md: machine note,
 // method, numbers, ratios and what they mean. Only that section is replaced.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../../scripts/workers.mjs';
 import { fixed, median, ratio } from '../lib/stats.mjs';
+export { writeSection } from '../lib/results-file.mjs';
 
 const markdownTable = (records) => {
   const headers = Object.keys(records[0]);
@@ -173,11 +173,3 @@ ${cachePart(b, settings)}
 `;
 }
 
-export function writeSection(file, text) {
-  const before = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
-  const match = /^## Traffic\n[\s\S]*?(?=^## |(?![\s\S]))/m.exec(before);
-  const after = match
-    ? before.slice(0, match.index) + text + (match.index + match[0].length < before.length ? '\n' : '') + before.slice(match.index + match[0].length)
-    : `${before.trimEnd()}\n\n${text}`;
-  writeFileSync(file, after);
-}
