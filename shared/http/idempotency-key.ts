@@ -43,6 +43,14 @@ export async function requestFingerprint(operation: string, body: unknown): Prom
   return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+/**
+ * A card number as a fingerprint may see it: its length and last four digits. A SHA-256 of the
+ * full number is reversible by brute force (few unknown digits), so hashing it would store the
+ * number in all but name. The cost: the same key with another card that shares those digits is
+ * taken for a retry instead of refused, which still charges nothing twice.
+ */
+export const cardForFingerprint = (card: string): string => `${card.length}:${card.slice(-4)}`;
+
 /** The header a replayed answer carries (the first result, sent again). */
 export const REPLAYED_HEADER = 'Idempotent-Replayed';
 

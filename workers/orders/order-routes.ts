@@ -2,7 +2,7 @@ import { and, desc, eq, lt, or } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import { Hono, type Context } from 'hono';
 import { decodeCursor, encodeCursor } from '../../shared/http/cursor';
-import { idempotencyKeyHeader, idempotencyKeyReused, REPLAYED_HEADER, requestFingerprint } from '../../shared/http/idempotency-key';
+import { cardForFingerprint, idempotencyKeyHeader, idempotencyKeyReused, REPLAYED_HEADER, requestFingerprint } from '../../shared/http/idempotency-key';
 import { HttpError, notFound, serviceUnavailable, unauthorized } from '../../shared/http/problem';
 import { publicPath } from '../../shared/http/public-path';
 import type { AppEnv } from '../../shared/middleware/app-env';
@@ -48,9 +48,9 @@ async function quote(c: OrdersContext, input: PlaceOrderInput): Promise<{ items:
   return { items: body.items.map(({ productId, quantity, unitPriceCents }) => ({ productId, quantity, unitPriceCents })), totalCents: body.totalCents, currency: body.currency };
 }
 
-/** A card appears in the fingerprint only as its length and last four digits (a hash of all 16 is reversible). */
+/** The card appears in the fingerprint only as cardForFingerprint shows it (a hash of the number is reversible). */
 const fingerprintOf = (input: PlaceOrderInput) =>
-  requestFingerprint('order', { items: input.items, card: input.paymentMethod ? `${input.paymentMethod.card.length}:${input.paymentMethod.card.slice(-4)}` : null });
+  requestFingerprint('order', { items: input.items, card: input.paymentMethod ? cardForFingerprint(input.paymentMethod.card) : null });
 
 export const orderRoutes = new Hono<AppEnv<OrdersBindings>>()
   /**

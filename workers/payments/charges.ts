@@ -1,4 +1,4 @@
-import { requestFingerprint } from '../../shared/http/idempotency-key';
+import { cardForFingerprint, requestFingerprint } from '../../shared/http/idempotency-key';
 import { HttpError } from '../../shared/http/problem';
 import { replayOf, type Recorded } from './idempotency';
 import { paymentEvent } from './payment-events';
@@ -7,14 +7,8 @@ import type { ChargeInput } from './payment-schemas';
 import { authorizeCharge } from './processor';
 import type { NewPaymentRow } from './schema';
 
-/**
- * The fingerprint sees the card only as its last four digits and length: a SHA-256 of a full
- * card number is reversible by brute force (few unknown digits), so hashing it would store the
- * number in all but name. The cost: the same key with another card that shares those digits is
- * taken for a retry instead of refused, which still charges nothing twice.
- */
-const fingerprintOf = (input: ChargeInput) =>
-  requestFingerprint('charge', { ...input, card: `${input.card.length}:${input.card.slice(-4)}` });
+/** The fingerprint sees the card only as cardForFingerprint shows it, never the number. */
+const fingerprintOf = (input: ChargeInput) => requestFingerprint('charge', { ...input, card: cardForFingerprint(input.card) });
 
 /** A charge whose key the order saga voided: its order was cancelled before this charge arrived. */
 const chargeVoided = (key: string) =>
