@@ -43,13 +43,13 @@ async function answers(url) {
 async function target() {
   if (!options.start && (await answers(options.url))) {
     printer.line(`${style.bold('stratus demo')} against the running suite at ${options.url}`);
-    return { baseUrl: options.url, adminToken: options['admin-token'], dispose: async () => {} };
+    return { baseUrl: options.url, adminToken: options['admin-token'], started: false, dispose: async () => {} };
   }
   if (!options.start) printer.line(`Nothing answers at ${options.url}: starting the suite for this demo (workerd and the local QStash)…`);
   const started = performance.now();
   const suite = await startDemoSuite();
   printer.line(`${style.bold('stratus demo')} against its own suite at ${suite.baseUrl} (up in ${((performance.now() - started) / 1000).toFixed(1)} s, stopped at the end)`);
-  return suite;
+  return { ...suite, started: true };
 }
 
 async function runSteps(call) {
@@ -91,7 +91,11 @@ try {
 printer.line();
 if (failures.length === 0) {
   printer.line(style.green(style.bold(`All ${STEPS.length} steps behaved as described.`)));
-  printer.line(`Next: the operator's view at ${suite.baseUrl}/_ops (token ${suite.adminToken}), the API at ${suite.baseUrl}/docs, and README.md's "Try it".`);
+  printer.line(
+    suite.started
+      ? 'Next: `npm run dev` keeps a suite running; then README.md\'s "Try it" goes further, by hand.'
+      : `Next: README.md's "Try it" goes further, by hand; operators watch ${suite.baseUrl}/_ops (token ${suite.adminToken}).`,
+  );
 } else {
   printer.line(style.red(style.bold(`${failures.length} of ${STEPS.length} steps did not behave as described:`)));
   for (const failure of failures) printer.line(style.red(`  [${failure.index}/${STEPS.length}] ${failure.title}: ${failure.why}`));

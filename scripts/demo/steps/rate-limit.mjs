@@ -33,6 +33,6 @@ export const rateLimit = {
     show('GET', PATH, refused, ['retry-after', 'ratelimit'], refused.body?.title ?? refused.body);
     expectThat(refused.headers.get('retry-after') !== null, 'the 429 came without Retry-After');
     expectThat((refused.headers.get('content-type') ?? '').includes('application/problem+json'), 'the 429 is not application/problem+json');
-    return `refused after ${sent} reads with 429 + Retry-After: ${refused.headers.get('retry-after')} s, before reaching the catalog; signed-in callers each have their own allowance`;
+    return `refused after about ${sent} reads with 429 + Retry-After: ${refused.headers.get('retry-after')} s, before reaching the catalog; signed-in callers each have their own allowance`;
   },
 };
