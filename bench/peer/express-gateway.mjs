@@ -23,8 +23,9 @@ const limiter = rateLimit({
 // Mounted at PREFIX, so express has already stripped it: req.url is the upstream path.
 const proxy = createProxyMiddleware({
   target: upstream,
+  // The upstream call's deadline (the incoming socket's `timeout` is left alone: set per request on
+  // a keep-alive socket it piles up listeners, a warning per request).
   proxyTimeout: TIMEOUT_MS,
-  timeout: TIMEOUT_MS,
   on: {
     // The breaker learns each outcome: a 5xx or a failed call is a failure, as stratus counts them.
     proxyRes: (proxyRes, req) => req.settle?.(proxyRes.statusCode >= 500 ? new Error(`upstream answered ${proxyRes.statusCode}`) : null),
