@@ -18,9 +18,23 @@ function seedStatements(file) {
     .filter(Boolean);
 }
 
+/**
+ * The suite, started once more if workerd fails to start: the gateway's port is picked free
+ * before workerd binds it, and on a busy machine something else may take it in between.
+ */
+async function startSuite() {
+  try {
+    return await startLocalSuite();
+  } catch (error) {
+    if (error?.code !== 'ERR_RUNTIME_FAILURE') throw error;
+    console.error(`workerd did not start (${error.message}); trying once more`);
+    return startLocalSuite();
+  }
+}
+
 /** Starts and seeds the suite; resolves with its base URL, its operator token and `dispose()`. */
 export async function startDemoSuite() {
-  const suite = await startLocalSuite();
+  const suite = await startSuite();
   try {
     for (const [service, file] of [
       ['users', 'users.sql'],

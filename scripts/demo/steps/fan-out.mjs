@@ -51,7 +51,7 @@ export const fanOut = {
     const dlq = await call('GET', '/_ops/dlq', { admin: true });
     const deadLetters = dlq.body?.items?.length ?? 0;
     show('GET', '/_ops/dlq', dlq, [], { items: `${deadLetters} dead letter(s)` });
-    expectThat(dlq.status === 200, `GET /_ops/dlq answered ${dlq.status}`);
+    expectThat(dlq.status === 200, `GET /_ops/dlq answered ${dlq.status}, not 200 (is the operator token right? set ADMIN_TOKEN)`);
     expectThat(deadLetters <= state.deadLettersBefore, `${deadLetters - state.deadLettersBefore} delivery(ies) dead-lettered during the demo`);
     return `each order event reached ${CONSUMERS.join(', ')} (the notifications also got the payment events); the read model shows both orders; nothing dead-lettered`;
   },
