@@ -30,7 +30,7 @@ export const rateLimit = {
     note(`… ${sent} GET ${PATH} in all, ${CONCURRENCY} at a time, anonymous (one caller)`);
     if (lastAllowed) show('GET', PATH, lastAllowed, ['ratelimit'], '');
     expectThat(refused, `${sent} reads within the window were all allowed; expected a 429 after 100`);
-    show('GET', PATH, refused, ['retry-after', 'ratelimit'], refused.body?.title ?? refused.body);
+    show('GET', PATH, refused, ['retry-after', 'ratelimit'], refused.body?.type ?? refused.body);
     expectThat(refused.headers.get('retry-after') !== null, 'the 429 came without Retry-After');
     expectThat((refused.headers.get('content-type') ?? '').includes('application/problem+json'), 'the 429 is not application/problem+json');
     return `refused after about ${sent} reads with 429 + Retry-After: ${refused.headers.get('retry-after')} s, before reaching the catalog; signed-in callers each have their own allowance`;
