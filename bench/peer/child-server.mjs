@@ -27,9 +27,13 @@ export async function stopAll() {
     [...children].map(
       (child) =>
         new Promise((resolve) => {
-          child.once('exit', resolve);
+          // Not unref'd: this process must not exit before a child that ignored SIGTERM is killed.
+          const kill = setTimeout(() => child.kill('SIGKILL'), 1_000);
+          child.once('exit', () => {
+            clearTimeout(kill);
+            resolve();
+          });
           child.kill('SIGTERM');
-          setTimeout(() => child.kill('SIGKILL'), 1_000).unref();
         }),
     ),
   );

@@ -18,17 +18,20 @@ function seedStatements(file) {
     .filter(Boolean);
 }
 
+// Its own build folders: a system test starting its suite at the same time bundles into `suite-*`.
+const OPTIONS = { buildPrefix: 'demo' };
+
 /**
  * The suite, started once more if workerd fails to start: the gateway's port is picked free
  * before workerd binds it, and on a busy machine something else may take it in between.
  */
 async function startSuite() {
   try {
-    return await startLocalSuite();
+    return await startLocalSuite(OPTIONS);
   } catch (error) {
     if (error?.code !== 'ERR_RUNTIME_FAILURE') throw error;
     console.error(`workerd did not start (${error.message}); trying once more`);
-    return startLocalSuite();
+    return startLocalSuite(OPTIONS);
   }
 }
 
