@@ -1,6 +1,7 @@
 // Turns a bench/peer run into the `## Peer comparison` section of bench/RESULTS.md: the machine
 // note, the method (what is the same for both, and what is not), the numbers and the ratios.
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../../scripts/workers.mjs';
 import { machineNote } from '../resilience/report.mjs';
@@ -18,7 +19,7 @@ export function peerSection(run) {
   return `## Peer comparison
 
 - Date: ${run.date}
-- Machine: ${machineNote(run.loadAtStart)}, express ${version('express')}, http-proxy-middleware ${version('http-proxy-middleware')}, express-rate-limit ${version('express-rate-limit')}
+- Machine: ${machineNote(run.loadAtStart)}. The peer stack: express ${version('express')}, http-proxy-middleware ${version('http-proxy-middleware')}, express-rate-limit ${version('express-rate-limit')} (opossum above)${run.loadAtStart > os.cpus().length / 2 ? '. Other work was busy on the machine (the load average above): absolute figures are low, and only the ratios within this run mean much.' : ''}
 - Method: \`npm run bench:peer\` (bench/peer/run.mjs). The gateway the well-known Node tutorials
   build (express 5, http-proxy-middleware, opossum around the proxied call, express-rate-limit;
   bench/peer/express-gateway.mjs, its own Node process) against stratus's gateway (its
