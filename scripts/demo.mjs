@@ -45,7 +45,9 @@ async function target() {
     printer.line(`${style.bold('stratus demo')} against the running suite at ${options.url}`);
     return { baseUrl: options.url, adminToken: options['admin-token'], started: false, dispose: async () => {} };
   }
-  if (!options.start) printer.line(`Nothing answers at ${options.url}: starting the suite for this demo (workerd and the local QStash)…`);
+  printer.line(
+    `${options.start ? 'Starting' : `Nothing answers at ${options.url}: starting`} the suite for this demo (every worker in workerd, and the local QStash; bundling takes a little while)…`,
+  );
   const started = performance.now();
   const suite = await startDemoSuite();
   printer.line(`${style.bold('stratus demo')} against its own suite at ${suite.baseUrl} (up in ${((performance.now() - started) / 1000).toFixed(1)} s, stopped at the end)`);

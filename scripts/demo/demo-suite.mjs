@@ -26,6 +26,9 @@ const OPTIONS = { buildPrefix: 'demo' };
  * before workerd binds it, and on a busy machine something else may take it in between.
  */
 async function startSuite() {
+  // wrangler, reading each worker's config, names every .dev.vars it finds; the suite pins every
+  // var those could set, so to a newcomer the lines would only mislead.
+  process.env.WRANGLER_LOG ??= 'warn';
   try {
     return await startLocalSuite(OPTIONS);
   } catch (error) {
