@@ -7,14 +7,15 @@ const DECLINED_CARD = '4000000000000002';
 const SETTLE_TIMEOUT_MS = 20_000;
 const TERMINAL = new Set(['COMPLETED', 'CANCELLED']);
 
-/** Places an order with a fresh Idempotency-Key; answers its id. */
+/** Places an order with a fresh Idempotency-Key; answers its id and how to send it again. */
 async function place({ call, show, state }, items, paymentMethod) {
   const key = `demo-${crypto.randomUUID()}`;
   const body = paymentMethod ? { items, paymentMethod } : { items };
-  const placed = await call('POST', '/api/orders', { token: state.token, body, headers: { 'idempotency-key': key } });
+  const send = () => call('POST', '/api/orders', { token: state.token, body, headers: { 'idempotency-key': key } });
+  const placed = await send();
   show('POST', `/api/orders  ${JSON.stringify(body)}  (Idempotency-Key: ${key.slice(0, 13)}…)`, placed);
   expectThat(placed.status === 202 && typeof placed.body?.orderId === 'string', `placing the order answered ${placed.status}, not 202 with an orderId`);
-  return placed.body.orderId;
+  return { orderId: placed.body.orderId, again: async () => ({ answer: await send(), label: `/api/orders  (the same body, the same Idempotency-Key)` }) };
 }
 
 /** Reads the order until its saga ends (a 429 is waited out as it asks). */
@@ -44,13 +45,20 @@ export const completedOrder = {
   title: 'Place an order that completes',
   pattern: 'saga (orchestrated by a Durable Object) across catalog, payments and orders; idempotent writes',
   async run(context) {
-    const orderId = await place(context, [{ productId: 'prod_02', quantity: 1 }]);
+    const { orderId, again } = await place(context, [{ productId: 'prod_02', quantity: 1 }]);
+    // A client that never saw the answer sends again: the same order, never a second one.
+    const { answer: replay, label } = await again();
+    context.show('POST', label, replay, ['idempotent-replayed']);
+    expectThat(
+      (replay.status === 200 || replay.status === 202) && replay.body?.orderId === orderId,
+      `sending the order again with its key answered ${replay.status} ${JSON.stringify(replay.body).slice(0, 80)}, not the same order ${orderId}`,
+    );
     const order = await settle(context, orderId);
     expectThat(order.status === 'COMPLETED', `order ${orderId} ended ${order.status}${order.reason ? ` (${order.reason})` : ''}, not COMPLETED`);
     const steps = stepStatuses(order);
     expectThat(['reserve', 'charge', 'confirm'].every((name) => steps[name] === 'succeeded'), `its saga steps were ${JSON.stringify(steps)}, not reserve, charge and confirm succeeded`);
     context.state.orders.push(orderId);
-    return `202 at once, then COMPLETED: stock reserved, card charged, order confirmed, each step timed`;
+    return `202 at once (sent twice, one order), then COMPLETED: stock reserved, card charged, order confirmed, each step timed`;
   },
 };
 
@@ -58,7 +66,7 @@ export const compensatedOrder = {
   title: 'Place an order whose card is declined',
   pattern: 'saga compensation: what was done is undone in reverse (the reservation released), never a half-made order',
   async run(context) {
-    const orderId = await place(context, [{ productId: 'prod_03', quantity: 1 }], { card: DECLINED_CARD });
+    const { orderId } = await place(context, [{ productId: 'prod_03', quantity: 1 }], { card: DECLINED_CARD });
     const order = await settle(context, orderId);
     expectThat(order.status === 'CANCELLED', `order ${orderId} ended ${order.status}, not CANCELLED`);
     const steps = stepStatuses(order);
