@@ -10,7 +10,7 @@ import { validate } from '../../shared/validation/validate';
 import { accountNotFound, mayUse, type Account } from './account';
 import type { LedgerBindings } from './env';
 import { accountIdParam, toAccountView } from './ledger-schemas';
-import { isProjectionName, projectEvents, readCheckpoint, type ProjectionName } from './projections/projection-runner';
+import { isProjectionName, projectAfterCommit, readCheckpoint, type ProjectionName } from './projections/projection-runner';
 import { topAccounts } from './projections/top';
 import { accountTransactions } from './projections/transactions';
 import { events, type BalanceRow, type TransactionRow } from './schema';
@@ -137,8 +137,15 @@ export const readRoutes = new Hono<LedgerEnv>()
     const name = projectionName(c.req.valid('param').name);
     const status = await rebuilds(c.env, name).start(name);
     // Events committed after the rebuild's last page: the live runner applies them from its position.
-    if (status.status === 'done') c.executionCtx.waitUntil(projectEvents(c.env.DB).catch((error: unknown) => c.get('log').error('projection catch-up failed', { error })));
-    if (status.status === 'failed') throw new HttpError(500, { type: 'rebuild-failed', detail: `The rebuild of ${name} failed: ${status.error ?? 'unknown error'}. The live copy is unchanged.` });
+    if (status.status === 'done') projectAfterCommit(c.env, c.executionCtx, c.get('log'));
+    if (status.status === 'failed') {
+      // Superseded: another rebuild took the shadow over (a conflict, 409); else a fault (500).
+      const superseded = status.reason === 'superseded';
+      throw new HttpError(superseded ? 409 : 500, {
+        type: superseded ? 'rebuild-superseded' : 'rebuild-failed',
+        detail: `The rebuild of ${name} failed: ${status.error ?? 'unknown error'}. The live copy is unchanged.`,
+      });
+    }
     if (status.status === 'running') return c.json(status, 202, { location: publicPath(c, `/ledger/projections/${name}`), 'retry-after': '1' });
     return c.json(status, 200);
   })
