@@ -3,6 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { basename, join } from 'node:path';
 import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from 'wrangler';
+import { copyGatewayAssets } from './gateway-assets.mjs';
 import { ROOT } from './workers.mjs';
 
 /**
@@ -11,6 +12,8 @@ import { ROOT } from './workers.mjs';
  */
 export function bundleWorker(configPath, name) {
   const config = unstable_readConfig({ config: configPath }, { hideWarnings: true });
+  // The gateway's static assets must exist before wrangler validates its `[assets]` directory.
+  if (config.assets) copyGatewayAssets();
   const bundleName = basename(config.main ?? 'index.js').replace(/\.[cm]?[jt]sx?$/, '.js');
   const outdir = join(ROOT, '.wrangler', 'build', name);
   execFileSync(process.execPath, [join(ROOT, 'node_modules/wrangler/bin/wrangler.js'), 'deploy', '--dry-run', '--outdir', outdir, '-c', configPath], {
