@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { idempotencyKeyHeader } from '../../shared/http/idempotency-key';
 import type { Account } from './account';
 import { MAX_AMOUNT_CENTS } from './account';
 
@@ -25,6 +26,13 @@ export const ifMatchHeader = z.object({
     .transform((value) => Number(value.slice(value.indexOf('"') + 1, -1)))
     .optional(),
 });
+
+/**
+ * A command's headers: If-Match (optional) and Idempotency-Key (optional here, unlike orders: the
+ * ledger's commands are also safe to send without one; with one, a retry is answered, not re-run).
+ */
+export const commandHeadersInput = ifMatchHeader.extend({ 'idempotency-key': idempotencyKeyHeader.shape['idempotency-key'].optional() });
+export type CommandHeaders = z.output<typeof commandHeadersInput>;
 
 /**
  * Time travel (API.md): `?asOfVersion=N` (a non-negative integer) or `?asOf=<ISO-8601>` (a date,
@@ -60,7 +68,8 @@ export interface AccountView {
   version: number;
 }
 
-export const toAccountView = (accountId: string, account: Account): AccountView => ({
+/** The public view: the holder's user id stays inside (only `owner`, the name, is shown). */
+export const toAccountView = (accountId: string, account: Omit<Account, 'userId'>): AccountView => ({
   accountId,
   owner: account.owner,
   balanceCents: account.balanceCents,
