@@ -1,13 +1,12 @@
 import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { header, jsonBody, jsonResponse, problemExample, problemResponse, validationProblem, type HeadersObject } from '../../shared/openapi/describe';
-import { accountIdParam, asOfQuery, commandHeadersInput, movementInput, openAccountInput, topQuery, transactionsQuery } from './ledger-schemas';
+import { accountIdParam, asOfQuery, commandHeadersInput, movementInput, openAccountInput, projectionParam, topQuery, transactionsQuery } from './ledger-schemas';
 
 /**
  * The ledger's public routes as OpenAPI, at its own paths (`/ledger/...`): the gateway maps them
  * to `/api/ledger/...` and adds its edge policy (workers/gateway/openapi). Requests are described
- * by the schemas ledger-routes.ts and read-routes.ts validate with. The operator's rebuild
- * (`/_ops/projections/...`) is described with the gateway's ops endpoints.
+ * by the schemas ledger-routes.ts and read-routes.ts validate with.
  */
 
 /** ledger-schemas.ts `AccountView`: the holder's name, never their user id. */
@@ -31,6 +30,50 @@ export const rebuildStatus = z.object({
   slices: z.number().int().describe('Invocations the rebuild has run in.'),
   error: z.string().optional(),
 });
+
+/** A rebuild under way, for the examples. */
+const rebuilding = { name: 'balances', status: 'running' as const, startedAt: '2026-11-23T12:00:00.000Z', position: 2_048, slices: 2 };
+const noProjection = problemResponse(404, 'No such projection.', 'No projection named nope: balances or transactions (top is read from balances).');
+
+/**
+ * The projections' rebuild and status (read-routes.ts), under `base`: the operator reaches them as
+ * `/_ops/projections` (the gateway's ops endpoints forward them), an admin as
+ * `/api/ledger/projections` through the ledger route.
+ */
+export const projectionOperations = (base: string) => [
+  createRoute({
+    method: 'post',
+    path: `${base}/{name}/rebuild`,
+    summary: "Rebuild one of the ledger's read models",
+    description:
+      'From zero, into a shadow copy while writes go on, then swapped in. 200 when the first slice finished it; else 202 with its progress, `Location` (the status below) and `Retry-After`. A POST while one runs joins it. For operators and admins.',
+    request: { params: projectionParam },
+    responses: {
+      200: jsonResponse('Rebuilt at once.', rebuildStatus, { ...rebuilding, status: 'done', finishedAt: '2026-11-23T12:00:01.000Z', rows: 1_204, slices: 1 }),
+      202: jsonResponse('Running on: follow the Location.', rebuildStatus, rebuilding, { Location: { ...header.location, example: `${base}/balances` }, 'Retry-After': header.retryAfter }),
+      403: problemResponse(403, 'Neither an operator nor an admin.', 'Rebuilding projections is for operators.'),
+      404: noProjection,
+      500: problemResponse(500, 'The rebuild failed; the live copy is unchanged.', problemExample(500, 'The rebuild of balances failed: D1 timeout. The live copy is unchanged.', { type: '/problems/rebuild-failed' })),
+    },
+  }),
+  createRoute({
+    method: 'get',
+    path: `${base}/{name}`,
+    summary: 'A read model now',
+    description: "Where its live copy stands, the event store's head, and its current or last rebuild (`null` if never rebuilt).",
+    request: { params: projectionParam },
+    responses: {
+      200: jsonResponse('The projection.', z.object({ name: z.string(), position: z.number().int(), head: z.number().int(), rebuild: rebuildStatus.nullable() }), {
+        name: 'balances',
+        position: 5_120,
+        head: 5_121,
+        rebuild: rebuilding,
+      }),
+      403: problemResponse(403, 'Neither an operator nor an admin.', 'Rebuilding projections is for operators.'),
+      404: noProjection,
+    },
+  }),
+];
 
 const ACCOUNT_ID = 'acc_3f1d2c4b-5a6e-4f70-8192-a3b4c5d6e7f8';
 const account = { accountId: ACCOUNT_ID, owner: 'ada', balanceCents: 9_200, currency: 'EUR', status: 'open' as const, version: 4 };
@@ -139,4 +182,5 @@ export const ledgerApi = [
       403: problemResponse(403, 'Not an admin.', 'The top balances are for admins.'),
     },
   }),
+  ...projectionOperations('/ledger/projections'),
 ];

@@ -6,8 +6,17 @@ import { idempotencyKeyHeader } from '../../../shared/http/idempotency-key';
 import { problemSchema } from '../../../shared/openapi/describe';
 import { productInput, productPatch } from '../../../workers/catalog/product-schemas';
 import gateway from '../../../workers/gateway/index';
-import { publicOperations } from '../../../workers/gateway/openapi/document';
+import { publicOperations, publicPathOf } from '../../../workers/gateway/openapi/document';
 import { routes } from '../../../workers/gateway/routes';
+import { productRoutes } from '../../../workers/catalog/product-routes';
+import { ledgerRoutes } from '../../../workers/ledger/ledger-routes';
+import { readRoutes } from '../../../workers/ledger/read-routes';
+import { orderRoutes } from '../../../workers/orders/order-routes';
+import { paymentRoutes } from '../../../workers/payments/payment-routes';
+import { jwksRoutes } from '../../../workers/users/jwks-routes';
+import { tokenRoutes } from '../../../workers/users/token-routes';
+import { userRoutes } from '../../../workers/users/user-routes';
+import type { ServiceBindings } from '../../../workers/gateway/env';
 import { placeOrderInput } from '../../../workers/orders/order-schemas';
 import { registerInput } from '../../../workers/users/user-schemas';
 import { callWorker, json } from '../../support/call-worker';
@@ -55,6 +64,22 @@ const API_MD_ROUTES = [
   'PUT /_ops/routes/{name}',
   'GET /_ops/sagas',
   'GET /_ops/dlq',
+];
+
+/**
+ * The services' route handlers and where each service's index.ts mounts them: every route they
+ * serve that the gateway makes public must be described, so a handler added without its
+ * description fails here (the descriptions sit beside the handlers, not inside them).
+ */
+const SERVICE_ROUTERS: { service: keyof ServiceBindings; mount: string; router: { routes: { method: string; path: string }[] } }[] = [
+  { service: 'CATALOG', mount: '/products', router: productRoutes },
+  { service: 'USERS', mount: '', router: userRoutes },
+  { service: 'USERS', mount: '', router: tokenRoutes },
+  { service: 'USERS', mount: '', router: jwksRoutes },
+  { service: 'ORDERS', mount: '/orders', router: orderRoutes },
+  { service: 'PAYMENTS', mount: '/payments', router: paymentRoutes },
+  { service: 'LEDGER', mount: '/ledger', router: readRoutes },
+  { service: 'LEDGER', mount: '/ledger', router: ledgerRoutes },
 ];
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'] as const;
@@ -114,6 +139,22 @@ describe('GET /openapi.json', () => {
     const described = new Set(operations(doc).map(({ path, method }) => `${method.toUpperCase()} ${path}`));
     const missing = API_MD_ROUTES.filter((route) => !described.has(route));
     expect(missing).toEqual([]);
+  });
+
+  it('describes every route a service serves that the gateway makes public', async () => {
+    const doc = await served();
+    const described = new Set(operations(doc).map(({ path, method }) => `${method.toUpperCase()} ${path}`));
+    const reachable = SERVICE_ROUTERS.flatMap(({ service, mount, router }) =>
+      router.routes
+        .filter((route) => route.method !== 'ALL')
+        .flatMap((route) => {
+          const path = `${mount}${route.path}`.replace(/(.)\/$/, '$1').replace(/:([A-Za-z]+)/g, '{$1}');
+          const mapped = publicPathOf(service, path);
+          return mapped ? [`${route.method} ${mapped.path}`] : [];
+        }),
+    );
+    expect(reachable.length).toBeGreaterThan(20);
+    expect(reachable.filter((route) => !described.has(route))).toEqual([]);
   });
 
   it('describes something under every prefix of the gateway route table', async () => {

@@ -5,8 +5,7 @@ import { cloudEventSchema } from '../../../shared/events/cloud-event';
 import topology from '../../../shared/events/topology.json';
 import { emptyResponse, header, jsonBody, jsonContent, jsonResponse, problemExample, problemResponse, validationProblem } from '../../../shared/openapi/describe';
 import { productView } from '../../catalog/catalog-openapi';
-import { rebuildStatus } from '../../ledger/ledger-openapi';
-import { projectionParam } from '../../ledger/ledger-schemas';
+import { projectionOperations } from '../../ledger/ledger-openapi';
 import { sagaListQuery } from '../../orders/order-schemas';
 import { orderView, orderExample } from '../../orders/orders-openapi';
 import { profileView, profileExample } from '../../users/users-openapi';
@@ -62,9 +61,6 @@ const deadLetter = z.object({
   body: z.string().nullable(),
   maxRetries: z.number().int().nullable(),
 });
-
-/** A rebuild under way, for the /_ops/projections examples. */
-const rebuilt = { name: 'balances', status: 'running' as const, startedAt: '2026-11-23T12:00:00.000Z', position: 2_048, slices: 2 };
 
 const product = productView.parse({ id: 'prod_1', name: 'Trail running shoes', description: '', priceCents: 12_900, currency: 'USD', stock: 42 });
 
@@ -285,42 +281,13 @@ export const gatewayApi: RouteConfig[] = [
     request: { params: z.object({ dlqId: z.string() }) },
     responses: { 204: emptyResponse('Dropped.'), 401: opsUnauthorized, 404: problemResponse(404, 'No such dead letter.', 'No dead letter dlq_1.'), 502: opsUnreachable('QStash') },
   }),
-  createRoute({
-    method: 'post',
-    path: '/_ops/projections/{name}/rebuild',
+  // The ledger's own description of its projection endpoints, as the operator reaches them here.
+  ...projectionOperations('/_ops/projections').map((config) => ({
+    ...config,
     ...ops,
-    summary: "Rebuild one of the ledger's read models",
-    description:
-      'From zero, into a shadow copy while writes go on, then swapped in. 200 when the first slice finished it; else 202 with its progress, `Location` (the status below) and `Retry-After`. A POST while one runs joins it.',
-    request: { params: projectionParam },
-    responses: {
-      200: jsonResponse('Rebuilt at once.', rebuildStatus, { ...rebuilt, status: 'done', finishedAt: '2026-11-23T12:00:01.000Z', rows: 1_204, slices: 1 }),
-      202: jsonResponse('Running on: follow the Location.', rebuildStatus, rebuilt, { Location: { ...header.location, example: '/_ops/projections/balances' }, 'Retry-After': header.retryAfter }),
-      401: opsUnauthorized,
-      404: problemResponse(404, 'No such projection.', 'No projection named nope: balances or transactions (top is read from balances).'),
-      500: problemResponse(500, 'The rebuild failed; the live copy is unchanged.', problemExample(500, 'The rebuild of balances failed: D1 timeout. The live copy is unchanged.', { type: '/problems/rebuild-failed' })),
-      502: opsUnreachable('The ledger service'),
-    },
-  }),
-  createRoute({
-    method: 'get',
-    path: '/_ops/projections/{name}',
-    ...ops,
-    summary: 'A read model now',
-    description: "Where its live copy stands, the event store's head, and its current or last rebuild (`null` if never rebuilt).",
-    request: { params: projectionParam },
-    responses: {
-      200: jsonResponse('The projection.', z.object({ name: z.string(), position: z.number().int(), head: z.number().int(), rebuild: rebuildStatus.nullable() }), {
-        name: 'balances',
-        position: 5_120,
-        head: 5_121,
-        rebuild: rebuilt,
-      }),
-      401: opsUnauthorized,
-      404: problemResponse(404, 'No such projection.', 'No projection named nope: balances or transactions (top is read from balances).'),
-      502: opsUnreachable('The ledger service'),
-    },
-  }),
+    // The gateway calls with the ops scope, which the ledger always lets through: no 403 here.
+    responses: { ...Object.fromEntries(Object.entries(config.responses).filter(([status]) => status !== '403')), 401: opsUnauthorized, 502: opsUnreachable('The ledger service') },
+  })),
   ...hookOperations,
   createRoute({
     method: 'get',
