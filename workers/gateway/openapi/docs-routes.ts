@@ -3,7 +3,6 @@ import { Hono } from 'hono';
 import { notFound } from '../../../shared/http/problem';
 import type { AppEnv } from '../../../shared/middleware/app-env';
 import type { GatewayBindings } from '../env';
-import { openApiDocument } from './document';
 
 /**
  * `GET /openapi.json` (the merged document, document.ts) and `GET /docs` (Swagger UI). The UI's
@@ -12,8 +11,11 @@ import { openApiDocument } from './document';
  */
 export const docsRoutes = new Hono<AppEnv<GatewayBindings>>();
 
-docsRoutes.get('/openapi.json', (c) => {
+docsRoutes.get('/openapi.json', async (c) => {
   c.set('routeLabel', '/openapi.json');
+  // Imported on first use: the bundler then runs the descriptions and the generator only when the
+  // document is asked for, not in every isolate's start-up on the request path.
+  const { openApiDocument } = await import('./document');
   // The document changes only with a deploy: a short public cache is safe.
   return c.json(openApiDocument(), 200, { 'cache-control': 'public, max-age=300' });
 });
