@@ -62,7 +62,8 @@ export const problemExample = (status: number, detail: string, extra: Partial<Pr
   title: statusTitle(status),
   status,
   detail,
-  instance: '/api/…',
+  // The gateway's document sets each example's instance to the path it answers.
+  instance: '/',
   requestId: '0f8e4b0c-3c1e-4a52-9a3a-52b1d3c2a001',
   ...extra,
 });

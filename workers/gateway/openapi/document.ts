@@ -1,4 +1,6 @@
 import { OpenAPIHono, type RouteConfig } from '@hono/zod-openapi';
+import { PROBLEM_CONTENT_TYPE } from '../../../shared/http/problem';
+import { problemResponse, type Responses } from '../../../shared/openapi/describe';
 import { catalogApi } from '../../catalog/catalog-openapi';
 import { ledgerApi } from '../../ledger/ledger-openapi';
 import { ordersApi } from '../../orders/orders-openapi';
@@ -60,8 +62,30 @@ function serviceOperations(): RouteConfig[] {
   );
 }
 
+/**
+ * A problem example's `instance` is the path asked for, which only the assembled operation knows
+ * (a service's descriptions are written at its own paths, and share their error examples).
+ */
+function withProblemInstances(config: RouteConfig): RouteConfig {
+  // Every description is built with shared/openapi/describe.ts: responses in place, no `$ref`.
+  const responses = Object.entries(config.responses as Responses).map(([status, response]) => {
+    const problem = response.content?.[PROBLEM_CONTENT_TYPE] as { example?: object } | undefined;
+    if (!problem?.example) return [status, response];
+    return [status, { ...response, content: { ...response.content, [PROBLEM_CONTENT_TYPE]: { ...problem, example: { ...problem.example, instance: config.path } } } }];
+  });
+  return { ...config, responses: Object.fromEntries(responses) };
+}
+
+/** What the baseline every worker shares (createServiceApp) answers for any body, on every route that takes one. */
+const BODY_PROBLEMS = {
+  413: problemResponse(413, 'The body is larger than the limit (1 MiB unless BODY_LIMIT_BYTES says otherwise).', 'The request body is larger than 1048576 bytes.'),
+  415: problemResponse(415, 'The body is not JSON (`Content-Type: application/json`).', 'The request body must be JSON (content-type: application/json).'),
+};
+
+const withBodyProblems = (config: RouteConfig): RouteConfig => (config.request?.body ? { ...config, responses: { ...BODY_PROBLEMS, ...config.responses } } : config);
+
 /** Every public operation: the gateway's own endpoints and every service's, as described. */
-export const publicOperations = (): RouteConfig[] => [...gatewayApi, ...serviceOperations()];
+export const publicOperations = (): RouteConfig[] => [...gatewayApi, ...serviceOperations()].map(withBodyProblems).map(withProblemInstances);
 
 const INFO = {
   title: 'stratus',
