@@ -54,10 +54,10 @@ export function publicPathOf(service: keyof ServiceBindings, servicePath: string
 /** Every service route at its public path, with the edge's policy added. */
 function serviceOperations(): RouteConfig[] {
   return Object.entries(SERVICE_APIS).flatMap(([service, api]) =>
-    (api ?? []).flatMap((config) => {
+    (api ?? []).map((config) => {
       const mapped = publicPathOf(service as keyof ServiceBindings, config.path);
       if (!mapped) throw new Error(`${service} describes ${config.path}, which no gateway route makes public`);
-      return [withEdgePolicy(mapped.route, config.path, { ...config, path: mapped.path })];
+      return withEdgePolicy(mapped.route, config.path, { ...config, path: mapped.path });
     }),
   );
 }

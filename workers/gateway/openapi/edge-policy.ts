@@ -2,6 +2,7 @@ import type { RouteConfig } from '@hono/zod-openapi';
 import { problemType } from '../../../shared/http/problem';
 import { header, problemExample, problemResponse, type HeadersObject, type ResponseConfig, type Responses } from '../../../shared/openapi/describe';
 import { RATELIMIT_HEADER, RATELIMIT_POLICY_HEADER, rateLimitPolicyHeader } from '../../../shared/ratelimit/headers';
+import { SERVED_BY_HEADER } from '../route-versions';
 import type { Route } from '../routes';
 
 /**
@@ -75,6 +76,12 @@ export function withEdgePolicy(route: Route, servicePath: string, config: RouteC
       },
     };
     responses = mapResponses(responses, (status, response) => (status < 300 ? withHeaders(response, xCache) : response));
+  }
+  if (route.versions) {
+    const servedBy: HeadersObject = {
+      [SERVED_BY_HEADER]: { description: 'Which version of the route answered (`<route>@<version>`): canary / blue-green, sticky per caller.', schema: { type: 'string' }, example: `${route.name}@v1` },
+    };
+    responses = mapResponses(responses, (_, response) => withHeaders(response, servedBy));
   }
   return { ...config, security, responses, tags: [route.name] };
 }
