@@ -63,7 +63,9 @@ for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => stop(`${s
 
 /** An account id the ledger's routes accept (acc_<uuid-shaped>), numbered. */
 const benchAccount = (n) => `acc_00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
-const OPENED = JSON.stringify({ owner: 'bench-owner', currency: 'USD', initialDepositCents: 0 });
+/** The user the bench signs in as: it holds the accounts it inserts (account.ts `mayUse`). */
+const BENCH_USER = 'bench-ledger-user';
+const OPENED = JSON.stringify({ owner: 'bench-owner', currency: 'USD', initialDepositCents: 0, userId: BENCH_USER });
 
 /**
  * Inserts events straight into the ledger's events table, in its format (d1-event-store.ts:
@@ -171,7 +173,7 @@ async function reads(suite, auth, id, n) {
 async function suiteA() {
   const suite = await start('A (appends, loads)', { LEDGER_SNAPSHOT_EVERY: String(settings.snapshotEvery) });
   const db = suite.db('ledger');
-  const auth = { authorization: await suite.bearer('bench-ledger-user') };
+  const auth = { authorization: await suite.bearer(BENCH_USER) };
   const open = async () => {
     const { status, json } = await call(suite, 'POST', '/api/ledger/accounts', { headers: auth, body: { owner: 'bench-ledger-user', currency: 'USD' } });
     if (status !== 201) throw new Error(`open account: ${status} ${JSON.stringify(json)}`);

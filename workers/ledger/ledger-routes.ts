@@ -1,7 +1,7 @@
 import { Hono, type Context } from 'hono';
 import { drizzle } from 'drizzle-orm/d1';
 import { kickOutbox } from '../../shared/adapters/cloudflare/outbox-relay';
-import { unauthorized } from '../../shared/http/problem';
+import { isHttpError, unauthorized } from '../../shared/http/problem';
 import { publicPath } from '../../shared/http/public-path';
 import type { AppEnv } from '../../shared/middleware/app-env';
 import { outgoingTraceparent } from '../../shared/observability/trace-context';
@@ -14,7 +14,7 @@ import { AccountStore } from './account-store';
 import type { LedgerBindings } from './env';
 import { ledgerConfig } from './ledger-config';
 import { projectAfterCommit } from './projections/projection-runner';
-import { accountIdParam, asOfQuery, commandHeadersInput, movementInput, newAccountId, openAccountInput, toAccountView, type CommandHeaders } from './ledger-schemas';
+import { accountIdParam, asOfQuery, commandHeadersInput, movementInput, openHeadersInput, newAccountId, openAccountInput, toAccountView, type CommandHeaders } from './ledger-schemas';
 
 type LedgerContext = Context<AppEnv<LedgerBindings>>;
 
@@ -73,8 +73,12 @@ async function run(c: LedgerContext, call: CommandCall): Promise<CommandResult> 
       alsoRecord: claim && ((version, now) => recordCommandKey(db, claim, call.accountId, version, now)),
     });
   } catch (error) {
-    // A twin with the same key committed between our lookup and our append: answer its result.
-    if (claim && isCommandKeyTaken(error)) {
+    // A twin with the same key may have committed between our lookup and our decision: then our
+    // append lost on the key (isCommandKeyTaken), or our decision saw the twin's effect and
+    // refused (a withdrawal now short of funds: 422; If-Match now stale: 409). Either way the
+    // command DID happen, once: answer the twin's result. The key row commits in the twin's own
+    // batch, so finding it means exactly that; not finding it means the refusal stands.
+    if (claim && (isCommandKeyTaken(error) || isHttpError(error))) {
       const twin = await replay();
       if (twin) return twin;
     }
@@ -109,7 +113,7 @@ async function move(c: LedgerContext, id: string, type: 'Deposit' | 'Withdraw', 
 export const ledgerRoutes = new Hono<AppEnv<LedgerBindings>>()
   .use('*', signedIn)
   /** Opens an account held by the caller; `owner` is the holder's name as it should read. */
-  .post('/accounts', validate('header', commandHeadersInput), validate('json', openAccountInput), async (c) => {
+  .post('/accounts', validate('header', openHeadersInput), validate('json', openAccountInput), async (c) => {
     const input = c.req.valid('json');
     const key = c.req.valid('header')['idempotency-key'];
     const result = await run(c, {

@@ -28,10 +28,15 @@ export const ifMatchHeader = z.object({
 });
 
 /**
- * A command's headers: If-Match (optional) and Idempotency-Key (optional here, unlike orders: the
+ * A command's headers: If-Match (optional; not on opening, where there is no version yet) and Idempotency-Key (optional here, unlike orders: the
  * ledger's commands are also safe to send without one; with one, a retry is answered, not re-run).
  */
-export const commandHeadersInput = ifMatchHeader.extend({ 'idempotency-key': idempotencyKeyHeader.shape['idempotency-key'].optional() });
+export const openHeadersInput = z.object({ 'idempotency-key': idempotencyKeyHeader.shape['idempotency-key'].optional() });
+/**
+ * If-Match is not part of a key's fingerprint (command-keys.ts): a retry is the same request
+ * whatever version it was sent against, and answers what the first one did.
+ */
+export const commandHeadersInput = ifMatchHeader.extend(openHeadersInput.shape);
 export type CommandHeaders = z.output<typeof commandHeadersInput>;
 
 /**

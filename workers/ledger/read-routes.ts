@@ -120,7 +120,14 @@ export const readRoutes = new Hono<LedgerEnv>()
     const status = await rebuilds(c.env, name).start(name);
     // Events committed after the rebuild's last page: the live runner applies them from its position.
     if (status.status === 'done') c.executionCtx.waitUntil(projectEvents(c.env.DB).catch((error: unknown) => c.get('log').error('projection catch-up failed', { error })));
-    if (status.status === 'failed') throw new HttpError(500, { type: 'rebuild-failed', detail: `The rebuild of ${name} failed: ${status.error ?? 'unknown error'}. The live copy is unchanged.` });
+    if (status.status === 'failed') {
+      // Superseded: another rebuild took the shadow over (a conflict, 409); else a fault (500).
+      const superseded = status.reason === 'superseded';
+      throw new HttpError(superseded ? 409 : 500, {
+        type: superseded ? 'rebuild-superseded' : 'rebuild-failed',
+        detail: `The rebuild of ${name} failed: ${status.error ?? 'unknown error'}. The live copy is unchanged.`,
+      });
+    }
     if (status.status === 'running') return c.json(status, 202, { location: publicPath(c, `/ledger/projections/${name}`), 'retry-after': '1' });
     return c.json(status, 200);
   })

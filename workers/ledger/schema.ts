@@ -110,7 +110,10 @@ export type TransactionRow = typeof transactions.$inferSelect;
  * exists exactly when its effect does. A retry finds the row and gets the first answer again (the
  * account as of `version`); the primary key refuses a racing twin, whose whole batch (events
  * included) then rolls back and which answers the winner's result. Keys are per user: two users'
- * keys never collide. A refused command (422) records nothing, so its retry is decided afresh.
+ * keys never collide. A refused command (422) records nothing, so its retry is decided afresh;
+ * nor does a command that changes nothing (freezing a frozen account), which is idempotent as it
+ * is. Rows are kept for good, as payments keeps its charge keys (a retention window and pruning
+ * on the cron are the next step).
  */
 export const commandKeys = sqliteTable(
   'command_keys',

@@ -31,6 +31,18 @@ describe('ledger commands with Idempotency-Key', () => {
     expect(await count('command_keys', 'account_id = ?', id)).toBe(1);
   });
 
+  it('twins whose command the first one\'s effect would refuse (a withdrawal now short, an If-Match now stale) answer the first one\'s result, not 422 or 409', async () => {
+    const id = await openAccount(60);
+    const withdrawals = await Promise.all(Array.from({ length: 10 }, () => post(`/ledger/accounts/${id}/withdrawals`, { amountCents: 50 }, { 'idempotency-key': 'wk' })));
+    expect(withdrawals.map((response) => response.status)).toEqual(Array(10).fill(200));
+    const bodies = new Set(await Promise.all(withdrawals.map(async (response) => JSON.stringify(await response.json()))));
+    expect(bodies).toEqual(new Set([JSON.stringify({ accountId: id, balanceCents: 10, version: 2 })]));
+    const pinned = await Promise.all(Array.from({ length: 10 }, () => deposit(id, 5, 'ik', { 'if-match': '"2"' })));
+    expect(pinned.map((response) => response.status)).toEqual(Array(10).fill(200));
+    expect((await readAccount(id)).balanceCents).toBe(15);
+    expect(await count('events', 'stream_id = ?', id)).toBe(3);
+  });
+
   it('the same key for another request (another amount, command or account) is 422 and writes nothing', async () => {
     const [a, b] = [await openAccount(100), await openAccount(100)];
     expect((await deposit(a, 10, 'k-reuse')).status).toBe(200);

@@ -20,12 +20,13 @@ export interface RebuildStatus {
  * Rebuilds `name` to the end: the POST, then (a 202: it goes on from its object's alarm) GET
  * /ledger/projections/:name until it is no longer running, within a deadline.
  */
-export async function rebuildToEnd(name: string): Promise<{ started: Response; status: RebuildStatus }> {
-  const started = await rebuild(name);
+export async function rebuildToEnd(name: string, as: Record<string, string> = asOperator): Promise<{ started: Response; status: RebuildStatus }> {
+  const started = await rebuild(name, as);
   if (started.status !== 202) return { started, status: (await started.clone().json()) as RebuildStatus };
+  // A polled GET joins nothing: the rebuild is driven by its object's alarm (poll with a deadline).
   const deadline = Date.now() + 20_000;
   for (;;) {
-    const { rebuild: status } = (await (await get(`/ledger/projections/${name}`, asOperator)).json()) as { rebuild: RebuildStatus };
+    const { rebuild: status } = (await (await get(`/ledger/projections/${name}`, as)).json()) as { rebuild: RebuildStatus };
     if (status.status !== 'running') return { started, status };
     if (Date.now() > deadline) throw new Error(`the rebuild of ${name} still runs after 20 s: ${JSON.stringify(status)}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
