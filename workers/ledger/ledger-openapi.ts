@@ -1,7 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { header, jsonBody, jsonResponse, problemExample, problemResponse, validationProblem, type HeadersObject } from '../../shared/openapi/describe';
-import { accountIdParam, asOfQuery, commandHeadersInput, movementInput, openAccountInput, projectionParam, topQuery, transactionsQuery } from './ledger-schemas';
+import { accountIdParam, asOfQuery, commandHeadersInput, movementInput, openAccountInput, openHeadersInput, projectionParam, topQuery, transactionsQuery } from './ledger-schemas';
 
 /**
  * The ledger's public routes as OpenAPI, at its own paths (`/ledger/...`): the gateway maps them
@@ -29,6 +29,7 @@ export const rebuildStatus = z.object({
   rows: z.number().int().optional().describe('Rows in the rebuilt copy (`done`).'),
   slices: z.number().int().describe('Invocations the rebuild has run in.'),
   error: z.string().optional(),
+  reason: z.enum(['superseded', 'failing']).optional().describe('Why it `failed`: another rebuild took its shadow tables over, or too many failures in a row.'),
 });
 
 /** A rebuild under way, for the examples. */
@@ -53,6 +54,7 @@ export const projectionOperations = (base: string) => [
       202: jsonResponse('Running on: follow the Location.', rebuildStatus, rebuilding, { Location: { ...header.location, example: `${base}/balances` }, 'Retry-After': header.retryAfter }),
       403: problemResponse(403, 'Neither an operator nor an admin.', 'Rebuilding projections is for operators.'),
       404: noProjection,
+      409: problemResponse(409, 'Another rebuild took this one\'s shadow tables over; the live copy is unchanged.', problemExample(409, 'The rebuild of balances failed: superseded. The live copy is unchanged.', { type: '/problems/rebuild-superseded' })),
       500: problemResponse(500, 'The rebuild failed; the live copy is unchanged.', problemExample(500, 'The rebuild of balances failed: D1 timeout. The live copy is unchanged.', { type: '/problems/rebuild-failed' })),
     },
   }),
@@ -114,7 +116,7 @@ export const ledgerApi = [
     path: '/ledger/accounts',
     summary: 'Open an account',
     description: 'Held by the caller; `owner` is the name it reads as. An optional `Idempotency-Key` makes a retry return the same account.',
-    request: { headers: commandHeadersInput, body: jsonBody(openAccountInput, { owner: 'ada', currency: 'EUR', initialDepositCents: 10_000 }) },
+    request: { headers: openHeadersInput, body: jsonBody(openAccountInput, { owner: 'ada', currency: 'EUR', initialDepositCents: 10_000 }) },
     responses: {
       201: jsonResponse('Opened.', z.object({ accountId: z.string(), version: z.number().int() }), { accountId: ACCOUNT_ID, version: 1 }, { ...written, Location: header.location }),
       400: problemResponse(400, 'Not a valid account.', validationProblem([{ path: 'currency', message: 'must be an ISO 4217 code such as USD' }])),

@@ -19,6 +19,7 @@ import { userRoutes } from '../../../workers/users/user-routes';
 import type { ServiceBindings } from '../../../workers/gateway/env';
 import { placeOrderInput } from '../../../workers/orders/order-schemas';
 import { registerInput } from '../../../workers/users/user-schemas';
+import { asOfQuery, commandHeadersInput, movementInput, openHeadersInput } from '../../../workers/ledger/ledger-schemas';
 import { callWorker, json } from '../../support/call-worker';
 
 /**
@@ -215,6 +216,10 @@ describe('GET /openapi.json', () => {
     expect(bodySchema('post', '/api/orders')).toBe(placeOrderInput);
     expect(find('post', '/api/orders')?.request?.headers).toBe(idempotencyKeyHeader);
     expect(bodySchema('post', '/api/users/register')).toBe(registerInput);
+    expect(bodySchema('post', '/api/ledger/accounts/{id}/deposits')).toBe(movementInput);
+    expect(find('post', '/api/ledger/accounts/{id}/withdrawals')?.request?.headers).toBe(commandHeadersInput);
+    expect(find('post', '/api/ledger/accounts')?.request?.headers).toBe(openHeadersInput);
+    expect(find('get', '/api/ledger/accounts/{id}')?.request?.query).toBe(asOfQuery);
   });
 
   it('has examples that validate against their schemas, every one of them', async () => {
