@@ -33,7 +33,9 @@ docsRoutes.get(
 /** Swagger UI's files, from the static assets (Workers static assets: `[assets]` in wrangler.toml). */
 docsRoutes.get('/docs/swagger-ui-dist/*', async (c) => {
   c.set('routeLabel', '/docs/*');
-  const response = await c.env.ASSETS?.fetch(c.req.raw);
-  if (!response || response.status === 404) throw notFound(`No file ${c.req.path}; run \`npm install\` (it copies Swagger UI into workers/gateway/public/docs).`);
+  // Off Cloudflare (the gateway's app on another runtime) there is no assets binding: no files.
+  if (!c.env.ASSETS) throw notFound(`No file ${c.req.path}: this gateway serves no static assets.`);
+  const response = await c.env.ASSETS.fetch(c.req.raw);
+  if (response.status === 404) throw notFound(`No file ${c.req.path}; \`npm install\` copies Swagger UI's files into workers/gateway/public/docs.`);
   return response;
 });
