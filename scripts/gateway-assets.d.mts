@@ -1,2 +1,1 @@
-export declare const SWAGGER_UI_ASSETS_DIR: string;
-export declare function copyGatewayAssets(): void;
+export function copyGatewayAssets(): void;

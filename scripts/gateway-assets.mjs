@@ -1,8 +1,11 @@
-// The gateway's static assets that come from npm, not from git: Swagger UI's script and styles
-// (swagger-ui-dist), copied into workers/gateway/public/docs/ (git-ignored) so `GET /docs` loads
-// them from the gateway itself, never from a CDN: the suite works offline. Run by `npm install`
-// (the `prepare` script), and again by everything that builds the gateway (dev, deploy, tests,
-// bundles), so a checkout that pulled a new swagger-ui-dist without reinstalling still gets it.
+// The gateway's static assets that come from npm, not from git: Swagger UI's script and
+// stylesheet for the API docs, copied into workers/gateway/public/docs/swagger-ui-dist/
+// (git-ignored) so the page at `GET /docs` loads them from the gateway itself, never from a CDN:
+// the suite works offline. Copied rather than bundled: they are browser files served as they are
+// by Workers static assets (`[assets]` in wrangler.toml), and the worker's own bundle stays free
+// of browser code. Run by `npm install` (the `prepare` script), and again by everything that
+// builds the gateway (dev, deploy, tests, bundles), so a checkout that pulled a newer package
+// without reinstalling still serves it.
 import { copyFileSync, mkdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -10,11 +13,11 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
 
-/** Where the gateway's `[assets]` directory keeps them; @hono/swagger-ui asks for `<baseUrl>/swagger-ui-dist/<file>`. */
-export const SWAGGER_UI_ASSETS_DIR = join(ROOT, 'workers/gateway/public/docs/swagger-ui-dist');
-
-/** Only what the page loads: the bundle (with its standalone preset inside) and the stylesheet. */
-const FILES = ['swagger-ui-bundle.js', 'swagger-ui.css'];
+/** Each package's files the gateway serves, and the folder under the assets directory they go to. */
+const COPIES = [
+  // @hono/swagger-ui asks for `<baseUrl>/swagger-ui-dist/<file>`, with baseUrl `/docs`.
+  { packageName: 'swagger-ui-dist', from: '', files: ['swagger-ui-bundle.js', 'swagger-ui.css'], to: 'workers/gateway/public/docs/swagger-ui-dist' },
+];
 
 const sameFile = (from, to) => {
   try {
@@ -27,12 +30,14 @@ const sameFile = (from, to) => {
 
 /** Copies what changed; cheap when nothing did (a stat per file). */
 export function copyGatewayAssets() {
-  const source = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
-  mkdirSync(SWAGGER_UI_ASSETS_DIR, { recursive: true });
-  for (const file of FILES) {
-    const from = join(source, file);
-    const to = join(SWAGGER_UI_ASSETS_DIR, file);
-    if (!sameFile(from, to)) copyFileSync(from, to);
+  const require = createRequire(import.meta.url);
+  for (const { packageName, from, files, to } of COPIES) {
+    const source = join(dirname(require.resolve(`${packageName}/package.json`)), from);
+    const target = join(ROOT, to);
+    mkdirSync(target, { recursive: true });
+    for (const file of files) {
+      if (!sameFile(join(source, file), join(target, file))) copyFileSync(join(source, file), join(target, file));
+    }
   }
 }
 

@@ -4,14 +4,11 @@ import { createHash, webcrypto } from 'node:crypto';
 import { copyFileSync, existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ensureServiceTokenKeys, readDevVar, writeDevVar } from './dev-keys.mjs';
-import { copyGatewayAssets } from './gateway-assets.mjs';
 import { ensureQStashDevVars } from './qstash/dev-qstash.mjs';
 import { wrangler } from './run.mjs';
 import { PERSIST_DIR, ROOT, serviceWorkers } from './workers.mjs';
 
 export async function prepareLocal({ log = console.log } = {}) {
-  // Swagger UI's files for /docs, in case swagger-ui-dist changed since `npm install` copied them.
-  copyGatewayAssets();
   // wrangler reads .dev.vars beside each config: the root one for the gateway, workers/<s>/ for a service.
   for (const dir of [ROOT, ...serviceWorkers().map((service) => service.dir)]) {
     const example = join(dir, '.dev.vars.example');

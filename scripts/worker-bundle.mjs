@@ -12,8 +12,6 @@ import { ROOT } from './workers.mjs';
  */
 export function bundleWorker(configPath, name) {
   const config = unstable_readConfig({ config: configPath }, { hideWarnings: true });
-  // The gateway's static assets must exist before wrangler validates its `[assets]` directory.
-  if (config.assets) copyGatewayAssets();
   const bundleName = basename(config.main ?? 'index.js').replace(/\.[cm]?[jt]sx?$/, '.js');
   const outdir = join(ROOT, '.wrangler', 'build', name);
   execFileSync(process.execPath, [join(ROOT, 'node_modules/wrangler/bin/wrangler.js'), 'deploy', '--dry-run', '--outdir', outdir, '-c', configPath], {
@@ -30,6 +28,8 @@ export function bundleWorker(configPath, name) {
  */
 export function bundledWorkerOptions(configPath, name, overrides = {}) {
   const config = unstable_readConfig({ config: configPath }, { hideWarnings: true });
+  // The gateway's static assets include files copied from node_modules (Swagger UI): present before Miniflare serves them.
+  if (config.assets) copyGatewayAssets();
   const { workerOptions } = unstable_getMiniflareWorkerOptions(config);
   return {
     ...workerOptions,
