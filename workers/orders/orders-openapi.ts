@@ -45,9 +45,9 @@ export const orderExample: z.input<typeof orderView> = {
   items: [{ productId: 'prod_7f3c2a9b1e4d4c0a8b6e5f4d3c2b1a09', quantity: 2, unitPriceCents: 12_900 }],
   saga: {
     steps: [
-      { name: 'reserve-stock', status: 'succeeded', attempts: 1, startedAt: '2026-11-23T12:00:00.010Z', finishedAt: '2026-11-23T12:00:00.050Z' },
-      { name: 'charge-payment', status: 'succeeded', attempts: 1, startedAt: '2026-11-23T12:00:00.050Z', finishedAt: '2026-11-23T12:00:00.120Z' },
-      { name: 'commit-stock', status: 'succeeded', attempts: 1, startedAt: '2026-11-23T12:00:00.120Z', finishedAt: '2026-11-23T12:00:00.150Z' },
+      { name: 'reserve', status: 'succeeded', attempts: 1, startedAt: '2026-11-23T12:00:00.010Z', finishedAt: '2026-11-23T12:00:00.050Z' },
+      { name: 'charge', status: 'succeeded', attempts: 1, startedAt: '2026-11-23T12:00:00.050Z', finishedAt: '2026-11-23T12:00:00.120Z' },
+      { name: 'confirm', status: 'succeeded', attempts: 1, startedAt: '2026-11-23T12:00:00.120Z', finishedAt: '2026-11-23T12:00:00.150Z' },
     ],
   },
   createdAt: '2026-11-23T12:00:00.000Z',

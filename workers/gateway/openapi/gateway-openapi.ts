@@ -62,7 +62,7 @@ const deadLetter = z.object({
   maxRetries: z.number().int().nullable(),
 });
 
-const product = productView.parse({ id: 'prod_1', name: 'Trail running shoes', description: '', priceCents: 12_900, currency: 'USD', stock: 42 });
+const product: z.input<typeof productView> = { id: 'prod_1', name: 'Trail running shoes', description: '', priceCents: 12_900, currency: 'USD', stock: 42 };
 
 /** `POST /hooks/<consumer>` for each consumer in shared/events/topology.json. */
 const hookOperations = Object.entries(topology.consumers).map(([consumer, path]) =>
