@@ -58,7 +58,8 @@ const STATUS_TITLES: Record<number, string> = {
 
 export const statusTitle = (status: number): string => STATUS_TITLES[status] ?? (status >= 500 ? 'Server Error' : 'Client Error');
 
-const slugOf = (status: number): string => statusTitle(status).toLowerCase().replace(/[^a-z]+/g, '-');
+/** The problem type's slug for a status without a more specific one: `404` → `not-found`. */
+export const statusSlug = (status: number): string => statusTitle(status).toLowerCase().replace(/[^a-z]+/g, '-');
 
 export class HttpError extends Error {
   /**
@@ -78,7 +79,7 @@ export class HttpError extends Error {
     this.name = 'HttpError';
     this.status = status;
     this.title = statusTitle(status);
-    this.type = problemType(options.type ?? slugOf(status));
+    this.type = problemType(options.type ?? statusSlug(status));
     this.detail = options.detail;
     this.errors = options.errors;
     this.headers = options.headers ?? {};

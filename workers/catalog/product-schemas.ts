@@ -23,7 +23,7 @@ export const toProduct = (row: ProductRow): Product => ({
 /** Largest amount accepted: well inside 2^53 so JSON and SQLite integers stay exact. */
 const MAX_MINOR_UNITS = 1_000_000_000_00;
 
-const productFields = {
+export const productFields = {
   name: z.string().trim().min(1).max(200),
   description: z.string().max(2_000),
   priceCents: z.number().int().min(0).max(MAX_MINOR_UNITS),

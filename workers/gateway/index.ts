@@ -11,6 +11,7 @@ import type { GatewayBindings } from './env';
 import { flagsResponse } from './flags';
 import { metricsResponse, recordRequest } from './metrics';
 import { bffRoutes } from './bff/home';
+import { docsRoutes } from './openapi/docs-routes';
 import { opsRoutes } from './ops';
 import { forwardToService } from './proxy';
 import { enforceRateLimit } from './rate-limit';
@@ -41,6 +42,8 @@ addHealthRoutes(app, serviceChecks, (c) => gatewayConfig(c.env).READY_TIMEOUT_MS
 app.get('/metrics', metricsResponse);
 app.route('/_ops', opsRoutes);
 app.route('/bff', bffRoutes);
+// The API's description (/openapi.json) and Swagger UI (/docs), with its files from the static assets.
+app.route('/', docsRoutes);
 // Below here: x-served-by for a versioned route, and the visitor cookie when one was minted.
 app.use(versionResponseHeaders);
 app.get('/api/flags', flagsResponse);

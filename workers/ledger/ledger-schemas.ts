@@ -64,6 +64,24 @@ export const asOfQuery = z
   })
   .transform((query) => (query.asOfVersion !== undefined ? { version: query.asOfVersion } : query.asOf !== undefined ? { at: query.asOf } : null));
 
+export const topQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(10),
+  /** One currency's ranking; without it, every account by its minor units as they are. */
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD')
+    .optional(),
+});
+
+/** A page of an account's history: `limit` rows after the cursor's version (API.md's paging, as the catalog). */
+export const transactionsQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  cursor: z.string().max(200).optional(),
+});
+
+/** A projection by name (`balances`, `transactions`); an unknown one is the handler's 404, naming those there are. */
+export const projectionParam = z.object({ name: z.string() });
+
 export interface AccountView {
   accountId: string;
   owner: string;

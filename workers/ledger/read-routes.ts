@@ -2,14 +2,13 @@ import { and, eq, max } from 'drizzle-orm';
 import { drizzle, type DrizzleD1Database } from 'drizzle-orm/d1';
 import { decodeCursor, encodeCursor } from '../../shared/http/cursor';
 import { Hono, type MiddlewareHandler } from 'hono';
-import { z } from 'zod';
 import { badRequest, forbidden, HttpError, notFound, unauthorized } from '../../shared/http/problem';
 import type { AppEnv } from '../../shared/middleware/app-env';
 import { publicPath } from '../../shared/http/public-path';
 import { validate } from '../../shared/validation/validate';
 import { accountNotFound, mayUse, type Account } from './account';
 import type { LedgerBindings } from './env';
-import { accountIdParam, toAccountView } from './ledger-schemas';
+import { accountIdParam, projectionParam, toAccountView, topQuery, transactionsQuery } from './ledger-schemas';
 import { isProjectionName, projectAfterCommit, readCheckpoint, type ProjectionName } from './projections/projection-runner';
 import { topAccounts } from './projections/top';
 import { accountTransactions } from './projections/transactions';
@@ -43,21 +42,6 @@ const requireAdmin: MiddlewareHandler<LedgerEnv> = async function requireAdmin(c
   await next();
 };
 
-export const topQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(10),
-  /** One currency's ranking; without it, every account by its minor units as they are. */
-  currency: z
-    .string()
-    .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD')
-    .optional(),
-});
-
-/** A page of an account's history: `limit` rows after the cursor's version (API.md's paging, as the catalog). */
-export const transactionsQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-  cursor: z.string().max(200).optional(),
-});
-
 /** The version a `cursor` stands after; 0 for the first page (an empty cursor too, as the catalog). */
 const afterVersionFrom = (cursor: string | undefined): number => {
   if (!cursor) return 0;
@@ -76,8 +60,6 @@ async function holderOf(db: DrizzleD1Database<any>, id: string): Promise<Pick<Ac
   if (!opened) throw accountNotFound();
   return { userId: (JSON.parse(opened.data) as { userId?: string }).userId ?? null };
 }
-const projectionParam = z.object({ name: z.string() });
-
 /** A projection's name from the path, or 404 naming the ones there are. */
 const projectionName = (name: string): ProjectionName => {
   if (!isProjectionName(name)) throw notFound(`No projection named ${name}: balances or transactions (top is read from balances).`);

@@ -1,0 +1,127 @@
+import type { RouteConfig } from '@hono/zod-openapi';
+import { env } from 'cloudflare:workers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { ZodType } from 'zod';
+import gateway from '../../../workers/gateway/index';
+import { publicOperations } from '../../../workers/gateway/openapi/document';
+import { bearerFor } from '../../support/access-token';
+import { callWorker, json } from '../../support/call-worker';
+
+/**
+ * The document against the running gateway: real answers, through the real gateway and services,
+ * must have a status the document lists for that operation, and a body that parses with the
+ * schema it gives for that status. So the response schemas are checked against what the code
+ * sends, not only against their own examples.
+ */
+
+let operations: RouteConfig[];
+const operator = { authorization: 'Bearer test-admin-token' };
+
+/** Calls `path` and checks the answer against the description of `method template`; returns the body. */
+async function conforms(method: string, template: string, path: string, init: RequestInit = {}): Promise<unknown> {
+  const operation = operations.find((o) => o.method === method && o.path === template);
+  expect(operation, `${method} ${template} is described`).toBeDefined();
+  const response = await callWorker(gateway, path, { ...init, method: method.toUpperCase() });
+  const at = `${method.toUpperCase()} ${path} → ${response.status}`;
+  const described = operation?.responses[String(response.status)];
+  expect(described, `${at} is a documented status`).toBeDefined();
+  const type = (response.headers.get('content-type') ?? '').split(';')[0] ?? '';
+  const media = (described && 'content' in described ? described.content : undefined) as Record<string, { schema?: ZodType }> | undefined;
+  if (!media || response.status === 204) return undefined;
+  const schema = media[type]?.schema;
+  expect(schema, `${at}: ${type} is a documented content type`).toBeDefined();
+  const body = type.endsWith('json') ? await response.json() : await response.text();
+  const parsed = schema?.safeParse(body);
+  expect(parsed?.success, `${at}: ${JSON.stringify(parsed?.error?.issues)} in ${JSON.stringify(body).slice(0, 500)}`).toBe(true);
+  return body;
+}
+
+let customer: Record<string, string>;
+let admin: Record<string, string>;
+
+beforeAll(async () => {
+  operations = publicOperations();
+  customer = await bearerFor('usr_conformance', 'customer');
+  admin = await bearerFor('usr_conformance_admin', 'admin');
+  await env.TEST_CATALOG_DB.exec(
+    "INSERT OR IGNORE INTO products (id, name, description, price_cents, currency, stock) VALUES ('prod_conformance', 'Compass', '', 2500, 'USD', 50)",
+  );
+});
+
+describe('the gateway answers as /openapi.json says', () => {
+  it("the gateway's own endpoints", async () => {
+    await conforms('get', '/health', '/health');
+    await conforms('get', '/ready', '/ready');
+    await conforms('get', '/metrics', '/metrics');
+    await conforms('get', '/api/flags', '/api/flags');
+    await conforms('get', '/bff/web/home', '/bff/web/home');
+    await conforms('get', '/bff/mobile/home', '/bff/mobile/home', { headers: customer });
+    await conforms('get', '/_ops/breakers', '/_ops/breakers', { headers: operator });
+    await conforms('get', '/_ops/breakers', '/_ops/breakers');
+    await conforms('get', '/_ops/routes', '/_ops/routes', { headers: operator });
+    await conforms('put', '/_ops/routes/{name}', '/_ops/routes/catalog', json({ weights: { v1: 100, v2: 0 } }, operator));
+    await conforms('put', '/_ops/routes/{name}', '/_ops/routes/catalog', json({ weights: { v1: 50 } }, operator));
+    await conforms('get', '/_ops/sagas', '/_ops/sagas', { headers: operator });
+    await conforms('get', '/_ops/dlq', '/_ops/dlq', { headers: operator });
+    await conforms('put', '/_ops/chaos/{service}', '/_ops/chaos/catalog', json({ failureRate: 0.5 }, operator));
+    await conforms('get', '/_ops/projections/{name}', '/_ops/projections/balances', { headers: operator });
+    await conforms('post', '/_ops/projections/{name}/rebuild', '/_ops/projections/nope/rebuild', { headers: operator });
+    await conforms('get', '/openapi.json', '/openapi.json');
+    await conforms('get', '/docs', '/docs');
+  });
+
+  it('users and catalog', async () => {
+    const email = `conformance-${crypto.randomUUID()}@example.com`;
+    await conforms('post', '/api/users/register', '/api/users/register', json({ email, password: 'a long enough password' }));
+    await conforms('post', '/api/users/register', '/api/users/register', json({ email, password: 'a long enough password' }));
+    await conforms('post', '/api/users/register', '/api/users/register', json({ email: 'nope', password: 'short' }));
+    const tokens = (await conforms('post', '/api/users/login', '/api/users/login', json({ email, password: 'a long enough password' }))) as { accessToken: string; refreshToken: string };
+    await conforms('post', '/api/users/login', '/api/users/login', json({ email, password: 'the wrong password' }));
+    const me = { authorization: `Bearer ${tokens.accessToken}` };
+    await conforms('get', '/api/users/me', '/api/users/me', { headers: me });
+    const fresh = (await conforms('post', '/api/users/refresh', '/api/users/refresh', json({ refreshToken: tokens.refreshToken }))) as { refreshToken: string };
+    await conforms('post', '/api/users/refresh', '/api/users/refresh', json({ refreshToken: tokens.refreshToken }));
+    await conforms('post', '/api/users/logout', '/api/users/logout', json({ refreshToken: fresh.refreshToken }));
+    await conforms('get', '/.well-known/jwks.json', '/.well-known/jwks.json');
+
+    await conforms('get', '/api/catalog/products', '/api/catalog/products?limit=2');
+    await conforms('get', '/api/catalog/products/popular', '/api/catalog/products/popular');
+    await conforms('get', '/api/catalog/products/{id}', '/api/catalog/products/prod_conformance');
+    await conforms('get', '/api/catalog/products/{id}', '/api/catalog/products/prod_none');
+    const created = (await conforms('post', '/api/catalog/products', '/api/catalog/products', json({ name: 'Map', priceCents: 900, currency: 'USD', stock: 3 }, admin))) as { id: string };
+    await conforms('post', '/api/catalog/products', '/api/catalog/products', json({ name: 'Map', priceCents: 900, currency: 'USD', stock: 3 }, customer));
+    await conforms('put', '/api/catalog/products/{id}', `/api/catalog/products/${created.id}`, json({ stock: 4 }, admin));
+    await conforms('put', '/api/catalog/products/{id}', `/api/catalog/products/${created.id}`, json({}, admin));
+  });
+
+  it('orders and payments', async () => {
+    const placed = (await conforms('post', '/api/orders', '/api/orders', json({ items: [{ productId: 'prod_conformance', quantity: 1 }] }, { ...customer, 'idempotency-key': `k-${crypto.randomUUID()}` }))) as {
+      orderId: string;
+    };
+    await conforms('post', '/api/orders', '/api/orders', json({ items: [{ productId: 'prod_conformance', quantity: 1 }] }, customer));
+    await conforms('post', '/api/orders', '/api/orders', json({ items: [] }, { ...customer, 'idempotency-key': `k-${crypto.randomUUID()}` }));
+    await conforms('post', '/api/orders', '/api/orders', json({ items: [] }));
+    await conforms('get', '/api/orders/{id}', `/api/orders/${placed.orderId}`, { headers: customer });
+    await conforms('get', '/api/orders/{id}', `/api/orders/${placed.orderId}`, { headers: admin });
+    await conforms('get', '/api/orders', '/api/orders', { headers: customer });
+    await conforms('get', '/api/payments', `/api/payments?orderId=${placed.orderId}`, { headers: customer });
+    await conforms('get', '/api/payments', '/api/payments', { headers: customer });
+  });
+
+  it('the ledger', async () => {
+    const opened = (await conforms('post', '/api/ledger/accounts', '/api/ledger/accounts', json({ owner: 'ada', currency: 'EUR', initialDepositCents: 1_000 }, customer))) as { accountId: string };
+    const account = `/api/ledger/accounts/${opened.accountId}`;
+    await conforms('post', '/api/ledger/accounts/{id}/deposits', `${account}/deposits`, json({ amountCents: 500 }, { ...customer, 'idempotency-key': 'conformance-1' }));
+    await conforms('post', '/api/ledger/accounts/{id}/deposits', `${account}/deposits`, json({ amountCents: 500 }, { ...customer, 'if-match': '"1"' }));
+    await conforms('post', '/api/ledger/accounts/{id}/withdrawals', `${account}/withdrawals`, json({ amountCents: 999_999 }, customer));
+    await conforms('post', '/api/ledger/accounts/{id}/withdrawals', `${account}/withdrawals`, json({ amountCents: 'abc' }, customer));
+    await conforms('get', '/api/ledger/accounts/{id}', account, { headers: customer });
+    await conforms('get', '/api/ledger/accounts/{id}', `${account}?asOfVersion=1`, { headers: customer });
+    await conforms('get', '/api/ledger/accounts/{id}', account, { headers: admin });
+    await conforms('get', '/api/ledger/accounts/{id}/transactions', `${account}/transactions?limit=1`, { headers: customer });
+    await conforms('get', '/api/ledger/top', '/api/ledger/top', { headers: admin });
+    await conforms('get', '/api/ledger/top', '/api/ledger/top', { headers: customer });
+    await conforms('post', '/api/ledger/accounts/{id}/freeze', `${account}/freeze`, { headers: customer });
+    await conforms('get', '/api/ledger/accounts/{id}', account);
+  });
+});

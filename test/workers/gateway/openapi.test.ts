@@ -1,0 +1,276 @@
+import type { RouteConfig } from '@hono/zod-openapi';
+import { SELF } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import type { ZodType } from 'zod';
+import { idempotencyKeyHeader } from '../../../shared/http/idempotency-key';
+import { problemSchema } from '../../../shared/openapi/describe';
+import { productInput, productPatch } from '../../../workers/catalog/product-schemas';
+import gateway from '../../../workers/gateway/index';
+import { publicOperations, publicPathOf } from '../../../workers/gateway/openapi/document';
+import { routes } from '../../../workers/gateway/routes';
+import { productRoutes } from '../../../workers/catalog/product-routes';
+import { ledgerRoutes } from '../../../workers/ledger/ledger-routes';
+import { readRoutes } from '../../../workers/ledger/read-routes';
+import { orderRoutes } from '../../../workers/orders/order-routes';
+import { paymentRoutes } from '../../../workers/payments/payment-routes';
+import { jwksRoutes } from '../../../workers/users/jwks-routes';
+import { tokenRoutes } from '../../../workers/users/token-routes';
+import { userRoutes } from '../../../workers/users/user-routes';
+import type { ServiceBindings } from '../../../workers/gateway/env';
+import { placeOrderInput } from '../../../workers/orders/order-schemas';
+import { registerInput } from '../../../workers/users/user-schemas';
+import { asOfQuery, commandHeadersInput, movementInput, openHeadersInput } from '../../../workers/ledger/ledger-schemas';
+import { callWorker, json } from '../../support/call-worker';
+
+/**
+ * Every route of the public contract, ../shared/API.md, by method and path (`:id` written as
+ * OpenAPI's `{id}`). A checked-in copy, derived by hand from API.md's tables, because the tests
+ * must run on a clean clone where ../shared does not exist: when API.md gains a route, add it
+ * here. `POST /hooks/<consumer>` is one line per consumer of shared/events/topology.json.
+ */
+const API_MD_ROUTES = [
+  'GET /health',
+  'GET /ready',
+  'GET /metrics',
+  'POST /api/users/register',
+  'POST /api/users/login',
+  'POST /api/users/refresh',
+  'POST /api/users/logout',
+  'GET /api/users/me',
+  'GET /.well-known/jwks.json',
+  'GET /api/catalog/products',
+  'GET /api/catalog/products/{id}',
+  'POST /api/catalog/products',
+  'PUT /api/catalog/products/{id}',
+  'POST /api/orders',
+  'GET /api/orders/{id}',
+  'GET /api/orders',
+  'GET /api/payments',
+  'POST /api/ledger/accounts',
+  'POST /api/ledger/accounts/{id}/deposits',
+  'POST /api/ledger/accounts/{id}/withdrawals',
+  'POST /api/ledger/accounts/{id}/freeze',
+  'GET /api/ledger/accounts/{id}',
+  'GET /api/ledger/accounts/{id}/transactions',
+  'GET /api/ledger/top',
+  'POST /hooks/notifications',
+  'POST /hooks/order-summaries',
+  'POST /hooks/catalog',
+  'POST /hooks/mail',
+  'GET /_ops',
+  'GET /_ops/breakers',
+  'PUT /_ops/chaos/{service}',
+  'DELETE /_ops/chaos/{service}',
+  'GET /_ops/routes',
+  'PUT /_ops/routes/{name}',
+  'GET /_ops/sagas',
+  'GET /_ops/dlq',
+];
+
+/**
+ * The services' route handlers and where each service's index.ts mounts them: every route they
+ * serve that the gateway makes public must be described, so a handler added without its
+ * description fails here (the descriptions sit beside the handlers, not inside them).
+ */
+const SERVICE_ROUTERS: { service: keyof ServiceBindings; mount: string; router: { routes: { method: string; path: string }[] } }[] = [
+  { service: 'CATALOG', mount: '/products', router: productRoutes },
+  { service: 'USERS', mount: '', router: userRoutes },
+  { service: 'USERS', mount: '', router: tokenRoutes },
+  { service: 'USERS', mount: '', router: jwksRoutes },
+  { service: 'ORDERS', mount: '/orders', router: orderRoutes },
+  { service: 'PAYMENTS', mount: '/payments', router: paymentRoutes },
+  { service: 'LEDGER', mount: '/ledger', router: readRoutes },
+  { service: 'LEDGER', mount: '/ledger', router: ledgerRoutes },
+];
+
+const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'] as const;
+
+type Json = Record<string, unknown>;
+interface Operation extends Json {
+  parameters?: { name: string; in: string; required?: boolean }[];
+  responses: Record<string, { description?: string; content?: Record<string, { example?: unknown }> } | { $ref: string }>;
+  security?: Record<string, string[]>[];
+}
+interface Document extends Json {
+  openapi: string;
+  info: { title: string; version: string };
+  paths: Record<string, Partial<Record<(typeof METHODS)[number], Operation>>>;
+  components: { schemas?: Json; securitySchemes?: Json };
+}
+
+async function served(): Promise<Document> {
+  const response = await callWorker(gateway, '/openapi.json');
+  expect(response.status).toBe(200);
+  expect(response.headers.get('content-type')).toContain('application/json');
+  return (await response.json()) as Document;
+}
+
+const operations = (doc: Document) =>
+  Object.entries(doc.paths).flatMap(([path, item]) => METHODS.filter((m) => item[m]).map((method) => ({ path, method, operation: item[method] as Operation })));
+
+/** Every `$ref` in the document, anywhere. */
+function refs(value: unknown, found: string[] = []): string[] {
+  if (Array.isArray(value)) for (const v of value) refs(v, found);
+  else if (value && typeof value === 'object') {
+    for (const [key, v] of Object.entries(value)) {
+      if (key === '$ref' && typeof v === 'string') found.push(v);
+      else refs(v, found);
+    }
+  }
+  return found;
+}
+
+/** Each example of a description with the zod schema beside it: request bodies and answers. */
+function examplesOf(config: RouteConfig): { where: string; schema: ZodType; example: unknown }[] {
+  const at = `${config.method.toUpperCase()} ${config.path}`;
+  // Content as describe.ts builds it: a zod schema and its example per media type.
+  const media = (content: object | undefined, where: string) =>
+    Object.entries((content ?? {}) as Record<string, { schema?: ZodType; example?: unknown }>).flatMap(([type, m]) =>
+      m.example === undefined || !m.schema ? [] : [{ where: `${where} ${type}`, schema: m.schema, example: m.example }],
+    );
+  return [
+    ...media(config.request?.body?.content, `${at} request`),
+    ...Object.entries(config.responses).flatMap(([status, response]) => ('content' in response ? media(response.content, `${at} ${status}`) : [])),
+  ];
+}
+
+describe('GET /openapi.json', () => {
+  it('describes every route of API.md with its method', async () => {
+    const doc = await served();
+    const described = new Set(operations(doc).map(({ path, method }) => `${method.toUpperCase()} ${path}`));
+    const missing = API_MD_ROUTES.filter((route) => !described.has(route));
+    expect(missing).toEqual([]);
+  });
+
+  it('describes every route a service serves that the gateway makes public', async () => {
+    const doc = await served();
+    const described = new Set(operations(doc).map(({ path, method }) => `${method.toUpperCase()} ${path}`));
+    const reachable = SERVICE_ROUTERS.flatMap(({ service, mount, router }) =>
+      router.routes
+        .filter((route) => route.method !== 'ALL')
+        .flatMap((route) => {
+          const path = `${mount}${route.path}`.replace(/(.)\/$/, '$1').replace(/:([A-Za-z]+)/g, '{$1}');
+          const mapped = publicPathOf(service, path);
+          return mapped ? [`${route.method} ${mapped.path}`] : [];
+        }),
+    );
+    expect(reachable.length).toBeGreaterThan(20);
+    expect(reachable.filter((route) => !described.has(route))).toEqual([]);
+  });
+
+  it('describes something under every prefix of the gateway route table', async () => {
+    const paths = Object.keys((await served()).paths);
+    const bare = routes.filter((route) => !paths.some((path) => path === route.prefix || path.startsWith(`${route.prefix}/`)));
+    expect(bare.map((route) => route.prefix)).toEqual([]);
+  });
+
+  it('is an OpenAPI 3.1 document in shape: operations answer, path parameters match their templates, every reference resolves', async () => {
+    const doc = await served();
+    expect(doc.openapi).toMatch(/^3\.1\.\d+$/);
+    expect(typeof doc.info.title).toBe('string');
+    expect(typeof doc.info.version).toBe('string');
+    const schemes = Object.keys(doc.components.securitySchemes ?? {});
+    expect(schemes).toEqual(expect.arrayContaining(['bearerAuth', 'adminToken']));
+    const all = operations(doc);
+    expect(all.length).toBeGreaterThan(API_MD_ROUTES.length);
+    for (const { path, method, operation } of all) {
+      const at = `${method} ${path}`;
+      expect(path, at).toMatch(/^\//);
+      const statuses = Object.keys(operation.responses);
+      expect(statuses.length, at).toBeGreaterThan(0);
+      for (const status of statuses) {
+        expect(status, at).toMatch(/^([1-5]\d\d|[1-5]XX|default)$/);
+        const response = operation.responses[status];
+        if (response && !('$ref' in response)) expect(typeof response.description, `${at} ${status}`).toBe('string');
+      }
+      const templated = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]).sort();
+      const declared = (operation.parameters ?? []).filter((p) => p.in === 'path');
+      expect(declared.map((p) => p.name).sort(), at).toEqual(templated);
+      for (const p of declared) expect(p.required, `${at} ${p.name}`).toBe(true);
+      for (const requirement of operation.security ?? []) for (const name of Object.keys(requirement)) expect(schemes, at).toContain(name);
+    }
+    for (const ref of refs(doc)) {
+      const target = ref.replace(/^#\//, '').split('/').reduce<unknown>((node, key) => (node as Json | undefined)?.[key], doc);
+      expect(target, ref).toBeDefined();
+    }
+  });
+
+  it('says how each route is secured, as the route table does', async () => {
+    const doc = await served();
+    expect(doc.paths['/api/orders']?.post?.security).toEqual([{ bearerAuth: [] }]);
+    expect(doc.paths['/api/catalog/products']?.get?.security).toEqual([{}, { bearerAuth: [] }]);
+    expect(doc.paths['/api/users/login']?.post?.security).toEqual([]);
+    expect(doc.paths['/_ops/breakers']?.get?.security).toEqual([{ adminToken: [] }]);
+    // Edge behaviour read from the same table: RateLimit on a limited route, x-cache on a cached read.
+    const list = doc.paths['/api/catalog/products']?.get?.responses ?? {};
+    expect(Object.keys(list)).toEqual(expect.arrayContaining(['200', '429', '502', '503', '504']));
+    expect(Object.keys((list['200'] as Json).headers as Json)).toEqual(expect.arrayContaining(['RateLimit', 'RateLimit-Policy', 'x-cache']));
+    expect(Object.keys(doc.paths['/api/orders']?.post?.responses ?? {})).toEqual(expect.arrayContaining(['202', '200', '400', '401', '422', '429']));
+  });
+
+  it('describes requests with the very schemas the handlers validate with', () => {
+    const find = (method: string, path: string) => publicOperations().find((o) => o.method === method && o.path === path);
+    const bodySchema = (method: string, path: string) => (find(method, path)?.request?.body?.content['application/json'] as { schema?: unknown } | undefined)?.schema;
+    expect(bodySchema('post', '/api/catalog/products')).toBe(productInput);
+    expect(bodySchema('put', '/api/catalog/products/{id}')).toBe(productPatch);
+    expect(bodySchema('post', '/api/orders')).toBe(placeOrderInput);
+    expect(find('post', '/api/orders')?.request?.headers).toBe(idempotencyKeyHeader);
+    expect(bodySchema('post', '/api/users/register')).toBe(registerInput);
+    expect(bodySchema('post', '/api/ledger/accounts/{id}/deposits')).toBe(movementInput);
+    expect(find('post', '/api/ledger/accounts/{id}/withdrawals')?.request?.headers).toBe(commandHeadersInput);
+    expect(find('post', '/api/ledger/accounts')?.request?.headers).toBe(openHeadersInput);
+    expect(find('get', '/api/ledger/accounts/{id}')?.request?.query).toBe(asOfQuery);
+  });
+
+  it('has examples that validate against their schemas, every one of them', async () => {
+    const checked = publicOperations().flatMap(examplesOf);
+    const failures = checked.flatMap(({ where, schema, example }) => {
+      const result = schema.safeParse(example);
+      return result.success ? [] : [`${where}: ${result.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`];
+    });
+    expect(failures).toEqual([]);
+    // Every example the served document shows is one of those checked.
+    const doc = await served();
+    const shown = operations(doc).flatMap(({ path, method, operation }) =>
+      Object.entries(operation.responses).flatMap(([, r]) => Object.values(('content' in r ? r.content : undefined) ?? {}).filter((m) => m.example !== undefined).map(() => `${method} ${path}`)),
+    );
+    const requestExamples = operations(doc).filter(({ operation }) => {
+      const body = operation.requestBody as { content?: Record<string, { example?: unknown }> } | undefined;
+      return Object.values(body?.content ?? {}).some((m) => m.example !== undefined);
+    });
+    expect(checked.length).toBe(shown.length + requestExamples.length);
+    expect(checked.length).toBeGreaterThan(100);
+  });
+
+  it('describes errors as the workers really send them: a real 400 validates against the Problem schema', async () => {
+    const response = await callWorker(gateway, '/api/users/register', json({ email: 'not-an-email', password: 'short' }));
+    expect(response.status).toBe(400);
+    expect(response.headers.get('content-type')).toBe('application/problem+json');
+    const problem = problemSchema.safeParse(await response.json());
+    expect(problem.success).toBe(true);
+    expect(problem.data?.errors?.map((e) => e.path).sort()).toEqual(['email', 'password']);
+  });
+});
+
+describe('GET /docs', () => {
+  it('is Swagger UI for /openapi.json, its script and styles served by the gateway itself', async () => {
+    // Through the runtime's own entry (SELF), so the static-assets binding is the one wrangler.toml configures.
+    const page = await SELF.fetch('http://stratus.test/docs');
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    const html = await page.text();
+    expect(html).toContain("url: '/openapi.json'");
+    // Nothing from another host: no CDN at run time.
+    expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
+    const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1] ?? '');
+    expect(assets.sort()).toEqual(['/docs/swagger-ui-dist/swagger-ui-bundle.js', '/docs/swagger-ui-dist/swagger-ui.css']);
+    for (const asset of assets) {
+      const response = await SELF.fetch(`http://stratus.test${asset}`);
+      expect(response.status, asset).toBe(200);
+      expect(response.headers.get('content-type'), asset).toMatch(asset.endsWith('.js') ? /javascript/ : /text\/css/);
+      const body = await response.text();
+      expect(body.length, asset).toBeGreaterThan(10_000);
+    }
+    expect((await SELF.fetch('http://stratus.test/docs/swagger-ui-dist/no-such-file.js')).status).toBe(404);
+  });
+});

@@ -1,0 +1,87 @@
+import type { RouteConfig } from '@hono/zod-openapi';
+import { problemType } from '../../../shared/http/problem';
+import { header, problemExample, problemResponse, type HeadersObject, type ResponseConfig, type Responses } from '../../../shared/openapi/describe';
+import { RATELIMIT_HEADER, RATELIMIT_POLICY_HEADER, rateLimitPolicyHeader } from '../../../shared/ratelimit/headers';
+import { SERVED_BY_HEADER } from '../route-versions';
+import type { Route } from '../routes';
+
+/**
+ * What the gateway adds to a service's route on the way out, read from the same route table the
+ * gateway routes by (routes.ts), so the document says what the edge really does: who may call
+ * (security), the RateLimit headers and 429, `x-cache` on cached reads, and the answers of the
+ * resilience layer (502, 503 with circuit open or bulkhead full, 504).
+ */
+
+export const SECURITY_SCHEMES = {
+  /** An access token from POST /api/users/login (ES256 JWT), verified at the edge. */
+  bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token from `POST /api/users/login` (ES256 JWT, 15 minutes), verified by the gateway.' },
+  /** The operator's ADMIN_TOKEN, for /_ops. */
+  adminToken: { type: 'http', scheme: 'bearer', description: 'The operator token (`ADMIN_TOKEN`; `dev-admin-token` under `npm run dev`).' },
+} as const;
+
+const withHeaders = (response: ResponseConfig, headers: NonNullable<ResponseConfig['headers']>): ResponseConfig => ({
+  ...response,
+  headers: { ...(response.headers as object | undefined), ...(headers as object) },
+});
+
+const mapResponses = (responses: Responses, f: (status: number, response: ResponseConfig) => ResponseConfig): Responses =>
+  Object.fromEntries(Object.entries(responses).map(([status, response]) => [status, f(Number(status), response)]));
+
+/** The 401 the gateway answers for a token that does not verify (or none, where one is required). */
+const edgeUnauthorized = (route: Route): ResponseConfig =>
+  problemResponse(401, 'No valid access token: missing where required, or expired, badly signed, or for another issuer or audience.', `${route.prefix} needs Authorization: Bearer <access token>.`, {
+    'WWW-Authenticate': header.wwwAuthenticate,
+  });
+
+/** How a public path on `route` is secured: `[]` is "no credentials asked for". */
+export function securityOf(route: Route, servicePath: string): RouteConfig['security'] {
+  if (route.policy.auth === 'none' || route.policy.anonymousPaths?.includes(servicePath)) return [];
+  // Optional: anonymous callers are served; a token, if sent, must verify.
+  return route.policy.auth === 'required' ? [{ bearerAuth: [] }] : [{}, { bearerAuth: [] }];
+}
+
+/** `config` (a service's route, already at its public path) with what the edge does on `route`. */
+export function withEdgePolicy(route: Route, servicePath: string, config: RouteConfig): RouteConfig {
+  const { policy } = route;
+  // Every description here is built with shared/openapi/describe.ts: responses in place, no `$ref`.
+  let responses = { ...config.responses } as Responses;
+  const security = securityOf(route, servicePath);
+  if (security?.length) responses[401] ??= edgeUnauthorized(route);
+
+  // Proxied calls can fail at the edge, whatever the service would have said.
+  responses[502] ??= problemResponse(502, 'The service could not be reached, or failed, and no fallback answered.', `The ${route.name} service could not be reached.`);
+  responses[503] ??= problemResponse(
+    503,
+    "The service's circuit breaker is open, or too many calls to it are in progress (bulkhead full): refused at once.",
+    problemExample(503, `The ${route.name} service is failing; the gateway is not calling it for now (circuit open). Try again in 10 s.`, { type: problemType('circuit-open') }),
+    { 'Retry-After': header.retryAfter },
+  );
+  responses[504] ??= problemResponse(504, "The service did not answer within the route's deadline.", `The ${route.name} service did not answer within ${policy.timeoutMs ?? 5_000} ms.`);
+
+  if (policy.rateLimit) {
+    const example = rateLimitPolicyHeader(route.name, policy.rateLimit);
+    responses[429] ??= problemResponse(429, `Over the rate limit: ${policy.rateLimit.limit} requests per ${policy.rateLimit.windowMs / 1000} s per caller (user, else address).`, 'Too many requests; try again later.', {
+      'Retry-After': header.retryAfter,
+    });
+    // API.md: every answer of a rate-limited route carries both fields, refusals and errors too.
+    const rateLimitHeaders: HeadersObject = {
+      [RATELIMIT_POLICY_HEADER]: { description: 'The quota: `q` requests per `w` seconds (IETF ratelimit-headers draft).', schema: { type: 'string' }, example },
+      [RATELIMIT_HEADER]: { description: 'What is left: `r` requests for `t` more seconds.', schema: { type: 'string' }, example: `"${route.name}";r=${policy.rateLimit.limit - 1};t=${Math.ceil(policy.rateLimit.windowMs / 1000)}` },
+    };
+    responses = mapResponses(responses, (_, response) => withHeaders(response, rateLimitHeaders));
+  }
+  if (policy.cache && config.method === 'get') {
+    const xCache: HeadersObject = {
+      'x-cache': { description: 'Whether the gateway\'s response cache answered: fresh (`HIT`), filled now (`MISS`), stale while one refresh runs (`STALE`), or not used (`BYPASS`).', schema: { type: 'string', enum: ['HIT', 'MISS', 'STALE', 'BYPASS'] },
+      },
+    };
+    responses = mapResponses(responses, (status, response) => (status < 300 ? withHeaders(response, xCache) : response));
+  }
+  if (route.versions) {
+    const servedBy: HeadersObject = {
+      [SERVED_BY_HEADER]: { description: 'Which version of the route answered (`<route>@<version>`): canary / blue-green, sticky per caller.', schema: { type: 'string' }, example: `${route.name}@v1` },
+    };
+    responses = mapResponses(responses, (_, response) => withHeaders(response, servedBy));
+  }
+  return { ...config, security, responses, tags: [route.name] };
+}

@@ -1,0 +1,309 @@
+import { createRoute, type RouteConfig } from '@hono/zod-openapi';
+import { z } from 'zod';
+import { chaosSettingsSchema } from '../../../shared/chaos/chaos-settings';
+import { cloudEventSchema } from '../../../shared/events/cloud-event';
+import topology from '../../../shared/events/topology.json';
+import { emptyResponse, header, jsonBody, jsonContent, jsonResponse, problemExample, problemResponse, validationProblem } from '../../../shared/openapi/describe';
+import { productView } from '../../catalog/catalog-openapi';
+import { projectionOperations } from '../../ledger/ledger-openapi';
+import { sagaListQuery } from '../../orders/order-schemas';
+import { orderView, orderExample } from '../../orders/orders-openapi';
+import { profileView, profileExample } from '../../users/users-openapi';
+import { routes } from '../routes';
+import { isVersioned, weightsBodySchema, type VersionedRoute } from '../route-versions';
+
+/**
+ * The gateway's own endpoints (API.md "Health and metrics", "Operations", "Event deliveries",
+ * the BFF and feature flags) and the documentation itself. Written here, beside the handlers in
+ * index.ts, ops.ts, flags.ts and bff/home.ts, with the schemas those handlers validate with
+ * (chaos settings, route weights, the sagas' query, CloudEvents).
+ */
+
+const ops: Pick<RouteConfig, 'tags' | 'security'> = { tags: ['ops'], security: [{ adminToken: [] }] };
+const opsUnauthorized = problemResponse(401, 'No operator token, or the wrong one.', 'The operations endpoints need Authorization: Bearer <ADMIN_TOKEN>.', {
+  'WWW-Authenticate': { ...header.wwwAuthenticate, example: 'Bearer realm="stratus-ops"' },
+});
+const opsUnreachable = (what: string) => problemResponse(502, `${what} could not be reached, or refused the gateway's call.`, `${what} could not be reached.`);
+
+const status = z.enum(['up', 'down']);
+const readiness = z.object({
+  status: z.enum(['ready', 'not_ready']),
+  checks: z.record(z.string(), z.object({ status, error: z.string().optional() })),
+});
+
+const breakerState = z.object({
+  state: z.enum(['closed', 'open', 'half-open']),
+  failureRate: z.number().min(0).max(100).describe('Percent of failed calls in the window.'),
+  calls: z.number().int().min(0).describe('Calls in the window.'),
+  openedAt: z.iso.datetime().optional(),
+  nextProbeAt: z.iso.datetime().optional(),
+  transitions: z.record(z.string(), z.number().int()).describe('How often each transition happened, e.g. `closed->open`.'),
+});
+
+const catalogRoute = routes.find((r): r is VersionedRoute => r.name === 'catalog' && isVersioned(r));
+if (!catalogRoute) throw new Error('the catalog route has no versions: the /_ops/routes example needs one');
+const weightsBody = weightsBodySchema(catalogRoute);
+const routeWeights = z.record(z.string(), z.object({ versions: z.array(z.string()), weights: z.record(z.string(), z.number().int()) }));
+
+const part = <T extends z.ZodType>(data: T) =>
+  z.union([z.object({ status: z.literal('ok'), data, degraded: z.literal(true).optional() }), z.object({ status: z.literal('unavailable'), reason: z.string() })]);
+const home = z.object({ featured: part(z.array(z.unknown())), profile: part(z.unknown()).nullable(), recentOrders: part(z.array(z.unknown())).nullable() });
+
+const deadLetter = z.object({
+  dlqId: z.string(),
+  messageId: z.string(),
+  url: z.string(),
+  topicName: z.string().nullable(),
+  queueName: z.string().nullable(),
+  createdAt: z.iso.datetime(),
+  responseStatus: z.number().int().nullable(),
+  responseBody: z.string().nullable(),
+  body: z.string().nullable(),
+  maxRetries: z.number().int().nullable(),
+});
+
+const product: z.input<typeof productView> = { id: 'prod_1', name: 'Trail running shoes', description: '', priceCents: 12_900, currency: 'USD', stock: 42 };
+
+/** `POST /hooks/<consumer>` for each consumer in shared/events/topology.json. */
+const hookOperations = Object.entries(topology.consumers).map(([consumer, path]) =>
+  createRoute({
+    method: 'post',
+    path,
+    tags: ['hooks'],
+    summary: `Event delivery to ${consumer}`,
+    description:
+      'For QStash only: the raw body and `Upstash-Signature` reach the consumer, which verifies the signature (current and next signing keys) and refuses anything unsigned or tampered with. A non-2xx answer is redelivered with backoff, then dead-lettered.',
+    security: [],
+    request: {
+      headers: z.object({ 'upstash-signature': z.string().describe('The JWT QStash signs each delivery with (body hash, URL, expiry).') }),
+      body: jsonBody(cloudEventSchema, {
+        specversion: '1.0',
+        id: 'evt_0b1c2d3e',
+        source: 'stratus/orders',
+        type: 'order.completed',
+        time: '2026-11-23T12:00:00Z',
+        datacontenttype: 'application/json',
+        data: { orderId: 'ord_0123456789abcdef0123456789abcdef' },
+        traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+      }),
+    },
+    responses: {
+      200: emptyResponse('Handled (or already handled: deliveries are at least once, consumers dedupe).'),
+      400: problemResponse(400, 'Not a CloudEvent the consumer accepts (not retried usefully).', validationProblem([{ path: 'specversion', message: 'Invalid input: expected "1.0"' }])),
+      401: problemResponse(401, 'Unsigned, or the signature does not match the body.', 'The Upstash-Signature is missing or does not verify.'),
+    },
+  }),
+);
+
+export const gatewayApi: RouteConfig[] = [
+  createRoute({
+    method: 'get',
+    path: '/health',
+    tags: ['gateway'],
+    summary: 'Liveness',
+    description: 'The isolate runs; touches no dependency.',
+    security: [],
+    responses: { 200: jsonResponse('Alive.', z.object({ status: z.literal('ok') }), { status: 'ok' }) },
+  }),
+  createRoute({
+    method: 'get',
+    path: '/ready',
+    tags: ['gateway'],
+    summary: 'Readiness',
+    description: 'Every service the gateway routes to answers its own /ready within the deadline.',
+    security: [],
+    responses: {
+      200: jsonResponse('Every dependency is up.', readiness, { status: 'ready', checks: { catalog: { status: 'up' }, users: { status: 'up' } } }),
+      503: jsonResponse('At least one dependency is down.', readiness, { status: 'not_ready', checks: { catalog: { status: 'down', error: 'timed out after 2000 ms' }, users: { status: 'up' } } }),
+    },
+  }),
+  createRoute({
+    method: 'get',
+    path: '/metrics',
+    tags: ['gateway'],
+    summary: 'Prometheus metrics',
+    description: 'Totals across all isolates: requests, latency histograms, breaker states, rate-limit decisions, cache results, sagas.',
+    security: [],
+    responses: {
+      200: {
+        description: 'Prometheus text exposition format.',
+        content: { 'text/plain': { schema: z.string(), example: 'http_requests_total{service="catalog",route="/api/catalog/*",method="GET",status="200"} 12\n' } },
+      },
+    },
+  }),
+  createRoute({
+    method: 'get',
+    path: '/api/flags',
+    tags: ['gateway'],
+    summary: 'Feature flags for the caller',
+    description: 'Evaluated per caller (user id, else the `stratus_uid` cookie, set on this answer if missing): a rollout raised from 10% to 20% only adds callers.',
+    security: [{}, { bearerAuth: [] }],
+    responses: {
+      200: jsonResponse('The flags as they fall for this caller.', z.object({ flags: z.record(z.string(), z.boolean()) }), { flags: { 'new-checkout': true } }),
+      401: problemResponse(401, 'An access token was sent and does not verify.', 'The access token is not valid.'),
+    },
+  }),
+  ...(['web', 'mobile'] as const).map((client) =>
+    createRoute({
+      method: 'get',
+      path: `/bff/${client}/home`,
+      tags: ['bff'],
+      summary: `Home screen for ${client}`,
+      description: `One call per screen, composed at the edge from catalog, users and orders in parallel, each with its own deadline, each allowed to fail alone (\`unavailable\`). \`profile\` and \`recentOrders\` are \`null\` for an anonymous caller.${client === 'mobile' ? ' A smaller shape and tighter deadlines than web.' : ''}`,
+      security: [{}, { bearerAuth: [] }],
+      responses: {
+        200: jsonResponse('Whatever could be shown.', home, {
+          featured: { status: 'ok', data: [product] },
+          profile: { status: 'ok', data: profileExample },
+          recentOrders: { status: 'unavailable', reason: 'timeout' },
+        }),
+        401: problemResponse(401, 'An access token was sent and does not verify.', 'The access token is not valid.'),
+        502: jsonResponse('Every part failed.', home, { featured: { status: 'unavailable', reason: 'timeout' }, profile: null, recentOrders: null }),
+      },
+    }),
+  ),
+  createRoute({
+    method: 'get',
+    path: '/_ops',
+    ...ops,
+    security: [],
+    summary: 'Ops dashboard (HTML)',
+    description: 'The page asks for the operator token itself and keeps it in the tab; the data it shows comes from the /_ops endpoints below.',
+    responses: { 200: { description: 'The dashboard.', content: { 'text/html': { schema: z.string() } } } },
+  }),
+  createRoute({
+    method: 'get',
+    path: '/_ops/breakers',
+    ...ops,
+    summary: "Every upstream's circuit breaker",
+    responses: {
+      200: jsonResponse('By upstream, named as its service.', z.record(z.string(), breakerState), {
+        catalog: { state: 'open', failureRate: 80, calls: 10, openedAt: '2026-11-23T12:00:00.000Z', nextProbeAt: '2026-11-23T12:00:10.000Z', transitions: { 'closed->open': 1 } },
+        orders: { state: 'closed', failureRate: 0, calls: 4, transitions: {} },
+      }),
+      401: opsUnauthorized,
+    },
+  }),
+  createRoute({
+    method: 'put',
+    path: '/_ops/chaos/{service}',
+    ...ops,
+    summary: 'Inject faults into a service',
+    description: 'Across all its isolates. Refused (403) unless `ALLOW_CHAOS` is true (it is under `npm run dev`).',
+    request: { params: z.object({ service: z.string().describe('A service name: catalog, catalog-canary, users, orders, payments, notifications, ledger.') }), body: jsonBody(chaosSettingsSchema, { failureRate: 0.5, status: 503, latencyMs: 200 }) },
+    responses: {
+      200: jsonResponse('The settings the service now applies.', z.object({ service: z.string(), chaos: chaosSettingsSchema }), { service: 'catalog', chaos: { failureRate: 0.5, status: 503, latencyMs: 200, hang: false } }),
+      400: problemResponse(400, 'Not valid chaos settings.', validationProblem([{ path: 'failureRate', message: 'failureRate is a fraction: 0 (none) to 1 (every request)' }])),
+      401: opsUnauthorized,
+      403: problemResponse(403, 'Fault injection is off here.', problemExample(403, 'Fault injection is off here: set ALLOW_CHAOS=true to allow it.', { type: '/problems/chaos-disabled' })),
+      404: problemResponse(404, 'No such service.', 'No service named "nope".'),
+      502: opsUnreachable('The service'),
+    },
+  }),
+  createRoute({
+    method: 'delete',
+    path: '/_ops/chaos/{service}',
+    ...ops,
+    summary: 'Stop injecting faults',
+    request: { params: z.object({ service: z.string() }) },
+    responses: { 204: emptyResponse('Chaos off.'), 401: opsUnauthorized, 403: problemResponse(403, 'Fault injection is off here.'), 404: problemResponse(404, 'No such service.'), 502: opsUnreachable('The service') },
+  }),
+  createRoute({
+    method: 'get',
+    path: '/_ops/routes',
+    ...ops,
+    summary: 'Canary / blue-green weights',
+    responses: { 200: jsonResponse('Each route with versions.', routeWeights, { catalog: { versions: ['v1', 'v2'], weights: { v1: 90, v2: 10 } } }), 401: opsUnauthorized },
+  }),
+  createRoute({
+    method: 'put',
+    path: '/_ops/routes/{name}',
+    ...ops,
+    summary: "Change a route's weights",
+    description: 'Whole percents naming exactly the route\'s versions, summing to 100; every isolate follows within `ROUTE_WEIGHTS_REFRESH_MS`, no redeploy.',
+    request: { params: z.object({ name: z.string() }), body: jsonBody(weightsBody, { weights: { v1: 90, v2: 10 } }) },
+    responses: {
+      200: jsonResponse('The route\'s weights now.', routeWeights, { catalog: { versions: ['v1', 'v2'], weights: { v1: 90, v2: 10 } } }),
+      400: problemResponse(400, 'Weights that do not name every version or do not sum to 100.', validationProblem([{ path: 'weights.v3', message: 'unknown version; catalog has v1, v2' }])),
+      401: opsUnauthorized,
+      404: problemResponse(404, 'No route with versions by that name.', 'No route with versions named "nope"; routes with versions are catalog.'),
+    },
+  }),
+  createRoute({
+    method: 'get',
+    path: '/_ops/sagas',
+    ...ops,
+    summary: 'Sagas and their step timelines',
+    description: 'Newest first, from the orders service.',
+    request: { query: sagaListQuery },
+    responses: {
+      200: jsonResponse('Sagas.', z.object({ items: z.array(orderView.extend({ userId: z.string() })) }), { items: [{ ...orderExample, userId: 'usr_1' }] }),
+      400: problemResponse(400, 'An unknown status.', validationProblem([{ path: 'status', message: 'one of PENDING, COMPENSATING, COMPLETED, CANCELLED' }])),
+      401: opsUnauthorized,
+      502: opsUnreachable('The orders service'),
+    },
+  }),
+  createRoute({
+    method: 'get',
+    path: '/_ops/dlq',
+    ...ops,
+    summary: 'Dead-lettered deliveries',
+    description: 'Deliveries QStash gave up on, with the consumer\'s last answer.',
+    request: { query: z.object({ cursor: z.string().optional() }) },
+    responses: {
+      200: jsonResponse('A page of dead letters.', z.object({ items: z.array(deadLetter), cursor: z.string().nullable() }), {
+        items: [
+          {
+            dlqId: 'dlq_1',
+            messageId: 'msg_1',
+            url: 'http://127.0.0.1:8787/hooks/notifications',
+            topicName: 'order-events',
+            queueName: null,
+            createdAt: '2026-11-23T12:00:00.000Z',
+            responseStatus: 500,
+            responseBody: '{"title":"Internal Server Error"}',
+            body: '{"specversion":"1.0"}',
+            maxRetries: 3,
+          },
+        ],
+        cursor: null,
+      }),
+      401: opsUnauthorized,
+      502: opsUnreachable('QStash'),
+      503: problemResponse(503, 'QStash is not configured on the gateway.', problemExample(503, 'QSTASH_URL and QSTASH_TOKEN are not set on the gateway.', { type: '/problems/qstash-not-configured' })),
+    },
+  }),
+  createRoute({
+    method: 'delete',
+    path: '/_ops/dlq/{dlqId}',
+    ...ops,
+    summary: 'Drop a dead letter',
+    request: { params: z.object({ dlqId: z.string() }) },
+    responses: { 204: emptyResponse('Dropped.'), 401: opsUnauthorized, 404: problemResponse(404, 'No such dead letter.', 'No dead letter dlq_1.'), 502: opsUnreachable('QStash') },
+  }),
+  // The ledger's own description of its projection endpoints, as the operator reaches them here.
+  ...projectionOperations('/_ops/projections').map((config) => ({
+    ...config,
+    ...ops,
+    // The gateway calls with the ops scope, which the ledger always lets through: no 403 here.
+    responses: { ...Object.fromEntries(Object.entries(config.responses).filter(([status]) => status !== '403')), 401: opsUnauthorized, 502: opsUnreachable('The ledger service') },
+  })),
+  ...hookOperations,
+  createRoute({
+    method: 'get',
+    path: '/openapi.json',
+    tags: ['gateway'],
+    summary: 'This document',
+    security: [],
+    responses: { 200: { description: 'OpenAPI 3.1.', content: jsonContent(z.object({ openapi: z.string() }).loose(), { openapi: '3.1.0' }) } },
+  }),
+  createRoute({
+    method: 'get',
+    path: '/docs',
+    tags: ['gateway'],
+    summary: 'Swagger UI for this document',
+    description: 'Its script and styles are served by the gateway too (`/docs/swagger-ui-dist/...`): no CDN.',
+    security: [],
+    responses: { 200: { description: 'The page.', content: { 'text/html': { schema: z.string() } } } },
+  }),
+];

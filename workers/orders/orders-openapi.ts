@@ -1,0 +1,117 @@
+import { createRoute } from '@hono/zod-openapi';
+import { z } from 'zod';
+import { idempotencyKeyHeader } from '../../shared/http/idempotency-key';
+import { header, jsonBody, jsonResponse, problemExample, problemResponse, validationProblem } from '../../shared/openapi/describe';
+import { listQuery, orderIdParam, placeOrderInput } from './order-schemas';
+
+/**
+ * The orders service's public routes as OpenAPI, at its own paths (`/orders`): the gateway maps
+ * them to `/api/orders/...` and adds its edge policy (workers/gateway/openapi). Requests are
+ * described by the schemas order-routes.ts validates with.
+ */
+
+const orderStatus = z.enum(['PENDING', 'COMPENSATING', 'COMPLETED', 'CANCELLED']);
+
+/** One step of the saga's timeline (timeline.ts `TimelineStep`). */
+const sagaStep = z.object({
+  name: z.string(),
+  status: z.string(),
+  attempts: z.number().int().min(0),
+  startedAt: z.iso.datetime().nullable(),
+  finishedAt: z.iso.datetime().nullable(),
+  error: z.string().optional(),
+});
+
+/** GET /orders/:id (order-routes.ts `toOrder`). */
+export const orderView = z.object({
+  orderId: z.string(),
+  status: orderStatus,
+  totalCents: z.number().int(),
+  currency: z.string(),
+  items: z.array(z.object({ productId: z.string(), quantity: z.number().int(), unitPriceCents: z.number().int() })),
+  saga: z.object({ steps: z.array(sagaStep) }),
+  reason: z.string().optional().describe('Why it was cancelled.'),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+});
+
+const ORDER_ID = 'ord_0123456789abcdef0123456789abcdef';
+
+export const orderExample: z.input<typeof orderView> = {
+  orderId: ORDER_ID,
+  status: 'COMPLETED',
+  totalCents: 25_800,
+  currency: 'USD',
+  items: [{ productId: 'prod_7f3c2a9b1e4d4c0a8b6e5f4d3c2b1a09', quantity: 2, unitPriceCents: 12_900 }],
+  saga: {
+    steps: [
+      { name: 'reserve', status: 'succeeded', attempts: 1, startedAt: '2026-11-23T12:00:00.010Z', finishedAt: '2026-11-23T12:00:00.050Z' },
+      { name: 'charge', status: 'succeeded', attempts: 1, startedAt: '2026-11-23T12:00:00.050Z', finishedAt: '2026-11-23T12:00:00.120Z' },
+      { name: 'confirm', status: 'succeeded', attempts: 1, startedAt: '2026-11-23T12:00:00.120Z', finishedAt: '2026-11-23T12:00:00.150Z' },
+    ],
+  },
+  createdAt: '2026-11-23T12:00:00.000Z',
+  updatedAt: '2026-11-23T12:00:00.150Z',
+};
+
+/** GET /orders (order-routes.ts `toSummary`). */
+const orderSummary = z.object({
+  orderId: z.string(),
+  status: orderStatus,
+  totalCents: z.number().int(),
+  currency: z.string(),
+  itemCount: z.number().int(),
+  placedAt: z.iso.datetime(),
+  settledAt: z.iso.datetime().nullable(),
+});
+
+const placed = z.object({ orderId: z.string(), status: orderStatus });
+
+export const ordersApi = [
+  createRoute({
+    method: 'post',
+    path: '/orders',
+    summary: 'Place an order',
+    description:
+      'Answered at once (202); the saga (reserve stock, charge, commit; compensated on failure) runs after. The same `Idempotency-Key` again is the same order (200, `Idempotent-Replayed: true`), never a second one. Test cards: `4242424242424242` (the default) is approved, `4000000000000002` declined.',
+    request: {
+      headers: idempotencyKeyHeader,
+      body: jsonBody(placeOrderInput, { items: [{ productId: 'prod_7f3c2a9b1e4d4c0a8b6e5f4d3c2b1a09', quantity: 2 }], paymentMethod: { card: '4242424242424242' } }),
+    },
+    responses: {
+      202: jsonResponse('Placed: the saga runs.', placed, { orderId: ORDER_ID, status: 'PENDING' }, { Location: header.location }),
+      200: jsonResponse('The order this key placed before, replayed.', placed, { orderId: ORDER_ID, status: 'COMPLETED' }, { Location: header.location, 'Idempotent-Replayed': header.idempotentReplayed }),
+      400: problemResponse(400, 'No Idempotency-Key, or a body that is not an order.', validationProblem([{ path: 'idempotency-key', message: 'the Idempotency-Key header is required' }])),
+      422: problemResponse(
+        422,
+        'An unknown product or mixed currencies, or this Idempotency-Key already placed a different order.',
+        problemExample(422, 'This Idempotency-Key was already used with a different request; use a new key for a new request.', { type: '/problems/idempotency-key-reused' }),
+      ),
+    },
+  }),
+  createRoute({
+    method: 'get',
+    path: '/orders',
+    summary: "The caller's orders",
+    description: 'Newest first, from the read model (an order appears once its events arrive).',
+    request: { query: listQuery },
+    responses: {
+      200: jsonResponse('A page of orders.', z.object({ items: z.array(orderSummary), nextCursor: z.string().nullable() }), {
+        items: [{ orderId: ORDER_ID, status: 'COMPLETED', totalCents: 25_800, currency: 'USD', itemCount: 1, placedAt: '2026-11-23T12:00:00.000Z', settledAt: '2026-11-23T12:00:00.150Z' }],
+        nextCursor: null,
+      }),
+    },
+  }),
+  createRoute({
+    method: 'get',
+    path: '/orders/{id}',
+    summary: 'One order with its saga timeline',
+    description: '`status` ends in `COMPLETED` or `CANCELLED`. Only its owner (or an admin) may read it: anyone else gets the same 404 as for no order.',
+    request: { params: orderIdParam },
+    responses: {
+      200: jsonResponse('The order.', orderView, orderExample),
+      400: problemResponse(400, 'Not an order id.', validationProblem([{ path: 'id', message: 'not an order id' }])),
+      404: problemResponse(404, 'No such order, or not the caller\'s.', `No order with id ${ORDER_ID}.`),
+    },
+  }),
+];

@@ -1,0 +1,89 @@
+import { createRoute } from '@hono/zod-openapi';
+import { z } from 'zod';
+import { idempotencyKeyHeader } from '../../shared/http/idempotency-key';
+import { header, jsonBody, jsonResponse, problemResponse, validationProblem } from '../../shared/openapi/describe';
+import { chargeInput, listQuery, paymentIdParam, refundByChargeInput, refundByChargeKeyInput } from './payment-schemas';
+
+/**
+ * The payments service's public routes as OpenAPI, at its own paths (`/payments`): the gateway
+ * maps them to `/api/payments/...` and adds its edge policy (workers/gateway/openapi). Requests
+ * are described by the schemas payment-routes.ts validates with.
+ */
+
+const paymentStatus = z.enum(['succeeded', 'declined', 'failed']);
+const base = { id: z.string(), orderId: z.string(), amountCents: z.number().int(), currency: z.string(), status: paymentStatus, createdAt: z.iso.datetime() };
+
+/** payment-schemas.ts `toPayment`: a charge or a refund, never any card data. */
+const payment = z.discriminatedUnion('kind', [
+  z.object({ ...base, kind: z.literal('charge'), declineCode: z.string().optional() }),
+  z.object({ ...base, kind: z.literal('refund'), chargeId: z.string() }),
+]);
+
+const charge = { id: 'pay_1a2b3c', kind: 'charge' as const, orderId: 'ord_0123456789abcdef0123456789abcdef', amountCents: 25_800, currency: 'USD', status: 'succeeded' as const, createdAt: '2026-11-23T12:00:00.100Z' };
+const refund = { ...charge, id: 'pay_4d5e6f', kind: 'refund' as const, chargeId: charge.id, createdAt: '2026-11-23T12:05:00.000Z' };
+
+const listItem = z.object({ id: z.string(), kind: z.enum(['charge', 'refund']), amountCents: z.number().int(), currency: z.string(), status: paymentStatus, createdAt: z.iso.datetime() });
+
+const adminOnly = {
+  403: problemResponse(403, 'Writes are for the order saga and for operators (admin role).', 'The admin role is required.'),
+};
+const replayed = { 'Idempotent-Replayed': header.idempotentReplayed };
+
+export const paymentsApi = [
+  createRoute({
+    method: 'get',
+    path: '/payments',
+    summary: "An order's payments",
+    description: "Charges and refunds for one of the caller's orders (any order for an admin); another customer's order lists nothing.",
+    request: { query: listQuery },
+    responses: {
+      200: jsonResponse('Its payments.', z.object({ items: z.array(listItem) }), {
+        items: [
+          { id: charge.id, kind: 'charge', amountCents: 25_800, currency: 'USD', status: 'succeeded', createdAt: charge.createdAt },
+          { id: refund.id, kind: 'refund', amountCents: 25_800, currency: 'USD', status: 'succeeded', createdAt: refund.createdAt },
+        ],
+      }),
+      400: problemResponse(400, 'No orderId.', validationProblem([{ path: 'orderId', message: 'Invalid input: expected string, received undefined' }])),
+    },
+  }),
+  createRoute({
+    method: 'get',
+    path: '/payments/{id}',
+    summary: 'One payment',
+    request: { params: paymentIdParam },
+    responses: { 200: jsonResponse('The payment.', payment, charge), 404: problemResponse(404, "No such payment, or not the caller's.", 'No payment with id pay_0.') },
+  }),
+  createRoute({
+    method: 'post',
+    path: '/payments/charges',
+    summary: 'Charge a card (saga, admin)',
+    description: 'Deduplicated by `Idempotency-Key`: the same key again is the first answer, replayed.',
+    request: { headers: idempotencyKeyHeader, body: jsonBody(chargeInput, { orderId: charge.orderId, amountCents: 25_800, currency: 'USD', card: '4000000000000002' }) },
+    responses: {
+      201: jsonResponse('The charge (`status` says whether the card was approved).', payment, { ...charge, status: 'declined', declineCode: 'card_declined' }, replayed),
+      400: problemResponse(400, 'No Idempotency-Key, or not a charge.', validationProblem([{ path: 'amountCents', message: 'Too small: expected number to be >0' }])),
+      ...adminOnly,
+      422: problemResponse(422, 'This Idempotency-Key was used for a different charge.', 'This Idempotency-Key was already used with a different request; use a new key for a new request.'),
+    },
+  }),
+  createRoute({
+    method: 'post',
+    path: '/payments/refunds',
+    summary: 'Refund a charge (saga, admin)',
+    description:
+      '`{chargeId, amountCents?}` refunds that charge (all that is left without an amount). The saga\'s form `{orderId, chargeIdempotencyKey}` may instead answer 200 `{kind:"void"}` (no charge was made: the key is void) or `{kind:"no-refund"}` (declined, or nothing left).',
+    request: { headers: idempotencyKeyHeader, body: jsonBody(z.union([refundByChargeInput, refundByChargeKeyInput]), { chargeId: charge.id, amountCents: 1_000 }) },
+    responses: {
+      201: jsonResponse('The refund.', payment, { ...refund, amountCents: 1_000 }, replayed),
+      200: jsonResponse(
+        'Nothing refunded (the saga\'s form only).',
+        z.object({ kind: z.enum(['void', 'no-refund']), reason: z.string().optional(), orderId: z.string(), chargeIdempotencyKey: z.string(), chargeId: z.string().optional() }),
+        { kind: 'void', orderId: charge.orderId, chargeIdempotencyKey: 'charge:ord_0123456789abcdef0123456789abcdef' },
+      ),
+      400: problemResponse(400, 'No Idempotency-Key, or not a refund.', validationProblem([{ path: 'chargeId', message: 'Invalid input: expected string, received undefined' }])),
+      ...adminOnly,
+      404: problemResponse(404, 'No such charge.', 'No charge with id pay_0.'),
+      409: problemResponse(409, 'More than is left of the charge.', 'The refund is larger than what is left of the charge.'),
+    },
+  }),
+];
