@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 import { generateSigningKeyPair } from './scripts/dev-keys.mjs';
+import { copyGatewayAssets } from './scripts/gateway-assets.mjs';
 import { bundledWorkerOptions } from './scripts/worker-bundle.mjs';
 import { ROOT, serviceWorkers } from './scripts/workers.mjs';
 
@@ -26,6 +27,8 @@ import { ROOT, serviceWorkers } from './scripts/workers.mjs';
  *   canary too), built as `wrangler deploy` builds them and reached through real service
  *   bindings (end to end).
  */
+// The gateway's static assets (workers/gateway/public) include uPlot, copied from node_modules.
+copyGatewayAssets();
 const catalogConfig = join(ROOT, 'workers/catalog/wrangler.toml');
 // The catalog's second version (canary): the same code, the same D1, its own chaos object.
 const catalogCanaryConfig = join(ROOT, 'workers/catalog-canary/wrangler.toml');

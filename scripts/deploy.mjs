@@ -6,6 +6,7 @@
 // bundle and config, offline: CI runs it.
 import { join } from 'node:path';
 import { deployTargets } from './deploy-order.mjs';
+import { copyGatewayAssets } from './gateway-assets.mjs';
 import { wrangler } from './run.mjs';
 import { ROOT, serviceWorkers } from './workers.mjs';
 
@@ -25,6 +26,8 @@ if (!dryRun) {
   }
 }
 
+// The gateway's assets directory must hold uPlot before wrangler uploads (or validates) it.
+copyGatewayAssets();
 const targets = deployTargets();
 for (const target of targets) {
   console.log(`${dryRun ? 'building (dry run)' : 'deploying'} ${target.name}`);

@@ -6,6 +6,7 @@
 // first, so it is the one on :8787; service bindings connect the rest).
 // Ctrl-C stops everything it started.
 import { spawn } from 'node:child_process';
+import { copyGatewayAssets } from './gateway-assets.mjs';
 import { prepareLocal } from './prepare-local.mjs';
 import { startDevQStash } from './qstash/dev-qstash.mjs';
 import { wranglerEnv } from './run.mjs';
@@ -14,6 +15,7 @@ import { gatewayConfigPath, PERSIST_DIR, ROOT, serviceWorkers } from './workers.
 const PORT = process.env.PORT ?? '8787';
 
 await prepareLocal();
+copyGatewayAssets();
 const qstash = await startDevQStash();
 
 const configs = [gatewayConfigPath(), ...serviceWorkers().map((service) => service.configPath)];

@@ -3,6 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { basename, join } from 'node:path';
 import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from 'wrangler';
+import { copyGatewayAssets } from './gateway-assets.mjs';
 import { ROOT } from './workers.mjs';
 
 /**
@@ -27,6 +28,8 @@ export function bundleWorker(configPath, name) {
  */
 export function bundledWorkerOptions(configPath, name, overrides = {}) {
   const config = unstable_readConfig({ config: configPath }, { hideWarnings: true });
+  // The gateway's static assets include files copied from node_modules (uPlot): present before Miniflare serves them.
+  if (config.assets) copyGatewayAssets();
   const { workerOptions } = unstable_getMiniflareWorkerOptions(config);
   return {
     ...workerOptions,

@@ -26,6 +26,11 @@ export interface GatewayBindings extends ServiceBindings, CacheBindings {
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
   /** One per versioned route, named after it: the weights every isolate routes by (route-versions.ts). */
   ROUTE_WEIGHTS: DurableObjectNamespace<RouteWeights>;
+  /**
+   * The static assets (`[assets]` in wrangler.toml: workers/gateway/public): the ops dashboard's
+   * page, scripts and styles. The worker runs first for every request and hands these paths to it.
+   */
+  ASSETS?: Fetcher;
   ADMIN_TOKEN?: string;
   /** Secret: signs the service token every call to a service carries. */
   SERVICE_TOKEN_PRIVATE_JWK?: string;

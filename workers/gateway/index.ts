@@ -12,6 +12,7 @@ import { flagsResponse } from './flags';
 import { metricsResponse, recordRequest } from './metrics';
 import { bffRoutes } from './bff/home';
 import { opsRoutes } from './ops';
+import { dashboardRoutes } from './ops-dashboard';
 import { forwardToService } from './proxy';
 import { enforceRateLimit } from './rate-limit';
 import { serviceChecks } from './readiness';
@@ -39,6 +40,8 @@ const app = createServiceApp<GatewayBindings>({ service: 'gateway', onComplete: 
 
 addHealthRoutes(app, serviceChecks, (c) => gatewayConfig(c.env).READY_TIMEOUT_MS);
 app.get('/metrics', metricsResponse);
+// The dashboard's page and files first: they carry no data, so they need no token (ops-dashboard.ts).
+app.route('/_ops', dashboardRoutes);
 app.route('/_ops', opsRoutes);
 app.route('/bff', bffRoutes);
 // Below here: x-served-by for a versioned route, and the visitor cookie when one was minted.

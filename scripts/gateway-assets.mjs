@@ -1,0 +1,41 @@
+// The gateway's static assets that come from npm, not from git: uPlot's script and stylesheet
+// for the ops dashboard, copied into workers/gateway/public/ops/vendor/ (git-ignored) so the page
+// at `GET /_ops` loads them from the gateway itself, never from a CDN: the suite works offline.
+// Copied rather than bundled: they are browser files served as they are by Workers static assets
+// (`[assets]` in wrangler.toml), and the worker's own bundle stays free of browser code.
+// Run by `npm install` (the `prepare` script), and again by everything that builds the gateway
+// (dev, deploy, tests, bundles), so a checkout that pulled a newer uplot without reinstalling
+// still serves it.
+import { copyFileSync, mkdirSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
+
+/** Each package's files the gateway serves, and the folder under the assets directory they go to. */
+const COPIES = [{ packageName: 'uplot', from: 'dist', files: ['uPlot.esm.js', 'uPlot.min.css'], to: 'workers/gateway/public/ops/vendor' }];
+
+const sameFile = (from, to) => {
+  try {
+    const [a, b] = [statSync(from), statSync(to)];
+    return a.size === b.size && a.mtimeMs <= b.mtimeMs;
+  } catch {
+    return false;
+  }
+};
+
+/** Copies what changed; cheap when nothing did (a stat per file). */
+export function copyGatewayAssets() {
+  const require = createRequire(import.meta.url);
+  for (const { packageName, from, files, to } of COPIES) {
+    const source = join(dirname(require.resolve(`${packageName}/package.json`)), from);
+    const target = join(ROOT, to);
+    mkdirSync(target, { recursive: true });
+    for (const file of files) {
+      if (!sameFile(join(source, file), join(target, file))) copyFileSync(join(source, file), join(target, file));
+    }
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) copyGatewayAssets();
