@@ -8,11 +8,12 @@ import { bundledWorkerOptions } from './scripts/worker-bundle.mjs';
 import { ROOT, serviceWorkers } from './scripts/workers.mjs';
 
 /**
- * Ten projects:
+ * Eleven projects:
  * - `shared`: the pattern library's unit tests, in Node (shared/ is platform-free, so this also
  *   proves it needs nothing from workerd);
  * - `system`: the whole suite in workerd (scripts/local-suite.mjs) with the local QStash, from
  *   Node: orders under chaos, end to end;
+ * - `browser`: the ops dashboard in Debian's chromium (playwright-core) against the whole suite;
  * - `scripts`: the dev tooling in scripts/, in Node: the local Upstash REST bridge in front of a
  *   real redis-server, driven by the real @upstash/redis and @upstash/ratelimit clients;
  * - `catalog`: the catalog worker inside workerd, its D1 migrated from migrations/catalog;
@@ -135,6 +136,18 @@ export default defineConfig({
           environment: 'node',
           testTimeout: 60_000,
           hookTimeout: 300_000,
+        },
+      },
+      {
+        test: {
+          // The ops dashboard (GET /_ops) in Debian's chromium, driven by playwright-core, against
+          // the whole suite in workerd: chaos on and off from the page, the breaker seen to open
+          // and close. A screenshot lands in test/artifacts/.
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 60_000,
+          hookTimeout: 240_000,
         },
       },
       {

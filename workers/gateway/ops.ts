@@ -23,6 +23,8 @@ type OpsContext = Context<AppEnv<GatewayBindings>>;
 export const opsRoutes = new Hono<AppEnv<GatewayBindings>>();
 
 opsRoutes.use(async (c, next) => {
+  // One metrics series for the operator endpoints (the dashboard polls them), not `unmatched`.
+  c.set('routeLabel', '/_ops/*');
   if (!(await isOperator(c))) {
     throw unauthorized('The operations endpoints need Authorization: Bearer <ADMIN_TOKEN>.', { 'www-authenticate': 'Bearer realm="stratus-ops"' });
   }

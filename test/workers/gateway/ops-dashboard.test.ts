@@ -71,6 +71,15 @@ describe('GET /_ops/metrics', () => {
     expect(Date.parse(after.at)).toBeGreaterThanOrEqual(Date.parse(before.at));
   });
 
+  it('counts the operator endpoints (the dashboard’s own polling) as one route of their own', async () => {
+    const ops = (m: OpsMetrics) => m.routes.find((r) => r.service === 'gateway' && r.route === '/_ops/*')?.requests ?? 0;
+    const before = await read();
+    await callWorker(gateway, '/_ops/breakers', { headers: admin });
+    await callWorker(gateway, '/_ops/routes', { headers: admin });
+    // The read itself is counted once it has answered: `before`'s own read shows up in `after`.
+    expect(ops(await read()) - ops(before)).toBe(3);
+  });
+
   it('gives the catalog’s cache hit ratio and rate-limit decisions', async () => {
     await callWorker(gateway, '/api/catalog/products?limit=3');
     await callWorker(gateway, '/api/catalog/products?limit=3');

@@ -82,8 +82,10 @@ export function renderTraffic({ rateChart, latencyChart, latencySelect, routesTa
   samples.push({ t, routes: now });
   if (samples.length > POINTS) samples.shift();
 
-  // Busiest first by the latest rate, then by total, so the chart shows what is happening now.
-  const routes = [...metrics.routes].sort((a, b) => (now.get(keyOf(b)).rate ?? 0) - (now.get(keyOf(a)).rate ?? 0) || b.requests - a.requests);
+  // Busiest first by the latest rate, then by total, so the chart shows what is happening now;
+  // the operator endpoints (this page's own polling among them) after the traffic they watch.
+  const own = (r) => (r.route.startsWith('/_ops') ? 1 : 0);
+  const routes = [...metrics.routes].sort((a, b) => own(a) - own(b) || (now.get(keyOf(b)).rate ?? 0) - (now.get(keyOf(a)).rate ?? 0) || b.requests - a.requests);
   drawRate(rateChart, routes);
   drawLatency(latencyChart, fillRouteChoice(latencySelect, routes));
   fill(routesTable.tBodies[0], routes.map((r) => {
