@@ -16,6 +16,8 @@ let previous = null;
 /** One entry a poll: its time (s) and, per route key, {rate, p50, p99}. */
 const samples = [];
 const charts = { rate: null, rateKeys: '', latency: null, latencyKey: '' };
+/** The route the operator picked for the latency chart; until then it follows the busiest route. */
+let picked = null;
 
 function chart(target, series, data, yLabel) {
   const width = Math.max(320, target.clientWidth || 480);
@@ -33,8 +35,10 @@ function chart(target, series, data, yLabel) {
   );
 }
 
-function drawRate(target, routes) {
-  const keys = routes.slice(0, RATE_SERIES).map(keyOf);
+function drawRate(target, routes, latest) {
+  // Routes with traffic right now (at least the busiest one, so the chart never goes blank).
+  const active = routes.filter((r) => (latest.get(keyOf(r))?.rate ?? 0) > 0);
+  const keys = (active.length ? active : routes.slice(0, 1)).slice(0, RATE_SERIES).map(keyOf);
   const data = [samples.map((s) => s.t), ...keys.map((k) => samples.map((s) => s.routes.get(k)?.rate ?? null))];
   if (charts.rateKeys !== keys.join('|')) {
     charts.rate?.destroy();
@@ -55,12 +59,11 @@ function drawLatency(target, key) {
 }
 
 function fillRouteChoice(select, routes) {
-  const chosen = select.value;
   const keys = routes.map(keyOf);
   if (select.options.length !== keys.length || [...select.options].some((o, i) => o.value !== keys[i])) {
     fill(select, keys.map((k) => el('option', { value: k, textContent: k })));
-    select.value = keys.includes(chosen) ? chosen : (keys[0] ?? '');
   }
+  select.value = picked && keys.includes(picked) ? picked : (keys[0] ?? '');
   return select.value;
 }
 
@@ -86,7 +89,7 @@ export function renderTraffic({ rateChart, latencyChart, latencySelect, routesTa
   // the operator endpoints (this page's own polling among them) after the traffic they watch.
   const own = (r) => (r.route.startsWith('/_ops') ? 1 : 0);
   const routes = [...metrics.routes].sort((a, b) => own(a) - own(b) || (now.get(keyOf(b)).rate ?? 0) - (now.get(keyOf(a)).rate ?? 0) || b.requests - a.requests);
-  drawRate(rateChart, routes);
+  drawRate(rateChart, routes, now);
   drawLatency(latencyChart, fillRouteChoice(latencySelect, routes));
   fill(routesTable.tBodies[0], routes.map((r) => {
     const n = now.get(keyOf(r));
@@ -96,7 +99,8 @@ export function renderTraffic({ rateChart, latencyChart, latencySelect, routesTa
   }));
 }
 
-/** Redraws the latency chart for another route at once, from the samples already held. */
+/** The operator picked a route: the latency chart keeps it, redrawn at once from the samples held. */
 export function showLatencyOf(target, key) {
+  picked = key;
   drawLatency(target, key);
 }
