@@ -110,8 +110,10 @@ opsRoutes.get('/chaos', async (c) => {
       try {
         const { answer } = await callChaosSwitch(c, target, 'GET');
         return [target.name, ((await answer.json()) as { chaos: unknown }).chaos] as const;
-      } catch {
-        return null; // callChaosSwitch logged it
+      } catch (error) {
+        // An unreachable or refusing service was logged by callChaosSwitch; anything else is logged here.
+        if (!(error instanceof HttpError)) c.get('log').warn('chaos settings unreadable', { upstream: target.name, error });
+        return null;
       }
     }),
   );
