@@ -75,7 +75,7 @@ afterAll(async () => {
 });
 
 describe('the ops dashboard in chromium', () => {
-  it('turns chaos on for the catalog, shows its breaker open, turns chaos off, and shows it closed again', async () => {
+  it('turns chaos on for the catalog, shows its breaker open, turns chaos off, shows it closed again, and moves canary weights', async () => {
     await page.goto(suite.url('/_ops'));
     await page.getByLabel('Admin token').fill(ADMIN_TOKEN);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -103,6 +103,18 @@ describe('the ops dashboard in chromium', () => {
     // uPlot drew the traffic charts (from two reads of /_ops/metrics), and the route table has the catalog.
     await page.waitForSelector('#rate-chart canvas', { timeout: 10_000 });
     await page.waitForSelector('#routes tbody tr:has-text("/api/catalog/*")', { timeout: 10_000 });
+
+    // Canary weights from the page: 10% of callers to v2, as the gateway then reports them.
+    const weights = page.locator('form.weights[data-route="catalog"]');
+    await weights.getByLabel('catalog v1 percent').fill('90');
+    await weights.getByLabel('catalog v2 percent').fill('10');
+    await weights.getByRole('button', { name: 'Save catalog weights' }).click();
+    const deadline = Date.now() + 10_000;
+    let routes: { catalog?: { weights: Record<string, number> } } = {};
+    while (Date.now() < deadline && routes.catalog?.weights.v2 !== 10) {
+      routes = (await (await fetch(suite.url('/_ops/routes'), { headers: suite.operator })).json()) as typeof routes;
+    }
+    expect(routes.catalog?.weights).toEqual({ v1: 90, v2: 10 });
 
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'ops-dashboard.png'), fullPage: true });
