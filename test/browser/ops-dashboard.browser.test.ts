@@ -52,7 +52,7 @@ beforeAll(async () => {
   if (!executablePath) throw new Error(`No chromium found (tried ${CHROMIUM_CANDIDATES.join(', ')}): apt-get install chromium, or set CHROMIUM_PATH.`);
   [suite, browser] = await Promise.all([
     startLocalSuite({
-      buildName: 'browser',
+      buildPrefix: 'browser',
       workerVars: {
         gateway: { ROUTE_POLICIES: JSON.stringify(catalogPolicy), CACHE_ENABLED: 'false', BREAKER_REPORT_INTERVAL_MS: '0', METRICS_FLUSH_INTERVAL_MS: '0' },
         // Chaos switched from the page is seen by the catalog's next request.
