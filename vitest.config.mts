@@ -8,11 +8,12 @@ import { bundledWorkerOptions } from './scripts/worker-bundle.mjs';
 import { ROOT, serviceWorkers } from './scripts/workers.mjs';
 
 /**
- * Ten projects:
+ * Eleven projects:
  * - `shared`: the pattern library's unit tests, in Node (shared/ is platform-free, so this also
  *   proves it needs nothing from workerd);
  * - `system`: the whole suite in workerd (scripts/local-suite.mjs) with the local QStash, from
  *   Node: orders under chaos, end to end;
+ * - `browser`: the ops dashboard in Debian's chromium (playwright-core) against the whole suite;
  * - `scripts`: the dev tooling in scripts/, in Node: the local Upstash REST bridge in front of a
  *   real redis-server, driven by the real @upstash/redis and @upstash/ratelimit clients;
  * - `catalog`: the catalog worker inside workerd, its D1 migrated from migrations/catalog;
@@ -27,9 +28,9 @@ import { ROOT, serviceWorkers } from './scripts/workers.mjs';
  *   canary too), built as `wrangler deploy` builds them and reached through real service
  *   bindings (end to end).
  */
-// The gateway's static assets (Swagger UI for /docs) must exist before its config is read.
+// The gateway's static assets (workers/gateway/public: uPlot for /_ops, Swagger UI for /docs),
+// copied from node_modules, must exist before its config is read.
 copyGatewayAssets();
-
 const catalogConfig = join(ROOT, 'workers/catalog/wrangler.toml');
 // The catalog's second version (canary): the same code, the same D1, its own chaos object.
 const catalogCanaryConfig = join(ROOT, 'workers/catalog-canary/wrangler.toml');
@@ -140,6 +141,18 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 300_000,
+        },
+      },
+      {
+        test: {
+          // The ops dashboard (GET /_ops) in Debian's chromium, driven by playwright-core, against
+          // the whole suite in workerd: chaos on and off from the page, the breaker seen to open
+          // and close. A screenshot lands in test/artifacts/.
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 60_000,
+          hookTimeout: 240_000,
         },
       },
       {

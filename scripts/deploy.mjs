@@ -26,7 +26,8 @@ if (!dryRun) {
   }
 }
 
-// The gateway uploads its static assets (Swagger UI's files for /docs): copied fresh from npm.
+// The gateway uploads its static assets (the ops dashboard with uPlot, Swagger UI's files for
+// /docs): the files from node_modules are copied fresh before wrangler uploads (or validates) them.
 copyGatewayAssets();
 const targets = deployTargets();
 for (const target of targets) {

@@ -1,11 +1,11 @@
-// The gateway's static assets that come from npm, not from git: Swagger UI's script and
-// stylesheet for the API docs, copied into workers/gateway/public/docs/swagger-ui-dist/
-// (git-ignored) so the page at `GET /docs` loads them from the gateway itself, never from a CDN:
-// the suite works offline. Copied rather than bundled: they are browser files served as they are
-// by Workers static assets (`[assets]` in wrangler.toml), and the worker's own bundle stays free
-// of browser code. Run by `npm install` (the `prepare` script), and again by everything that
-// builds the gateway (dev, deploy, tests, bundles), so a checkout that pulled a newer package
-// without reinstalling still serves it.
+// The gateway's static assets that come from npm, not from git: uPlot's script and stylesheet for
+// the ops dashboard (workers/gateway/public/ops/vendor/) and Swagger UI's for the API docs
+// (workers/gateway/public/docs/swagger-ui-dist/), both git-ignored, so `GET /_ops` and `GET /docs`
+// load them from the gateway itself, never from a CDN: the suite works offline. Copied rather than
+// bundled: they are browser files served as they are by Workers static assets (`[assets]` in
+// wrangler.toml), and the worker's own bundle stays free of browser code. Run by `npm install`
+// (the `prepare` script), and again by everything that builds the gateway (dev, deploy, tests,
+// bundles), so a checkout that pulled a newer package without reinstalling still serves it.
 import { copyFileSync, mkdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -15,6 +15,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
 
 /** Each package's files the gateway serves, and the folder under the assets directory they go to. */
 const COPIES = [
+  { packageName: 'uplot', from: 'dist', files: ['uPlot.esm.js', 'uPlot.min.css'], to: 'workers/gateway/public/ops/vendor' },
   // @hono/swagger-ui asks for `<baseUrl>/swagger-ui-dist/<file>`, with baseUrl `/docs`.
   { packageName: 'swagger-ui-dist', from: '', files: ['swagger-ui-bundle.js', 'swagger-ui.css'], to: 'workers/gateway/public/docs/swagger-ui-dist' },
 ];

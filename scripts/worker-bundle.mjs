@@ -28,7 +28,7 @@ export function bundleWorker(configPath, name) {
  */
 export function bundledWorkerOptions(configPath, name, overrides = {}) {
   const config = unstable_readConfig({ config: configPath }, { hideWarnings: true });
-  // The gateway's static assets include files copied from node_modules (Swagger UI): present before Miniflare serves them.
+  // The gateway's static assets include files copied from node_modules (uPlot, Swagger UI): present before Miniflare serves them.
   if (config.assets) copyGatewayAssets();
   const { workerOptions } = unstable_getMiniflareWorkerOptions(config);
   return {

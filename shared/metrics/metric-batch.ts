@@ -45,6 +45,17 @@ export function splitSeriesKey(key: string): { name: string; labelText: string }
   return brace === -1 ? { name: key, labelText: '' } : { name: key.slice(0, brace), labelText: key.slice(brace + 1, -1) };
 }
 
+/** The inverse of `seriesKey`: a key's metric name and its labels, escapes undone. */
+export function parseSeriesKey(key: string): { name: string; labels: Labels } {
+  const { name, labelText } = splitSeriesKey(key);
+  const labels: Labels = {};
+  // `label="value"` pairs; a value may hold escaped quotes, backslashes and newlines.
+  for (const match of labelText.matchAll(/([A-Za-z_][A-Za-z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
+    labels[match[1] as string] = (match[2] as string).replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
+  }
+  return { name, labels };
+}
+
 export function addCounter(batch: MetricBatch, name: string, labels: Labels, by = 1): void {
   const key = seriesKey(name, labels);
   batch.counters[key] = (batch.counters[key] ?? 0) + by;

@@ -27,8 +27,9 @@ export interface GatewayBindings extends ServiceBindings, CacheBindings {
   /** One per versioned route, named after it: the weights every isolate routes by (route-versions.ts). */
   ROUTE_WEIGHTS: DurableObjectNamespace<RouteWeights>;
   /**
-   * The static assets (`[assets]` in wrangler.toml: workers/gateway/public): Swagger UI's files for
-   * /docs. The worker runs first for every request and hands these paths to it.
+   * The static assets (`[assets]` in wrangler.toml: workers/gateway/public): the ops dashboard's
+   * page, scripts and styles, and Swagger UI's files for /docs. The worker runs first for every
+   * request and hands these paths to it.
    */
   ASSETS?: Fetcher;
   ADMIN_TOKEN?: string;

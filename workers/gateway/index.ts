@@ -13,6 +13,7 @@ import { metricsResponse, recordRequest } from './metrics';
 import { bffRoutes } from './bff/home';
 import { docsRoutes } from './openapi/docs-routes';
 import { opsRoutes } from './ops';
+import { dashboardRoutes } from './ops-dashboard';
 import { forwardToService } from './proxy';
 import { enforceRateLimit } from './rate-limit';
 import { serviceChecks } from './readiness';
@@ -40,6 +41,8 @@ const app = createServiceApp<GatewayBindings>({ service: 'gateway', onComplete: 
 
 addHealthRoutes(app, serviceChecks, (c) => gatewayConfig(c.env).READY_TIMEOUT_MS);
 app.get('/metrics', metricsResponse);
+// The dashboard's page and files first: they carry no data, so they need no token (ops-dashboard.ts).
+app.route('/_ops', dashboardRoutes);
 app.route('/_ops', opsRoutes);
 app.route('/bff', bffRoutes);
 // The API's description (/openapi.json) and Swagger UI (/docs), with its files from the static assets.

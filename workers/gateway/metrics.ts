@@ -98,18 +98,23 @@ export function recordCacheRequest(c: Context<AppEnv<GatewayBindings>>, route: s
   isolateRecorder(c.env).counter('cache_requests_total', { route, result });
 }
 
+/** The totals across all isolates, after this isolate's pending deltas (so a read right after a request sees it). */
+export async function metricTotals(c: Context<AppEnv<GatewayBindings>>): Promise<MetricBatch> {
+  try {
+    await isolateRecorder(c.env).flush();
+  } catch (error) {
+    c.get('log').warn('metrics flush before read failed', { error });
+  }
+  return metricsStub(c.env).snapshot();
+}
+
 /**
  * `/metrics`: this isolate's pending deltas are flushed first, so a scrape right after a request
  * sees it; then the totals across all isolates are rendered.
  */
 export async function metricsResponse(c: Context<AppEnv<GatewayBindings>>): Promise<Response> {
-  try {
-    await isolateRecorder(c.env).flush();
-  } catch (error) {
-    c.get('log').warn('metrics flush before scrape failed', { error });
-  }
   const [totals, breakers, sagas] = await Promise.all([
-    metricsStub(c.env).snapshot(),
+    metricTotals(c),
     breakerSnapshots(c.env, (upstream, error) => c.get('log').warn('breaker state unreadable for /metrics', { upstream, error })),
     // The orders service counts its sagas; a scrape without it still answers, without the series.
     opsGet<Record<string, number>>(c, 'ORDERS', '/sagas/counts').catch(() => null),

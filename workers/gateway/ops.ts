@@ -9,7 +9,9 @@ import { breakerSnapshots } from './breakers';
 import { isOperator } from './caller-identity';
 import { gatewayConfig } from './config';
 import type { GatewayBindings } from './env';
-import { isVersioned, routeWeights, serviceTargets, versionsOf, weightsBodySchema, type VersionedRoute } from './route-versions';
+import { metricTotals } from './metrics';
+import { opsMetricsView } from './ops-metrics';
+import { isVersioned, routeWeights, serviceTargets, versionsOf, weightsBodySchema, type ServiceTarget, type VersionedRoute } from './route-versions';
 import { routes } from './routes';
 import { serviceTokenHeader } from './service-tokens';
 import { deleteDeadLetter, listDeadLetters } from './dead-letters';
@@ -21,6 +23,8 @@ type OpsContext = Context<AppEnv<GatewayBindings>>;
 export const opsRoutes = new Hono<AppEnv<GatewayBindings>>();
 
 opsRoutes.use(async (c, next) => {
+  // One metrics series for the operator endpoints (the dashboard polls them), not `unmatched`.
+  c.set('routeLabel', '/_ops/*');
   if (!(await isOperator(c))) {
     throw unauthorized('The operations endpoints need Authorization: Bearer <ADMIN_TOKEN>.', { 'www-authenticate': 'Bearer realm="stratus-ops"' });
   }
@@ -43,11 +47,15 @@ opsRoutes.get('/breakers', async (c) => {
   return c.json(body);
 });
 
+/**
+ * The dashboard's numbers (ops-metrics.ts): per-route request totals and latency histograms, and
+ * the rate-limit and cache hit ratios, from the same totals `/metrics` renders.
+ */
+opsRoutes.get('/metrics', async (c) => c.json(opsMetricsView(await metricTotals(c), Date.now())));
+
 /** The service a chaos request names, after the chaos switch itself was checked. */
 function chaosTarget(c: OpsContext) {
-  if (!gatewayConfig(c.env).ALLOW_CHAOS) {
-    throw new HttpError(403, { type: 'chaos-disabled', detail: 'Fault injection is off here: set ALLOW_CHAOS=true to allow it (it is on in local development).' });
-  }
+  assertChaosAllowed(c);
   const name = c.req.param('service');
   // Versions of a service are services here too: `catalog-canary` breaks the canary alone.
   const targets = serviceTargets();
@@ -56,9 +64,21 @@ function chaosTarget(c: OpsContext) {
   return target;
 }
 
+function assertChaosAllowed(c: OpsContext) {
+  if (!gatewayConfig(c.env).ALLOW_CHAOS) {
+    throw new HttpError(403, { type: 'chaos-disabled', detail: 'Fault injection is off here: set ALLOW_CHAOS=true to allow it (it is on in local development).' });
+  }
+}
+
 /** Sends the chaos switch to the service itself, which shares it with all its isolates. */
 async function sendChaos(c: OpsContext, method: 'PUT' | 'DELETE', body?: string): Promise<Response> {
-  const target = chaosTarget(c);
+  const response = await callChaosSwitch(c, chaosTarget(c), method, body);
+  c.get('log').warn(method === 'PUT' ? 'chaos on' : 'chaos off', { upstream: response.service });
+  return response.answer;
+}
+
+/** One call to a service's own chaos switch (`/_chaos`), with the ops scope. */
+async function callChaosSwitch(c: OpsContext, target: ServiceTarget, method: 'GET' | 'PUT' | 'DELETE', body?: string) {
   const headers = withPropagation(new Headers(body ? { 'content-type': 'application/json' } : {}), c.get('requestId'), c.get('trace'));
   const service = target.name;
   const token = await serviceTokenHeader(c.env, { service: target.audience, identity: null, requestId: c.get('requestId'), scope: 'ops' });
@@ -70,15 +90,35 @@ async function sendChaos(c: OpsContext, method: 'PUT' | 'DELETE', body?: string)
     );
   } catch (error) {
     c.get('log').warn('chaos switch unreachable', { upstream: service, error });
-    throw new HttpError(502, { detail: `The ${service} service could not be reached to change its chaos settings.` });
+    throw new HttpError(502, { detail: `The ${service} service could not be reached about its chaos settings.` });
   }
   if (!response.ok) {
     c.get('log').warn('chaos switch refused by service', { upstream: service, status: response.status });
-    throw new HttpError(502, { detail: `The ${service} service did not take the chaos settings (${response.status}).` });
+    throw new HttpError(502, { detail: `The ${service} service refused the chaos settings request (${response.status}).` });
   }
-  c.get('log').warn(method === 'PUT' ? 'chaos on' : 'chaos off', { upstream: service });
-  return response;
+  return { service, answer: response };
 }
+
+/**
+ * Every service's chaos settings now (`null`: none): `{<service>: settings | null}`, so the
+ * dashboard's toggles start from the truth. A service that cannot be asked is left out; the log says which.
+ */
+opsRoutes.get('/chaos', async (c) => {
+  assertChaosAllowed(c);
+  const entries = await Promise.all(
+    serviceTargets().map(async (target) => {
+      try {
+        const { answer } = await callChaosSwitch(c, target, 'GET');
+        return [target.name, ((await answer.json()) as { chaos: unknown }).chaos] as const;
+      } catch (error) {
+        // An unreachable or refusing service was logged by callChaosSwitch; anything else is logged here.
+        if (!(error instanceof HttpError)) c.get('log').warn('chaos settings unreadable', { upstream: target.name, error });
+        return null;
+      }
+    }),
+  );
+  return c.json(Object.fromEntries(entries.filter((entry) => entry !== null)));
+});
 
 opsRoutes.put('/chaos/:service', async (c) => {
   chaosTarget(c);

@@ -6,6 +6,7 @@ import {
   isEmptyBatch,
   mergeBatch,
   observe,
+  parseSeriesKey,
   seriesKey,
   setGauge,
   splitSeriesKey,
@@ -186,5 +187,20 @@ describe('mergeBatch', () => {
         expect(merged).toEqual(whole);
       }),
     );
+  });
+});
+
+describe('parseSeriesKey', () => {
+  it('reads back the name and labels seriesKey wrote, whatever the label values hold', () => {
+    const labelName = fc.stringMatching(/^[a-z_][a-z0-9_]{0,8}$/);
+    fc.assert(
+      fc.property(fc.dictionary(labelName, fc.string({ unit: 'grapheme' })), (labels) => {
+        expect(parseSeriesKey(seriesKey('http_requests_total', labels))).toEqual({ name: 'http_requests_total', labels });
+      }),
+    );
+  });
+
+  it('gives no labels for a bare name', () => {
+    expect(parseSeriesKey('up')).toEqual({ name: 'up', labels: {} });
   });
 });

@@ -1,0 +1,123 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_TOKEN, startLocalSuite, type LocalSuite } from '../../scripts/local-suite.mjs';
+import { ROOT } from '../../scripts/workers.mjs';
+
+/**
+ * The ops dashboard in a real browser (Debian's chromium driven by playwright-core; nothing is
+ * downloaded) against the whole suite in workerd: sign in, break the catalog from the page, watch
+ * its breaker open, heal it from the page, watch it close. Every wait is a deadline on something
+ * the page shows, never a fixed sleep.
+ */
+
+const CHROMIUM_CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter((p): p is string => Boolean(p));
+const ARTIFACTS = join(ROOT, 'test/artifacts');
+
+// Short breaker timings so it goes round closed → open → half-open → closed in seconds; no retries
+// and no response cache, so every request reaches the breaker.
+const catalogPolicy = { catalog: { retry: false, timeoutMs: 2_000, breaker: { minimumCalls: 4, failureRateThreshold: 50, openDurationMs: 1_500, halfOpenMaxCalls: 1 } } };
+
+const breakerCard = (state: string) => `li.card[data-upstream="catalog"][data-state="${state}"]`;
+
+let suite: LocalSuite;
+let browser: Browser;
+let page: Page;
+const pageErrors: string[] = [];
+
+/** Sends one request to the catalog through the gateway; its answer does not matter, only the breaker's view of it. */
+async function catalogRequest(i: number): Promise<number> {
+  const response = await fetch(suite.url(`/api/catalog/products?q=browser-${i}`));
+  await response.arrayBuffer();
+  return response.status;
+}
+
+/**
+ * Drives catalog traffic until the page shows `selector`: a few requests, then up to one poll
+ * interval and a bit for the page to show it, again until the deadline.
+ */
+async function trafficUntilPageShows(selector: string, deadlineMs: number): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
+  for (let i = 0; Date.now() < deadline; i++) {
+    await catalogRequest(i);
+    const shown = await page.waitForSelector(selector, { timeout: 2_500 }).catch(() => null);
+    if (shown) return;
+  }
+  throw new Error(`the dashboard did not show ${selector} within ${deadlineMs} ms`);
+}
+
+beforeAll(async () => {
+  const executablePath = CHROMIUM_CANDIDATES.find((p) => existsSync(p));
+  if (!executablePath) throw new Error(`No chromium found (tried ${CHROMIUM_CANDIDATES.join(', ')}): apt-get install chromium, or set CHROMIUM_PATH.`);
+  [suite, browser] = await Promise.all([
+    startLocalSuite({
+      buildPrefix: 'browser',
+      workerVars: {
+        gateway: { ROUTE_POLICIES: JSON.stringify(catalogPolicy), CACHE_ENABLED: 'false', BREAKER_REPORT_INTERVAL_MS: '0', METRICS_FLUSH_INTERVAL_MS: '0' },
+        // Chaos switched from the page is seen by the catalog's next request.
+        catalog: { CHAOS_REFRESH_MS: '0' },
+      },
+    }),
+    chromium.launch({ executablePath, headless: true, args: ['--no-sandbox'] }),
+  ]);
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  // Script errors and Content-Security-Policy refusals both surface here: the page must have none.
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error') pageErrors.push(message.text());
+  });
+}, 240_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await suite?.dispose();
+});
+
+describe('the ops dashboard in chromium', () => {
+  it('turns chaos on for the catalog, shows its breaker open, turns chaos off, shows it closed again, and moves canary weights', async () => {
+    await page.goto(suite.url('/_ops'));
+    await page.getByLabel('Admin token').fill(ADMIN_TOKEN);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    // Live data in every panel that has some: the breakers, the chaos switches, a chart.
+    await page.waitForSelector(breakerCard('closed'), { timeout: 10_000 });
+    const chaosOn = page.getByRole('button', { name: 'Turn chaos on for catalog', exact: true });
+    await chaosOn.waitFor({ timeout: 10_000 });
+    // The token travels as a header, never in the address.
+    expect(page.url()).not.toContain(ADMIN_TOKEN);
+
+    await chaosOn.click();
+    await page.waitForSelector('tr[data-service="catalog"] td.now[data-chaos="on"]', { timeout: 10_000 });
+    await trafficUntilPageShows(breakerCard('open'), 20_000);
+    const opened = await page.locator(breakerCard('open')).innerText();
+    expect(opened).toContain('closed->open');
+
+    await page.getByRole('button', { name: 'Turn chaos off for catalog', exact: true }).click();
+    await page.waitForSelector('tr[data-service="catalog"] td.now[data-chaos="off"]', { timeout: 10_000 });
+    // Once the open period ends, the next request is the half-open probe; it succeeds and closes the breaker.
+    await trafficUntilPageShows(breakerCard('closed'), 20_000);
+    const card = page.locator(breakerCard('closed'));
+    expect(await card.innerText()).toContain('half-open->closed');
+    // The history strip remembers the open spell.
+    expect(await card.locator('.strip span[data-state="open"]').count()).toBeGreaterThan(0);
+    // uPlot drew the traffic charts (from two reads of /_ops/metrics), and the route table has the catalog.
+    await page.waitForSelector('#rate-chart canvas', { timeout: 10_000 });
+    await page.waitForSelector('#routes tbody tr:has-text("/api/catalog/*")', { timeout: 10_000 });
+
+    // Canary weights from the page: 10% of callers to v2, as the gateway then reports them.
+    const weights = page.locator('form.weights[data-route="catalog"]');
+    await weights.getByLabel('catalog v1 percent').fill('90');
+    await weights.getByLabel('catalog v2 percent').fill('10');
+    await weights.getByRole('button', { name: 'Save catalog weights' }).click();
+    const deadline = Date.now() + 10_000;
+    let routes: { catalog?: { weights: Record<string, number> } } = {};
+    while (Date.now() < deadline && routes.catalog?.weights.v2 !== 10) {
+      routes = (await (await fetch(suite.url('/_ops/routes'), { headers: suite.operator })).json()) as typeof routes;
+    }
+    expect(routes.catalog?.weights).toEqual({ v1: 90, v2: 10 });
+
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'ops-dashboard.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+});

@@ -1,0 +1,120 @@
+// The ops dashboard: sign in with the admin token, then poll the /_ops JSON endpoints and draw
+// each panel. Polling stops while the tab is hidden and resumes (at once) when it is shown.
+import { ops, OpsError, token } from './api.js';
+import { renderBreakers } from './breakers-panel.js';
+import { canaryControls, chaosControls } from './controls-panel.js';
+import { renderDlq } from './dlq-panel.js';
+import { renderRatios } from './ratios-panel.js';
+import { renderSagas } from './sagas-panel.js';
+import { renderTraffic, showLatencyOf } from './traffic-panel.js';
+
+const POLL_MS = 2000;
+/** Sagas, the DLQ and the weights change rarely: read them every this many polls. */
+const SLOW_EVERY = 3;
+
+const $ = (id) => document.getElementById(id);
+const status = $('status');
+const panels = $('panels');
+const login = $('login');
+
+let timer = null;
+let ticks = 0;
+let running = false;
+/** A poll is being read: no second loop may start beside it. */
+let polling = false;
+
+const renderChaos = chaosControls($('chaos'), $('chaos-error'), () => refresh(true));
+const renderCanary = canaryControls($('canary'), $('canary-error'), () => refresh(true));
+const traffic = { rateChart: $('rate-chart'), latencyChart: $('latency-chart'), latencySelect: $('latency-route'), routesTable: $('routes') };
+$('latency-route').addEventListener('change', (event) => showLatencyOf(traffic.latencyChart, event.target.value));
+
+async function deleteDeadLetter(dlqId) {
+  try {
+    await ops(`/dlq/${encodeURIComponent(dlqId)}`, { method: 'DELETE' });
+  } catch (error) {
+    $('dlq-error').textContent = error.message;
+  }
+  await refresh(true);
+}
+
+/** Reads what this poll needs; each panel fails on its own, except a refused token, which signs out. */
+async function refresh(all = false) {
+  const slow = all || ticks % SLOW_EVERY === 0;
+  const reads = [
+    ['breakers', () => ops('/breakers').then((b) => renderBreakers($('breakers'), b))],
+    ['metrics', () => ops('/metrics').then((m) => { renderTraffic(traffic, m); renderRatios({ rateLimitsTable: $('rate-limits'), cacheTable: $('cache') }, m); })],
+    ['chaos', () => ops('/chaos').then(renderChaos)],
+    ...(slow
+      ? [
+          ['routes', () => ops('/routes').then(renderCanary)],
+          ['sagas', () => ops('/sagas?limit=10').then((s) => renderSagas($('sagas'), s))],
+          ['dlq', () => ops('/dlq').then((d) => { $('dlq-error').textContent = ''; renderDlq($('dlq'), d, deleteDeadLetter); }, (error) => {
+            // QStash not configured (503) or unreachable: the rest of the page still works.
+            if (error instanceof OpsError && error.status === 401) throw error;
+            $('dlq-error').textContent = error.message;
+          })],
+        ]
+      : []),
+  ];
+  const results = await Promise.allSettled(reads.map(([, read]) => read()));
+  if (results.some((r) => r.status === 'rejected' && r.reason instanceof OpsError && r.reason.status === 401)) {
+    signOut('The token was refused (401): sign in again.');
+    return;
+  }
+  const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${reads[i][0]}: ${r.reason.message}`] : []));
+  status.textContent = `Live · updated ${new Date().toLocaleTimeString()} · every ${POLL_MS / 1000} s${failed.length ? ` · failed: ${failed.join('; ')}` : ''}`;
+}
+
+async function tick() {
+  timer = null;
+  if (!running || document.hidden || polling) return;
+  polling = true;
+  try {
+    await refresh();
+  } finally {
+    polling = false;
+  }
+  ticks += 1;
+  if (running && !document.hidden) timer = setTimeout(tick, POLL_MS);
+}
+
+function start() {
+  running = true;
+  login.hidden = true;
+  panels.hidden = false;
+  $('sign-out').hidden = false;
+  status.textContent = 'Loading…';
+  if (!timer) void tick();
+}
+
+function signOut(message = '') {
+  running = false;
+  clearTimeout(timer);
+  timer = null;
+  token.clear();
+  panels.hidden = true;
+  $('sign-out').hidden = true;
+  login.hidden = false;
+  $('login-error').textContent = message;
+  status.textContent = 'Signed out';
+  $('token').focus();
+}
+
+login.addEventListener('submit', (event) => {
+  event.preventDefault();
+  token.set($('token').value);
+  $('token').value = '';
+  $('login-error').textContent = '';
+  start();
+});
+$('sign-out').addEventListener('click', () => signOut());
+document.addEventListener('visibilitychange', () => {
+  if (!running) return;
+  if (document.hidden) {
+    clearTimeout(timer);
+    timer = null;
+    status.textContent = 'Paused while the tab is hidden';
+  } else if (!timer) void tick();
+});
+
+if (token.get()) start();
