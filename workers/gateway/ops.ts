@@ -9,6 +9,7 @@ import { breakerSnapshots } from './breakers';
 import { isOperator } from './caller-identity';
 import { gatewayConfig } from './config';
 import type { GatewayBindings } from './env';
+import { platformOf } from './platform';
 import { isVersioned, routeWeights, serviceTargets, versionsOf, weightsBodySchema, type VersionedRoute } from './route-versions';
 import { routes } from './routes';
 import { serviceTokenHeader } from './service-tokens';
@@ -65,7 +66,7 @@ async function sendChaos(c: OpsContext, method: 'PUT' | 'DELETE', body?: string)
   for (const [name, value] of Object.entries(token)) headers.set(name, value);
   let response: Response;
   try {
-    response = await c.env[target.binding].fetch(
+    response = await platformOf(c.env).service(target.binding).fetch(
       new Request(`https://${service}.internal${CHAOS_PATH}`, { method, headers, body, signal: AbortSignal.timeout(gatewayConfig(c.env).READY_TIMEOUT_MS) }),
     );
   } catch (error) {
