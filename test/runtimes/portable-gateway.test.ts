@@ -61,16 +61,16 @@ describe.each<Runtime>(['bun', 'deno'])('the gateway on %s', (runtime) => {
     expect(register.status).toBe(200);
     expect(await register.json()).toEqual({ service: 'users', method: 'POST', url: '/register' });
     expect(users.calls.at(-1)).toEqual({ method: 'POST', url: '/register', serviceToken: true, authorization: false });
-    expect(catalog.calls.at(-1)).toMatchObject({ serviceToken: true, authorization: false });
+    expect(catalog.callerCalls().at(-1)).toMatchObject({ serviceToken: true, authorization: false });
 
     // A service's own operational paths and the route's hidden ones are never forwarded.
-    const callsBefore = catalog.calls.length;
+    const callsBefore = catalog.callerCalls().length;
     expect((await fetch(`${gateway.url}/api/catalog/inventory/reserve`)).status).toBe(404);
     // A route whose service has no URL here is not served.
     const orders = await fetch(`${gateway.url}/api/orders`);
     expect(orders.status).toBe(404);
     expect(orders.headers.get('content-type')).toContain('application/problem+json');
-    expect(catalog.calls.length).toBe(callsBefore);
+    expect(catalog.callerCalls().length).toBe(callsBefore);
   });
 
   it('rate limits per route: RateLimit headers on every answer, then 429 with Retry-After and no upstream call', async () => {
@@ -92,14 +92,14 @@ describe.each<Runtime>(['bun', 'deno'])('the gateway on %s', (runtime) => {
     expect(remaining.at(-1)).toBe(0);
     expect(remaining).toEqual([...remaining].sort((a, b) => b - a));
 
-    const callsBefore = catalog.calls.length;
+    const callsBefore = catalog.callerCalls().length;
     const again = await fetch(`${gateway.url}/api/catalog/products`);
     expect(again.status).toBe(429);
     expect(again.headers.get('content-type')).toContain('application/problem+json');
     expect(problemType((await again.json()) as Problem)).toBe('rate-limited');
     expect(again.headers.get('ratelimit')).toMatch(/^"catalog";r=0;t=\d+$/);
     expect(Number(again.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect(catalog.calls.length).toBe(callsBefore);
+    expect(catalog.callerCalls().length).toBe(callsBefore);
   });
 
   it('opens the breaker on a failing service, answers 503 at once without calling it, and closes after a good probe', async () => {

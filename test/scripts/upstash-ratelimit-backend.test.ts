@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { hasRedisServer, startRedisServer, type RedisServer } from '../../scripts/redis-server.mjs';
+import { startRedisServer, type RedisServer } from '../../scripts/redis-server.mjs';
 import { startBridge, type UpstashBridge } from '../../scripts/upstash-redis-bridge.mjs';
+import { redisAvailable, redisServerIsOnPath } from '../support/redis-required';
 import { MemoryRateLimitBackend } from '../../shared/adapters/memory/memory-rate-limit-backend';
 import { upstashRateLimitBackend, UpstashRateLimitBackend, UpstashRateLimitError } from '../../shared/adapters/upstash/ratelimit-backend';
 import type { RateLimitAlgorithm, RateLimitDecision, RateLimitPolicy } from '../../shared/ratelimit/policy';
@@ -14,17 +15,7 @@ import type { RateLimitAlgorithm, RateLimitDecision, RateLimitPolicy } from '../
 //
 // It needs a real redis-server; as in upstash-redis-bridge.test.ts, a missing one fails in CI and
 // shows as skipped, with a warning, elsewhere; it never passes quietly.
-const available = hasRedisServer();
-const ci = process.env.CI;
-const required = (ci !== undefined && ci !== '' && ci !== '0' && ci.toLowerCase() !== 'false') || process.env.STRATUS_REQUIRE_REDIS === '1';
-
-it('redis-server is on PATH (the Upstash rate-limit tests need it; CI must have it)', (ctx) => {
-  if (available) return;
-  const why = 'redis-server is not on PATH, so the Upstash rate-limit backend tests did not run (Debian/Ubuntu: apt-get install redis-server)';
-  if (required) throw new Error(why);
-  console.warn(`\n!!! ${why}\n`);
-  ctx.skip(why);
-});
+redisServerIsOnPath('Upstash rate-limit backend tests');
 
 const TOKEN = 'test-upstash-token';
 
@@ -42,7 +33,7 @@ const freezeClock = (at: number) => {
 const comparable = (policy: RateLimitPolicy, d: RateLimitDecision) =>
   policy.algorithm === 'sliding-window' && d.retryAfterMs > 0 ? { ...d, retryAfterMs: 'waits' } : d;
 
-describe.runIf(available)('Upstash rate-limit backend on a real redis-server through the local bridge', () => {
+describe.runIf(redisAvailable)('Upstash rate-limit backend on a real redis-server through the local bridge', () => {
   let server: RedisServer | undefined;
   let bridge: UpstashBridge | undefined;
 

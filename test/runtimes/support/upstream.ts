@@ -16,11 +16,20 @@ export interface StandInService {
   name: string;
   /** http://127.0.0.1:<port> */
   url: string;
+  /** Every call received, in order. */
   calls: ReceivedCall[];
+  /**
+   * The calls made for callers, without the gateway's own background refreshes of a fallback
+   * source (the catalog route's `degraded` list, routes.ts), which come when they come.
+   */
+  callerCalls(): ReceivedCall[];
   /** While true, every call is answered 503 (problem+json), as a failing service would. */
   failing: boolean;
   close(): Promise<void>;
 }
+
+/** What the gateway fetches on its own: the catalog route's degraded-fallback source (routes.ts). */
+const BACKGROUND_PATHS = ['/products/popular'];
 
 /**
  * A tiny service behind the gateway under test, on a free loopback port: it answers every call
@@ -28,7 +37,14 @@ export interface StandInService {
  * told to fail.
  */
 export async function startStandIn(name: string): Promise<StandInService> {
-  const service: StandInService = { name, url: '', calls: [], failing: false, close: async () => undefined };
+  const service: StandInService = {
+    name,
+    url: '',
+    calls: [],
+    callerCalls: () => service.calls.filter((call) => !BACKGROUND_PATHS.some((path) => call.url.startsWith(path))),
+    failing: false,
+    close: async () => undefined,
+  };
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
     request.resume();
     request.on('end', () => {
