@@ -15,7 +15,8 @@ const blankAsUnset = (value: unknown) => (typeof value === 'string' && value.tri
 const portableSchema = z
   .object({
     PORT: z.coerce.number().int().min(0).max(65_535).default(8788),
-    HOSTNAME: z.string().min(1).default('127.0.0.1'),
+    // Not HOSTNAME: shells and containers set that to the machine's name.
+    HOST: z.string().min(1).default('127.0.0.1'),
     // Where rate limits live: this process's memory, or Upstash Redis (shared by every process).
     STATE: z.enum(['memory', 'upstash']).default('memory'),
     UPSTASH_REDIS_REST_URL: z.preprocess(blankAsUnset, url.optional()),
@@ -49,7 +50,7 @@ export function portableConfig(vars: Record<string, string | undefined>): Portab
   }
   return {
     port: parsed.PORT,
-    hostname: parsed.HOSTNAME,
+    hostname: parsed.HOST,
     state:
       parsed.STATE === 'upstash' ? { kind: 'upstash', url: parsed.UPSTASH_REDIS_REST_URL!, token: parsed.UPSTASH_REDIS_REST_TOKEN! } : { kind: 'memory' },
     upstreams,

@@ -27,7 +27,7 @@ export async function freePort(): Promise<number> {
 
 /** The command that serves runtimes/<runtime>.ts on `port`, as the README gives it. */
 function command(runtime: Runtime, port: number): { file: string; args: string[]; env: Record<string, string> } {
-  if (runtime === 'bun') return { file: join(BIN, 'bun'), args: ['run', 'runtimes/bun.ts'], env: { PORT: String(port), HOSTNAME: '127.0.0.1' } };
+  if (runtime === 'bun') return { file: join(BIN, 'bun'), args: ['run', 'runtimes/bun.ts'], env: { PORT: String(port), HOST: '127.0.0.1' } };
   return {
     file: join(BIN, 'deno'),
     args: ['serve', '--port', String(port), '--host', '127.0.0.1', '--unstable-sloppy-imports', '--allow-net', '--allow-env', 'runtimes/deno.ts'],
