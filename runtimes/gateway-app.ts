@@ -12,7 +12,7 @@ import { addRouteTable } from '../workers/gateway/route-table';
 import { serviceTargets } from '../workers/gateway/route-versions';
 import { routes, type Route } from '../workers/gateway/routes';
 import { httpService } from './http-service';
-import { portableConfig, type PortableConfig } from './portable-config';
+import { portableConfig, SERVICE_NAMES, type PortableConfig } from './portable-config';
 
 /**
  * The gateway off Cloudflare (Bun, Deno; Node would do too): the same route table, auth, rate
@@ -75,6 +75,27 @@ function portablePlatform(name: string, config: PortableConfig): GatewayPlatform
   };
 }
 
+/** The worker's bindings (env.ts, cache/cache-config.ts): none of them exists here. */
+const CLOUDFLARE_BINDINGS = new Set<string>([...SERVICE_NAMES, 'METRICS', 'BREAKERS', 'RATE_LIMITER', 'ROUTE_WEIGHTS', 'CACHE_TAGS']);
+
+/**
+ * The gateway's code is typed against the worker's env; here it holds only the variables and
+ * PLATFORM. Every binding the mounted code needs is reached through PLATFORM (platform.ts), and
+ * what reads Durable Objects or the Cache API directly is not mounted (see above). Should code
+ * that reads a binding ever be mounted here, it fails at once, naming it, not with an `undefined`.
+ */
+function portableEnv(vars: Record<string, string | undefined>, platform: GatewayPlatform): GatewayBindings {
+  const env = new Proxy<Record<string, unknown>>({ ...vars, PLATFORM: platform }, {
+    get(target, name, receiver) {
+      if (typeof name === 'string' && CLOUDFLARE_BINDINGS.has(name)) {
+        throw new Error(`${name} is a Cloudflare binding: the gateway on ${platform.name} has none (workers/gateway/platform.ts)`);
+      }
+      return Reflect.get(target, name, receiver);
+    },
+  });
+  return env as unknown as GatewayBindings;
+}
+
 /** The route table as served here: routes whose service has a URL, each by its own service (no canary versions). */
 function servedRoutes(config: PortableConfig): Route[] {
   return routes.filter((route) => config.upstreams[route.service]).map(({ versions: _versions, defaultWeights: _weights, ...route }) => route);
@@ -84,10 +105,7 @@ function servedRoutes(config: PortableConfig): Route[] {
 export function portableGateway(runtime: string, vars: Record<string, string | undefined>): PortableGateway {
   const config = portableConfig(vars);
   const platform = portablePlatform(runtime, config);
-  // The gateway's code is typed against the worker's env. Here it holds only the variables and
-  // PLATFORM: every binding the mounted code needs is reached through PLATFORM (platform.ts), and
-  // what reads Durable Objects or the Cache API directly is not mounted (see above).
-  const env = { ...vars, PLATFORM: platform } as unknown as GatewayBindings;
+  const env = portableEnv(vars, platform);
   // Fails at start, naming the variable, rather than on the first request.
   gatewayConfig(env);
 

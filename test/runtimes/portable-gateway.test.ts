@@ -1,3 +1,4 @@
+import { importJWK, SignJWT, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSigningKeyPair } from '../../scripts/dev-keys.mjs';
 import { pollUntil, startGateway, type GatewayProcess, type Runtime } from './support/gateway-process';
@@ -21,13 +22,29 @@ interface Problem {
 
 const problemType = (problem: Problem) => problem.type.split('/').pop();
 
+/** An access token as the users service issues it (API.md), signed with `jwk`. */
+async function accessToken(jwk: JWK, userId: string): Promise<string> {
+  return new SignJWT({ roles: ['customer'] })
+    .setProtectedHeader({ alg: 'ES256', kid: jwk.kid ?? '', typ: 'JWT' })
+    .setIssuer('stratus-users')
+    .setAudience('stratus')
+    .setSubject(userId)
+    .setIssuedAt()
+    .setExpirationTime('15m')
+    .sign(await importJWK(jwk, 'ES256'));
+}
+
+const accessKeys = await generateSigningKeyPair('test-portable-access-token');
+// Another key under the same kid: what a forger would sign with.
+const forgedKeys = await generateSigningKeyPair('test-portable-access-token');
+
 describe.each<Runtime>(['bun', 'deno'])('the gateway on %s', (runtime) => {
   let catalog: StandInService;
   let users: StandInService;
   let gateway: GatewayProcess;
 
   beforeAll(async () => {
-    [catalog, users] = await Promise.all([startStandIn('catalog'), startStandIn('users')]);
+    [catalog, users] = await Promise.all([startStandIn('catalog'), startStandIn('users', { jwks: { keys: [accessKeys.publicJwk] } })]);
     const keys = await generateSigningKeyPair('test-portable-service-token');
     gateway = await startGateway(runtime, {
       SERVICE_TOKEN_PRIVATE_JWK: JSON.stringify(keys.privateJwk),
@@ -71,6 +88,18 @@ describe.each<Runtime>(['bun', 'deno'])('the gateway on %s', (runtime) => {
     expect(orders.status).toBe(404);
     expect(orders.headers.get('content-type')).toContain('application/problem+json');
     expect(catalog.callerCalls().length).toBe(callsBefore);
+  });
+
+  it('verifies access tokens at the edge against the users service\'s JWKS; a forged one is 401 and goes nowhere', async () => {
+    const me = await fetch(`${gateway.url}/api/users/me`, { headers: { authorization: `Bearer ${await accessToken(accessKeys.privateJwk as JWK, 'usr_ada')}` } });
+    expect(me.status).toBe(200);
+    expect(users.calls.at(-1)).toEqual({ method: 'GET', url: '/me', serviceToken: true, authorization: false });
+
+    const callsBefore = users.calls.filter((call) => call.url === '/me').length;
+    const forged = await fetch(`${gateway.url}/api/users/me`, { headers: { authorization: `Bearer ${await accessToken(forgedKeys.privateJwk as JWK, 'usr_ada')}` } });
+    expect(forged.status).toBe(401);
+    expect(forged.headers.get('www-authenticate')).toContain('error="invalid_token"');
+    expect(users.calls.filter((call) => call.url === '/me').length).toBe(callsBefore);
   });
 
   it('rate limits per route: RateLimit headers on every answer, then 429 with Retry-After and no upstream call', async () => {

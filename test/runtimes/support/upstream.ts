@@ -34,9 +34,9 @@ const BACKGROUND_PATHS = ['/products/popular'];
 /**
  * A tiny service behind the gateway under test, on a free loopback port: it answers every call
  * with what it received (so a test sees the path the gateway rewrote), records it, and can be
- * told to fail.
+ * told to fail. Given `jwks`, it also publishes them at /.well-known/jwks.json, as users does.
  */
-export async function startStandIn(name: string): Promise<StandInService> {
+export async function startStandIn(name: string, { jwks }: { jwks?: unknown } = {}): Promise<StandInService> {
   const service: StandInService = {
     name,
     url: '',
@@ -54,6 +54,12 @@ export async function startStandIn(name: string): Promise<StandInService> {
         serviceToken: typeof request.headers['x-stratus-service-token'] === 'string',
         authorization: request.headers.authorization !== undefined,
       });
+      if (jwks !== undefined && request.url === '/.well-known/jwks.json') {
+        // As the users service publishes its keys: what the gateway verifies access tokens with.
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(JSON.stringify(jwks));
+        return;
+      }
       if (service.failing) {
         response.writeHead(503, { 'content-type': 'application/problem+json' });
         response.end(JSON.stringify({ type: 'about:blank', title: 'Service Unavailable', status: 503 }));
