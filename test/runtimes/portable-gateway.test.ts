@@ -1,7 +1,8 @@
-import { importJWK, SignJWT, type JWK } from 'jose';
+import { importJWK, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSigningKeyPair } from '../../scripts/dev-keys.mjs';
 import { pollUntil, startGateway, type GatewayProcess, type Runtime } from './support/gateway-process';
+import { signAccessToken } from '../../scripts/access-token.mjs';
 import { startStandIn, type StandInService } from './support/upstream';
 
 // The gateway off Cloudflare (runtimes/): started as the README says, under Bun and under Deno,
@@ -22,17 +23,8 @@ interface Problem {
 
 const problemType = (problem: Problem) => problem.type.split('/').pop();
 
-/** An access token as the users service issues it (API.md), signed with `jwk`. */
-async function accessToken(jwk: JWK, userId: string): Promise<string> {
-  return new SignJWT({ roles: ['customer'] })
-    .setProtectedHeader({ alg: 'ES256', kid: jwk.kid ?? '', typ: 'JWT' })
-    .setIssuer('stratus-users')
-    .setAudience('stratus')
-    .setSubject(userId)
-    .setIssuedAt()
-    .setExpirationTime('15m')
-    .sign(await importJWK(jwk, 'ES256'));
-}
+/** An access token as the users service issues it, signed with `jwk`. */
+const accessToken = async (jwk: JWK, userId: string) => signAccessToken((await importJWK(jwk, 'ES256')) as CryptoKey, jwk.kid ?? '', userId);
 
 const accessKeys = await generateSigningKeyPair('test-portable-access-token');
 // Another key under the same kid: what a forger would sign with.
