@@ -214,6 +214,9 @@ export default defineConfig({
                 QSTASH_URL: '',
                 QSTASH_TOKEN: '',
                 LEDGER_SNAPSHOT_EVERY: '5',
+                // One page (200 events) per invocation: a rebuild past 200 events goes on from
+                // its object's alarm, as 100,000 would on Cloudflare (rebuild-object.ts).
+                LEDGER_REBUILD_PAGES_PER_SLICE: '1',
               },
             },
           }),

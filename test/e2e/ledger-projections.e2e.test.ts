@@ -3,12 +3,15 @@ import gateway from '../../workers/gateway/index';
 import { bearerFor } from '../support/access-token';
 import { callWorker, json } from '../support/call-worker';
 
-// A signed-in customer (made in beforeAll) for /api/ledger; the operator (ADMIN_TOKEN) for /_ops.
+// A signed-in customer (made in beforeAll) for /api/ledger, an admin for its top balances; the
+// operator (ADMIN_TOKEN) for /_ops.
 let carol: { authorization: string };
+let admin: { authorization: string };
 const operator = { authorization: 'Bearer test-admin-token' };
 
 beforeAll(async () => {
   carol = await bearerFor('usr_ledger_projections_e2e', 'customer');
+  admin = await bearerFor('usr_ledger_projections_admin', 'admin');
 });
 
 interface Item {
@@ -20,8 +23,8 @@ interface Item {
 }
 
 const post = (path: string, body: unknown) => callWorker(gateway, path, json(body, carol));
-const getJson = async <T>(path: string): Promise<T> => {
-  const response = await callWorker(gateway, path, { headers: carol });
+const getJson = async <T>(path: string, as = carol): Promise<T> => {
+  const response = await callWorker(gateway, path, { headers: as });
   expect(response.status).toBe(200);
   return response.json() as Promise<T>;
 };
@@ -58,7 +61,8 @@ describe('gateway → ledger read side', () => {
       { type: 'MoneyWithdrawn', amountCents: 1, balanceAfterCents: 50_000_000_000, version: 2 },
     ]);
     await historyAt(richer, 2);
-    const top = await getJson<{ items: { accountId: string; balanceCents: number }[] }>('/api/ledger/top?limit=2');
+    const top = await getJson<{ items: { accountId: string; balanceCents: number }[] }>('/api/ledger/top?limit=2', admin);
+    expect((await callWorker(gateway, '/api/ledger/top', { headers: carol })).status).toBe(403);
     expect(top.items.map((item) => [item.accountId, item.balanceCents])).toEqual([
       [richer, 50_000_000_005],
       [rich, 50_000_000_000],
@@ -66,11 +70,15 @@ describe('gateway → ledger read side', () => {
 
     for (const name of ['balances', 'transactions']) {
       const response = await callWorker(gateway, `/_ops/projections/${name}/rebuild`, { method: 'POST', headers: operator });
+      // Done in its first slice (a few events): 200 with the result.
       expect(response.status).toBe(200);
-      expect(await response.json()).toMatchObject({ name, position: expect.any(Number), rows: expect.any(Number) });
+      expect(await response.json()).toMatchObject({ name, status: 'done', position: expect.any(Number), rows: expect.any(Number), slices: 1 });
+      const state = (await (await callWorker(gateway, `/_ops/projections/${name}`, { headers: operator })).json()) as { position: number; head: number; rebuild: { status: string } };
+      expect(state.rebuild.status).toBe('done');
+      expect(state.position).toBeLessThanOrEqual(state.head);
     }
-    expect(await getJson(`/api/ledger/accounts/${rich}/transactions`)).toEqual({ items: history });
-    expect(await getJson('/api/ledger/top?limit=2')).toEqual(top);
+    expect(await getJson(`/api/ledger/accounts/${rich}/transactions`)).toEqual({ items: history, nextCursor: null });
+    expect(await getJson('/api/ledger/top?limit=2', admin)).toEqual(top);
     expect((await callWorker(gateway, '/_ops/projections/top/rebuild', { method: 'POST', headers: operator })).status).toBe(404);
   });
 });

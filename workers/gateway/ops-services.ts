@@ -32,16 +32,23 @@ export async function opsGet<T>(c: Context<AppEnv<GatewayBindings>>, binding: ke
   return (await response.json()) as T;
 }
 
-/** What opsPost answers: the service's own status and JSON body, to hand to the operator as they are. */
+/** What opsForward answers: the service's own status and JSON body, to hand to the operator as they are. */
 export interface OpsAnswer {
   status: number;
   /** undefined when the service answered no body. */
   body: unknown;
   /** The service's content type (`application/json`, or `application/problem+json` for a problem). */
   contentType: string;
+  /** The headers an operator's client follows, when the service sent them (a 202's Location, Retry-After). */
+  headers: Record<string, string>;
 }
 
-export interface OpsPostOptions {
+/** Headers of a service's answer that pass through to the operator. */
+const FORWARDED_ANSWER_HEADERS = ['location', 'retry-after'];
+
+export interface OpsForwardOptions {
+  /** POST (the default: the endpoint may start work) or GET. */
+  method?: 'GET' | 'POST';
   /** Deadline for the service's answer; default READY_TIMEOUT_MS (a long job needs more). */
   timeoutMs?: number;
   /** A JSON body; none by default. */
@@ -54,14 +61,15 @@ export interface OpsPostOptions {
 }
 
 /**
- * A POST to a service's operator endpoint (e.g. the ledger's projection rebuild), with a service
- * token carrying the ops scope. The service's status and JSON body come back as they are (a 404
- * stays a 404, a 409 a 409) for the operator to see. What is the gateway's trouble, not the
+ * A call to a service's operator endpoint (e.g. the ledger's projection rebuild, POST, and its
+ * progress, GET), with a service token carrying the ops scope. The service's status and JSON body
+ * come back as they are (a 404 stays a 404, a 409 a 409, a 202 with its Location) for the
+ * operator to see. What is the gateway's trouble, not the
  * operator's, is a 502 naming the service: it cannot be reached or did not answer in time, it
  * refused the gateway's own token (401/403: a key or configuration fault, not the admin token),
  * or its answer is not JSON. Never retried: the endpoint may start work.
  */
-export async function opsPost(c: Context<AppEnv<GatewayBindings>>, binding: keyof ServiceBindings, path: string, options: OpsPostOptions = {}): Promise<OpsAnswer> {
+export async function opsForward(c: Context<AppEnv<GatewayBindings>>, binding: keyof ServiceBindings, path: string, options: OpsForwardOptions = {}): Promise<OpsAnswer> {
   const service = binding.toLowerCase();
   const headers = withPropagation(new Headers(options.body === undefined ? {} : { 'content-type': 'application/json' }), c.get('requestId'), c.get('trace'));
   if (options.prefixes) {
@@ -76,7 +84,7 @@ export async function opsPost(c: Context<AppEnv<GatewayBindings>>, binding: keyo
   try {
     response = await platformOf(c.env).service(binding).fetch(
       new Request(`https://${service}.internal${path}`, {
-        method: 'POST',
+        method: options.method ?? 'POST',
         headers,
         body: options.body === undefined ? undefined : JSON.stringify(options.body),
         signal: AbortSignal.timeout(timeoutMs),
@@ -92,8 +100,9 @@ export async function opsPost(c: Context<AppEnv<GatewayBindings>>, binding: keyo
     throw new HttpError(502, { detail: `The ${service} service refused the gateway's call (${response.status}).` });
   }
   const contentType = response.headers.get('content-type') ?? '';
+  const answerHeaders = Object.fromEntries(FORWARDED_ANSWER_HEADERS.flatMap((name) => (response.headers.has(name) ? [[name, response.headers.get(name)!]] : [])));
   // No body (204, say): the status alone is the answer.
-  if (text === '') return { status: response.status, body: undefined, contentType };
+  if (text === '') return { status: response.status, body: undefined, contentType, headers: answerHeaders };
   let body: unknown;
   try {
     if (!/^application\/(problem\+)?json\b/i.test(contentType)) throw new Error(`content type ${contentType || 'none'}`);
@@ -102,5 +111,5 @@ export async function opsPost(c: Context<AppEnv<GatewayBindings>>, binding: keyo
     c.get('log').warn('ops call answered no JSON', { upstream: service, path, status: response.status, error });
     throw new HttpError(502, { detail: `The ${service} service answered ${response.status} without a JSON body.` });
   }
-  return { status: response.status, body, contentType };
+  return { status: response.status, body, contentType, headers: answerHeaders };
 }

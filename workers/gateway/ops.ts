@@ -14,7 +14,7 @@ import { isVersioned, routeWeights, serviceTargets, versionsOf, weightsBodySchem
 import { routes } from './routes';
 import { serviceTokenHeader } from './service-tokens';
 import { deleteDeadLetter, listDeadLetters } from './dead-letters';
-import { opsGet, opsPost } from './ops-services';
+import { opsForward, opsGet, type OpsAnswer } from './ops-services';
 
 type OpsContext = Context<AppEnv<GatewayBindings>>;
 
@@ -179,26 +179,38 @@ opsRoutes.delete('/dlq/:dlqId', async (c) => {
 });
 
 /**
- * How long a projection rebuild may take before the operator gets a 502: it replays the ledger's
- * events from zero, far longer than a readiness probe (READY_TIMEOUT_MS).
+ * How long the ledger may take to answer a rebuild's start: it runs the rebuild's first slice
+ * before answering (200 when that finished it, else 202), far longer than a readiness probe.
  */
 export const PROJECTION_REBUILD_TIMEOUT_MS = 60_000;
 
+/** The ledger's answer as the operator's: its status, JSON body, Location and Retry-After. */
+const passThrough = (c: OpsContext, answer: OpsAnswer) => {
+  if (answer.body === undefined) return c.body(null, answer.status as StatusCode, answer.headers);
+  return c.body(JSON.stringify(answer.body), answer.status as ContentfulStatusCode, { ...answer.headers, 'content-type': answer.contentType });
+};
+const ledgerPrefixes = { public: '/_ops', upstream: '/ledger' };
+
 /**
  * Rebuilds one of the ledger's projections from zero (issue 6): the ledger's own
- * `POST /ledger/projections/:name/rebuild`, called with the ops scope. Its status and JSON body
- * are the answer (an unknown projection stays the ledger's 404, a rebuild already running its
- * answer too); only what is the gateway's trouble is a 502 (ops-services.ts).
+ * `POST /ledger/projections/:name/rebuild`, called with the ops scope. 200 when done at once,
+ * 202 with a Location (GET below) while it runs on; an unknown projection stays the ledger's 404.
+ * Only what is the gateway's trouble is a 502 (ops-services.ts).
  */
 opsRoutes.post('/projections/:name/rebuild', async (c) => {
   const name = c.req.param('name');
-  const answer = await opsPost(c, 'LEDGER', `/ledger/projections/${encodeURIComponent(name)}/rebuild`, {
+  const answer = await opsForward(c, 'LEDGER', `/ledger/projections/${encodeURIComponent(name)}/rebuild`, {
     timeoutMs: PROJECTION_REBUILD_TIMEOUT_MS,
-    prefixes: { public: '/_ops', upstream: '/ledger' },
+    prefixes: ledgerPrefixes,
   });
   c.get('log').warn('projection rebuild', { projection: name, status: answer.status });
-  if (answer.body === undefined) return c.body(null, answer.status as StatusCode);
-  return c.body(JSON.stringify(answer.body), answer.status as ContentfulStatusCode, { 'content-type': answer.contentType });
+  return passThrough(c, answer);
+});
+
+/** A projection's live position, the event store's head, and its current or last rebuild. */
+opsRoutes.get('/projections/:name', async (c) => {
+  const name = c.req.param('name');
+  return passThrough(c, await opsForward(c, 'LEDGER', `/ledger/projections/${encodeURIComponent(name)}`, { method: 'GET', prefixes: ledgerPrefixes }));
 });
 
 // Anything else under /_ops is the admin's 404, not the public one (auth ran first).

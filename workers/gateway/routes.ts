@@ -207,11 +207,11 @@ export const routes: readonly Route[] = [
       // Per user, as orders: every command is an append to an event stream; 30 per 10 s.
       rateLimit: { algorithm: 'sliding-window', limit: 30, windowMs: 10_000 },
       timeoutMs: 5_000,
-      // Reads (now, as of a version or a time) are retried. Writes never are: the ledger does not
-      // dedupe by Idempotency-Key, so a deposit that timed out here after committing would land
-      // twice (a client's If-Match makes its own retry safe: a repeat is 409).
+      // Reads (now, as of a version or a time) are retried, and so are writes that carry an
+      // Idempotency-Key: the ledger records the key in the append's own batch and answers a
+      // repeat with the first result. A write without a key is never retried here (a client's
+      // If-Match makes its own retry safe: a repeat is 409).
       retry: { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1_000 },
-      idempotencyKeys: false,
       // Money is never faked: no fallback, and a strict breaker that probes one call at a time.
       breaker: { minimumCalls: 5, failureRateThreshold: 25, openDurationMs: 30_000, halfOpenMaxCalls: 1 },
       bulkhead: { maxConcurrent: 16, maxQueue: 8 },

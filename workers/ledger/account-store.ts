@@ -3,13 +3,15 @@ import type { DrizzleD1Database } from 'drizzle-orm/d1';
 import { d1EventStore, events, type D1Statement } from '../../shared/adapters/cloudflare/d1-event-store';
 import { outboxInsert } from '../../shared/adapters/cloudflare/outbox-table';
 import { isConcurrencyError, type ExpectedVersion } from '../../shared/event-store/event-store';
+import type { Identity } from '../../shared/http/identity';
 import { conflict, HttpError } from '../../shared/http/problem';
-import { accountNotFound, decide, rebuild, type Account, type AccountCommand, type AccountEvent, type AccountState } from './account';
+import { accountNotFound, decide, mayUse, rebuild, type Account, type AccountCommand, type AccountEvent, type AccountState } from './account';
 import { LEDGER_EVENTS, ledgerCloudEvent } from './account-events';
 import { snapshots } from './schema';
 
 /** The shape of Account a snapshot holds; bump it when Account changes, and old snapshots are ignored. */
-export const SNAPSHOT_SCHEMA_VERSION = 1;
+// 2: Account gained `userId` (the holder).
+export const SNAPSHOT_SCHEMA_VERSION = 2;
 
 /**
  * How often a command without If-Match is re-run after losing a race. Each round of a race has
@@ -39,6 +41,13 @@ export interface ExecuteOptions {
   /** The version the caller saw (If-Match): the command applies only to exactly that version, else 409. */
   expectedVersion?: number;
   traceparent?: string | null;
+  /** Who asks: a command on an account they may not use is 404 (account.ts `mayUse`). */
+  actor?: Identity;
+  /**
+   * A statement to commit in the append's batch, given the version reached and the time: the
+   * command's idempotency key (command-keys.ts), so it exists exactly when the events do.
+   */
+  alsoRecord?: (version: number, recordedAt: number) => D1Statement;
 }
 
 export const staleVersion = (expected: number, actual: number) =>
@@ -135,6 +144,7 @@ export class AccountStore {
   async execute(accountId: string, command: AccountCommand, options: ExecuteOptions = {}): Promise<Account> {
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const state = await this.load(accountId);
+      if (state && options.actor && command.type !== 'OpenAccount' && !mayUse(state, options.actor)) throw accountNotFound();
       if (options.expectedVersion !== undefined) {
         if (!state && command.type !== 'OpenAccount') throw accountNotFound();
         const actual = state?.version ?? 0;
@@ -145,7 +155,7 @@ export class AccountStore {
       if (!next) throw accountNotFound();
       if (events.length === 0) return next;
       try {
-        await this.append(accountId, state, events, next, options.traceparent);
+        await this.append(accountId, state, events, next, options);
         return next;
       } catch (error) {
         if (!isConcurrencyError(error)) throw error;
@@ -155,13 +165,14 @@ export class AccountStore {
     throw conflict(`The account ${accountId} is too busy: the command lost ${MAX_ATTEMPTS} races in a row. Try again.`);
   }
 
-  private async append(accountId: string, before: AccountState, events: AccountEvent[], after: Account, traceparent?: string | null): Promise<void> {
+  private async append(accountId: string, before: AccountState, events: AccountEvent[], after: Account, { traceparent, alsoRecord }: ExecuteOptions): Promise<void> {
     const recordedAt = this.now();
     const from = before?.version ?? 0;
     const expectedVersion: ExpectedVersion = before ? from : 'no-stream';
     const alsoCommit: D1Statement[] = events.map((event, index) =>
       outboxInsert(this.db, ledgerCloudEvent(accountId, from + index + 1, event, recordedAt, traceparent), LEDGER_EVENTS, { now: recordedAt }),
     );
+    if (alsoRecord) alsoCommit.push(alsoRecord(after.version, recordedAt));
     if (crossesSnapshot(from, after.version, this.options.snapshotEvery)) {
       alsoCommit.push(
         this.db

@@ -1,3 +1,4 @@
+import type { Identity } from '../../shared/http/identity';
 import { HttpError } from '../../shared/http/problem';
 
 /**
@@ -17,19 +18,24 @@ export const MAX_AMOUNT_CENTS = 100_000_000_000;
 export const MAX_BALANCE_CENTS = 1_000_000_000_000_000;
 
 export type AccountEvent =
-  | { type: 'AccountOpened'; data: { owner: string; currency: string; initialDepositCents: number } }
+  // `userId`: the signed-in user who opened it, its holder. Absent from events recorded before
+  // accounts had holders: those accounts are an admin's only (`mayUse`).
+  | { type: 'AccountOpened'; data: { owner: string; currency: string; initialDepositCents: number; userId?: string } }
   | { type: 'MoneyDeposited'; data: { amountCents: number } }
   | { type: 'MoneyWithdrawn'; data: { amountCents: number } }
   | { type: 'AccountFrozen'; data: Record<string, never> };
 
 export type AccountCommand =
-  | { type: 'OpenAccount'; owner: string; currency: string; initialDepositCents: number }
+  | { type: 'OpenAccount'; owner: string; currency: string; initialDepositCents: number; userId: string }
   | { type: 'Deposit'; amountCents: number }
   | { type: 'Withdraw'; amountCents: number }
   | { type: 'Freeze' };
 
 export interface Account {
+  /** The holder's name, as given when the account was opened (a label, not an identity). */
   owner: string;
+  /** The user who opened it: the only one besides an admin who may read or move its money. */
+  userId: string | null;
   currency: string;
   balanceCents: number;
   status: 'open' | 'frozen';
@@ -54,11 +60,25 @@ export const invalidAmount = (amount: unknown) =>
 
 const isAmount = (value: number, allowZero = false) => Number.isSafeInteger(value) && value <= MAX_AMOUNT_CENTS && (allowZero ? value >= 0 : value > 0);
 
+/**
+ * Whether `identity` may read the account or command it: its holder, or an admin. Everyone else
+ * is told the account does not exist (404, as orders does), so ids cannot be probed.
+ */
+export const mayUse = (account: Pick<Account, 'userId'>, identity: Identity): boolean =>
+  identity.roles.includes('admin') || (account.userId !== null && account.userId === identity.userId);
+
 /** The state after `event`. Events are facts: evolve never refuses one. */
 export function evolve(state: AccountState, event: AccountEvent): AccountState {
   switch (event.type) {
     case 'AccountOpened':
-      return { owner: event.data.owner, currency: event.data.currency, balanceCents: event.data.initialDepositCents, status: 'open', version: 1 };
+      return {
+        owner: event.data.owner,
+        userId: event.data.userId ?? null,
+        currency: event.data.currency,
+        balanceCents: event.data.initialDepositCents,
+        status: 'open',
+        version: 1,
+      };
     case 'MoneyDeposited':
       return state && { ...state, balanceCents: state.balanceCents + event.data.amountCents, version: state.version + 1 };
     case 'MoneyWithdrawn':
@@ -80,7 +100,8 @@ export function decide(command: AccountCommand, state: AccountState): AccountEve
   if (command.type === 'OpenAccount') {
     if (state) throw accountExists();
     if (!isAmount(command.initialDepositCents, true)) throw invalidAmount(command.initialDepositCents);
-    return [{ type: 'AccountOpened', data: { owner: command.owner, currency: command.currency, initialDepositCents: command.initialDepositCents } }];
+    const { owner, currency, initialDepositCents, userId } = command;
+    return [{ type: 'AccountOpened', data: { owner, currency, initialDepositCents, userId } }];
   }
   if (!state) throw accountNotFound();
   switch (command.type) {

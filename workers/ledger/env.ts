@@ -11,6 +11,10 @@ export interface LedgerBindings extends ChaosBindings, OutboxBindings, OutboxRel
   LOG_LEVEL?: string;
   /** Snapshot an account every this many events (ledger-config.ts; default 50, 0 = never). */
   LEDGER_SNAPSHOT_EVERY?: string;
+  /** Pages a projection rebuild runs per invocation (ledger-config.ts; default 200). */
+  LEDGER_REBUILD_PAGES_PER_SLICE?: string;
+  /** One ProjectionRebuild object per projection name (projections/rebuild-object.ts). */
+  REBUILDS: DurableObjectNamespace<import('./projections/rebuild-object').ProjectionRebuild>;
   /** The trusted service-token keys (JSON; per issuer): calls without a valid token are 401. */
   SERVICE_TOKEN_PUBLIC_JWKS?: string;
   BODY_LIMIT_BYTES?: string;

@@ -43,3 +43,4 @@ export default {
 
 export { ChaosStore } from '../../shared/adapters/cloudflare/chaos-store';
 export { OutboxRelay } from '../../shared/adapters/cloudflare/outbox-relay';
+export { ProjectionRebuild } from './projections/rebuild-object';

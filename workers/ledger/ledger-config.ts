@@ -6,6 +6,12 @@ export const ledgerConfig = envConfig(
   z.object({
     /** Snapshot an account every this many events; 0 turns snapshots off (loads replay the whole stream). */
     LEDGER_SNAPSHOT_EVERY: z.coerce.number().int().min(0).default(50),
+    /**
+     * Pages of events (200 each) a projection rebuild runs per invocation: about two D1 calls a
+     * page, so the default 200 stays well inside the paid plan's 1,000 calls per invocation. On
+     * the free plan (50 calls) set it to 20 or fewer.
+     */
+    LEDGER_REBUILD_PAGES_PER_SLICE: z.coerce.number().int().min(1).max(450).default(200),
   }),
   'ledger',
 );

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { idempotencyKeyHeader } from '../../shared/http/idempotency-key';
 import type { Account } from './account';
 import { MAX_AMOUNT_CENTS } from './account';
 
@@ -25,6 +26,18 @@ export const ifMatchHeader = z.object({
     .transform((value) => Number(value.slice(value.indexOf('"') + 1, -1)))
     .optional(),
 });
+
+/**
+ * A command's headers: If-Match (optional; not on opening, where there is no version yet) and Idempotency-Key (optional here, unlike orders: the
+ * ledger's commands are also safe to send without one; with one, a retry is answered, not re-run).
+ */
+export const openHeadersInput = z.object({ 'idempotency-key': idempotencyKeyHeader.shape['idempotency-key'].optional() });
+/**
+ * If-Match is not part of a key's fingerprint (command-keys.ts): a retry is the same request
+ * whatever version it was sent against, and answers what the first one did.
+ */
+export const commandHeadersInput = ifMatchHeader.extend(openHeadersInput.shape);
+export type CommandHeaders = z.output<typeof commandHeadersInput>;
 
 /**
  * Time travel (API.md): `?asOfVersion=N` (a non-negative integer) or `?asOf=<ISO-8601>` (a date,
@@ -60,7 +73,8 @@ export interface AccountView {
   version: number;
 }
 
-export const toAccountView = (accountId: string, account: Account): AccountView => ({
+/** The public view: the holder's user id stays inside (only `owner`, the name, is shown). */
+export const toAccountView = (accountId: string, account: Omit<Account, 'userId'>): AccountView => ({
   accountId,
   owner: account.owner,
   balanceCents: account.balanceCents,

@@ -1,14 +1,16 @@
-import { eq } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/d1';
+import { and, eq, max } from 'drizzle-orm';
+import { drizzle, type DrizzleD1Database } from 'drizzle-orm/d1';
+import { decodeCursor, encodeCursor } from '../../shared/http/cursor';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
-import { forbidden, notFound, unauthorized } from '../../shared/http/problem';
+import { badRequest, forbidden, HttpError, notFound, unauthorized } from '../../shared/http/problem';
 import type { AppEnv } from '../../shared/middleware/app-env';
+import { publicPath } from '../../shared/http/public-path';
 import { validate } from '../../shared/validation/validate';
-import { accountNotFound } from './account';
+import { accountNotFound, mayUse, type Account } from './account';
 import type { LedgerBindings } from './env';
 import { accountIdParam, toAccountView } from './ledger-schemas';
-import { isProjectionName, projectEvents, rebuildProjection } from './projections/projection-runner';
+import { isProjectionName, projectEvents, readCheckpoint, type ProjectionName } from './projections/projection-runner';
 import { topAccounts } from './projections/top';
 import { accountTransactions } from './projections/transactions';
 import { events, type BalanceRow, type TransactionRow } from './schema';
@@ -35,8 +37,59 @@ const requireOps: MiddlewareHandler<LedgerEnv> = async function requireOps(c, ne
   await next();
 };
 
-export const topQuery = z.object({ limit: z.coerce.number().int().min(1).max(100).default(10) });
+/** Admins only: a ranking of every holder's balance is not a customer's business (403 otherwise). */
+const requireAdmin: MiddlewareHandler<LedgerEnv> = async function requireAdmin(c, next) {
+  if (!c.get('identity')?.roles.includes('admin')) throw forbidden('The top balances are for admins.');
+  await next();
+};
+
+export const topQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(10),
+  /** One currency's ranking; without it, every account by its minor units as they are. */
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD')
+    .optional(),
+});
+
+/** A page of an account's history: `limit` rows after the cursor's version (API.md's paging, as the catalog). */
+export const transactionsQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  cursor: z.string().max(200).optional(),
+});
+
+/** The version a `cursor` stands after; 0 for the first page (an empty cursor too, as the catalog). */
+const afterVersionFrom = (cursor: string | undefined): number => {
+  if (!cursor) return 0;
+  const { after } = decodeCursor(cursor);
+  if (typeof after !== 'number' || !Number.isSafeInteger(after) || after < 0) throw badRequest('The cursor is not one this API issued.', [{ path: 'cursor', message: 'Invalid cursor' }]);
+  return after;
+};
+
+/** The holder of account `id` from its first event (always there and never changing), or 404. */
+async function holderOf(db: DrizzleD1Database<any>, id: string): Promise<Pick<Account, 'userId'>> {
+  const opened = await db
+    .select({ data: events.data })
+    .from(events)
+    .where(and(eq(events.streamId, id), eq(events.version, 1)))
+    .get();
+  if (!opened) throw accountNotFound();
+  return { userId: (JSON.parse(opened.data) as { userId?: string }).userId ?? null };
+}
 const projectionParam = z.object({ name: z.string() });
+
+/** A projection's name from the path, or 404 naming the ones there are. */
+const projectionName = (name: string): ProjectionName => {
+  if (!isProjectionName(name)) throw notFound(`No projection named ${name}: balances or transactions (top is read from balances).`);
+  return name;
+};
+
+/** The rebuild object of projection `name` (one per name: one rebuild of it at a time, everywhere). */
+const rebuilds = (env: LedgerBindings, name: ProjectionName) => env.REBUILDS.get(env.REBUILDS.idFromName(name));
+
+/** The global position of the newest event (0 when there is none). */
+const headPosition = async (db: DrizzleD1Database<any>): Promise<number> =>
+  Number((await db.select({ head: max(events.globalPosition) }).from(events).get())?.head ?? 0);
 
 const toTransactionView = (row: TransactionRow) => ({
   type: row.type,
@@ -49,35 +102,60 @@ const toTransactionView = (row: TransactionRow) => ({
 const toTopView = (row: BalanceRow) => toAccountView(row.accountId, row);
 
 export const readRoutes = new Hono<LedgerEnv>()
-  /** The account's history with the balance after each event, oldest first. */
-  .get('/accounts/:id/transactions', signedIn, validate('param', accountIdParam), async (c) => {
+  /**
+   * The account's history with the balance after each event, oldest first, a page at a time
+   * (`nextCursor` while there is more). For its holder or an admin; 404 for anyone else, as for
+   * an unknown account. The holder is read from the account's first event, not the projection:
+   * an account opened a moment ago that the projection has not reached yet has an empty history
+   * for that moment, not a missing one.
+   */
+  .get('/accounts/:id/transactions', signedIn, validate('param', accountIdParam), validate('query', transactionsQuery), async (c) => {
     const { id } = c.req.valid('param');
+    const { limit, cursor } = c.req.valid('query');
     const db = drizzle(c.env.DB);
-    const rows = await accountTransactions(db, id);
-    if (rows.length === 0) {
-      // None yet: an unknown account (404), or one opened a moment ago that the projection has
-      // not reached (its history is then empty for that moment, not missing).
-      const opened = await db.select({ version: events.version }).from(events).where(eq(events.streamId, id)).limit(1).get();
-      if (!opened) throw accountNotFound();
-    }
-    return c.json({ items: rows.map(toTransactionView) });
+    if (!mayUse(await holderOf(db, id), c.get('identity')!)) throw accountNotFound();
+    // One row more than the page: whether there is a next page, without a count.
+    const rows = await accountTransactions(db, id, { afterVersion: afterVersionFrom(cursor), limit: limit + 1 });
+    const page = rows.slice(0, limit);
+    const nextCursor = rows.length > limit ? encodeCursor({ after: page.at(-1)!.version }) : null;
+    return c.json({ items: page.map(toTransactionView), nextCursor });
   })
   /** Accounts by balance, highest first: the balances projection through its index (projections/top.ts). */
-  .get('/top', signedIn, validate('query', topQuery), async (c) => {
-    const rows = await topAccounts(drizzle(c.env.DB), c.req.valid('query').limit);
+  .get('/top', signedIn, requireAdmin, validate('query', topQuery), async (c) => {
+    const { limit, currency } = c.req.valid('query');
+    const rows = await topAccounts(drizzle(c.env.DB), limit, currency);
     return c.json({ items: rows.map(toTopView) });
   })
   /**
    * Rebuilds one projection from zero into its shadow tables while writes go on, then swaps it
-   * in (projection-runner.ts). The gateway's POST /_ops/projections/:name/rebuild calls this.
+   * in: the projection's ProjectionRebuild object runs it a slice per invocation
+   * (projections/rebuild-object.ts). 200 with the result when the first slice finished it; else
+   * 202 with its progress and a Location to follow (GET below). A POST while one runs joins it.
+   * The gateway's POST /_ops/projections/:name/rebuild calls this.
    */
   .post('/projections/:name/rebuild', requireOps, validate('param', projectionParam), async (c) => {
-    const { name } = c.req.valid('param');
-    if (!isProjectionName(name)) throw notFound(`No projection named ${name}: balances or transactions (top is read from balances).`);
-    const before = Date.now();
-    const result = await rebuildProjection(c.env.DB, name);
+    const name = projectionName(c.req.valid('param').name);
+    const status = await rebuilds(c.env, name).start(name);
     // Events committed after the rebuild's last page: the live runner applies them from its position.
-    c.executionCtx.waitUntil(projectEvents(c.env.DB).catch((error: unknown) => c.get('log').error('projection catch-up failed', { error })));
-    c.get('log').info('projection rebuilt', { ...result, ms: Date.now() - before });
-    return c.json(result);
+    if (status.status === 'done') c.executionCtx.waitUntil(projectEvents(c.env.DB).catch((error: unknown) => c.get('log').error('projection catch-up failed', { error })));
+    if (status.status === 'failed') {
+      // Superseded: another rebuild took the shadow over (a conflict, 409); else a fault (500).
+      const superseded = status.reason === 'superseded';
+      throw new HttpError(superseded ? 409 : 500, {
+        type: superseded ? 'rebuild-superseded' : 'rebuild-failed',
+        detail: `The rebuild of ${name} failed: ${status.error ?? 'unknown error'}. The live copy is unchanged.`,
+      });
+    }
+    if (status.status === 'running') return c.json(status, 202, { location: publicPath(c, `/ledger/projections/${name}`), 'retry-after': '1' });
+    return c.json(status, 200);
+  })
+  /**
+   * A projection now: where its live copy stands, the event store's head, and its current or
+   * last rebuild (null if never rebuilt).
+   */
+  .get('/projections/:name', requireOps, validate('param', projectionParam), async (c) => {
+    const name = projectionName(c.req.valid('param').name);
+    const db = drizzle(c.env.DB);
+    const [position, head, rebuild] = await Promise.all([readCheckpoint(db, name), headPosition(db), rebuilds(c.env, name).status()]);
+    return c.json({ name, position, head, rebuild });
   });

@@ -71,7 +71,12 @@ const balanceColumns = () => ({
  * `ORDER BY balance_cents DESC, account_id DESC LIMIT n` reads n index entries (no sort, no
  * second table to keep in step). See projections/top.ts.
  */
-export const balances = sqliteTable('balances', balanceColumns(), (table) => [index('balances_by_balance').on(table.balanceCents, table.accountId)]);
+export const balances = sqliteTable('balances', balanceColumns(), (table) => [
+  index('balances_by_balance').on(table.balanceCents, table.accountId),
+  // The same ranking within one currency (`top?currency=EUR`): amounts in different currencies
+  // are not comparable, so a per-currency list is the one that means something.
+  index('balances_by_currency_balance').on(table.currency, table.balanceCents, table.accountId),
+]);
 /** The shadow a rebuild of `balances` fills (no index: nothing reads it by balance). */
 export const balancesRebuild = sqliteTable('balances_rebuild', balanceColumns());
 
@@ -98,3 +103,32 @@ export const transactionsRebuild = sqliteTable('transactions_rebuild', transacti
 
 export type BalanceRow = typeof balances.$inferSelect;
 export type TransactionRow = typeof transactions.$inferSelect;
+
+/**
+ * Idempotency keys of ledger commands (DESIGN.md decision 3): a command sent with
+ * `Idempotency-Key` records its key here IN THE SAME BATCH as the events it appended, so the key
+ * exists exactly when its effect does. A retry finds the row and gets the first answer again (the
+ * account as of `version`); the primary key refuses a racing twin, whose whole batch (events
+ * included) then rolls back and which answers the winner's result. Keys are per user: two users'
+ * keys never collide. A refused command (422) records nothing, so its retry is decided afresh;
+ * nor does a command that changes nothing (freezing a frozen account), which is idempotent as it
+ * is. Rows are kept for good, as payments keeps its charge keys (a retention window and pruning
+ * on the cron are the next step).
+ */
+export const commandKeys = sqliteTable(
+  'command_keys',
+  {
+    userId: text('user_id').notNull(),
+    idempotencyKey: text('idempotency_key').notNull(),
+    accountId: text('account_id').notNull(),
+    /** SHA-256 of the operation and its body: the same key for another request is 422. */
+    fingerprint: text('fingerprint').notNull(),
+    /** The account's version right after the command: a replay answers the account as of it. */
+    version: integer('version').notNull(),
+    /** Epoch milliseconds. */
+    recordedAt: integer('recorded_at').notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.userId, table.idempotencyKey] })],
+);
+
+export type CommandKeyRow = typeof commandKeys.$inferSelect;

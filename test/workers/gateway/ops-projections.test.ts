@@ -21,7 +21,14 @@ function ledgerStub(answer: (name: string) => Response | Promise<Response>) {
     if (c.get('caller')?.scope !== 'ops') return c.json({ error: 'ops only' }, 403);
     const name = c.req.param('name');
     if (name === 'missing') throw notFound(`No projection ${name} (at ${publicPath(c)}).`);
+    if (name === 'long') return Response.json({ status: 'running' }, { status: 202, headers: { location: publicPath(c, `/ledger/projections/${name}`), 'retry-after': '1' } });
     return answer(name);
+  });
+  app.get('/ledger/projections/:name', (c) => {
+    calls.push({ method: c.req.method, path: c.req.path, scope: c.get('caller')?.scope, requestId: c.req.header('x-request-id') ?? null });
+    if (c.get('caller')?.scope !== 'ops') return c.json({ error: 'ops only' }, 403);
+    if (c.req.param('name') === 'missing') throw notFound('No projection missing.');
+    return c.json({ name: c.req.param('name'), position: 7, head: 9, rebuild: null });
   });
   const LEDGER = { fetch: (request: Request) => app.fetch(request, env, createExecutionContext()) } as unknown as Fetcher;
   return { calls, env: testEnv({ LEDGER }) };
@@ -79,5 +86,27 @@ describe('POST /_ops/projections/:name/rebuild', () => {
     expect((await rebuild('balances', {}, ledger.env)).status).toBe(401);
     expect((await rebuild('balances', { authorization: 'Bearer wrong' }, ledger.env)).status).toBe(401);
     expect(ledger.calls).toEqual([]);
+  });
+
+  it('a 202 (the rebuild goes on) keeps its Location, as the operator\'s path, and its Retry-After', async () => {
+    const ledger = ledgerStub(() => Response.json({}));
+    const response = await rebuild('long', admin, ledger.env);
+    expect(response.status).toBe(202);
+    expect(response.headers.get('location')).toBe('/_ops/projections/long');
+    expect(response.headers.get('retry-after')).toBe('1');
+  });
+});
+
+describe('GET /_ops/projections/:name', () => {
+  const progress = (name: string, headers: Record<string, string> = admin, gw?: Cloudflare.Env) => callWorker(gateway, `/_ops/projections/${name}`, { headers }, gw ?? {});
+
+  it('answers the ledger\'s view of the projection, asked with the ops scope; its 404 stays a 404', async () => {
+    const ledger = ledgerStub(() => Response.json({}));
+    const response = await progress('balances', admin, ledger.env);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ name: 'balances', position: 7, head: 9, rebuild: null });
+    expect(ledger.calls).toEqual([{ method: 'GET', path: '/ledger/projections/balances', scope: 'ops', requestId: expect.any(String) }]);
+    expect((await progress('missing', admin, ledger.env)).status).toBe(404);
+    expect((await progress('balances', {}, ledger.env)).status).toBe(401);
   });
 });

@@ -7,6 +7,32 @@ export const asOperator = { 'x-test-scope': 'ops' };
 /** POST /ledger/projections/:name/rebuild as the gateway's ops endpoint calls it. */
 export const rebuild = (name: string, headers: Record<string, string> = asOperator) => post(`/ledger/projections/${name}/rebuild`, {}, headers);
 
+export interface RebuildStatus {
+  name: string;
+  status: 'running' | 'done' | 'failed';
+  position: number;
+  rows?: number;
+  slices: number;
+  error?: string;
+}
+
+/**
+ * Rebuilds `name` to the end: the POST, then (a 202: it goes on from its object's alarm) GET
+ * /ledger/projections/:name until it is no longer running, within a deadline.
+ */
+export async function rebuildToEnd(name: string, as: Record<string, string> = asOperator): Promise<{ started: Response; status: RebuildStatus }> {
+  const started = await rebuild(name, as);
+  if (started.status !== 202) return { started, status: (await started.clone().json()) as RebuildStatus };
+  // A polled GET joins nothing: the rebuild is driven by its object's alarm (poll with a deadline).
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const { rebuild: status } = (await (await get(`/ledger/projections/${name}`, as)).json()) as { rebuild: RebuildStatus };
+    if (status.status !== 'running') return { started, status };
+    if (Date.now() > deadline) throw new Error(`the rebuild of ${name} still runs after 20 s: ${JSON.stringify(status)}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
 export interface TransactionItem {
   type: string;
   amountCents: number;

@@ -6,7 +6,7 @@ import { catchUp, projectEvents, readCheckpoint } from '../../../workers/ledger/
 import { transactionChanges } from '../../../workers/ledger/projections/transactions';
 import { callWorker } from '../../support/call-worker';
 import { expectedReadModel, head, liveReadModel, readTransactions } from './projection-support';
-import { get, ledger, openAccount, post } from './support';
+import { asAdmin, get, ledger, openAccount, post } from './support';
 
 const db = () => drizzle(env.DB);
 
@@ -170,20 +170,46 @@ describe('ledger projections', () => {
     expect(await readCheckpoint(db(), 'transactions')).toBe(await head());
   });
 
-  it('GET /ledger/top: accounts by balance, highest first, ties by account id, limit 1..100 (default 10)', async () => {
+  it('GET /ledger/top (admins): accounts by balance, highest first, ties by account id, limit 1..100 (default 10)', async () => {
     const big = [9_000_000_003, 9_000_000_001, 9_000_000_002, 9_000_000_002];
     const ids = await Promise.all(big.map((cents) => openAccount(cents)));
-    const response = await get('/ledger/top?limit=4');
+    const response = await get('/ledger/top?limit=4', asAdmin);
     expect(response.status).toBe(200);
     const { items } = (await response.json()) as { items: { accountId: string; balanceCents: number; owner: string; currency: string; status: string; version: number }[] };
     const tied = [ids[2]!, ids[3]!].sort().reverse();
     expect(items.map((item) => item.accountId)).toEqual([ids[0], ...tied, ids[1]]);
     expect(items[0]).toEqual({ accountId: ids[0], owner: 'Ada', balanceCents: 9_000_000_003, currency: 'EUR', status: 'open', version: 1 });
-    const byDefault = ((await (await get('/ledger/top')).json()) as { items: { balanceCents: number }[] }).items;
+    const byDefault = ((await (await get('/ledger/top', asAdmin)).json()) as { items: { balanceCents: number }[] }).items;
     expect(byDefault.length).toBeLessThanOrEqual(10);
     expect(byDefault.map((item) => item.balanceCents)).toEqual(byDefault.map((item) => item.balanceCents).sort((a, b) => b - a));
-    for (const bad of ['0', '101', 'ten', '1.5']) expect((await get(`/ledger/top?limit=${bad}`)).status).toBe(400);
-    expect((await get('/ledger/top?limit=100')).status).toBe(200);
+    for (const bad of ['0', '101', 'ten', '1.5']) expect((await get(`/ledger/top?limit=${bad}`, asAdmin)).status).toBe(400);
+    expect((await get('/ledger/top?limit=100', asAdmin)).status).toBe(200);
+  });
+
+  it('top is for admins (a customer is 403: other holders\' balances are not theirs to see)', async () => {
+    const response = await get('/ledger/top');
+    expect(response.status).toBe(403);
+    expect(response.headers.get('content-type')).toContain('application/problem+json');
+  });
+
+  it('top?currency= ranks one currency alone (amounts in two currencies do not compare); a bad code is 400', async () => {
+    const open = async (currency: string, initialDepositCents: number) => {
+      const response = await post('/ledger/accounts', { owner: 'Ada', currency, initialDepositCents });
+      return ((await response.json()) as { accountId: string }).accountId;
+    };
+    const yen = await open('JPY', 8_000_000_000_000);
+    const [chf1, chf2] = [await open('CHF', 7), await open('CHF', 9)];
+    await projectEvents(env.DB);
+    const chf = ((await (await get('/ledger/top?currency=CHF&limit=100', asAdmin)).json()) as { items: { accountId: string; currency: string }[] }).items;
+    expect(chf.every((item) => item.currency === 'CHF')).toBe(true);
+    expect(chf.map((item) => item.accountId)).toEqual(expect.arrayContaining([chf2, chf1]));
+    expect(chf.findIndex((item) => item.accountId === chf2)).toBeLessThan(chf.findIndex((item) => item.accountId === chf1));
+    expect(chf.map((item) => item.accountId)).not.toContain(yen);
+    expect((await get('/ledger/top?currency=chf', asAdmin)).status).toBe(400);
+    const { results } = await env.DB.prepare("EXPLAIN QUERY PLAN SELECT * FROM balances WHERE currency = 'CHF' ORDER BY balance_cents DESC, account_id DESC LIMIT 10").all<{ detail: string }>();
+    const plan = results.map((row) => row.detail).join(' | ');
+    expect(plan).toContain('balances_by_currency_balance');
+    expect(plan).not.toContain('TEMP B-TREE');
   });
 
   it('top reads the balances index, no sort and no second table', async () => {

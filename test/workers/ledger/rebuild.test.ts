@@ -2,9 +2,9 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { projectEvents, rebuildProjection } from '../../../workers/ledger/projections/projection-runner';
 import { testUser } from '../../support/service-token';
-import { command, expectedReadModel, head, liveReadModel, rebuild } from './projection-support';
+import { asOperator, command, expectedReadModel, head, liveReadModel, rebuild, rebuildToEnd } from './projection-support';
 import { callWorker, json } from '../../support/call-worker';
-import { ledger, openAccount } from './support';
+import { get, ledger, openAccount } from './support';
 
 const shadowRows = async () => {
   const [b, t] = await env.DB.batch([env.DB.prepare('SELECT count(*) AS n FROM balances_rebuild'), env.DB.prepare('SELECT count(*) AS n FROM transactions_rebuild')]);
@@ -26,11 +26,9 @@ describe('ledger projection rebuild', () => {
   it.each(['balances', 'transactions'] as const)('POST /ledger/projections/%s/rebuild rebuilds it from zero, identical to the live one', async (name) => {
     await history();
     const before = await liveReadModel();
-    const response = await rebuild(name);
-    expect(response.status).toBe(200);
-    const body = (await response.json()) as { name: string; position: number; rows: number };
+    const { status: body } = await rebuildToEnd(name);
     const after = await liveReadModel();
-    expect(body).toEqual({ name, position: await head(), rows: after[name].rows.length });
+    expect(body).toMatchObject({ name, status: 'done', position: await head(), rows: after[name].rows.length });
     expect(after).toEqual(before);
     expect(after[name].position).toBe(body.position);
     // The shadow is emptied by the swap.
@@ -43,8 +41,8 @@ describe('ledger projection rebuild', () => {
       env.DB.prepare('UPDATE balances SET balance_cents = 1 WHERE account_id = ?').bind(id),
       env.DB.prepare('DELETE FROM transactions WHERE account_id = ? AND version = 2').bind(id),
     ]);
-    expect((await rebuild('balances')).status).toBe(200);
-    expect((await rebuild('transactions')).status).toBe(200);
+    expect((await rebuildToEnd('balances')).status.status).toBe('done');
+    expect((await rebuildToEnd('transactions')).status.status).toBe('done');
     const live = await liveReadModel();
     const expected = await expectedReadModel(live.balances.position);
     expect(live.balances.rows).toEqual(expected.balances);
@@ -73,7 +71,7 @@ describe('ledger projection rebuild', () => {
     expect(await liveReadModel()).toEqual(live);
   });
 
-  it('a second rebuild of the same projection in one isolate, while one runs, is 409', async () => {
+  it('two rebuilds of one projection racing on its shadow (called directly, not through its object): the later one takes the shadow over, the earlier is 409', async () => {
     await history(1, 1);
     const outcomes = await Promise.allSettled([rebuildProjection(env.DB, 'balances', { pageSize: 1 }), rebuildProjection(env.DB, 'balances', { pageSize: 1 })]);
     expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected']);
@@ -108,9 +106,64 @@ describe('ledger projection rebuild', () => {
   it('is for operators: the ops scope or an admin; a customer is 403, an unknown name (top too: it is read from balances) 404', async () => {
     expect((await rebuild('balances', testUser('u1', 'customer'))).status).toBe(403);
     expect((await callWorker(ledger, '/ledger/projections/balances/rebuild', json({}))).status).toBe(403);
-    expect((await rebuild('balances', testUser('root', 'admin'))).status).toBe(200);
+    expect((await rebuildToEnd('balances', testUser('root', 'admin'))).status.status).toBe('done');
+    expect((await get('/ledger/projections/balances', testUser('u1', 'customer'))).status).toBe(403);
+    expect((await get('/ledger/projections/nope', asOperator)).status).toBe(404);
     const unknown = await rebuild('nope');
     expect(unknown.status).toBe(404);
     expect((await rebuild('top')).status).toBe(404);
+  });
+
+  it('a rebuild larger than one invocation\'s share goes on from its object\'s alarm, slice by slice, and ends identical (202, Location, then done)', async () => {
+    // 450 more events (more than two pages of 200; one page per invocation here), in one batch.
+    const now = Date.now();
+    await env.DB.batch(
+      Array.from({ length: 450 }, (_, i) =>
+        env.DB.prepare("INSERT INTO events (stream_id, version, type, data, metadata, recorded_at) VALUES (?, 1, 'AccountOpened', ?, '{}', ?)").bind(
+          `acc_${crypto.randomUUID()}`,
+          JSON.stringify({ owner: `Bulk ${i}`, currency: 'EUR', initialDepositCents: i, userId: 'u1' }),
+          now,
+        ),
+      ),
+    );
+    await projectEvents(env.DB);
+    const before = await liveReadModel();
+    const { started, status } = await rebuildToEnd('balances');
+    expect(started.status).toBe(202);
+    expect(started.headers.get('location')).toBe('/ledger/projections/balances');
+    expect(((await started.json()) as { status: string; slices: number }).status).toBe('running');
+    expect(status).toMatchObject({ status: 'done', position: await head(), rows: before.balances.rows.length });
+    expect(status.slices).toBeGreaterThanOrEqual(3);
+    expect(await liveReadModel()).toEqual(before);
+    // A POST while one runs joins it (one rebuild per projection, everywhere), and so does a second start after it.
+    const [a, b] = await Promise.all([rebuild('transactions'), rebuild('transactions')]);
+    expect([a.status, b.status]).toEqual([202, 202]);
+    const joined = await Promise.all([a.json(), b.json()]) as { startedAt: string }[];
+    expect(joined[0]!.startedAt).toBe(joined[1]!.startedAt);
+    expect((await rebuildToEnd('transactions')).status.status).toBe('done');
+    expect(await liveReadModel()).toEqual(before);
+  });
+
+  it('a slice that fails is retried from the alarm with backoff, the failure shown meanwhile, and the rebuild then completes', async () => {
+    await history(1, 1);
+    await projectEvents(env.DB);
+    const before = await liveReadModel();
+    // The shadow table gone: the first slice's reset fails.
+    await env.DB.prepare('ALTER TABLE balances_rebuild RENAME TO balances_rebuild_away').run();
+    let started: Response;
+    try {
+      started = await rebuild('balances');
+    } finally {
+      await env.DB.prepare('ALTER TABLE balances_rebuild_away RENAME TO balances_rebuild').run();
+    }
+    expect(started.status).toBe(202);
+    const body = (await started.json()) as { status: string; error?: string };
+    expect(body.status).toBe('running');
+    expect(body.error).toContain('balances_rebuild');
+    const { status } = await rebuildToEnd('balances');
+    expect(status).toMatchObject({ status: 'done', position: await head() });
+    expect(status.error).toBeUndefined();
+    expect(status.slices).toBeGreaterThanOrEqual(2);
+    expect(await liveReadModel()).toEqual(before);
   });
 });

@@ -67,14 +67,14 @@ describe('ledger replay (fast-check)', () => {
     const store = new AccountStore(drizzle(env.DB), { snapshotEvery: 5 });
     const fromSnapshot = await store.load(id);
     expect(fromSnapshot).toEqual(await store.load(id, { useSnapshots: false }));
-    expect(fromSnapshot).toEqual({ owner: 'Ada', currency: 'EUR', balanceCents: (23 * 24) / 2, status: 'open', version: 24 });
+    expect(fromSnapshot).toEqual({ owner: 'Ada', userId: 'u1', currency: 'EUR', balanceCents: (23 * 24) / 2, status: 'open', version: 24 });
   });
 
   it('the pure aggregate: evolving what decide returns never leaves a negative balance (fast-check)', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 1_000 }), fc.array(step, { maxLength: 60 }), (initial, steps) => {
         let state: AccountState = null;
-        for (const event of decide({ type: 'OpenAccount', owner: 'o', currency: 'EUR', initialDepositCents: initial }, state)) state = evolve(state, event);
+        for (const event of decide({ type: 'OpenAccount', owner: 'o', currency: 'EUR', initialDepositCents: initial, userId: 'u1' }, state)) state = evolve(state, event);
         for (const s of steps) {
           const command = s.kind === 'freeze' ? { type: 'Freeze' as const } : { type: s.kind === 'deposit' ? ('Deposit' as const) : ('Withdraw' as const), amountCents: s.amountCents };
           try {

@@ -6,10 +6,15 @@ import { testUser, viaGateway } from '../../support/service-token';
 /** The ledger worker as the gateway reaches it: every call carries a service token. */
 export const ledger = viaGateway(ledgerWorker, 'ledger');
 
+/** The customer tests act as by default: the holder of every account `openAccount` opens. */
 export const asCustomer = testUser('u1', 'customer');
+/** Another customer: none of u1's accounts are theirs. */
+export const asStranger = testUser('u2', 'customer');
+export const asAdmin = testUser('admin-1', 'admin');
 
 export const post = (path: string, body: unknown, headers: Record<string, string> = {}) => callWorker(ledger, path, json(body, { ...asCustomer, ...headers }));
-export const get = (path: string) => callWorker(ledger, path, { headers: asCustomer });
+/** GET as u1, or as whoever `as` names. */
+export const get = (path: string, as: Record<string, string> = asCustomer) => callWorker(ledger, path, { headers: as });
 
 export interface AccountBody {
   accountId: string;

@@ -88,7 +88,7 @@ describe('ledger time travel: ?asOf=<ISO-8601>', () => {
         async (initial, steps, offsets) => {
           const times = [T0];
           for (const [, gap] of steps) times.push(times.at(-1)! + gap);
-          const commands: AccountCommand[] = [{ type: 'OpenAccount', owner: 'Ada', currency: 'EUR', initialDepositCents: initial }, ...steps.map(([s]) => s)];
+          const commands: AccountCommand[] = [{ type: 'OpenAccount', owner: 'Ada', currency: 'EUR', initialDepositCents: initial, userId: 'u1' }, ...steps.map(([s]) => s)];
           const id = await historyAt(commands, times);
           const events = await storedEventsWithTimes(id);
           // Every event's own time, a millisecond either side, and the random ones.
@@ -109,7 +109,7 @@ describe('ledger time travel: ?asOf=<ISO-8601>', () => {
   it('is 404 before the account was opened, the current account after its last event, and takes an offset or a bare date', async () => {
     const id = await historyAt(
       [
-        { type: 'OpenAccount', owner: 'Ada', currency: 'EUR', initialDepositCents: 100 },
+        { type: 'OpenAccount', owner: 'Ada', currency: 'EUR', initialDepositCents: 100, userId: 'u1' },
         { type: 'Deposit', amountCents: 50 },
         { type: 'Withdraw', amountCents: 30 },
       ],

@@ -89,6 +89,18 @@ export interface CatchUpOptions extends RunOptions {
   target?: ProjectionTarget;
   /** On a lost race: 'retry' (read the checkpoint again; live runners) or 'throw' (a rebuild superseded). */
   onLostRace?: 'retry' | 'throw';
+  /**
+   * Stop after this many pages (each is two D1 calls: the read and the batch), caught up or not:
+   * a rebuild spreads its pages over several invocations this way (rebuild-object.ts).
+   */
+  maxPages?: number;
+}
+
+export interface CatchUpProgress {
+  /** The global position reached. */
+  position: number;
+  /** True when the last page read was the head's (nothing left after `position` then). */
+  caughtUp: boolean;
 }
 
 /**
@@ -97,14 +109,19 @@ export interface CatchUpOptions extends RunOptions {
  * guarded per isolate: `projectEvents` is the entry point for the live copies.
  */
 export async function catchUp(db: DrizzleD1Database<any>, name: ProjectionName, options: CatchUpOptions = {}): Promise<number> {
-  const { target = 'live', pageSize = DEFAULT_PAGE_SIZE, onLostRace = 'retry' } = options;
+  return (await advance(db, name, options)).position;
+}
+
+/** `catchUp`, stopping after `maxPages` pages: answers how far it got and whether that is the head. */
+export async function advance(db: DrizzleD1Database<any>, name: ProjectionName, options: CatchUpOptions = {}): Promise<CatchUpProgress> {
+  const { target = 'live', pageSize = DEFAULT_PAGE_SIZE, onLostRace = 'retry', maxPages = Infinity } = options;
   const projection: Projection<unknown> = PROJECTIONS[name];
   const checkpoint = checkpointName(name, target);
   const store = d1EventStore(db);
   let from = await readCheckpoint(db, checkpoint);
-  for (let lost = 0; ; ) {
+  for (let lost = 0, pages = 0; pages < maxPages; ) {
     const events = await store.readAll<AccountEvent>({ after: from, limit: pageSize });
-    if (events.length === 0) return from;
+    if (events.length === 0) return { position: from, caughtUp: true };
     const to = events.at(-1)!.globalPosition;
     const changes = events.flatMap((event) => projection.changes(event).map((change) => projection.statement(db, target, change)));
     try {
@@ -118,9 +135,11 @@ export async function catchUp(db: DrizzleD1Database<any>, name: ProjectionName, 
       continue;
     }
     lost = 0;
+    pages++;
     from = to;
-    if (events.length < pageSize) return to;
+    if (events.length < pageSize) return { position: to, caughtUp: true };
   }
+  return { position: from, caughtUp: false };
 }
 
 const rebuildSuperseded = (name: string) => conflict(`Another rebuild of ${name} started meanwhile and took over its shadow tables.`);
@@ -178,50 +197,59 @@ export interface RebuildResult {
   rows: number;
 }
 
-/** Rebuilds in flight in this isolate, by projection (a second concurrent request is 409). */
-const rebuilding = new Set<string>();
+/** A rebuild's first step: empty the shadow tables and set the shadow checkpoint to 0, in one batch. */
+export async function resetShadow(database: D1Database, name: ProjectionName): Promise<void> {
+  const db = drizzle(database);
+  await db.batch([PROJECTIONS[name].clear(db, 'shadow'), setCheckpoint(db, checkpointName(name, 'shadow'), 0)]);
+}
+
+/**
+ * A rebuild's last step, once the shadow copy reached `position`, in one batch: check the shadow
+ * is still there (another rebuild would have reset it: 409), replace the live rows with the
+ * shadow's, set the live checkpoint to that position, empty the shadow. Answers the live rows.
+ */
+export async function swapInShadow(database: D1Database, name: ProjectionName, position: number): Promise<RebuildResult> {
+  const db = drizzle(database);
+  const projection: Projection<unknown> = PROJECTIONS[name];
+  const shadow = checkpointName(name, 'shadow');
+  const rowsIndex = 2 + projection.copyShadowToLive(db).length;
+  let results: unknown[];
+  try {
+    results = await db.batch(
+      asBatch([
+        moveCheckpoint(db, shadow, position, position),
+        ...projection.copyShadowToLive(db),
+        setCheckpoint(db, checkpointName(name, 'live'), position),
+        projection.countRows(db, 'live'),
+        projection.clear(db, 'shadow'),
+        setCheckpoint(db, shadow, 0),
+      ]),
+    );
+  } catch (error) {
+    if (isCheckpointMoved(error)) throw rebuildSuperseded(name);
+    throw error;
+  }
+  const rows = Number((results[rowsIndex] as { rows: number }[])[0]?.rows ?? 0);
+  return { name, position, rows };
+}
 
 /**
  * Rebuilds projection `name` from zero while the ledger keeps taking writes and the live copy
- * keeps serving and following them:
- * 1. empty the shadow tables and set the shadow checkpoint to 0 (one batch);
- * 2. run the shadow copy from the first event up to the head (`catchUp`, target 'shadow');
- * 3. swap in one batch: check the shadow is still at the position reached (another rebuild
- *    would have reset it), replace the live rows with the shadow's, set the live checkpoint to
- *    that position, empty the shadow.
+ * keeps serving and following them, all in one go:
+ * 1. `resetShadow`;
+ * 2. run the shadow copy from the first event up to the head (`advance`, target 'shadow');
+ * 3. `swapInShadow`.
  * Events committed after step 2 are then applied to the new live rows by the live runner, from
  * that position, as any others. A live runner racing the swap loses its checkpoint move (or, at
  * the same position, writes what it would have written anyway).
+ *
+ * One go needs about two D1 calls per page of events, and Cloudflare caps the D1 calls of one
+ * invocation (1,000 on the paid plan): the ledger's route runs these same steps in the
+ * ProjectionRebuild Durable Object (rebuild-object.ts), a slice of pages per invocation. This
+ * function is for tests and tools that hold the whole run in one place.
  */
 export async function rebuildProjection(database: D1Database, name: ProjectionName, options: RunOptions = {}): Promise<RebuildResult> {
-  if (rebuilding.has(name)) throw conflict(`A rebuild of ${name} is already running.`);
-  rebuilding.add(name);
-  try {
-    const db = drizzle(database);
-    const projection: Projection<unknown> = PROJECTIONS[name];
-    const shadow = checkpointName(name, 'shadow');
-    await db.batch([projection.clear(db, 'shadow'), setCheckpoint(db, shadow, 0)]);
-    const position = await catchUp(db, name, { ...options, target: 'shadow', onLostRace: 'throw' });
-    const rowsIndex = 2 + projection.copyShadowToLive(db).length;
-    let results: unknown[];
-    try {
-      results = await db.batch(
-        asBatch([
-          moveCheckpoint(db, shadow, position, position),
-          ...projection.copyShadowToLive(db),
-          setCheckpoint(db, checkpointName(name, 'live'), position),
-          projection.countRows(db, 'live'),
-          projection.clear(db, 'shadow'),
-          setCheckpoint(db, shadow, 0),
-        ]),
-      );
-    } catch (error) {
-      if (isCheckpointMoved(error)) throw rebuildSuperseded(name);
-      throw error;
-    }
-    const rows = Number((results[rowsIndex] as { rows: number }[])[0]?.rows ?? 0);
-    return { name, position, rows };
-  } finally {
-    rebuilding.delete(name);
-  }
+  await resetShadow(database, name);
+  const position = await catchUp(drizzle(database), name, { ...options, target: 'shadow', onLostRace: 'throw' });
+  return swapInShadow(database, name, position);
 }

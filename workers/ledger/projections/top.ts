@@ -1,4 +1,4 @@
-import { desc } from 'drizzle-orm';
+import { desc, eq } from 'drizzle-orm';
 import type { DrizzleD1Database } from 'drizzle-orm/d1';
 import { balances } from '../schema';
 
@@ -18,8 +18,14 @@ import { balances } from '../schema';
  * So `top` is exactly as fresh as `balances`, and rebuilding `balances` rebuilds it. Ties go to
  * the greater account id, so the order is total and the same on every read.
  *
- * Balances of different currencies are ordered by their minor units as they are; a per-currency
- * ranking would add `currency` in front of the index.
+ * Amounts in different currencies are not comparable: with `currency` the ranking is that
+ * currency's, through a second index that puts `currency` in front (the same walk, within one
+ * currency); without it, every account by its minor units as they are.
  */
-export const topAccounts = (db: DrizzleD1Database<any>, limit: number) =>
-  db.select().from(balances).orderBy(desc(balances.balanceCents), desc(balances.accountId)).limit(limit);
+export const topAccounts = (db: DrizzleD1Database<any>, limit: number, currency?: string) =>
+  db
+    .select()
+    .from(balances)
+    .where(currency === undefined ? undefined : eq(balances.currency, currency))
+    .orderBy(desc(balances.balanceCents), desc(balances.accountId))
+    .limit(limit);

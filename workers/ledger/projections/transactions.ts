@@ -1,4 +1,4 @@
-import { count, eq, sql } from 'drizzle-orm';
+import { and, count, eq, gt, sql } from 'drizzle-orm';
 import type { DrizzleD1Database } from 'drizzle-orm/d1';
 import type { RecordedEvent } from '../../../shared/event-store/event-store';
 import type { AccountEvent } from '../account';
@@ -62,6 +62,11 @@ export const transactionsProjection: Projection<TransactionChange> = {
   countRows: (db, target) => db.select({ rows: count() }).from(tableOf(target)),
 };
 
-/** An account's history, oldest first (the primary key's order: no sort). */
-export const accountTransactions = (db: DrizzleD1Database<any>, accountId: string) =>
-  db.select().from(transactions).where(eq(transactions.accountId, accountId)).orderBy(transactions.version);
+/** A page of an account's history after `afterVersion`, oldest first (the primary key's order: no sort). */
+export const accountTransactions = (db: DrizzleD1Database<any>, accountId: string, { afterVersion, limit }: { afterVersion: number; limit: number }) =>
+  db
+    .select()
+    .from(transactions)
+    .where(and(eq(transactions.accountId, accountId), gt(transactions.version, afterVersion)))
+    .orderBy(transactions.version)
+    .limit(limit);
