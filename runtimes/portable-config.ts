@@ -1,8 +1,11 @@
 import { z } from 'zod';
 import type { ServiceBindings } from '../workers/gateway/env';
 
-/** The services the route table names (env.ts), each reachable at `UPSTREAM_<NAME>_URL` off Cloudflare. */
-export const SERVICE_NAMES = ['CATALOG', 'CATALOG_CANARY', 'USERS', 'ORDERS', 'PAYMENTS', 'NOTIFICATIONS', 'LEDGER'] as const satisfies readonly (keyof ServiceBindings)[];
+/**
+ * The services the route table sends to (env.ts), each reachable at `UPSTREAM_<NAME>_URL` off
+ * Cloudflare. Not CATALOG_CANARY: without canary routing here nothing would reach it.
+ */
+export const SERVICE_NAMES = ['CATALOG', 'USERS', 'ORDERS', 'PAYMENTS', 'NOTIFICATIONS', 'LEDGER'] as const satisfies readonly (keyof ServiceBindings)[];
 
 const url = z.string().trim().pipe(z.url({ protocol: /^https?$/ }));
 const blankAsUnset = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
