@@ -95,11 +95,12 @@ describe.each<Runtime>(['bun', 'deno'])('the gateway on %s', (runtime) => {
   });
 
   it('rate limits per route: RateLimit headers on every answer, then 429 with Retry-After and no upstream call', async () => {
-    // Self-contained whatever ran before: ask until refused (at most limit + 1 times).
+    // Self-contained whatever ran before: ask until refused (at most limit + 1 times). Each request
+    // claims another CF-Connecting-IP: the gateway keys by the socket's peer instead, or none would be refused.
     const remaining: number[] = [];
     let refused: Response | undefined;
     for (let i = 0; i <= ROUTE_POLICIES.catalog.rateLimit.limit && !refused; i++) {
-      const response = await fetch(`${gateway.url}/api/catalog/products?page=${i}`);
+      const response = await fetch(`${gateway.url}/api/catalog/products?page=${i}`, { headers: { 'cf-connecting-ip': `203.0.113.${i + 1}` } });
       expect(response.headers.get('ratelimit-policy')).toBe('"catalog";q=3;w=60');
       if (response.status === 429) {
         refused = response;
