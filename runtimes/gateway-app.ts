@@ -1,6 +1,7 @@
 import { MemoryBreakerAuthority } from '../shared/adapters/memory/memory-breaker-authority';
 import { MemoryRateLimitBackend } from '../shared/adapters/memory/memory-rate-limit-backend';
 import { upstashRateLimitBackend } from '../shared/adapters/upstash/ratelimit-backend';
+import { UpstashBreakerAuthorities } from '../shared/adapters/upstash/redis-breaker-authority';
 import { addHealthRoutes, createServiceApp } from '../shared/middleware/service-app';
 import type { RateLimitBackend } from '../shared/ratelimit/policy';
 import { gatewayConfig } from '../workers/gateway/config';
@@ -20,11 +21,9 @@ import { portableConfig, SERVICE_NAMES, type PortableConfig } from './portable-c
  * worker, mounted on the same baseline app, with the platform injected (platform.ts):
  *
  * - services over HTTP at `UPSTREAM_<NAME>_URL` instead of service bindings;
- * - rate limits in this process's memory (`STATE=memory`, the default) or in Upstash Redis
- *   (`STATE=upstash`), shared by every process;
- * - each circuit breaker's authority in this process's memory (shared/adapters/memory), in both
- *   cases: several processes each keep their own breakers. (No Redis breaker authority exists yet:
- *   the Durable Object's ledger would need one atomic script per call.)
+ * - rate limits and each circuit breaker's authority in this process's memory (`STATE=memory`,
+ *   the default: shared/adapters/memory), or in Upstash Redis (`STATE=upstash`), shared by every
+ *   process as the Durable Objects are by every isolate.
  *
  * What the worker has and this does not (each of them is Durable Objects or the Cache API):
  * the response cache and its tags (catalog answers are never `x-cache: HIT`), canary / blue-green
@@ -58,10 +57,14 @@ function memoryBreakers(): (upstream: string) => MemoryBreakerAuthority {
 function portablePlatform(name: string, config: PortableConfig): GatewayPlatform {
   const transports = new Map<keyof ServiceBindings, ServiceTransport>();
   for (const [service, base] of Object.entries(config.upstreams) as [keyof ServiceBindings, string][]) transports.set(service, httpService(base));
+  const { state } = config;
   const rateLimits: RateLimitBackend =
-    config.state.kind === 'upstash'
-      ? upstashRateLimitBackend({ url: config.state.url, token: config.state.token, timeoutMs: DECISION_DEADLINE_MS })
-      : new MemoryRateLimitBackend();
+    state.kind === 'upstash' ? upstashRateLimitBackend({ url: state.url, token: state.token, timeoutMs: DECISION_DEADLINE_MS }) : new MemoryRateLimitBackend();
+  let breakerAuthority: GatewayPlatform['breakerAuthority'] = memoryBreakers();
+  if (state.kind === 'upstash') {
+    const breakers = new UpstashBreakerAuthorities({ url: state.url, token: state.token });
+    breakerAuthority = (upstream) => breakers.authority(upstream);
+  }
   return {
     name,
     service: (binding) => {
@@ -71,7 +74,7 @@ function portablePlatform(name: string, config: PortableConfig): GatewayPlatform
       return transport;
     },
     rateLimits,
-    breakerAuthority: memoryBreakers(),
+    breakerAuthority,
   };
 }
 

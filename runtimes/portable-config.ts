@@ -20,7 +20,7 @@ const portableSchema = z
     PORT: z.coerce.number().int().min(0).max(65_535).default(8788),
     // Not HOSTNAME: shells and containers set that to the machine's name.
     HOST: z.string().min(1).default('127.0.0.1'),
-    // Where rate limits live: this process's memory, or Upstash Redis (shared by every process).
+    // Where rate limits and breakers live: this process's memory, or Upstash Redis (shared by every process).
     STATE: z.enum(['memory', 'upstash']).default('memory'),
     UPSTASH_REDIS_REST_URL: z.preprocess(blankAsUnset, url.optional()),
     UPSTASH_REDIS_REST_TOKEN: z.preprocess(blankAsUnset, z.string().optional()),

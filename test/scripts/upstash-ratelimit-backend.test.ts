@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startRedisServer, type RedisServer } from '../../scripts/redis-server.mjs';
-import { startBridge, type UpstashBridge } from '../../scripts/upstash-redis-bridge.mjs';
-import { redisAvailable, redisServerIsOnPath } from '../support/redis-required';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { startRedisServer } from '../../scripts/redis-server.mjs';
+import { startBridge } from '../../scripts/upstash-redis-bridge.mjs';
+import { redisAvailable, redisServerIsOnPath, upstashBridgeForSuite } from '../support/redis-required';
 import { MemoryRateLimitBackend } from '../../shared/adapters/memory/memory-rate-limit-backend';
 import { upstashRateLimitBackend, UpstashRateLimitBackend, UpstashRateLimitError } from '../../shared/adapters/upstash/ratelimit-backend';
 import type { RateLimitAlgorithm, RateLimitDecision, RateLimitPolicy } from '../../shared/ratelimit/policy';
@@ -34,18 +34,7 @@ const comparable = (policy: RateLimitPolicy, d: RateLimitDecision) =>
   policy.algorithm === 'sliding-window' && d.retryAfterMs > 0 ? { ...d, retryAfterMs: 'waits' } : d;
 
 describe.runIf(redisAvailable)('Upstash rate-limit backend on a real redis-server through the local bridge', () => {
-  let server: RedisServer | undefined;
-  let bridge: UpstashBridge | undefined;
-
-  beforeAll(async () => {
-    server = await startRedisServer();
-    bridge = await startBridge({ redisUrl: server.url, token: TOKEN });
-  }, 20_000);
-
-  afterAll(async () => {
-    await bridge?.close();
-    await server?.close();
-  });
+  const bridge = upstashBridgeForSuite(TOKEN);
 
   afterEach(() => {
     vi.restoreAllMocks();
@@ -53,7 +42,7 @@ describe.runIf(redisAvailable)('Upstash rate-limit backend on a real redis-serve
 
   // A generous deadline: these tests are about exactness, and a timed-out decision would throw
   // (and fail the test) rather than pass quietly.
-  const backend = (prefix = `test:${randomUUID()}`) => new UpstashRateLimitBackend({ url: bridge!.url, token: TOKEN, prefix, timeoutMs: 10_000 });
+  const backend = (prefix = `test:${randomUUID()}`) => new UpstashRateLimitBackend({ url: bridge.url, token: TOKEN, prefix, timeoutMs: 10_000 });
 
   it.each(['sliding-window', 'token-bucket'] as const)(
     '%s: 60 concurrent decisions against a limit of 20 admit exactly 20, field for field what the pure algorithm decides',
@@ -133,7 +122,7 @@ describe.runIf(redisAvailable)('Upstash rate-limit backend on a real redis-serve
   }, 60_000);
 
   it('one client per configuration per isolate; a policy change starts every key afresh', async () => {
-    const options = { url: bridge!.url, token: TOKEN, prefix: `test:${randomUUID()}` };
+    const options = { url: bridge.url, token: TOKEN, prefix: `test:${randomUUID()}` };
     expect(upstashRateLimitBackend(options)).toBe(upstashRateLimitBackend({ ...options }));
     expect(upstashRateLimitBackend(options)).not.toBe(upstashRateLimitBackend({ ...options, token: 'other' }));
     const shared = upstashRateLimitBackend(options);
@@ -145,7 +134,7 @@ describe.runIf(redisAvailable)('Upstash rate-limit backend on a real redis-serve
 
   it('a wrong token, or no Redis at all, is an error the caller sees (never a made-up decision)', async () => {
     const policy: RateLimitPolicy = { algorithm: 'token-bucket', limit: 5, windowMs: 1_000 };
-    const wrongToken = new UpstashRateLimitBackend({ url: bridge!.url, token: 'not-the-token' });
+    const wrongToken = new UpstashRateLimitBackend({ url: bridge.url, token: 'not-the-token' });
     await expect(wrongToken.decide('k', policy)).rejects.toThrow(UpstashRateLimitError);
     const doomed = await startRedisServer();
     const doomedBridge = await startBridge({ redisUrl: doomed.url, token: TOKEN });

@@ -1,5 +1,6 @@
-import { it } from 'vitest';
-import { hasRedisServer } from '../../scripts/redis-server.mjs';
+import { afterAll, beforeAll, it } from 'vitest';
+import { hasRedisServer, startRedisServer, type RedisServer } from '../../scripts/redis-server.mjs';
+import { startBridge, type UpstashBridge } from '../../scripts/upstash-redis-bridge.mjs';
 
 /** Whether a redis-server is on PATH: suites that need one run only then (`describe.runIf`). */
 export const redisAvailable = hasRedisServer();
@@ -21,4 +22,28 @@ export function redisServerIsOnPath(what: string): void {
     console.warn(`\n!!! ${why}\n`);
     ctx.skip(why);
   });
+}
+
+/**
+ * Inside a `describe.runIf(redisAvailable)`: a throwaway redis-server and the local Upstash REST
+ * bridge in front of it (scripts/), started before the suite's tests and stopped after them.
+ * `url` is the bridge's, for `new Redis({ url, token })`, once the suite has started.
+ */
+export function upstashBridgeForSuite(token: string): { readonly url: string } {
+  let server: RedisServer | undefined;
+  let bridge: UpstashBridge | undefined;
+  beforeAll(async () => {
+    server = await startRedisServer();
+    bridge = await startBridge({ redisUrl: server.url, token });
+  }, 20_000);
+  afterAll(async () => {
+    await bridge?.close();
+    await server?.close();
+  });
+  return {
+    get url() {
+      if (!bridge) throw new Error('the Upstash bridge starts in beforeAll: read its url in a test or a later hook');
+      return bridge.url;
+    },
+  };
 }
