@@ -54,17 +54,18 @@ function memoryBreakers(): (upstream: string) => MemoryBreakerAuthority {
   };
 }
 
+function breakerAuthorities(state: PortableConfig['state']): GatewayPlatform['breakerAuthority'] {
+  if (state.kind === 'memory') return memoryBreakers();
+  const breakers = new UpstashBreakerAuthorities({ url: state.url, token: state.token });
+  return (upstream) => breakers.authority(upstream);
+}
+
 function portablePlatform(name: string, config: PortableConfig): GatewayPlatform {
   const transports = new Map<keyof ServiceBindings, ServiceTransport>();
   for (const [service, base] of Object.entries(config.upstreams) as [keyof ServiceBindings, string][]) transports.set(service, httpService(base));
   const { state } = config;
   const rateLimits: RateLimitBackend =
     state.kind === 'upstash' ? upstashRateLimitBackend({ url: state.url, token: state.token, timeoutMs: DECISION_DEADLINE_MS }) : new MemoryRateLimitBackend();
-  let breakerAuthority: GatewayPlatform['breakerAuthority'] = memoryBreakers();
-  if (state.kind === 'upstash') {
-    const breakers = new UpstashBreakerAuthorities({ url: state.url, token: state.token });
-    breakerAuthority = (upstream) => breakers.authority(upstream);
-  }
   return {
     name,
     service: (binding) => {
@@ -74,7 +75,7 @@ function portablePlatform(name: string, config: PortableConfig): GatewayPlatform
       return transport;
     },
     rateLimits,
-    breakerAuthority,
+    breakerAuthority: breakerAuthorities(state),
   };
 }
 
