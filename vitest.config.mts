@@ -126,10 +126,14 @@ export default defineConfig({
       {
         test: {
           // The whole suite in workerd (scripts/local-suite.mjs) with the local QStash: one run
-          // of 200 orders under chaos, checked from every service's own data.
+          // of 200 orders under chaos, checked from every service's own data; and `npm run demo`
+          // on its own suite.
           name: 'system',
           include: ['test/system/**/*.test.ts'],
           environment: 'node',
+          // One file at a time: each starts the whole suite (every worker in workerd, the local
+          // QStash), and two at once on a small CI machine starve each other's deadlines.
+          fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 300_000,
         },

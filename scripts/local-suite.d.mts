@@ -11,6 +11,8 @@ export interface LocalSuiteOptions {
   qstash?: QStashServerOptions & { seed?: number };
   /** Keep workerd's output in `logs.text` (it is always counted in `logs.lines`). */
   keepLogs?: boolean;
+  /** Names the build folders of the bundles (`.wrangler/build/<prefix>-<worker>`); default `suite`. */
+  buildPrefix?: string;
 }
 
 /** A service's D1 as Miniflare hands it out (the same API as a worker's D1 binding). */

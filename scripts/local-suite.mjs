@@ -56,11 +56,13 @@ function drainLogs(counter) {
 
 /**
  * Starts the suite. `vars` are merged into every worker's bindings (e.g. saga tuning for orders);
- * `qstash` options go to the local QStash (retryDelayScale, duplicateRate, seed). Resolves with
+ * `qstash` options go to the local QStash (retryDelayScale, duplicateRate, seed); `buildPrefix`
+ * names the bundles' build folders (`.wrangler/build/<prefix>-<worker>`), so suites started at
+ * once by different callers never write over each other's bundles. Resolves with
  * the gateway's base URL, helpers to sign access tokens and call as the operator, the QStash
  * server, each service's D1 (`db(service)`), and `dispose()`.
  */
-export async function startLocalSuite({ vars = {}, workerVars = {}, qstash: qstashOptions = {}, keepLogs = false } = {}) {
+export async function startLocalSuite({ vars = {}, workerVars = {}, qstash: qstashOptions = {}, keepLogs = false, buildPrefix = 'suite' } = {}) {
   const port = await freePort();
   const gatewayUrl = `http://127.0.0.1:${port}`;
   const { seed = 1, ...serverOptions } = qstashOptions;
@@ -101,9 +103,9 @@ export async function startLocalSuite({ vars = {}, workerVars = {}, qstash: qsta
 
   const services = serviceWorkers();
   const workers = [
-    bundledWorkerOptions(gatewayConfigPath(), 'suite-gateway', { bindings: { ...common, ...perWorker.gateway, ...workerVars.gateway } }),
+    bundledWorkerOptions(gatewayConfigPath(), `${buildPrefix}-gateway`, { bindings: { ...common, ...perWorker.gateway, ...workerVars.gateway } }),
     ...services.map((service) =>
-      bundledWorkerOptions(service.configPath, `suite-${service.name}`, {
+      bundledWorkerOptions(service.configPath, `${buildPrefix}-${service.name}`, {
         bindings: { ...common, ...(perWorker[service.name] ?? {}), ...(workerVars[service.name] ?? {}) },
       }),
     ),

@@ -41,7 +41,7 @@ const settings = {
   pageSize: 200,
   d1CallLimit: 1000,
   // LEDGER_REBUILD_PAGES_PER_SLICE as deployed (workers/ledger/wrangler.toml).
-  pagesPerSlice: 200,
+  pagesPerSlice: 50,
 };
 if (settings.concurrency > 16) throw new Error('BENCH_LEDGER_CONCURRENCY is capped at 16: the ledger route\'s bulkhead admits 16 at once');
 

@@ -28,8 +28,11 @@ const GATEWAY_VARS = {
   CACHE_ENABLED: 'false',
 };
 
-/** The services the gateway binds; the bench upstream stands in for each under its name. */
-const SERVICES = ['stratus-catalog', 'stratus-payments', 'stratus-users', 'stratus-catalog-canary'];
+/**
+ * The services the gateway binds (its wrangler.toml, so a service added there is covered here
+ * too); the bench upstream stands in for each under its name.
+ */
+const boundServices = (gateway) => [...new Set(Object.values(gateway.serviceBindings ?? {}).map((binding) => binding.name))];
 
 let bundles;
 
@@ -71,10 +74,12 @@ const started = new Set();
 
 /**
  * A gateway with `vars` (e.g. CACHE_ENABLED) and `routePolicies` as its ROUTE_POLICIES, over bench
- * upstreams with `upstream` vars (MODE: ok, fail or hang; DELAY_MS). Resolves once workerd listens;
+ * upstreams with `upstream` vars (MODE: ok, fail or hang; DELAY_MS). `externalServices` sends a
+ * binding to an HTTP server outside workerd instead ({ CATALOG: 'http://127.0.0.1:port' }: workerd's
+ * external service, so the call leaves over loopback HTTP). Resolves once workerd listens;
  * `url(path)` gives absolute URLs on 127.0.0.1. Call buildBundles first.
  */
-export async function startGateway({ name, upstream: upstreamVars = {}, vars = {}, routePolicies = {} }) {
+export async function startGateway({ name, upstream: upstreamVars = {}, vars = {}, routePolicies = {}, externalServices = {} }) {
   if (!bundles) throw new Error('buildBundles() first');
   const { gateway, upstream } = bundles;
   const logs = { lines: 0, sample: '' };
@@ -86,9 +91,16 @@ export async function startGateway({ name, upstream: upstreamVars = {}, vars = {
     log: new Log(LogLevel.WARN),
     handleRuntimeStdio: drainLogs(logs),
     workers: [
-      { ...gateway, bindings: { ...gateway.bindings, ...vars, ROUTE_POLICIES: JSON.stringify(routePolicies) } },
+      {
+        ...gateway,
+        bindings: { ...gateway.bindings, ...vars, ROUTE_POLICIES: JSON.stringify(routePolicies) },
+        serviceBindings: {
+          ...gateway.serviceBindings,
+          ...Object.fromEntries(Object.entries(externalServices).map(([binding, url]) => [binding, { external: { address: new URL(url).host, http: {} } }])),
+        },
+      },
       // Services a target never calls still need a worker: workerd refuses a binding to a missing one.
-      ...SERVICES.map((service) => ({ ...upstream, name: service, bindings: { ...upstream.bindings, ...upstreamVars } })),
+      ...boundServices(gateway).map((service) => ({ ...upstream, name: service, bindings: { ...upstream.bindings, ...upstreamVars } })),
     ],
   });
   started.add(mf);

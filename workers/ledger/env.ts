@@ -11,7 +11,7 @@ export interface LedgerBindings extends ChaosBindings, OutboxBindings, OutboxRel
   LOG_LEVEL?: string;
   /** Snapshot an account every this many events (ledger-config.ts; default 50, 0 = never). */
   LEDGER_SNAPSHOT_EVERY?: string;
-  /** Pages a projection rebuild runs per invocation (ledger-config.ts; default 200). */
+  /** Pages a projection rebuild runs per invocation (ledger-config.ts; default 50). */
   LEDGER_REBUILD_PAGES_PER_SLICE?: string;
   /** One ProjectionRebuild object per projection name (projections/rebuild-object.ts). */
   REBUILDS: DurableObjectNamespace<import('./projections/rebuild-object').ProjectionRebuild>;

@@ -5,7 +5,7 @@ import { addHealthRoutes, createServiceApp } from '../../shared/middleware/servi
 import { createLogger, isLogLevel } from '../../shared/observability/logger';
 import type { LedgerBindings } from './env';
 import { ledgerRoutes } from './ledger-routes';
-import { projectAfterCommit } from './projections/projection-runner';
+import { PAGES_PER_CRON, projectAfterCommit } from './projections/projection-runner';
 import { readRoutes } from './read-routes';
 
 /**
@@ -37,7 +37,7 @@ export default {
   fetch: app.fetch,
   scheduled(controller: ScheduledController, env: LedgerBindings, ctx: ExecutionContext) {
     outboxHeartbeat(controller, env, ctx);
-    projectAfterCommit(env, ctx, createLogger({ service: 'ledger' }, { level: isLogLevel(env.LOG_LEVEL) ? env.LOG_LEVEL : 'info' }));
+    projectAfterCommit(env, ctx, createLogger({ service: 'ledger' }, { level: isLogLevel(env.LOG_LEVEL) ? env.LOG_LEVEL : 'info' }), PAGES_PER_CRON);
   },
 };
 

@@ -8,10 +8,11 @@ export const ledgerConfig = envConfig(
     LEDGER_SNAPSHOT_EVERY: z.coerce.number().int().min(0).default(50),
     /**
      * Pages of events (200 each) a projection rebuild runs per invocation: about two D1 calls a
-     * page, so the default 200 stays well inside the paid plan's 1,000 calls per invocation. On
-     * the free plan (50 calls) set it to 20 or fewer.
+     * page, so the default 50 (10,000 events, ~100 calls) stays far inside the paid plan's 1,000
+     * calls per invocation, and a slice takes seconds, not minutes. On the free plan (50 calls)
+     * set it to 20 or fewer.
      */
-    LEDGER_REBUILD_PAGES_PER_SLICE: z.coerce.number().int().min(1).max(450).default(200),
+    LEDGER_REBUILD_PAGES_PER_SLICE: z.coerce.number().int().min(1).max(450).default(50),
   }),
   'ledger',
 );

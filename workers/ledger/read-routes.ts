@@ -10,7 +10,7 @@ import { validate } from '../../shared/validation/validate';
 import { accountNotFound, mayUse, type Account } from './account';
 import type { LedgerBindings } from './env';
 import { accountIdParam, toAccountView } from './ledger-schemas';
-import { isProjectionName, projectEvents, readCheckpoint, type ProjectionName } from './projections/projection-runner';
+import { isProjectionName, projectAfterCommit, readCheckpoint, type ProjectionName } from './projections/projection-runner';
 import { topAccounts } from './projections/top';
 import { accountTransactions } from './projections/transactions';
 import { events, type BalanceRow, type TransactionRow } from './schema';
@@ -137,7 +137,7 @@ export const readRoutes = new Hono<LedgerEnv>()
     const name = projectionName(c.req.valid('param').name);
     const status = await rebuilds(c.env, name).start(name);
     // Events committed after the rebuild's last page: the live runner applies them from its position.
-    if (status.status === 'done') c.executionCtx.waitUntil(projectEvents(c.env.DB).catch((error: unknown) => c.get('log').error('projection catch-up failed', { error })));
+    if (status.status === 'done') projectAfterCommit(c.env, c.executionCtx, c.get('log'));
     if (status.status === 'failed') {
       // Superseded: another rebuild took the shadow over (a conflict, 409); else a fault (500).
       const superseded = status.reason === 'superseded';

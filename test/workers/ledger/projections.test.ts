@@ -2,7 +2,7 @@ import { env } from 'cloudflare:workers';
 import { drizzle } from 'drizzle-orm/d1';
 import { describe, expect, it } from 'vitest';
 import { balanceChanges } from '../../../workers/ledger/projections/balances';
-import { catchUp, projectEvents, readCheckpoint } from '../../../workers/ledger/projections/projection-runner';
+import { catchUp, PAGES_AFTER_COMMIT, projectAfterCommit, projectEvents, readCheckpoint } from '../../../workers/ledger/projections/projection-runner';
 import { transactionChanges } from '../../../workers/ledger/projections/transactions';
 import { callWorker } from '../../support/call-worker';
 import { expectedReadModel, head, liveReadModel, readTransactions } from './projection-support';
@@ -152,6 +152,29 @@ describe('ledger projections', () => {
     const live = await liveReadModel();
     expect(live.balances.rows.filter((row) => ids.includes(row.account_id))).toHaveLength(3);
     expect(live.balances.rows).toEqual((await expectedReadModel(live.balances.position)).balances);
+  });
+
+  it('one pass after a command applies at most PAGES_AFTER_COMMIT pages per projection: a backlog is worked off a bounded share at a time', async () => {
+    const { createExecutionContext, waitOnExecutionContext } = await import('cloudflare:test');
+    await projectEvents(env.DB);
+    const start = await readCheckpoint(db(), 'balances');
+    const backlog = (PAGES_AFTER_COMMIT + 2) * 200;
+    await env.DB.batch(
+      Array.from({ length: backlog }, () =>
+        env.DB.prepare("INSERT INTO events (stream_id, version, type, data, metadata, recorded_at) VALUES (?, 1, 'AccountOpened', ?, '{}', 1)").bind(
+          `acc_${crypto.randomUUID()}`,
+          JSON.stringify({ owner: 'Backlog', currency: 'EUR', initialDepositCents: 1, userId: 'u1' }),
+        ),
+      ),
+    );
+    const ctx = createExecutionContext();
+    projectAfterCommit(env, ctx);
+    await waitOnExecutionContext(ctx);
+    const positions = (await env.DB.prepare('SELECT global_position FROM events WHERE global_position > ? ORDER BY global_position').bind(start).all<{ global_position: number }>()).results;
+    expect(await readCheckpoint(db(), 'balances')).toBe(positions[PAGES_AFTER_COMMIT * 200 - 1]!.global_position);
+    expect(await readCheckpoint(db(), 'transactions')).toBe(positions[PAGES_AFTER_COMMIT * 200 - 1]!.global_position);
+    await projectEvents(env.DB);
+    expect(await readCheckpoint(db(), 'balances')).toBe(await head());
   });
 
   it('the cron trigger catches the projections up too', async () => {

@@ -157,7 +157,7 @@ const flights = new WeakMap<object, Flight>();
  * call during a run marks one more pass and shares the run's promise, so it settles only after
  * the events that call was made for are applied (a waitUntil on it keeps the isolate for them).
  */
-export function projectEvents(database: D1Database, options: RunOptions = {}): Promise<void> {
+export function projectEvents(database: D1Database, options: RunOptions & Pick<CatchUpOptions, 'maxPages'> = {}): Promise<void> {
   let flight = flights.get(database);
   if (!flight) flights.set(database, (flight = { again: false }));
   if (flight.running) {
@@ -170,7 +170,7 @@ export function projectEvents(database: D1Database, options: RunOptions = {}): P
     try {
       do {
         current.again = false;
-        for (const name of Object.keys(PROJECTIONS) as ProjectionName[]) await catchUp(db, name, options);
+        for (const name of Object.keys(PROJECTIONS) as ProjectionName[]) await advance(db, name, options);
       } while (current.again);
     } finally {
       current.running = undefined;
@@ -179,10 +179,20 @@ export function projectEvents(database: D1Database, options: RunOptions = {}): P
   return current.running;
 }
 
+/**
+ * Pages per projection one pass may apply: after a command, and on the cron. Bounded because a
+ * pass runs in the invocation that triggered it, which Cloudflare caps in D1 calls (two a page)
+ * and CPU: a backlog (a restore, events inserted in bulk) is worked off a bounded share per
+ * command and per cron tick instead of by one invocation that cannot finish it, and a command's
+ * isolate is never busy for seconds replaying it.
+ */
+export const PAGES_AFTER_COMMIT = 10;
+export const PAGES_PER_CRON = 200;
+
 /** After a command commits (or on the cron): catch the projections up once the answer is on its way. */
-export function projectAfterCommit(env: { DB: D1Database }, ctx: Pick<ExecutionContext, 'waitUntil'>, log?: Logger): void {
+export function projectAfterCommit(env: { DB: D1Database }, ctx: Pick<ExecutionContext, 'waitUntil'>, log?: Logger, maxPages = PAGES_AFTER_COMMIT): void {
   ctx.waitUntil(
-    projectEvents(env.DB).catch((error: unknown) => {
+    projectEvents(env.DB, { maxPages }).catch((error: unknown) => {
       // The events are committed; the next command or the cron's pass applies them.
       log?.error('projection catch-up failed; the next pass retries', { error });
     }),

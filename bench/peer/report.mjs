@@ -1,0 +1,62 @@
+// Turns a bench/peer run into the `## Peer comparison` section of bench/RESULTS.md: the machine
+// note, the method (what is the same for both, and what is not), the numbers and the ratios.
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { ROOT } from '../../scripts/workers.mjs';
+import { machineNote } from '../resilience/report.mjs';
+import { fixed, ratio } from '../lib/stats.mjs';
+import { BREAKER, RATE_LIMIT, TIMEOUT_MS } from './policy.mjs';
+
+// Read from the file: http-proxy-middleware's `exports` do not let require() reach its package.json.
+const version = (name) => JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
+
+export function peerSection(run) {
+  const { settings, upstream, express, stratus, passthrough } = run;
+  const row = (key, r) =>
+    `| ${r.label} | ${key === 'upstream' ? '/products/prod_01' : run.path} | ${Math.round(r.rps)} | ${r.roundsRps.map(Math.round).join(' / ')} | ${fixed(r.p50, 2)} | ${fixed(r.p99, 2)} | ${r.non2xx} | ${r.errors} | ${ratio(r.rps, upstream.rps)} |`;
+  const opened = (calls) => (calls === null ? 'did not open within 30 calls' : `refused the ${calls}th call itself`);
+  return `## Peer comparison
+
+- Date: ${run.date}
+- Machine: ${machineNote(run.loadAtStart)}. The peer stack: express ${version('express')}, http-proxy-middleware ${version('http-proxy-middleware')}, express-rate-limit ${version('express-rate-limit')} (opossum above)${run.loadAtStart > os.cpus().length / 2 ? '. Other work was busy on the machine (the load average above): absolute figures are low, and only the ratios within this run mean much.' : ''}
+- Method: \`npm run bench:peer\` (bench/peer/run.mjs). The gateway the well-known Node tutorials
+  build (express 5, http-proxy-middleware, opossum around the proxied call, express-rate-limit;
+  bench/peer/express-gateway.mjs, its own Node process) against stratus's gateway (its
+  \`wrangler deploy --dry-run\` bundle in workerd through Miniflare's API, no \`wrangler dev\`).
+  Both are built from one policy file (bench/peer/policy.mjs) for the catalog route: the
+  \`/api/catalog\` prefix stripped and proxied; a per-caller rate limit of ${RATE_LIMIT.limit.toLocaleString('en')} per
+  ${RATE_LIMIT.windowMs / 1000} s, which never trips (both count every request and send RateLimit headers, neither
+  refuses one); a breaker opening at ≥ ${BREAKER.failureRatePercent} % failures over ≥ ${BREAKER.minimumCalls} calls in ${BREAKER.windowMs / 1000} s, open ${BREAKER.openDurationMs / 1000} s; a
+  ${TIMEOUT_MS / 1000} s upstream deadline; no retries. The same upstream for both: one Node HTTP server
+  (bench/peer/upstream-server.mjs, its own process) answering \`ok\`; express reaches it through
+  http-proxy-middleware, stratus through its \`CATALOG\` service binding pointed at the same
+  address as a workerd external service, so both calls leave over loopback HTTP. autocannon on
+  the same machine, GET over ${settings.connections} keep-alive connections, each its own CF-Connecting-IP (the
+  callers both rate limits count); ${settings.warmupS} s warm-up per target, then ${settings.rounds} rounds × ${settings.durationS} s visiting the
+  targets in turn (who goes first rotates); req/s is the median of the rounds, p50/p99 over
+  every response. A check that each breaker is in the path: with the upstream
+  failing, express ${opened(run.breakerCheck.express)}, stratus ${opened(run.breakerCheck.stratus)} (503 \`circuit-open\`; done
+  first, while the breakers' windows are empty, and the load starts once both have closed again).
+  The last row is not a peer: bench/gateway's bare Hono pass-through (one route, nothing else) in
+  workerd with its binding sent to the same upstream, to show what workerd itself costs here.
+- What is not the same, because stratus does it on every request and the express stack does
+  not: the rate limit is decided by a Durable Object per caller (exact across isolates and
+  locations; express-rate-limit's memory store counts in one process, a fixed window); the
+  breaker's state lives in a Durable Object shared by every isolate (outcomes batched to it each
+  second); and the gateway also assigns a request id, continues the trace context, adds the
+  security headers, signs a service token for the upstream, picks the canary version, keeps the
+  last good answer for fallbacks, holds a bulkhead slot and counts metrics. Node runs the express
+  stack on one thread; workerd and autocannon share the machine's 2 cores with it.
+
+| target | path | req/s (median) | rounds req/s | p50 ms | p99 ms | non-2xx | errors | ÷ upstream |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- |
+${row('upstream', upstream)}
+${row('express', express)}
+${row('stratus', stratus)}
+${row('passthrough', passthrough)}
+
+stratus ÷ express, same policies: req/s **${ratio(stratus.rps, express.rps)}**, p50 **${ratio(stratus.p50, express.p50)}**, p99 **${ratio(stratus.p99, express.p99)}** (req/s above 1 is faster; latency below 1 is faster).
+Bare workerd pass-through ÷ express: req/s ${ratio(passthrough.rps, express.rps)}; stratus ÷ bare workerd pass-through (the gateway's own work): req/s ${ratio(stratus.rps, passthrough.rps)}.
+`;
+}

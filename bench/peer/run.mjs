@@ -1,0 +1,148 @@
+#!/usr/bin/env node
+// `npm run bench:peer`: stratus's gateway against the gateway the well-known Node tutorials build
+// (express + http-proxy-middleware + opossum + express-rate-limit), with the same policies
+// (policy.mjs), in front of the same upstream (upstream-server.mjs, one Node process both reach
+// over loopback HTTP), under the same load (autocannon, bench/lib/load.mjs), rounds interleaved.
+// The upstream called directly is the ceiling; a bare pass-through in workerd shows the runtime's
+// own share. Ratios go to bench/RESULTS.md (`## Peer
+// comparison`); nothing asserts a number.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { Log, LogLevel, Miniflare } from 'miniflare';
+import { bundledWorkerOptions } from '../../scripts/worker-bundle.mjs';
+import { ROOT } from '../../scripts/workers.mjs';
+import { buildBundles, disposeAll, request, startGateway } from '../lib/gateway-target.mjs';
+import { load } from '../lib/load.mjs';
+import { writeSection } from '../lib/results-file.mjs';
+import { latencySummary, median } from '../lib/stats.mjs';
+import { startChild, stopAll } from './child-server.mjs';
+import { PREFIX, stratusRoutePolicies } from './policy.mjs';
+import { peerSection } from './report.mjs';
+
+const RESULTS = join(ROOT, 'bench', 'RESULTS.md');
+const RAW_OUT = join(ROOT, 'bench', '.out', 'peer.json'); // git-ignored
+const UPSTREAM_PATH = '/products/prod_01';
+const CONNECTIONS = 10; // as the other gateway benchmarks
+
+const positive = (name, fallback) => {
+  const value = Number(process.env[name] ?? fallback);
+  if (!(value > 0)) throw new Error(`${name} must be a positive number, got ${process.env[name]}`);
+  return value;
+};
+const settings = { rounds: Math.round(positive('BENCH_ROUNDS', 3)), durationS: positive('BENCH_DURATION_S', 5), warmupS: 2, connections: CONNECTIONS };
+
+// The backstop: autocannon stops itself and every set-up call has a deadline, but nothing here
+// may outlive its budget; Miniflare kills its workerd and the children die with their pipes.
+const budgetMs = (settings.rounds * settings.durationS * 4 * 2 + 150) * 1000; // 4 targets
+const watchdog = setTimeout(async () => {
+  console.error(`peer benchmark still running after ${Math.round(budgetMs / 1000)} s; stopping`);
+  await Promise.allSettled([disposeAll(), stopAll()]);
+  process.exit(1);
+}, budgetMs);
+watchdog.unref();
+
+const loadAtStart = os.loadavg()[0];
+
+/** Sequential calls until the gateway refuses one as circuit-open; answers how many it took. */
+async function callsToOpen(gateway) {
+  for (let call = 1; call <= 30; call++) {
+    const answer = await request(gateway.url(`${PREFIX}/products/breaker-check-${call}`));
+    if (answer.status === 503 && answer.body.includes('circuit-open')) return call;
+  }
+  return null;
+}
+
+/** Calls the target every 250 ms until it answers 200 (its breaker closed again), within 30 s. */
+async function closed(target) {
+  const deadline = Date.now() + 30_000;
+  while ((await request(target.url)).status !== 200) {
+    if (Date.now() > deadline) throw new Error(`${target.key}: its breaker did not close within 30 s of the upstream recovering`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/**
+ * bench/gateway's bare Hono pass-through (one route, the prefix stripped, nothing else) in its own
+ * workerd, its CATALOG binding sent to the same upstream: what workerd itself costs on this path.
+ */
+async function startPassthrough(upstreamUrl) {
+  const worker = bundledWorkerOptions(join(ROOT, 'bench/gateway/passthrough.wrangler.toml'), 'bench-peer-passthrough');
+  const mf = new Miniflare({
+    host: '127.0.0.1',
+    port: 0,
+    logRequests: false,
+    cf: false,
+    log: new Log(LogLevel.WARN),
+    workers: [{ ...worker, serviceBindings: { CATALOG: { external: { address: new URL(upstreamUrl).host, http: {} } } } }],
+  });
+  return { base: await mf.ready, dispose: () => mf.dispose() };
+}
+
+let section;
+let passthrough;
+try {
+  const upstream = await startChild(join(ROOT, 'bench/peer/upstream-server.mjs'));
+  const express = await startChild(join(ROOT, 'bench/peer/express-gateway.mjs'), { UPSTREAM_URL: upstream.url('/') });
+  console.log('bundling the gateway with `wrangler deploy --dry-run`…');
+  await buildBundles('peer');
+  const stratus = await startGateway({ name: 'stratus', routePolicies: stratusRoutePolicies, externalServices: { CATALOG: upstream.url('/') } });
+  passthrough = await startPassthrough(upstream.url('/'));
+
+  const targets = [
+    { key: 'upstream', label: 'upstream, called directly (the ceiling)', url: upstream.url(UPSTREAM_PATH) },
+    { key: 'express', label: 'express + http-proxy-middleware + opossum + express-rate-limit', url: express.url(`${PREFIX}${UPSTREAM_PATH}`) },
+    { key: 'stratus', label: 'stratus gateway (workerd)', url: stratus.url(`${PREFIX}${UPSTREAM_PATH}`) },
+    { key: 'passthrough', label: 'bare Hono pass-through in workerd (not a peer: the runtime’s own share)', url: new URL(`${PREFIX}${UPSTREAM_PATH}`, passthrough.base).href, bare: true },
+  ];
+  for (const target of targets) {
+    const answer = await request(target.url, { headers: { 'cf-connecting-ip': '10.77.0.1' } });
+    if (answer.status !== 200 || answer.body !== 'ok') throw new Error(`${target.key}: GET answered ${answer.status}: ${answer.body.slice(0, 300)}`);
+    if (target.key !== 'upstream' && !target.bare && !answer.headers.get('ratelimit')) throw new Error(`${target.key}: no RateLimit header, so its rate limit is not in the path`);
+    target.rounds = [];
+    target.latencies = [];
+    target.requests = 0;
+    target.non2xx = 0;
+    target.errors = 0;
+  }
+
+  // Not timed, and first, while the breakers' windows are empty (after the load, thousands of
+  // successes would outweigh any failures): both breakers are really in the path. The upstream
+  // fails; each gateway is called until it refuses a call itself (503 circuit-open); then the
+  // upstream recovers, and the load waits until each breaker has let a probe through and closed.
+  await request(upstream.url('/__bench/fail'), { method: 'POST' });
+  const breakerCheck = { express: await callsToOpen(express), stratus: await callsToOpen(stratus) };
+  await request(upstream.url('/__bench/ok'), { method: 'POST' });
+  for (const target of targets.filter((t) => t.key === 'express' || t.key === 'stratus')) await closed(target);
+
+  for (const target of targets) await load({ url: target.url, connections: CONNECTIONS, durationS: settings.warmupS });
+  for (let round = 1; round <= settings.rounds; round++) {
+    // Who goes first rotates, so a slow start or a busy neighbour does not always hit one target.
+    const order = targets.map((_, i) => targets[(i + round) % targets.length]);
+    for (const target of order) {
+      const result = await load({
+        url: target.url,
+        connections: CONNECTIONS,
+        durationS: settings.durationS,
+        onResponse: (status, ms) => (status === 200 ? target.latencies.push(ms) : target.non2xx++),
+      });
+      target.rounds.push(result.rps);
+      target.requests += result.requests;
+      target.errors += result.errors;
+    }
+    console.log(`  round ${round}/${settings.rounds}: ${targets.map((t) => `${t.key} ${Math.round(t.rounds.at(-1))}`).join('  ')} req/s`);
+  }
+
+  const results = Object.fromEntries(
+    targets.map((t) => [t.key, { label: t.label, ...latencySummary(t.latencies), rps: median(t.rounds), roundsRps: t.rounds, requests: t.requests, non2xx: t.non2xx, errors: t.errors }]),
+  );
+  const run = { date: new Date().toISOString(), loadAtStart, settings, path: `${PREFIX}${UPSTREAM_PATH}`, breakerCheck, ...results };
+  mkdirSync(join(ROOT, 'bench', '.out'), { recursive: true });
+  writeFileSync(RAW_OUT, JSON.stringify(run, null, 2));
+  section = peerSection(run);
+} finally {
+  await Promise.allSettled([disposeAll(), stopAll(), passthrough?.dispose()]);
+  clearTimeout(watchdog);
+}
+writeSection(RESULTS, section);
+console.log(`\n${section}\nwrote ${RESULTS} and ${RAW_OUT}`);
