@@ -157,6 +157,17 @@ export default defineConfig({
       },
       {
         test: {
+          // The gateway on Bun and on Deno (runtimes/), each started as its own process from Node
+          // in front of stand-in services: routing, rate limits and the circuit breaker.
+          name: 'runtimes',
+          include: ['test/runtimes/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
           name: 'scripts',
           include: ['test/scripts/**/*.test.ts'],
           environment: 'node',

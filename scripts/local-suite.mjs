@@ -6,8 +6,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { importJWK, SignJWT } from 'jose';
+import { importJWK } from 'jose';
 import { Log, LogLevel, Miniflare } from 'miniflare';
+import { signAccessToken } from './access-token.mjs';
 import { generateSigningKeyPair } from './dev-keys.mjs';
 import { setupQStash } from './qstash-setup.mjs';
 import { seededRandom, startQStashServer } from './qstash-server.mjs';
@@ -144,15 +145,7 @@ export async function startLocalSuite({ vars = {}, workerVars = {}, qstash: qsta
       db: (service) => databases.get(`stratus-${service}`),
       /** An access token as the users service issues it, for any user. */
       bearer: async (userId, roles = ['customer']) =>
-        `Bearer ${await new SignJWT({ roles })
-          .setProtectedHeader({ alg: 'ES256', kid: accessKeys.privateJwk.kid, typ: 'JWT' })
-          .setIssuer('stratus-users')
-          .setAudience('stratus')
-          .setSubject(userId)
-          .setIssuedAt()
-          .setExpirationTime('15m')
-          .setJti(crypto.randomUUID())
-          .sign(accessKey)}`,
+        `Bearer ${await signAccessToken(accessKey, accessKeys.privateJwk.kid, userId, roles)}`,
       operator: { authorization: `Bearer ${ADMIN_TOKEN}` },
       dispose: async () => {
         await Promise.allSettled([mf.dispose(), qstash.close()]);

@@ -5,7 +5,7 @@ import { inboxInsert, isInboxDuplicate } from '../adapters/cloudflare/inbox-tabl
 import { qstashReceiver, type QStashSigningKeys, type SignatureVerifier } from '../adapters/upstash/qstash-receiver';
 import type { CloudEvent } from '../events/cloud-event';
 import { parseCloudEvent } from '../events/cloud-event';
-import topology from '../events/topology.json';
+import topology from '../events/topology.json' with { type: 'json' };
 import { badRequest, HttpError } from '../http/problem';
 import type { Logger } from '../observability/logger';
 import type { AppEnv } from './app-env';

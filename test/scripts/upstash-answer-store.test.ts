@@ -4,25 +4,16 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UpstashAnswerStore } from '../../shared/adapters/upstash/redis-answer-store';
 import type { CachedAnswer } from '../../shared/cache/cached-answer';
-import { hasRedisServer, startRedisServer, type RedisServer } from '../../scripts/redis-server.mjs';
+import { startRedisServer, type RedisServer } from '../../scripts/redis-server.mjs';
 import { RedisConnection } from '../../scripts/resp.mjs';
 import { startBridge, type UpstashBridge } from '../../scripts/upstash-redis-bridge.mjs';
+import { redisAvailable, redisServerIsOnPath } from '../support/redis-required';
 
 // The gateway's L2 response cache (shared/adapters/upstash/redis-answer-store.ts) through the real
 // @upstash/redis client, against the local Upstash REST bridge in front of a real redis-server.
 // Like upstash-redis-bridge.test.ts: the suite runs only where redis-server is on PATH, and then
 // the check below fails in CI (CI or STRATUS_REQUIRE_REDIS=1) rather than pass quietly.
-const available = hasRedisServer();
-const ci = process.env.CI;
-const required = (ci !== undefined && ci !== '' && ci !== '0' && ci.toLowerCase() !== 'false') || process.env.STRATUS_REQUIRE_REDIS === '1';
-
-it('redis-server is on PATH (the L2 cache tests need it; CI must have it)', (ctx) => {
-  if (available) return;
-  const why = 'redis-server is not on PATH, so the L2 response-cache tests did not run (Debian/Ubuntu: apt-get install redis-server)';
-  if (required) throw new Error(why);
-  console.warn(`\n!!! ${why}\n`);
-  ctx.skip(why);
-});
+redisServerIsOnPath('L2 response-cache tests');
 
 const TOKEN = 'test-upstash-token';
 
@@ -40,7 +31,7 @@ const answer = (over: Partial<CachedAnswer> = {}): CachedAnswer => ({
   ...over,
 });
 
-describe.runIf(available)('UpstashAnswerStore against the bridge and a real redis-server', () => {
+describe.runIf(redisAvailable)('UpstashAnswerStore against the bridge and a real redis-server', () => {
   let server: RedisServer | undefined;
   let bridge: UpstashBridge | undefined;
   let direct: RedisConnection | undefined;

@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { hasRedisServer, startRedisServer, type RedisServer } from '../../scripts/redis-server.mjs';
-import { startBridge, type UpstashBridge } from '../../scripts/upstash-redis-bridge.mjs';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { startRedisServer } from '../../scripts/redis-server.mjs';
+import { startBridge } from '../../scripts/upstash-redis-bridge.mjs';
+import { redisAvailable, redisServerIsOnPath, upstashBridgeForSuite } from '../support/redis-required';
 import { MemoryRateLimitBackend } from '../../shared/adapters/memory/memory-rate-limit-backend';
 import { upstashRateLimitBackend, UpstashRateLimitBackend, UpstashRateLimitError } from '../../shared/adapters/upstash/ratelimit-backend';
 import type { RateLimitAlgorithm, RateLimitDecision, RateLimitPolicy } from '../../shared/ratelimit/policy';
@@ -14,17 +15,7 @@ import type { RateLimitAlgorithm, RateLimitDecision, RateLimitPolicy } from '../
 //
 // It needs a real redis-server; as in upstash-redis-bridge.test.ts, a missing one fails in CI and
 // shows as skipped, with a warning, elsewhere; it never passes quietly.
-const available = hasRedisServer();
-const ci = process.env.CI;
-const required = (ci !== undefined && ci !== '' && ci !== '0' && ci.toLowerCase() !== 'false') || process.env.STRATUS_REQUIRE_REDIS === '1';
-
-it('redis-server is on PATH (the Upstash rate-limit tests need it; CI must have it)', (ctx) => {
-  if (available) return;
-  const why = 'redis-server is not on PATH, so the Upstash rate-limit backend tests did not run (Debian/Ubuntu: apt-get install redis-server)';
-  if (required) throw new Error(why);
-  console.warn(`\n!!! ${why}\n`);
-  ctx.skip(why);
-});
+redisServerIsOnPath('Upstash rate-limit backend tests');
 
 const TOKEN = 'test-upstash-token';
 
@@ -42,19 +33,8 @@ const freezeClock = (at: number) => {
 const comparable = (policy: RateLimitPolicy, d: RateLimitDecision) =>
   policy.algorithm === 'sliding-window' && d.retryAfterMs > 0 ? { ...d, retryAfterMs: 'waits' } : d;
 
-describe.runIf(available)('Upstash rate-limit backend on a real redis-server through the local bridge', () => {
-  let server: RedisServer | undefined;
-  let bridge: UpstashBridge | undefined;
-
-  beforeAll(async () => {
-    server = await startRedisServer();
-    bridge = await startBridge({ redisUrl: server.url, token: TOKEN });
-  }, 20_000);
-
-  afterAll(async () => {
-    await bridge?.close();
-    await server?.close();
-  });
+describe.runIf(redisAvailable)('Upstash rate-limit backend on a real redis-server through the local bridge', () => {
+  const bridge = upstashBridgeForSuite(TOKEN);
 
   afterEach(() => {
     vi.restoreAllMocks();
@@ -62,7 +42,7 @@ describe.runIf(available)('Upstash rate-limit backend on a real redis-server thr
 
   // A generous deadline: these tests are about exactness, and a timed-out decision would throw
   // (and fail the test) rather than pass quietly.
-  const backend = (prefix = `test:${randomUUID()}`) => new UpstashRateLimitBackend({ url: bridge!.url, token: TOKEN, prefix, timeoutMs: 10_000 });
+  const backend = (prefix = `test:${randomUUID()}`) => new UpstashRateLimitBackend({ url: bridge.url, token: TOKEN, prefix, timeoutMs: 10_000 });
 
   it.each(['sliding-window', 'token-bucket'] as const)(
     '%s: 60 concurrent decisions against a limit of 20 admit exactly 20, field for field what the pure algorithm decides',
@@ -142,7 +122,7 @@ describe.runIf(available)('Upstash rate-limit backend on a real redis-server thr
   }, 60_000);
 
   it('one client per configuration per isolate; a policy change starts every key afresh', async () => {
-    const options = { url: bridge!.url, token: TOKEN, prefix: `test:${randomUUID()}` };
+    const options = { url: bridge.url, token: TOKEN, prefix: `test:${randomUUID()}` };
     expect(upstashRateLimitBackend(options)).toBe(upstashRateLimitBackend({ ...options }));
     expect(upstashRateLimitBackend(options)).not.toBe(upstashRateLimitBackend({ ...options, token: 'other' }));
     const shared = upstashRateLimitBackend(options);
@@ -154,7 +134,7 @@ describe.runIf(available)('Upstash rate-limit backend on a real redis-server thr
 
   it('a wrong token, or no Redis at all, is an error the caller sees (never a made-up decision)', async () => {
     const policy: RateLimitPolicy = { algorithm: 'token-bucket', limit: 5, windowMs: 1_000 };
-    const wrongToken = new UpstashRateLimitBackend({ url: bridge!.url, token: 'not-the-token' });
+    const wrongToken = new UpstashRateLimitBackend({ url: bridge.url, token: 'not-the-token' });
     await expect(wrongToken.decide('k', policy)).rejects.toThrow(UpstashRateLimitError);
     const doomed = await startRedisServer();
     const doomedBridge = await startBridge({ redisUrl: doomed.url, token: TOKEN });

@@ -3,10 +3,11 @@ import { Redis } from '@upstash/redis';
 import { Redis as CloudflareRedis } from '@upstash/redis/cloudflare';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasRedisServer, startRedisServer, type RedisServer } from '../../scripts/redis-server.mjs';
+import { startRedisServer, type RedisServer } from '../../scripts/redis-server.mjs';
 import { RedisConnection, RedisReplyError } from '../../scripts/resp.mjs';
 import { redisCompatibleScript, ScriptShas, sha1 } from '../../scripts/upstash-lua.mjs';
 import { startBridge, type UpstashBridge } from '../../scripts/upstash-redis-bridge.mjs';
+import { redisAvailable, redisServerIsOnPath } from '../support/redis-required';
 import { encodeReply } from '../../scripts/upstash-rest.mjs';
 
 // These tests need a real redis-server. Where there is none they cannot run, and a skipped suite
@@ -14,17 +15,7 @@ import { encodeReply } from '../../scripts/upstash-rest.mjs';
 // the test below always runs. Without redis-server it fails in CI (CI set, as CI services do, or
 // STRATUS_REQUIRE_REDIS=1, as .ci/run sets) and, elsewhere, shows as skipped with the reason and
 // prints a warning; it never passes quietly.
-const available = hasRedisServer();
-const ci = process.env.CI;
-const required = (ci !== undefined && ci !== '' && ci !== '0' && ci.toLowerCase() !== 'false') || process.env.STRATUS_REQUIRE_REDIS === '1';
-
-it('redis-server is on PATH (the Upstash bridge tests need it; CI must have it)', (ctx) => {
-  if (available) return;
-  const why = 'redis-server is not on PATH, so the Upstash REST bridge tests did not run (Debian/Ubuntu: apt-get install redis-server)';
-  if (required) throw new Error(why);
-  console.warn(`\n!!! ${why}\n`);
-  ctx.skip(why);
-});
+redisServerIsOnPath('Upstash REST bridge tests');
 
 const TOKEN = 'test-upstash-token';
 const key = (name: string) => `test:${name}:${randomUUID()}`;
@@ -53,7 +44,7 @@ describe('Upstash reply encoding (no Redis needed)', () => {
   });
 });
 
-describe.runIf(available)('Upstash REST bridge in front of a real redis-server', () => {
+describe.runIf(redisAvailable)('Upstash REST bridge in front of a real redis-server', () => {
   let server: RedisServer | undefined;
   let bridge: UpstashBridge | undefined;
   let direct: RedisConnection | undefined;

@@ -1,5 +1,6 @@
 import { env } from 'cloudflare:workers';
-import { importJWK, SignJWT, type JWK } from 'jose';
+import { importJWK, type JWK } from 'jose';
+import { signAccessToken } from '../../scripts/access-token.mjs';
 
 let key: Promise<CryptoKey> | undefined;
 
@@ -11,15 +12,7 @@ let key: Promise<CryptoKey> | undefined;
 export async function accessToken(userId: string, roles: string[] = ['customer']): Promise<string> {
   const jwk = JSON.parse(env.TEST_ACCESS_TOKEN_PRIVATE_JWK) as JWK;
   key ??= importJWK(jwk, 'ES256') as Promise<CryptoKey>;
-  return new SignJWT({ roles })
-    .setProtectedHeader({ alg: 'ES256', kid: jwk.kid ?? '', typ: 'JWT' })
-    .setIssuer('stratus-users')
-    .setAudience('stratus')
-    .setSubject(userId)
-    .setIssuedAt()
-    .setExpirationTime('15m')
-    .setJti(crypto.randomUUID())
-    .sign(await key);
+  return signAccessToken(await key, jwk.kid ?? '', userId, roles);
 }
 
 /** `Authorization` for a user with these roles. */

@@ -2,6 +2,7 @@ import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey 
 import type { Identity } from '../../shared/http/identity';
 import { gatewayConfig } from './config';
 import type { GatewayBindings } from './env';
+import { platformOf } from './platform';
 import { serviceTokenHeader } from './service-tokens';
 
 /** The only algorithm accepted (API.md): `alg: none`, HS256 and anything else are refused. */
@@ -29,7 +30,7 @@ const cache = new WeakMap<object, CachedKeys>();
 
 async function fetchKeys(env: GatewayBindings, requestId: string): Promise<CachedKeys> {
   const headers = await serviceTokenHeader(env, { service: 'users', identity: null, requestId });
-  const response = await env.USERS.fetch(new Request(`https://users.internal${JWKS_PATH}`, { headers, signal: AbortSignal.timeout(2_000) }));
+  const response = await platformOf(env).service('USERS').fetch(new Request(`https://users.internal${JWKS_PATH}`, { headers, signal: AbortSignal.timeout(2_000) }));
   if (!response.ok) throw new Error(`JWKS answered ${response.status}`);
   const jwks = (await response.json()) as JSONWebKeySet;
   const now = Date.now();
@@ -37,7 +38,9 @@ async function fetchKeys(env: GatewayBindings, requestId: string): Promise<Cache
 }
 
 async function keysFor(env: GatewayBindings, kid: string | undefined, requestId: string): Promise<CachedKeys> {
-  const cached = cache.get(env.USERS);
+  // Keyed by the transport to the users service: one per isolate on Cloudflare (its binding).
+  const users = platformOf(env).service('USERS');
+  const cached = cache.get(users);
   const now = Date.now();
   if (cached) {
     const fresh = now - cached.fetchedAt < JWKS_CACHE_MS;
@@ -47,7 +50,7 @@ async function keysFor(env: GatewayBindings, kid: string | undefined, requestId:
   }
   try {
     const next = await fetchKeys(env, requestId);
-    cache.set(env.USERS, next);
+    cache.set(users, next);
     return next;
   } catch (error) {
     // The users service is down: keep verifying with the keys we have, and ask again later.

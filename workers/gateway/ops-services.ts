@@ -5,6 +5,7 @@ import type { AppEnv } from '../../shared/middleware/app-env';
 import { withPropagation } from '../../shared/observability/propagation';
 import { gatewayConfig } from './config';
 import type { GatewayBindings, ServiceBindings } from './env';
+import { platformOf } from './platform';
 import { serviceTokenHeader } from './service-tokens';
 
 /**
@@ -19,7 +20,7 @@ export async function opsGet<T>(c: Context<AppEnv<GatewayBindings>>, binding: ke
   for (const [name, value] of Object.entries(token)) headers.set(name, value);
   let response: Response;
   try {
-    response = await c.env[binding].fetch(new Request(`https://${service}.internal${path}`, { headers, signal: AbortSignal.timeout(gatewayConfig(c.env).READY_TIMEOUT_MS) }));
+    response = await platformOf(c.env).service(binding).fetch(new Request(`https://${service}.internal${path}`, { headers, signal: AbortSignal.timeout(gatewayConfig(c.env).READY_TIMEOUT_MS) }));
   } catch (error) {
     c.get('log').warn('ops call unreachable', { upstream: service, path, error });
     throw new HttpError(502, { detail: `The ${service} service could not be reached.` });
@@ -81,7 +82,7 @@ export async function opsForward(c: Context<AppEnv<GatewayBindings>>, binding: k
   let response: Response;
   let text: string;
   try {
-    response = await c.env[binding].fetch(
+    response = await platformOf(c.env).service(binding).fetch(
       new Request(`https://${service}.internal${path}`, {
         method: options.method ?? 'POST',
         headers,

@@ -11,6 +11,7 @@ import { gatewayConfig } from './config';
 import type { GatewayBindings } from './env';
 import { metricTotals } from './metrics';
 import { opsMetricsView } from './ops-metrics';
+import { platformOf } from './platform';
 import { isVersioned, routeWeights, serviceTargets, versionsOf, weightsBodySchema, type ServiceTarget, type VersionedRoute } from './route-versions';
 import { routes } from './routes';
 import { serviceTokenHeader } from './service-tokens';
@@ -85,7 +86,7 @@ async function callChaosSwitch(c: OpsContext, target: ServiceTarget, method: 'GE
   for (const [name, value] of Object.entries(token)) headers.set(name, value);
   let response: Response;
   try {
-    response = await c.env[target.binding].fetch(
+    response = await platformOf(c.env).service(target.binding).fetch(
       new Request(`https://${service}.internal${CHAOS_PATH}`, { method, headers, body, signal: AbortSignal.timeout(gatewayConfig(c.env).READY_TIMEOUT_MS) }),
     );
   } catch (error) {

@@ -14,6 +14,7 @@ import { isTimeoutError } from '../../shared/resilience/timeout';
 import type { GatewayBindings } from './env';
 import { FALLBACK_HEADER, FALLBACK_REASON_HEADER } from './fallback-rules';
 import { chooseUpstream } from './route-versions';
+import { platformOf } from './platform';
 import { forwardedPrefixHeaders, rewritePath, serviceName, type Route } from './routes';
 import { serviceTokenHeader } from './service-tokens';
 import { upstreamGuard } from './upstream-guard';
@@ -107,7 +108,7 @@ function upstreamProblem(c: Context<AppEnv<GatewayBindings>>, route: Route, erro
 }
 
 /**
- * Forwards the request to the route's service binding with the prefix rewritten, the request id
+ * Forwards the request to the route's service (its binding, or HTTP off Cloudflare: platform.ts) with the prefix rewritten, the request id
  * and trace propagated, under the route's resilience policies (upstream-guard.ts). The body is
  * streamed through, except when the request may be retried: then it is read once (it is within
  * the body limit) so every attempt can send it.
@@ -121,7 +122,8 @@ export async function forwardToService(
   const upstreamPath = rewritePath(route, incoming.pathname);
   if (isInternalPath(upstreamPath) || isHiddenPath(route, upstreamPath)) throw notFound(`No route for ${c.req.method} ${c.req.path}.`);
   // Path set through the URL's pathname, never by parsing a string: `//host/x` must stay a path,
-  // not become a host. The host is never resolved: a binding delivers to its worker regardless.
+  // not become a host. The host is never resolved: a binding delivers to its worker regardless
+  // (and an HTTP transport, runtimes/, puts its own origin in its place).
   const target = new URL(`https://${route.name}.internal`);
   target.pathname = upstreamPath;
   target.search = incoming.search;
@@ -130,6 +132,7 @@ export async function forwardToService(
   // Canary / blue-green: the version chosen for this caller serves the call, under its own breaker.
   const upstream = await chooseUpstream(c, route, identity);
   const guard = upstreamGuard(c.env, route, upstream.version);
+  const service = platformOf(c.env).service(upstream.service);
   // A key only makes a write repeatable where the service dedupes by it (routes.ts `idempotencyKeys`).
   const keysHonoured = route.policy.idempotencyKeys !== false;
   const repeatable = guard.policy.retry !== false && isRetryableRequest(method, keysHonoured ? c.req.raw.headers : new Headers());
@@ -144,7 +147,7 @@ export async function forwardToService(
     // The deadline covers the wait for the response head (fetch resolves then); the body streams on
     // its own time, so a large but steady download is not cut off.
     response = await guard.execute(
-      ({ signal }) => c.env[upstream.service].fetch(new Request(target, { method, headers, body, redirect: 'manual', signal })),
+      ({ signal }) => service.fetch(new Request(target, { method, headers, body, redirect: 'manual', signal })),
       { repeatable, defer, request: fallbackRequest },
     );
   } catch (error) {

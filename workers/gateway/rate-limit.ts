@@ -1,6 +1,5 @@
 import type { Context } from 'hono';
 import { clientNetwork } from '../../shared/http/client-network';
-import { upstashRateLimitBackend } from '../../shared/adapters/upstash/ratelimit-backend';
 import type { Identity } from '../../shared/http/identity';
 import { HttpError } from '../../shared/http/problem';
 import type { AppEnv } from '../../shared/middleware/app-env';
@@ -9,7 +8,7 @@ import type { RateLimitBackend, RateLimitDecision } from '../../shared/ratelimit
 import { gatewayConfig } from './config';
 import type { GatewayBindings } from './env';
 import { recordRateLimitDecision } from './metrics';
-import type { RateLimiter } from './rate-limiter-object';
+import { DECISION_DEADLINE_MS, platformOf } from './platform';
 import { routeLabel, type Route } from './routes';
 
 /**
@@ -26,31 +25,11 @@ import { routeLabel, type Route } from './routes';
  * forged.)
  */
 
-/** How long a decision may take before the request goes ahead without one (fail open). */
-export const DECISION_DEADLINE_MS = 1_000;
-
 export function rateLimitKey(c: Context<AppEnv<GatewayBindings>>, identity: Identity | null): string {
   if (identity) return `user:${identity.userId}`;
   // Anything that is not an address is not trusted as a key; an IPv6 caller is keyed by its /64.
   const network = clientNetwork(c.req.header('cf-connecting-ip') ?? '');
   return network ? `ip:${network}` : 'ip:unknown';
-}
-
-/** The default backend: a RateLimiter Durable Object per (route, key), exact. */
-export function durableObjectBackend(namespace: DurableObjectNamespace<RateLimiter>): RateLimitBackend {
-  return {
-    name: 'durable-object',
-    decide: (key, policy) => namespace.get(namespace.idFromName(key)).decide(policy),
-  };
-}
-
-/** Upstash Redis when UPSTASH_REDIS_REST_URL is set (one client per isolate), else the objects. */
-export function rateLimitBackend(env: GatewayBindings): RateLimitBackend {
-  const config = gatewayConfig(env);
-  if (config.UPSTASH_REDIS_REST_URL && config.UPSTASH_REDIS_REST_TOKEN) {
-    return upstashRateLimitBackend({ url: config.UPSTASH_REDIS_REST_URL, token: config.UPSTASH_REDIS_REST_TOKEN, timeoutMs: DECISION_DEADLINE_MS });
-  }
-  return durableObjectBackend(env.RATE_LIMITER);
 }
 
 function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
@@ -76,7 +55,7 @@ function setOnResponse(c: Context<AppEnv<GatewayBindings>>, headers: Record<stri
 }
 
 export interface EnforceOptions {
-  /** Another backend (tests); default `rateLimitBackend(c.env)`. */
+  /** Another backend (tests); default the platform's (platform.ts). */
   backend?: RateLimitBackend;
   deadlineMs?: number;
 }
@@ -103,7 +82,7 @@ export async function enforceRateLimit(
   if (!policy) return;
   const key = rateLimitKey(c, identity);
   const label = routeLabel(route);
-  const backend = options.backend ?? rateLimitBackend(c.env);
+  const backend = options.backend ?? platformOf(c.env).rateLimits;
 
   let decision: RateLimitDecision;
   try {

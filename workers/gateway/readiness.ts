@@ -4,7 +4,8 @@ import { HEALTH_PATHS } from '../../shared/middleware/service-app';
 import { withPropagation } from '../../shared/observability/propagation';
 import type { CheckResult, ReadinessCheck } from '../../shared/observability/readiness';
 import type { GatewayBindings } from './env';
-import { serviceTargets } from './route-versions';
+import { platformOf } from './platform';
+import { serviceTargets, type ServiceTarget } from './route-versions';
 import { serviceTokenHeader } from './service-tokens';
 
 class ServiceNotReady extends Error {
@@ -30,10 +31,10 @@ const publicResults = (service: string, checks: Record<string, CheckResult>): Re
  * turn checks the service's own D1. The service's per-dependency results are kept, so the
  * gateway's answer names the database that is down (`catalog.db`), not just the service.
  */
-export function serviceChecks(c: Context<AppEnv<GatewayBindings>>): Record<string, ReadinessCheck> {
+export function serviceChecks(c: Context<AppEnv<GatewayBindings>>, targets: ServiceTarget[] = serviceTargets()): Record<string, ReadinessCheck> {
   const checks: Record<string, ReadinessCheck> = {};
   // Every service worker once, versions included (`catalog-canary`): a canary that cannot serve is not ready.
-  for (const { name, binding, audience } of serviceTargets()) {
+  for (const { name, binding, audience } of targets) {
     checks[name] = async (signal) => {
       const headers = withPropagation(new Headers(), c.get('requestId'), c.get('trace'));
       for (const [header, value] of Object.entries(await serviceTokenHeader(c.env, { service: audience, identity: null, requestId: c.get('requestId') }))) {
@@ -41,7 +42,7 @@ export function serviceChecks(c: Context<AppEnv<GatewayBindings>>): Record<strin
       }
       let response: Response;
       try {
-        response = await c.env[binding].fetch(new Request(`https://${name}.internal${HEALTH_PATHS.ready}`, { headers, signal }));
+        response = await platformOf(c.env).service(binding).fetch(new Request(`https://${name}.internal${HEALTH_PATHS.ready}`, { headers, signal }));
       } catch (error) {
         c.get('log').warn('readiness: service unreachable', { upstream: name, error });
         throw new Error('unreachable');

@@ -5,7 +5,7 @@ import type { CircuitBreakerOptions } from '../../shared/resilience/circuit-brea
 import type { RetryOptions } from '../../shared/resilience/retry';
 import type { CachePolicy } from './cache/cache-policy';
 import { catalogCacheInvalidations, catalogCacheTags, purgeTagsFromAnswer } from './cache/catalog-tags';
-import topology from '../../shared/events/topology.json';
+import topology from '../../shared/events/topology.json' with { type: 'json' };
 import type { ServiceBindings } from './env';
 import type { FallbackRule } from './fallback-rules';
 

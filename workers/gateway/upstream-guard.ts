@@ -1,5 +1,4 @@
 import { isHttpError } from '../../shared/http/problem';
-import type { BreakerAuthority } from '../../shared/resilience/breaker-authority';
 import { BreakerClient } from '../../shared/resilience/breaker-client';
 import { circuitBreaker, isBrokenCircuitError } from '../../shared/resilience/breaker-policy';
 import { Bulkhead, isBulkheadRejectedError } from '../../shared/resilience/bulkhead';
@@ -15,6 +14,7 @@ import { resolvePolicy, type ResolvedPolicy } from './route-policy';
 import { routeUpstream, type Upstream } from './route-versions';
 import { forwardedPrefixHeaders, serviceName, type Route } from './routes';
 import { perIsolate } from './per-isolate';
+import { platformOf } from './platform';
 import { serviceTokenHeader } from './service-tokens';
 
 /** For HTTP, a failure is a 5xx; a 4xx is the caller's mistake and says nothing of the upstream. */
@@ -28,7 +28,8 @@ const discardBody = (result: unknown) => void (result as Response).body?.cancel(
 
 /**
  * One route's resilience in one isolate, built once and kept for the isolate's life: its breaker
- * client (the cached view of the route's `CircuitBreaker` Durable Object), bulkhead, retry budget
+ * client (the cached view of the route's breaker authority: a `CircuitBreaker` Durable Object on
+ * Cloudflare, platform.ts), bulkhead, retry budget
  * and fallbacks. Calls compose as
  *
  *   fallback → timeout → retry → bulkhead → breaker → fetch
@@ -50,19 +51,18 @@ export class UpstreamGuard {
     const config = gatewayConfig(env);
     this.policy = resolvePolicy(route, config.ROUTE_POLICIES[route.name]);
     const { policy } = this;
-    const namespace = env.BREAKERS;
+    const platform = platformOf(env);
     const breakerOptions = policy.breaker;
     this.breaker =
       breakerOptions === false
         ? null
         : new BreakerClient({
             breaker: breakerOptions,
-            // The stub's RPC methods have the authority's signatures; its generated type only adds RPC plumbing.
-            authority: () => namespace.get(namespace.idFromName(upstream.name)) as unknown as BreakerAuthority,
+            authority: () => platform.breakerAuthority(upstream.name),
             reportIntervalMs: config.BREAKER_REPORT_INTERVAL_MS,
           });
     this.bulkhead = new Bulkhead(policy.bulkhead);
-    const service = env[upstream.service];
+    const service = platform.service(upstream.service);
     this.fallbacks = new RouteFallbacks(policy.fallback, async (path) => {
       // A background refresh, for no one in particular: anonymous, under its own request id.
       const token = await serviceTokenHeader(env, { service: serviceName(route), identity: null, requestId: `fallback-refresh-${crypto.randomUUID()}` });

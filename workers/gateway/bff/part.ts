@@ -4,6 +4,7 @@ import type { AppEnv } from '../../../shared/middleware/app-env';
 import { withPropagation } from '../../../shared/observability/propagation';
 import { timeout } from '../../../shared/resilience/timeout';
 import type { GatewayBindings } from '../env';
+import { platformOf } from '../platform';
 import { FALLBACK_HEADER } from '../fallback-rules';
 import { forwardedPrefixHeaders, routes, serviceName } from '../routes';
 import { serviceTokenHeader } from '../service-tokens';
@@ -42,7 +43,7 @@ export async function fetchPart<T>(
     // that never answers.
     return await timeout(call.timeoutMs).execute(async ({ signal }): Promise<Part<T>> => {
       const response = await guard.execute(
-        ({ signal: attemptSignal }) => c.env[route.service].fetch(new Request(url, { headers, signal: AbortSignal.any([signal, attemptSignal]) })),
+        ({ signal: attemptSignal }) => platformOf(c.env).service(route.service).fetch(new Request(url, { headers, signal: AbortSignal.any([signal, attemptSignal]) })),
         {
           repeatable: true,
           defer,

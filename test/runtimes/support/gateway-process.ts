@@ -1,0 +1,91 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { ROOT } from '../../../scripts/workers.mjs';
+
+export type Runtime = 'bun' | 'deno';
+
+export interface GatewayProcess {
+  runtime: Runtime;
+  /** http://127.0.0.1:<port> */
+  url: string;
+  /** What the process printed so far (stdout and stderr), for failure messages. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+const BIN = join(ROOT, 'node_modules/.bin');
+
+/** A port nothing listens on right now: bound on loopback by the OS, then released for the child. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** The command that serves runtimes/<runtime>.ts on `port`, as the README gives it. */
+function command(runtime: Runtime, port: number): { file: string; args: string[]; env: Record<string, string> } {
+  if (runtime === 'bun') return { file: join(BIN, 'bun'), args: ['run', 'runtimes/bun.ts'], env: { PORT: String(port), HOST: '127.0.0.1' } };
+  return {
+    file: join(BIN, 'deno'),
+    args: ['serve', '--port', String(port), '--host', '127.0.0.1', '--unstable-sloppy-imports', '--allow-net', '--allow-env', 'runtimes/deno.ts'],
+    env: { DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1' },
+  };
+}
+
+/** Waits for `check` to hold, trying every `everyMs`, failing with `describe()` after `timeoutMs`. */
+export async function pollUntil(check: () => Promise<boolean>, { timeoutMs, everyMs = 25, describe }: { timeoutMs: number; everyMs?: number; describe: () => string }): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${describe()}`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+/**
+ * Starts the gateway under `runtime` with `vars` on a free loopback port and waits (with a
+ * deadline) until its /health answers. The child is stopped by `stop()`: SIGTERM, then SIGKILL if
+ * it has not exited within 5 s.
+ */
+export async function startGateway(runtime: Runtime, vars: Record<string, string>, { readyTimeoutMs = 30_000 } = {}): Promise<GatewayProcess> {
+  const port = await freePort();
+  const { file, args, env } = command(runtime, port);
+  const child = spawn(file, args, { cwd: ROOT, env: { ...process.env, ...vars, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  const gateway: GatewayProcess = {
+    runtime,
+    url,
+    output: () => output,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited(child);
+      clearTimeout(killer);
+    },
+  };
+  try {
+    await pollUntil(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`${runtime} exited with ${child.exitCode}:\n${output}`);
+        return fetch(`${url}/health`).then((response) => response.ok, () => false);
+      },
+      { timeoutMs: readyTimeoutMs, describe: () => `${runtime} gateway never answered /health:\n${output}` },
+    );
+  } catch (error) {
+    await gateway.stop();
+    throw error;
+  }
+  return gateway;
+}

@@ -1,0 +1,51 @@
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { MemoryBreakerAuthority } from '../../shared/adapters/memory/memory-breaker-authority';
+import { UpstashBreakerAuthorities } from '../../shared/adapters/upstash/redis-breaker-authority';
+import { DEFAULT_BREAKER_OPTIONS, type CircuitBreakerOptions } from '../../shared/resilience/circuit-breaker';
+import { redisAvailable, redisServerIsOnPath, upstashBridgeForSuite } from '../support/redis-required';
+
+// The Upstash breaker authority (shared/adapters/upstash/redis-breaker-authority.ts) through the
+// local Upstash REST bridge in front of a real redis-server: it must decide as the in-memory
+// authority does (the same ledger), and two processes' clients must share one breaker without
+// losing an update when they report at once.
+redisServerIsOnPath('Upstash breaker authority tests');
+
+const TOKEN = 'test-upstash-token';
+const options: CircuitBreakerOptions = { ...DEFAULT_BREAKER_OPTIONS, minimumCalls: 20, failureRateThreshold: 50, openDurationMs: 1_000, halfOpenMaxCalls: 1 };
+
+describe.runIf(redisAvailable)('UpstashBreakerAuthorities on a real redis-server through the local bridge', () => {
+  const bridge = upstashBridgeForSuite(TOKEN);
+  const clock = { now: 1_000_000 };
+  const authorities = (prefix: string) => new UpstashBreakerAuthorities({ url: bridge.url, token: TOKEN, prefix, now: () => clock.now });
+
+  it('decides as the in-memory authority does: opens, refuses probes until openDuration, closes after a good probe', async () => {
+    const redis = authorities(`test:${randomUUID()}:`).authority('catalog');
+    const memory = new MemoryBreakerAuthority(() => clock.now);
+    const both = async <T>(step: (authority: typeof redis) => Promise<T>) => {
+      const [fromRedis, fromMemory] = await Promise.all([step(redis), step(memory)]);
+      expect(fromRedis).toEqual(fromMemory);
+      return fromRedis;
+    };
+    expect(await both((a) => a.current())).toEqual({ state: 'closed' });
+    await both((a) => a.report(options, { calls: 12, failures: 2, slow: 0 }));
+    expect(await both((a) => a.report(options, { calls: 8, failures: 8, slow: 0 }))).toMatchObject({ state: 'open' });
+    expect(await both((a) => a.acquireProbe(options))).toMatchObject({ permitted: false });
+    clock.now += options.openDurationMs;
+    const probe = await both((a) => a.acquireProbe(options));
+    expect(probe).toMatchObject({ permitted: true, view: { state: 'half-open' } });
+    expect(await both((a) => a.acquireProbe(options))).toMatchObject({ permitted: false });
+    expect(await both((a) => a.probeOutcome(options, { failed: false, durationMs: 5, period: probe.period! }))).toEqual({ state: 'closed' });
+  });
+
+  it('two processes share one breaker, and reports made at once are all counted', async () => {
+    const prefix = `test:${randomUUID()}:`;
+    const [one, two] = [authorities(prefix).authority('users'), authorities(prefix).authority('users')];
+    // 19 failed calls reported at once from both sides: below minimumCalls (20) it stays closed...
+    const views = await Promise.all(Array.from({ length: 19 }, (_, i) => (i % 2 ? one : two).report(options, { calls: 1, failures: 1, slow: 0 })));
+    expect(views.every((view) => view.state === 'closed')).toBe(true);
+    // ...and the 20th opens it only if none of the 19 was lost to a concurrent write.
+    expect(await one.report(options, { calls: 1, failures: 1, slow: 0 })).toMatchObject({ state: 'open' });
+    expect(await two.current()).toMatchObject({ state: 'open' });
+  });
+});

@@ -1,0 +1,58 @@
+import type { Context, Hono } from 'hono';
+import type { Identity } from '../../shared/http/identity';
+import { forbidden, unauthorized } from '../../shared/http/problem';
+import type { AppEnv } from '../../shared/middleware/app-env';
+import { callerIdentity } from './caller-identity';
+import type { GatewayBindings } from './env';
+import { forwardToService } from './proxy';
+import { enforceRateLimit } from './rate-limit';
+import { rewritePath, routeLabel, type Route } from './routes';
+
+type Ctx = Context<AppEnv<GatewayBindings>>;
+
+/**
+ * What answers a request once it is let through: `forward` sends it upstream. The Cloudflare
+ * worker puts its response cache here (cache/response-cache.ts `cached`); without one, the call
+ * is simply forwarded.
+ */
+export type Responder = (c: Ctx, route: Route, identity: Identity | null, forward: () => Promise<Response>) => Promise<Response>;
+
+const forwardOnly: Responder = (_c, _route, _identity, forward) => forward();
+
+/**
+ * Mounts the route table on a gateway app: for each route, who calls (access token), the rate
+ * limit, the route's auth policy, then the upstream call under its resilience policies. The same
+ * code on Cloudflare (index.ts) and on Bun and Deno (runtimes/gateway-app.ts).
+ */
+export function addRouteTable(app: Hono<AppEnv<GatewayBindings>>, table: readonly Route[], respond: Responder = forwardOnly): void {
+  // Longest prefix first, so a more specific route (a strangler-fig carve-out) wins.
+  const byPrefixLength = [...table].sort((a, b) => b.prefix.length - a.prefix.length);
+  for (const route of byPrefixLength) {
+    const handler = async (c: Ctx) => {
+      c.set('serviceLabel', route.name);
+      c.set('routeLabel', routeLabel(route));
+      // `none`, or a path where callers present no access token (login, refresh): who calls is not
+      // asked, so a stale token a client attaches everywhere cannot lock it out of getting a new one.
+      const anonymous = route.policy.auth === 'none' || (route.policy.anonymousPaths?.includes(rewritePath(route, c.req.path)) ?? false);
+      let identity: Identity | null;
+      try {
+        identity = anonymous ? null : await callerIdentity(c);
+      } catch (error) {
+        // A refused token is still a request on a limited route: counted by address, with the
+        // route's RateLimit headers on its 401 (and a flood of bad tokens meets the limit too).
+        await enforceRateLimit(c, route, null);
+        throw error;
+      }
+      // Before the route's own 401/403, so those answers carry the RateLimit headers too (API.md).
+      await enforceRateLimit(c, route, identity);
+      if (route.policy.auth === 'required' && !identity) {
+        throw unauthorized(`${route.prefix} needs Authorization: Bearer <access token>.`, { 'www-authenticate': 'Bearer realm="stratus"' });
+      }
+      const missing = route.policy.roles?.filter((role) => !identity?.roles.includes(role)) ?? [];
+      if (missing.length) throw forbidden(`${route.prefix} needs the ${missing.join(', ')} role.`);
+      return respond(c, route, identity, () => forwardToService(c, route, identity));
+    };
+    app.all(route.prefix, handler);
+    app.all(`${route.prefix}/*`, handler);
+  }
+}
