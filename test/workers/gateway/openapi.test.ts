@@ -1,12 +1,15 @@
 import type { RouteConfig } from '@hono/zod-openapi';
 import { SELF } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import type { ZodType } from 'zod';
+import type { z, ZodType } from 'zod';
 import { idempotencyKeyHeader } from '../../../shared/http/idempotency-key';
 import { problemSchema } from '../../../shared/openapi/describe';
 import { productInput, productPatch } from '../../../workers/catalog/product-schemas';
 import gateway from '../../../workers/gateway/index';
 import { publicOperations, publicPathOf } from '../../../workers/gateway/openapi/document';
+import { breakerState } from '../../../workers/gateway/openapi/gateway-openapi';
+import { DEFAULT_BREAKER_OPTIONS, type BreakerSnapshot } from '../../../shared/resilience/circuit-breaker';
 import { routes } from '../../../workers/gateway/routes';
 import { productRoutes } from '../../../workers/catalog/product-routes';
 import { ledgerRoutes } from '../../../workers/ledger/ledger-routes';
@@ -249,6 +252,37 @@ describe('GET /openapi.json', () => {
     const problem = problemSchema.safeParse(await response.json());
     expect(problem.success).toBe(true);
     expect(problem.data?.errors?.map((e) => e.path).sort()).toEqual(['email', 'password']);
+  });
+});
+
+describe('GET /_ops/breakers as described', () => {
+  // Compile time: the described failureRate is exactly the snapshot's (a share or null), not a wider type.
+  const sameFailureRate: [BreakerSnapshot['failureRate'], z.output<typeof breakerState>['failureRate']] extends [z.output<typeof breakerState>['failureRate'], BreakerSnapshot['failureRate']] ? true : false = true;
+
+  it('matches real answers in every state: closed, open and half-open', async () => {
+    expect(sameFailureRate).toBe(true);
+    const upstream = env.BREAKERS.get(env.BREAKERS.idFromName('payments'));
+    const read = async () => {
+      const response = await callWorker(gateway, '/_ops/breakers', { headers: { authorization: 'Bearer test-admin-token' } });
+      expect(response.status).toBe(200);
+      const payments = ((await response.json()) as Record<string, unknown>).payments;
+      const parsed = breakerState.safeParse(payments);
+      expect(parsed.success, `${JSON.stringify(payments)}: ${JSON.stringify(parsed.error?.issues)}`).toBe(true);
+      return parsed.data;
+    };
+    const options = { ...DEFAULT_BREAKER_OPTIONS, minimumCalls: 4, failureRateThreshold: 50 };
+    try {
+      await upstream.report(options, { calls: 5, failures: 1, slow: 0 });
+      expect(await read()).toMatchObject({ state: 'closed', failureRate: 0.2, calls: 5 });
+      // 4 of 5 more failed: open, with the share (not a percent) that opened it.
+      await upstream.report(options, { calls: 5, failures: 4, slow: 0 });
+      expect(await read()).toMatchObject({ state: 'open', failureRate: 0.5, calls: 10 });
+      // openDurationMs 0 here: the next acquire is a half-open probe, so no test waits on a clock.
+      expect((await upstream.acquireProbe({ ...options, openDurationMs: 0 })).permitted).toBe(true);
+      expect(await read()).toMatchObject({ state: 'half-open', failureRate: null, calls: 1 });
+    } finally {
+      await upstream.reset();
+    }
   });
 });
 

@@ -31,10 +31,16 @@ const readiness = z.object({
   checks: z.record(z.string(), z.object({ status, error: z.string().optional() })),
 });
 
-const breakerState = z.object({
+/** One upstream's breaker as `GET /_ops/breakers` shows it (ops.ts, from circuit-breaker.ts `BreakerSnapshot`). */
+export const breakerState = z.object({
   state: z.enum(['closed', 'open', 'half-open']),
-  failureRate: z.number().min(0).max(100).describe('Percent of failed calls in the window.'),
-  calls: z.number().int().min(0).describe('Calls in the window.'),
+  failureRate: z
+    .number()
+    .min(0)
+    .max(1)
+    .nullable()
+    .describe('Share of failed calls, 0 to 1: over the window while closed, at the moment it opened while open; null while half-open (probes decide, not a rate).'),
+  calls: z.number().int().min(0).describe('Calls in the window while closed; that made it open while open; probes while half-open.'),
   openedAt: z.iso.datetime().optional(),
   nextProbeAt: z.iso.datetime().optional(),
   transitions: z.record(z.string(), z.number().int()).describe('How often each transition happened, e.g. `closed->open`.'),
@@ -178,7 +184,7 @@ export const gatewayApi: RouteConfig[] = [
     summary: "Every upstream's circuit breaker",
     responses: {
       200: jsonResponse('By upstream, named as its service.', z.record(z.string(), breakerState), {
-        catalog: { state: 'open', failureRate: 80, calls: 10, openedAt: '2026-11-23T12:00:00.000Z', nextProbeAt: '2026-11-23T12:00:10.000Z', transitions: { 'closed->open': 1 } },
+        catalog: { state: 'open', failureRate: 0.8, calls: 10, openedAt: '2026-11-23T12:00:00.000Z', nextProbeAt: '2026-11-23T12:00:10.000Z', transitions: { 'closed->open': 1 } },
         orders: { state: 'closed', failureRate: 0, calls: 4, transitions: {} },
       }),
       401: opsUnauthorized,
