@@ -40,14 +40,17 @@ async function fromAssets(c: Context<AppEnv<GatewayBindings>>, assetPath: string
     throw notFound(`No dashboard file ${c.req.path}; run \`npm install\` (it copies uPlot into workers/gateway/public/ops/vendor).`);
   }
   // A copy: the assets' response headers are immutable, and the gateway's middleware adds its own.
-  return new Response(response.body, response);
+  const copy = new Response(response.body, response);
+  // On every file, not only the page: a document opened from any of them (an .html or .svg
+  // reached by its own URL) runs on this origin, where the tab keeps the operator token.
+  copy.headers.set('content-security-policy', PAGE_POLICY);
+  return copy;
 }
 
 dashboardRoutes.get('/', async (c) => {
   c.set('routeLabel', '/_ops');
   // The page's folder: static assets answer `/ops/` with its index.html.
   const page = await fromAssets(c, '/ops/');
-  page.headers.set('content-security-policy', PAGE_POLICY);
   page.headers.set('cache-control', 'no-cache');
   return page;
 });
@@ -55,6 +58,7 @@ dashboardRoutes.get('/', async (c) => {
 dashboardRoutes.get('/ui/*', async (c) => {
   c.set('routeLabel', '/_ops/ui/*');
   const file = c.req.path.slice('/_ops/ui/'.length);
-  if (!FILE_PATH.test(file)) throw notFound(`No dashboard file ${c.req.path}.`);
+  // The page itself is `/_ops` alone: its HTML is not a file of its own under /ui/.
+  if (!FILE_PATH.test(file) || /\.html?$/i.test(file)) throw notFound(`No dashboard file ${c.req.path}.`);
   return fromAssets(c, `/ops/${file}`);
 });

@@ -1,43 +1,55 @@
+import { z } from 'zod';
 import { parseSeriesKey, type HistogramData, type MetricBatch } from '../../shared/metrics/metric-batch';
 
+/**
+ * `GET /_ops/metrics`'s answer, as zod schemas: the types the code below builds are inferred from
+ * them, and the OpenAPI document (openapi/gateway-openapi.ts) describes the endpoint with them, so
+ * the two cannot drift.
+ */
+const histogram = z.strictObject({
+  bounds: z.array(z.number()).describe('Upper bounds in seconds, ascending; +Inf is implicit as the last bucket.'),
+  counts: z.array(z.number().int().min(0)).describe('Non-cumulative counts, one per bound plus one for +Inf.'),
+  sum: z.number().min(0),
+  count: z.number().int().min(0),
+}) satisfies z.ZodType<HistogramData>;
+
 /** One route's traffic since the metrics began: every method and status added up. */
-export interface RouteTraffic {
-  service: string;
-  route: string;
-  requests: number;
-  /** Answers with a 5xx status (the upstream's or the gateway's own). */
-  serverErrors: number;
-  /** `http_request_duration_seconds` of every method, added bucket by bucket. */
-  durationSeconds: HistogramData;
-}
+const routeTraffic = z.strictObject({
+  service: z.string(),
+  route: z.string(),
+  requests: z.number().int().min(0),
+  serverErrors: z.number().int().min(0).describe("Answers with a 5xx status (the upstream's or the gateway's own)."),
+  durationSeconds: histogram.describe('`http_request_duration_seconds` of every method, added bucket by bucket.'),
+});
+export type RouteTraffic = z.infer<typeof routeTraffic>;
 
-export interface RateLimitRatio {
-  route: string;
-  allowed: number;
-  refused: number;
-  error: number;
-  /** Refused over all decisions; null before the first decision. */
-  refusedRatio: number | null;
-}
+const rateLimitRatio = z.strictObject({
+  route: z.string(),
+  allowed: z.number().int().min(0),
+  refused: z.number().int().min(0),
+  error: z.number().int().min(0),
+  refusedRatio: z.number().min(0).max(1).nullable().describe('Refused over all decisions; null before the first decision.'),
+});
+export type RateLimitRatio = z.infer<typeof rateLimitRatio>;
 
-export interface CacheRatio {
-  route: string;
-  hit: number;
-  stale: number;
-  miss: number;
-  bypass: number;
-  /** Hits and stale answers over every cacheable lookup (a bypass was never a lookup); null before the first. */
-  hitRatio: number | null;
-}
+const cacheRatio = z.strictObject({
+  route: z.string(),
+  hit: z.number().int().min(0),
+  stale: z.number().int().min(0),
+  miss: z.number().int().min(0),
+  bypass: z.number().int().min(0),
+  hitRatio: z.number().min(0).max(1).nullable().describe('Hits and stale answers over every cacheable lookup (a bypass was never a lookup); null before the first.'),
+});
+export type CacheRatio = z.infer<typeof cacheRatio>;
 
 /** `GET /_ops/metrics`: the dashboard's view of the totals `/metrics` renders, as JSON. */
-export interface OpsMetrics {
-  /** When the totals were read (ISO 8601): a client takes rates from two reads and their times. */
-  at: string;
-  routes: RouteTraffic[];
-  rateLimits: RateLimitRatio[];
-  cache: CacheRatio[];
-}
+export const opsMetricsSchema = z.strictObject({
+  at: z.iso.datetime().describe('When the totals were read (ISO 8601): a client takes rates from two reads and their times.'),
+  routes: z.array(routeTraffic),
+  rateLimits: z.array(rateLimitRatio),
+  cache: z.array(cacheRatio),
+});
+export type OpsMetrics = z.infer<typeof opsMetricsSchema>;
 
 const ratio = (part: number, whole: number) => (whole === 0 ? null : part / whole);
 

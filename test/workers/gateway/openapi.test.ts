@@ -68,6 +68,8 @@ const API_MD_ROUTES = [
   'PUT /_ops/routes/{name}',
   'GET /_ops/sagas',
   'GET /_ops/dlq',
+  'GET /_ops/metrics',
+  'GET /_ops/chaos',
 ];
 
 /**
@@ -159,6 +161,24 @@ describe('GET /openapi.json', () => {
     );
     expect(reachable.length).toBeGreaterThan(20);
     expect(reachable.filter((route) => !described.has(route))).toEqual([]);
+  });
+
+  it("describes every route of the gateway's own app, apart from files and the route table's catch-alls", async () => {
+    const doc = await served();
+    const described = new Set(operations(doc).map(({ path, method }) => `${method.toUpperCase()} ${path}`));
+    // Not operations of the API: static files (the dashboard's and Swagger UI's scripts and
+    // styles), and `ALL` (middleware, the route table's proxies, /_ops's own 404), whose public
+    // operations are the services' own, checked above.
+    const notOperations = ['GET /_ops/ui/*', 'GET /docs/swagger-ui-dist/swagger-ui-bundle.js', 'GET /docs/swagger-ui-dist/swagger-ui.css'];
+    const own = [
+      ...new Set(
+        gateway.routes
+          .filter((route) => route.method !== 'ALL')
+          .map((route) => `${route.method} ${route.path.replace(/(.)\/$/, '$1').replace(/:([A-Za-z]+)/g, '{$1}')}`),
+      ),
+    ];
+    expect(own.length).toBeGreaterThan(15);
+    expect(own.filter((route) => !described.has(route) && !notOperations.includes(route))).toEqual([]);
   });
 
   it('describes something under every prefix of the gateway route table', async () => {
@@ -306,5 +326,31 @@ describe('GET /docs', () => {
       expect(body.length, asset).toBeGreaterThan(10_000);
     }
     expect((await SELF.fetch('http://stratus.test/docs/swagger-ui-dist/no-such-file.js')).status).toBe(404);
+  });
+
+  it('may run only its own files and its one inline start-up script, by hash: it shares an origin with /_ops', async () => {
+    const page = await SELF.fetch('http://stratus.test/docs');
+    const csp = page.headers.get('content-security-policy') ?? '';
+    const html = await page.text();
+    const directives = new Map(csp.split(';').map((d) => d.trim().split(/\s+/)).map(([name = '', ...values]) => [name, values]));
+    expect(directives.get('default-src')).toEqual(["'none'"]);
+    expect(directives.get('connect-src')).toEqual(["'self'"]);
+    expect(directives.get('frame-ancestors')).toEqual(["'none'"]);
+    // Every inline script on the page is allowed by its own hash, and nothing else inline.
+    const inline = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1] ?? '');
+    expect(inline).toHaveLength(1);
+    const hashes = await Promise.all(
+      inline.map(async (script) => `'sha256-${btoa(String.fromCharCode(...new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(script)))))}'`),
+    );
+    expect(directives.get('script-src')?.sort()).toEqual(["'self'", ...hashes].sort());
+    expect(inline[0]).toContain("validatorUrl: 'none'");
+  });
+
+  it('serves Swagger UI\'s two files and no other path under /docs, however it is spelled', async () => {
+    for (const path of ['/docs/swagger-ui-dist/', '/docs/swagger-ui-dist/index.html', '/docs/swagger-ui-dist/..%2F..%2Fops%2Findex.html', '/docs/swagger-ui-dist/%2E%2E/%2E%2E/ops/index.html', '/docs/swagger-ui-dist/swagger-ui-bundle.js/x']) {
+      const response = await SELF.fetch(`http://stratus.test${path}`);
+      expect(response.status, path).toBe(404);
+      expect(response.headers.get('content-type'), path).toContain('application/problem+json');
+    }
   });
 });

@@ -40,6 +40,19 @@ describe('the ops dashboard page (GET /_ops)', () => {
     }
   });
 
+  it('serves its HTML only as the page, and every file under the page\'s policy', async () => {
+    // index.html is a file of the folder, but only `/_ops` serves it (with the policy).
+    for (const path of ['/_ops/ui/index.html', '/_ops/ui/INDEX.HTM']) {
+      const response = await callWorker(gateway, path);
+      expect(response.status, path).toBe(404);
+      expect(response.headers.get('content-type'), path).toContain('application/problem+json');
+    }
+    const page = (await callWorker(gateway, '/_ops')).headers.get('content-security-policy');
+    for (const file of ['dashboard.js', 'dashboard.css', 'vendor/uPlot.esm.js']) {
+      expect((await callWorker(gateway, `/_ops/ui/${file}`)).headers.get('content-security-policy'), file).toBe(page);
+    }
+  });
+
   it('leaves every data endpoint behind the admin token', async () => {
     for (const path of ['/_ops/breakers', '/_ops/metrics', '/_ops/chaos', '/_ops/routes', '/_ops/sagas', '/_ops/dlq']) {
       const response = await callWorker(gateway, path);

@@ -1,4 +1,4 @@
-import { swaggerUI } from '@hono/swagger-ui';
+import { SwaggerUI } from '@hono/swagger-ui';
 import { Hono } from 'hono';
 import { notFound } from '../../../shared/http/problem';
 import type { AppEnv } from '../../../shared/middleware/app-env';
@@ -20,22 +20,75 @@ docsRoutes.get('/openapi.json', async (c) => {
   return c.json(openApiDocument(), 200, { 'cache-control': 'public, max-age=300' });
 });
 
-// @hono/swagger-ui loads `<baseUrl>/swagger-ui-dist/swagger-ui-bundle.js` and `.../swagger-ui.css`.
-docsRoutes.get(
-  '/docs',
-  async (c, next) => {
-    c.set('routeLabel', '/docs');
-    await next();
-  },
-  swaggerUI({ url: '/openapi.json', baseUrl: '/docs', title: 'stratus API', persistAuthorization: false }),
-);
+/** The only files the page loads, as @hono/swagger-ui names them (`<baseUrl>/swagger-ui-dist/<file>`). */
+export const SWAGGER_UI_FILES = ['/docs/swagger-ui-dist/swagger-ui-bundle.js', '/docs/swagger-ui-dist/swagger-ui.css'] as const;
 
-/** Swagger UI's files, from the static assets (Workers static assets: `[assets]` in wrangler.toml). */
-docsRoutes.get('/docs/swagger-ui-dist/*', async (c) => {
-  c.set('routeLabel', '/docs/*');
-  // Off Cloudflare (the gateway's app on another runtime) there is no assets binding: no files.
-  if (!c.env.ASSETS) throw notFound(`No file ${c.req.path}: this gateway serves no static assets.`);
-  const response = await c.env.ASSETS.fetch(c.req.raw);
-  if (response.status === 404) throw notFound(`No file ${c.req.path}; \`npm install\` copies Swagger UI's files into workers/gateway/public/docs.`);
-  return response;
+/**
+ * The page: @hono/swagger-ui's markup (its files from `/docs`, not a CDN), in the same shell its
+ * middleware renders. `validatorUrl: 'none'`: Swagger UI would otherwise show a badge fetched
+ * from a validator on another host.
+ */
+const PAGE = `<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <meta name="viewport" content="width=device-width, initial-scale=1" />
+    <title>stratus API</title>
+  </head>
+  <body>
+    ${SwaggerUI({ url: '/openapi.json', baseUrl: '/docs', persistAuthorization: false, validatorUrl: 'none' })}
+  </body>
+</html>
+`;
+
+/**
+ * /docs shares its origin with /_ops, whose dashboard keeps the operator token in the tab's
+ * sessionStorage: a script injected here could read it. So the page may run only the gateway's
+ * own files and the one inline script @hono/swagger-ui writes (which starts Swagger UI), allowed
+ * by its hash rather than by 'unsafe-inline'; it may fetch only from its own origin. Styles:
+ * Swagger UI sets inline style attributes on some of its elements, which only 'unsafe-inline'
+ * allows; styles cannot run code, so this opens no way to the token.
+ */
+async function pagePolicy(page: string): Promise<string> {
+  const inline = [...page.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1] ?? '');
+  const hashes = await Promise.all(
+    inline.map(async (script) => {
+      const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(script)));
+      return `'sha256-${btoa(String.fromCharCode(...digest))}'`;
+    }),
+  );
+  return [
+    "default-src 'none'",
+    `script-src 'self' ${hashes.join(' ')}`,
+    "style-src 'self' 'unsafe-inline'",
+    "connect-src 'self'",
+    "img-src 'self' data:",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+/** Hashed once per isolate: the page depends on code only. */
+let policy: Promise<string> | undefined;
+
+docsRoutes.get('/docs', async (c) => {
+  c.set('routeLabel', '/docs');
+  policy ??= pagePolicy(PAGE);
+  return c.html(PAGE, 200, { 'content-security-policy': await policy });
 });
+
+/**
+ * Swagger UI's two files, from the static assets (Workers static assets: `[assets]` in
+ * wrangler.toml). Only these two: nothing else under public/docs is served from here.
+ */
+for (const file of SWAGGER_UI_FILES) {
+  docsRoutes.get(file, async (c) => {
+    c.set('routeLabel', '/docs/*');
+    // Off Cloudflare (the gateway's app on another runtime) there is no assets binding: no files.
+    if (!c.env.ASSETS) throw notFound(`No file ${c.req.path}: this gateway serves no static assets.`);
+    const response = await c.env.ASSETS.fetch(c.req.raw);
+    if (response.status === 404) throw notFound(`No file ${c.req.path}; \`npm install\` copies Swagger UI's files into workers/gateway/public/docs.`);
+    return response;
+  });
+}

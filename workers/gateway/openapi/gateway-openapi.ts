@@ -9,6 +9,7 @@ import { projectionOperations } from '../../ledger/ledger-openapi';
 import { sagaListQuery } from '../../orders/order-schemas';
 import { orderView, orderExample } from '../../orders/orders-openapi';
 import { profileView, profileExample } from '../../users/users-openapi';
+import { opsMetricsSchema } from '../ops-metrics';
 import { routes } from '../routes';
 import { isVersioned, weightsBodySchema, type VersionedRoute } from '../route-versions';
 
@@ -23,6 +24,11 @@ const ops: Pick<RouteConfig, 'tags' | 'security'> = { tags: ['ops'], security: [
 const opsUnauthorized = problemResponse(401, 'No operator token, or the wrong one.', 'The operations endpoints need Authorization: Bearer <ADMIN_TOKEN>.', {
   'WWW-Authenticate': { ...header.wwwAuthenticate, example: 'Bearer realm="stratus-ops"' },
 });
+const chaosDisabled = problemResponse(
+  403,
+  'Fault injection is off here.',
+  problemExample(403, 'Fault injection is off here: set ALLOW_CHAOS=true to allow it (it is on in local development).', { type: '/problems/chaos-disabled' }),
+);
 const opsUnreachable = (what: string) => problemResponse(502, `${what} could not be reached, or refused the gateway's call.`, `${what} could not be reached.`);
 
 const status = z.enum(['up', 'down']);
@@ -191,6 +197,34 @@ export const gatewayApi: RouteConfig[] = [
     },
   }),
   createRoute({
+    method: 'get',
+    path: '/_ops/metrics',
+    ...ops,
+    summary: "The dashboard's numbers",
+    description: 'Per-route request totals and latency histograms, and the rate-limit and cache ratios: the totals `/metrics` renders, as JSON. Totals, not rates: take rates from two reads and their `at`.',
+    responses: {
+      200: jsonResponse('Totals across all isolates now.', opsMetricsSchema, {
+        at: '2026-11-23T12:00:00.000Z',
+        routes: [{ service: 'catalog', route: '/api/catalog/*', requests: 12, serverErrors: 1, durationSeconds: { bounds: [0.005, 0.05, 0.5], counts: [2, 8, 2, 0], sum: 0.31, count: 12 } }],
+        rateLimits: [{ route: '/api/catalog/*', allowed: 11, refused: 1, error: 0, refusedRatio: 1 / 12 }],
+        cache: [{ route: '/api/catalog/*', hit: 6, stale: 0, miss: 2, bypass: 4, hitRatio: 0.75 }],
+      }),
+      401: opsUnauthorized,
+    },
+  }),
+  createRoute({
+    method: 'get',
+    path: '/_ops/chaos',
+    ...ops,
+    summary: "Every service's fault injection now",
+    description: 'By service (versions too: `catalog-canary`), `null` where none is set. A service that cannot be asked is left out. Refused (403) unless `ALLOW_CHAOS` is true.',
+    responses: {
+      200: jsonResponse('The settings each service applies.', z.record(z.string(), chaosSettingsSchema.nullable()), { catalog: { failureRate: 0.5, status: 503, latencyMs: 200, hang: false }, users: null }),
+      401: opsUnauthorized,
+      403: chaosDisabled,
+    },
+  }),
+  createRoute({
     method: 'put',
     path: '/_ops/chaos/{service}',
     ...ops,
@@ -201,7 +235,7 @@ export const gatewayApi: RouteConfig[] = [
       200: jsonResponse('The settings the service now applies.', z.object({ service: z.string(), chaos: chaosSettingsSchema }), { service: 'catalog', chaos: { failureRate: 0.5, status: 503, latencyMs: 200, hang: false } }),
       400: problemResponse(400, 'Not valid chaos settings.', validationProblem([{ path: 'failureRate', message: 'failureRate is a fraction: 0 (none) to 1 (every request)' }])),
       401: opsUnauthorized,
-      403: problemResponse(403, 'Fault injection is off here.', problemExample(403, 'Fault injection is off here: set ALLOW_CHAOS=true to allow it.', { type: '/problems/chaos-disabled' })),
+      403: chaosDisabled,
       404: problemResponse(404, 'No such service.', 'No service named "nope".'),
       502: opsUnreachable('The service'),
     },
@@ -212,7 +246,7 @@ export const gatewayApi: RouteConfig[] = [
     ...ops,
     summary: 'Stop injecting faults',
     request: { params: z.object({ service: z.string() }) },
-    responses: { 204: emptyResponse('Chaos off.'), 401: opsUnauthorized, 403: problemResponse(403, 'Fault injection is off here.'), 404: problemResponse(404, 'No such service.'), 502: opsUnreachable('The service') },
+    responses: { 204: emptyResponse('Chaos off.'), 401: opsUnauthorized, 403: chaosDisabled, 404: problemResponse(404, 'No such service.'), 502: opsUnreachable('The service') },
   }),
   createRoute({
     method: 'get',
