@@ -45,9 +45,9 @@ const PAGE = `<!doctype html>
  * /docs shares its origin with /_ops, whose dashboard keeps the operator token in the tab's
  * sessionStorage: a script injected here could read it. So the page may run only the gateway's
  * own files and the one inline script @hono/swagger-ui writes (which starts Swagger UI), allowed
- * by its hash rather than by 'unsafe-inline'; it may fetch only from its own origin. Styles:
- * Swagger UI sets inline style attributes on some of its elements, which only 'unsafe-inline'
- * allows; styles cannot run code, so this opens no way to the token.
+ * by its hash rather than by 'unsafe-inline'; it may fetch only from its own origin. Swagger UI
+ * sets element styles through the CSSOM (React), which `style-src 'self'` allows: checked in
+ * Chromium (the page renders, "Try it out" runs) without a single CSP violation.
  */
 async function pagePolicy(page: string): Promise<string> {
   const inline = [...page.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1] ?? '');
@@ -60,7 +60,7 @@ async function pagePolicy(page: string): Promise<string> {
   return [
     "default-src 'none'",
     `script-src 'self' ${hashes.join(' ')}`,
-    "style-src 'self' 'unsafe-inline'",
+    "style-src 'self'",
     "connect-src 'self'",
     "img-src 'self' data:",
     "base-uri 'none'",
