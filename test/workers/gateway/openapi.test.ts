@@ -11,6 +11,8 @@ import { publicOperations, publicPathOf } from '../../../workers/gateway/openapi
 import { breakerState } from '../../../workers/gateway/openapi/gateway-openapi';
 import { DEFAULT_BREAKER_OPTIONS, type BreakerSnapshot } from '../../../shared/resilience/circuit-breaker';
 import { routes } from '../../../workers/gateway/routes';
+import { resolvePolicy } from '../../../workers/gateway/route-policy';
+import { DEFAULT_BODY_LIMIT_BYTES } from '../../../shared/middleware/service-app';
 import { productRoutes } from '../../../workers/catalog/product-routes';
 import { ledgerRoutes } from '../../../workers/ledger/ledger-routes';
 import { readRoutes } from '../../../workers/ledger/read-routes';
@@ -229,6 +231,26 @@ describe('GET /openapi.json', () => {
     expect(Object.keys(list)).toEqual(expect.arrayContaining(['200', '429', '502', '503', '504']));
     expect(Object.keys((list['200'] as Json).headers as Json)).toEqual(expect.arrayContaining(['RateLimit', 'RateLimit-Policy', 'x-cache']));
     expect(Object.keys(doc.paths['/api/orders']?.post?.responses ?? {})).toEqual(expect.arrayContaining(['202', '200', '400', '401', '422', '429']));
+  });
+
+  it("states each route's real deadline, breaker and body limit, not a copy of their defaults", async () => {
+    const problemOf = (config: RouteConfig, status: number) =>
+      ((config.responses[String(status)] as { content?: Record<string, { example?: { type?: string; detail?: string } }> } | undefined)?.content?.['application/problem+json']?.example ?? {});
+    const proxied = routes.flatMap((route) => publicOperations().filter((o) => o.tags?.[0] === route.name).map((config) => ({ route, config })));
+    expect(proxied.length).toBeGreaterThan(20);
+    for (const { route, config } of proxied) {
+      const at = `${config.method} ${config.path}`;
+      const policy = resolvePolicy(route);
+      expect(problemOf(config, 504).detail, at).toContain(`within ${policy.timeoutMs} ms`);
+      expect(problemOf(config, 503).type, at).toBe(policy.breaker === false ? '/problems/bulkhead-full' : '/problems/circuit-open');
+    }
+    // The jwks route has no breaker: its 503 is the bulkhead's alone.
+    expect(proxied.some(({ route, config }) => route.name === 'jwks' && problemOf(config, 503).type === '/problems/bulkhead-full')).toBe(true);
+    // The 413 example is what the workers really say for a body over the default limit.
+    const tooLarge = await callWorker(gateway, '/api/users/register', json({ email: 'a@example.com', password: 'x'.repeat(DEFAULT_BODY_LIMIT_BYTES) }));
+    expect(tooLarge.status).toBe(413);
+    const register = publicOperations().find((o) => o.method === 'post' && o.path === '/api/users/register');
+    expect(register && problemOf(register, 413).detail).toBe(((await tooLarge.json()) as { detail: string }).detail);
   });
 
   it('describes requests with the very schemas the handlers validate with', () => {

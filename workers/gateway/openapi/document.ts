@@ -1,5 +1,6 @@
 import { OpenAPIHono, type RouteConfig } from '@hono/zod-openapi';
 import { PROBLEM_CONTENT_TYPE } from '../../../shared/http/problem';
+import { DEFAULT_BODY_LIMIT_BYTES } from '../../../shared/middleware/service-app';
 import { problemResponse, type Responses } from '../../../shared/openapi/describe';
 import { catalogApi } from '../../catalog/catalog-openapi';
 import { ledgerApi } from '../../ledger/ledger-openapi';
@@ -76,9 +77,12 @@ function withProblemInstances(config: RouteConfig): RouteConfig {
   return { ...config, responses: Object.fromEntries(responses) };
 }
 
+/** The default body limit every worker applies (service-app.ts), in words: `1 MiB`. */
+const BODY_LIMIT = DEFAULT_BODY_LIMIT_BYTES % (1024 * 1024) === 0 ? `${DEFAULT_BODY_LIMIT_BYTES / (1024 * 1024)} MiB` : `${DEFAULT_BODY_LIMIT_BYTES} bytes`;
+
 /** What the baseline every worker shares (createServiceApp) answers for any body, on every route that takes one. */
 const BODY_PROBLEMS = {
-  413: problemResponse(413, 'The body is larger than the limit (1 MiB unless BODY_LIMIT_BYTES says otherwise).', 'The request body is larger than 1048576 bytes.'),
+  413: problemResponse(413, `The body is larger than the limit (${BODY_LIMIT} unless BODY_LIMIT_BYTES says otherwise).`, `The request body is larger than ${DEFAULT_BODY_LIMIT_BYTES} bytes.`),
   415: problemResponse(415, 'The body is not JSON (`Content-Type: application/json`).', 'The request body must be JSON (content-type: application/json).'),
 };
 
@@ -94,7 +98,7 @@ const INFO = {
     'The public HTTP API of stratus: one gateway in front of the users, catalog, orders, payments and ledger services.',
     '',
     'Every answer carries `x-request-id` (yours if it matches `^[A-Za-z0-9._-]{1,128}$`); `traceparent` is continued. Errors are `application/problem+json` (RFC 9457).',
-    'Unknown routes are 404, malformed JSON 400, a body over the limit (1 MiB) 413, a body that is not JSON 415.',
+    `Unknown routes are 404, malformed JSON 400, a body over the limit (${BODY_LIMIT}) 413, a body that is not JSON 415.`,
     '',
     'Sign in with `POST /api/users/login` (`demo@example.com` / `demo-password-123` under `npm run dev`, an admin) and use the `accessToken` as the bearer token; `/_ops` takes the operator token instead.',
   ].join('\n'),

@@ -2,8 +2,9 @@ import type { RouteConfig } from '@hono/zod-openapi';
 import { problemType } from '../../../shared/http/problem';
 import { header, problemExample, problemResponse, type HeadersObject, type ResponseConfig, type Responses } from '../../../shared/openapi/describe';
 import { RATELIMIT_HEADER, RATELIMIT_POLICY_HEADER, rateLimitPolicyHeader } from '../../../shared/ratelimit/headers';
+import { resolvePolicy } from '../route-policy';
 import { SERVED_BY_HEADER } from '../route-versions';
-import type { Route } from '../routes';
+import { serviceName, type Route } from '../routes';
 
 /**
  * What the gateway adds to a service's route on the way out, read from the same route table the
@@ -48,15 +49,25 @@ export function withEdgePolicy(route: Route, servicePath: string, config: RouteC
   const security = securityOf(route, servicePath);
   if (security?.length) responses[401] ??= edgeUnauthorized(route);
 
-  // Proxied calls can fail at the edge, whatever the service would have said.
-  responses[502] ??= problemResponse(502, 'The service could not be reached, or failed, and no fallback answered.', `The ${route.name} service could not be reached.`);
-  responses[503] ??= problemResponse(
-    503,
-    "The service's circuit breaker is open, or too many calls to it are in progress (bulkhead full): refused at once.",
-    problemExample(503, `The ${route.name} service is failing; the gateway is not calling it for now (circuit open). Try again in 10 s.`, { type: problemType('circuit-open') }),
-    { 'Retry-After': header.retryAfter },
-  );
-  responses[504] ??= problemResponse(504, "The service did not answer within the route's deadline.", `The ${route.name} service did not answer within ${policy.timeoutMs ?? 5_000} ms.`);
+  // Proxied calls can fail at the edge, whatever the service would have said. The policy as the
+  // proxy resolves it (route-policy.ts), defaults filled in: the document depends on code only,
+  // so a deployment's ROUTE_POLICIES overrides are not shown.
+  const resolved = resolvePolicy(route);
+  const service = serviceName(route);
+  responses[502] ??= problemResponse(502, 'The service could not be reached, or failed, and no fallback answered.', `The ${service} service could not be reached.`);
+  const bulkheadFull = problemExample(503, `Too many calls to the ${service} service are already in progress; refused at once.`, { type: problemType('bulkhead-full') });
+  responses[503] ??= resolved.breaker
+    ? problemResponse(
+        503,
+        "The service's circuit breaker is open, or too many calls to it are in progress (bulkhead full): refused at once.",
+        problemExample(503, `The ${service} service is failing; the gateway is not calling it for now (circuit open). Try again in ${Math.ceil(resolved.breaker.openDurationMs / 1000)} s.`, {
+          type: problemType('circuit-open'),
+        }),
+        { 'Retry-After': header.retryAfter },
+      )
+    : // No breaker on this route (`breaker: false`): only the bulkhead refuses at once.
+      problemResponse(503, 'Too many calls to the service are in progress (bulkhead full): refused at once.', bulkheadFull, { 'Retry-After': header.retryAfter });
+  responses[504] ??= problemResponse(504, "The service did not answer within the route's deadline.", `The ${service} service did not answer within ${resolved.timeoutMs} ms.`);
 
   if (policy.rateLimit) {
     const example = rateLimitPolicyHeader(route.name, policy.rateLimit);
