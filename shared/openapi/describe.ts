@@ -7,7 +7,10 @@ import { PROBLEM_CONTENT_TYPE, problemType, statusSlug, statusTitle } from '../h
  * is always a zod schema with an example beside it. The schemas are the ones the handlers
  * validate with (imported from the services' schema files), so the description cannot say one
  * thing while the validator does another; the examples are checked against those very schemas
- * by a test (test/workers/gateway/openapi.test.ts), so they cannot drift either.
+ * by a test (test/workers/gateway/openapi.test.ts), so they cannot drift either. Answers' objects
+ * are `z.strictObject`: the conformance test parses real answers with them, and a key a handler
+ * sends that the document does not name (or the other way round) then fails it instead of being
+ * stripped in silence; where a handler has a type, same-type.ts checks the schema against it.
  */
 
 /** A response described in place (never a `$ref`: every response here is built by these helpers). */
@@ -39,7 +42,7 @@ export const emptyResponse = (description: string, headers?: HeadersObject): Res
 
 /** RFC 9457 problem details, as shared/http/problem.ts renders every error (API.md "Every response"). */
 export const problemSchema = z
-  .object({
+  .strictObject({
   type: z.string().describe('A relative URI reference naming the kind of problem, e.g. `/problems/not-found`.'),
   title: z.string(),
   status: z.number().int().min(400).max(599),
@@ -47,7 +50,7 @@ export const problemSchema = z
   instance: z.string().describe('The path that was asked for.'),
   requestId: z.string().describe('The `x-request-id` of the request: find its log lines by it.').optional(),
   errors: z
-    .array(z.object({ path: z.string().describe('Dot-separated, e.g. `items.0.quantity`.'), message: z.string() }))
+    .array(z.strictObject({ path: z.string().describe('Dot-separated, e.g. `items.0.quantity`.'), message: z.string() }))
     .describe('Validation failures (400) only: one per bad field.')
     .optional(),
   })

@@ -2,6 +2,8 @@ import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { header, jsonBody, jsonResponse, problemResponse, validationProblem } from '../../shared/openapi/describe';
 import { listQuery, popularQuery, productFields, productIdParam, productInput, productPatch } from './product-schemas';
+import { describesExactly, type SameShape } from '../../shared/openapi/same-type';
+import type { Product } from './product-schemas';
 
 /**
  * The catalog's public routes as OpenAPI, at the service's own paths (`/products`): the gateway
@@ -10,7 +12,7 @@ import { listQuery, popularQuery, productFields, productIdParam, productInput, p
  */
 
 /** A product as the API shows it (product-schemas.ts `toProduct`). */
-export const productView = z.object({ id: z.string(), ...productFields });
+export const productView = z.strictObject({ id: z.string(), ...productFields });
 
 const product = {
   id: 'prod_7f3c2a9b1e4d4c0a8b6e5f4d3c2b1a09',
@@ -21,7 +23,7 @@ const product = {
   stock: 42,
 };
 
-const productList = z.object({
+const productList = z.strictObject({
   items: z.array(productView),
   nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; `null` on the last one.'),
 });
@@ -77,3 +79,6 @@ export const catalogApi = [
     responses: { 200: jsonResponse('The product, changed.', productView, { ...product, priceCents: 9_900, stock: 40 }), 400: badProduct, ...adminOnly, 404: notFound },
   }),
 ];
+
+// The answers' schemas are exactly the handlers' types (shared/openapi/same-type.ts).
+describesExactly<SameShape<z.output<typeof productView>, Product>>();

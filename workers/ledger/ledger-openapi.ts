@@ -2,6 +2,10 @@ import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { header, jsonBody, jsonResponse, problemExample, problemResponse, validationProblem, type HeadersObject } from '../../shared/openapi/describe';
 import { accountIdParam, asOfQuery, commandHeadersInput, movementInput, openAccountInput, openHeadersInput, projectionParam, topQuery, transactionsQuery } from './ledger-schemas';
+import { describesExactly, type SameShape } from '../../shared/openapi/same-type';
+import type { AccountView } from './ledger-schemas';
+import type { ProjectionName } from './projections/projection-runner';
+import type { RebuildStatus } from './projections/rebuild-object';
 
 /**
  * The ledger's public routes as OpenAPI, at its own paths (`/ledger/...`): the gateway maps them
@@ -10,7 +14,7 @@ import { accountIdParam, asOfQuery, commandHeadersInput, movementInput, openAcco
  */
 
 /** ledger-schemas.ts `AccountView`: the holder's name, never their user id. */
-export const accountView = z.object({
+export const accountView = z.strictObject({
   accountId: z.string(),
   owner: z.string(),
   balanceCents: z.number().int(),
@@ -20,8 +24,8 @@ export const accountView = z.object({
 });
 
 /** projections/rebuild-object.ts `RebuildStatus`: a rebuild of one projection, running or ended. */
-export const rebuildStatus = z.object({
-  name: z.string(),
+export const rebuildStatus = z.strictObject({
+  name: z.enum(['balances', 'transactions'] satisfies ProjectionName[]),
   status: z.enum(['running', 'done', 'failed']),
   startedAt: z.iso.datetime(),
   finishedAt: z.iso.datetime().optional(),
@@ -33,7 +37,7 @@ export const rebuildStatus = z.object({
 });
 
 /** A rebuild under way, for the examples. */
-const rebuilding = { name: 'balances', status: 'running' as const, startedAt: '2026-11-23T12:00:00.000Z', position: 2_048, slices: 2 };
+const rebuilding = { name: 'balances' as const, status: 'running' as const, startedAt: '2026-11-23T12:00:00.000Z', position: 2_048, slices: 2 };
 const noProjection = problemResponse(404, 'No such projection.', 'No projection named nope: balances or transactions (top is read from balances).');
 
 /**
@@ -65,7 +69,7 @@ export const projectionOperations = (base: string) => [
     description: "Where its live copy stands, the event store's head, and its current or last rebuild (`null` if never rebuilt).",
     request: { params: projectionParam },
     responses: {
-      200: jsonResponse('The projection.', z.object({ name: z.string(), position: z.number().int(), head: z.number().int(), rebuild: rebuildStatus.nullable() }), {
+      200: jsonResponse('The projection.', z.strictObject({ name: z.string(), position: z.number().int(), head: z.number().int(), rebuild: rebuildStatus.nullable() }), {
         name: 'balances',
         position: 5_120,
         head: 5_121,
@@ -79,7 +83,7 @@ export const projectionOperations = (base: string) => [
 
 const ACCOUNT_ID = 'acc_3f1d2c4b-5a6e-4f70-8192-a3b4c5d6e7f8';
 const account = { accountId: ACCOUNT_ID, owner: 'ada', balanceCents: 9_200, currency: 'EUR', status: 'open' as const, version: 4 };
-const movement = z.object({ accountId: z.string(), balanceCents: z.number().int(), version: z.number().int() });
+const movement = z.strictObject({ accountId: z.string(), balanceCents: z.number().int(), version: z.number().int() });
 
 const written: HeadersObject = { ETag: header.etag, 'Idempotent-Replayed': header.idempotentReplayed };
 const noAccount = problemResponse(404, "No such account, or not the caller's (the same answer).", problemExample(404, 'No such account.', { type: '/problems/account-not-found' }));
@@ -118,7 +122,7 @@ export const ledgerApi = [
     description: 'Held by the caller; `owner` is the name it reads as. An optional `Idempotency-Key` makes a retry return the same account.',
     request: { headers: openHeadersInput, body: jsonBody(openAccountInput, { owner: 'ada', currency: 'EUR', initialDepositCents: 10_000 }) },
     responses: {
-      201: jsonResponse('Opened.', z.object({ accountId: z.string(), version: z.number().int() }), { accountId: ACCOUNT_ID, version: 1 }, { ...written, Location: header.location }),
+      201: jsonResponse('Opened.', z.strictObject({ accountId: z.string(), version: z.number().int() }), { accountId: ACCOUNT_ID, version: 1 }, { ...written, Location: header.location }),
       400: problemResponse(400, 'Not a valid account.', validationProblem([{ path: 'currency', message: 'must be an ISO 4217 code such as USD' }])),
       422: problemResponse(422, 'This Idempotency-Key opened a different account.', keyReused),
     },
@@ -155,9 +159,9 @@ export const ledgerApi = [
     responses: {
       200: jsonResponse(
         'A page of the history.',
-        z.object({
+        z.strictObject({
           items: z.array(
-            z.object({ type: z.enum(['AccountOpened', 'MoneyDeposited', 'MoneyWithdrawn', 'AccountFrozen']), amountCents: z.number().int(), balanceAfterCents: z.number().int(), version: z.number().int(), at: z.iso.datetime() }),
+            z.strictObject({ type: z.enum(['AccountOpened', 'MoneyDeposited', 'MoneyWithdrawn', 'AccountFrozen']), amountCents: z.number().int(), balanceAfterCents: z.number().int(), version: z.number().int(), at: z.iso.datetime() }),
           ),
           nextCursor: z.string().nullable(),
         }),
@@ -180,9 +184,13 @@ export const ledgerApi = [
     description: 'Highest first, from the read model; `?currency=` ranks one currency.',
     request: { query: topQuery },
     responses: {
-      200: jsonResponse('The ranking.', z.object({ items: z.array(accountView) }), { items: [account, { ...account, accountId: 'acc_0e9d8c7b-6a5f-4e3d-2c1b-0a9f8e7d6c5b', owner: 'bob', balanceCents: 1_800, version: 3 }] }),
+      200: jsonResponse('The ranking.', z.strictObject({ items: z.array(accountView) }), { items: [account, { ...account, accountId: 'acc_0e9d8c7b-6a5f-4e3d-2c1b-0a9f8e7d6c5b', owner: 'bob', balanceCents: 1_800, version: 3 }] }),
       403: problemResponse(403, 'Not an admin.', 'The top balances are for admins.'),
     },
   }),
   ...projectionOperations('/ledger/projections'),
 ];
+
+// The answers' schemas are exactly the handlers' types (shared/openapi/same-type.ts).
+describesExactly<SameShape<z.output<typeof accountView>, AccountView>>();
+describesExactly<SameShape<z.output<typeof rebuildStatus>, RebuildStatus>>();

@@ -3,6 +3,9 @@ import { z } from 'zod';
 import { idempotencyKeyHeader } from '../../shared/http/idempotency-key';
 import { header, jsonBody, jsonResponse, problemExample, problemResponse, validationProblem } from '../../shared/openapi/describe';
 import { listQuery, orderIdParam, placeOrderInput } from './order-schemas';
+import { describesExactly, type SameShape } from '../../shared/openapi/same-type';
+import type { toSummary } from './order-schemas';
+import type { TimelineStep } from './timeline';
 
 /**
  * The orders service's public routes as OpenAPI, at its own paths (`/orders`): the gateway maps
@@ -13,7 +16,7 @@ import { listQuery, orderIdParam, placeOrderInput } from './order-schemas';
 const orderStatus = z.enum(['PENDING', 'COMPENSATING', 'COMPLETED', 'CANCELLED']);
 
 /** One step of the saga's timeline (timeline.ts `TimelineStep`). */
-const sagaStep = z.object({
+const sagaStep = z.strictObject({
   name: z.string(),
   status: z.string(),
   attempts: z.number().int().min(0),
@@ -23,13 +26,13 @@ const sagaStep = z.object({
 });
 
 /** GET /orders/:id (order-routes.ts `toOrder`). */
-export const orderView = z.object({
+export const orderView = z.strictObject({
   orderId: z.string(),
   status: orderStatus,
   totalCents: z.number().int(),
   currency: z.string(),
-  items: z.array(z.object({ productId: z.string(), quantity: z.number().int(), unitPriceCents: z.number().int() })),
-  saga: z.object({ steps: z.array(sagaStep) }),
+  items: z.array(z.strictObject({ productId: z.string(), quantity: z.number().int(), unitPriceCents: z.number().int() })),
+  saga: z.strictObject({ steps: z.array(sagaStep) }),
   reason: z.string().optional().describe('Why it was cancelled.'),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
@@ -55,7 +58,7 @@ export const orderExample: z.input<typeof orderView> = {
 };
 
 /** GET /orders (order-routes.ts `toSummary`). */
-const orderSummary = z.object({
+const orderSummary = z.strictObject({
   orderId: z.string(),
   status: orderStatus,
   totalCents: z.number().int(),
@@ -65,7 +68,7 @@ const orderSummary = z.object({
   settledAt: z.iso.datetime().nullable(),
 });
 
-const placed = z.object({ orderId: z.string(), status: orderStatus });
+const placed = z.strictObject({ orderId: z.string(), status: orderStatus });
 
 export const ordersApi = [
   createRoute({
@@ -96,7 +99,7 @@ export const ordersApi = [
     description: 'Newest first, from the read model (an order appears once its events arrive).',
     request: { query: listQuery },
     responses: {
-      200: jsonResponse('A page of orders.', z.object({ items: z.array(orderSummary), nextCursor: z.string().nullable() }), {
+      200: jsonResponse('A page of orders.', z.strictObject({ items: z.array(orderSummary), nextCursor: z.string().nullable() }), {
         items: [{ orderId: ORDER_ID, status: 'COMPLETED', totalCents: 25_800, currency: 'USD', itemCount: 1, placedAt: '2026-11-23T12:00:00.000Z', settledAt: '2026-11-23T12:00:00.150Z' }],
         nextCursor: null,
       }),
@@ -115,3 +118,9 @@ export const ordersApi = [
     },
   }),
 ];
+
+// The answers' schemas are exactly the handlers' types (shared/openapi/same-type.ts).
+describesExactly<SameShape<z.output<typeof sagaStep>, TimelineStep>>();
+// The read model keeps `status` as text (it is written only from order events, with these
+// statuses): the document names the statuses, so that one field is compared by the real answers.
+describesExactly<SameShape<Omit<z.output<typeof orderSummary>, 'status'>, Omit<ReturnType<typeof toSummary>, 'status'>>>();

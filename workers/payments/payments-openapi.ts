@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { idempotencyKeyHeader } from '../../shared/http/idempotency-key';
 import { header, jsonBody, jsonResponse, problemResponse, validationProblem } from '../../shared/openapi/describe';
 import { chargeInput, listQuery, paymentIdParam, refundByChargeInput, refundByChargeKeyInput } from './payment-schemas';
+import { describesExactly, type SameShape } from '../../shared/openapi/same-type';
+import type { Charge, PaymentListItem, Refund } from './payment-schemas';
 
 /**
  * The payments service's public routes as OpenAPI, at its own paths (`/payments`): the gateway
@@ -15,14 +17,14 @@ const base = { id: z.string(), orderId: z.string(), amountCents: z.number().int(
 
 /** payment-schemas.ts `toPayment`: a charge or a refund, never any card data. */
 const payment = z.discriminatedUnion('kind', [
-  z.object({ ...base, kind: z.literal('charge'), declineCode: z.string().optional() }),
-  z.object({ ...base, kind: z.literal('refund'), chargeId: z.string() }),
+  z.strictObject({ ...base, kind: z.literal('charge'), declineCode: z.string().optional() }),
+  z.strictObject({ ...base, kind: z.literal('refund'), chargeId: z.string() }),
 ]);
 
 const charge = { id: 'pay_1a2b3c', kind: 'charge' as const, orderId: 'ord_0123456789abcdef0123456789abcdef', amountCents: 25_800, currency: 'USD', status: 'succeeded' as const, createdAt: '2026-11-23T12:00:00.100Z' };
 const refund = { ...charge, id: 'pay_4d5e6f', kind: 'refund' as const, chargeId: charge.id, createdAt: '2026-11-23T12:05:00.000Z' };
 
-const listItem = z.object({ id: z.string(), kind: z.enum(['charge', 'refund']), amountCents: z.number().int(), currency: z.string(), status: paymentStatus, createdAt: z.iso.datetime() });
+const listItem = z.strictObject({ id: z.string(), kind: z.enum(['charge', 'refund']), amountCents: z.number().int(), currency: z.string(), status: paymentStatus, createdAt: z.iso.datetime() });
 
 const adminOnly = {
   403: problemResponse(403, 'Writes are for the order saga and for operators (admin role).', 'The admin role is required.'),
@@ -37,7 +39,7 @@ export const paymentsApi = [
     description: "Charges and refunds for one of the caller's orders (any order for an admin); another customer's order lists nothing.",
     request: { query: listQuery },
     responses: {
-      200: jsonResponse('Its payments.', z.object({ items: z.array(listItem) }), {
+      200: jsonResponse('Its payments.', z.strictObject({ items: z.array(listItem) }), {
         items: [
           { id: charge.id, kind: 'charge', amountCents: 25_800, currency: 'USD', status: 'succeeded', createdAt: charge.createdAt },
           { id: refund.id, kind: 'refund', amountCents: 25_800, currency: 'USD', status: 'succeeded', createdAt: refund.createdAt },
@@ -72,12 +74,16 @@ export const paymentsApi = [
     summary: 'Refund a charge (saga, admin)',
     description:
       '`{chargeId, amountCents?}` refunds that charge (all that is left without an amount). The saga\'s form `{orderId, chargeIdempotencyKey}` may instead answer 200 `{kind:"void"}` (no charge was made: the key is void) or `{kind:"no-refund"}` (declined, or nothing left).',
+    // The handler validates with `refundInput`, a transform that picks one form by its keys (so
+    // its errors name that form's fields): a transform has no JSON Schema, so the document shows
+    // the union of the two forms it picks from. openapi.test.ts parses this example with
+    // `refundInput` too, so the two cannot part.
     request: { headers: idempotencyKeyHeader, body: jsonBody(z.union([refundByChargeInput, refundByChargeKeyInput]), { chargeId: charge.id, amountCents: 1_000 }) },
     responses: {
       201: jsonResponse('The refund.', payment, { ...refund, amountCents: 1_000 }, replayed),
       200: jsonResponse(
         'Nothing refunded (the saga\'s form only).',
-        z.object({ kind: z.enum(['void', 'no-refund']), reason: z.string().optional(), orderId: z.string(), chargeIdempotencyKey: z.string(), chargeId: z.string().optional() }),
+        z.strictObject({ kind: z.enum(['void', 'no-refund']), reason: z.string().optional(), orderId: z.string(), chargeIdempotencyKey: z.string(), chargeId: z.string().optional() }),
         { kind: 'void', orderId: charge.orderId, chargeIdempotencyKey: 'charge:ord_0123456789abcdef0123456789abcdef' },
       ),
       400: problemResponse(400, 'No Idempotency-Key, or not a refund.', validationProblem([{ path: 'chargeId', message: 'Invalid input: expected string, received undefined' }])),
@@ -87,3 +93,7 @@ export const paymentsApi = [
     },
   }),
 ];
+
+// The answers' schemas are exactly the handlers' types (shared/openapi/same-type.ts).
+describesExactly<SameShape<z.output<typeof payment>, Charge | Refund>>();
+describesExactly<SameShape<z.output<typeof listItem>, PaymentListItem>>();

@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { emptyResponse, header, jsonBody, jsonResponse, problemResponse, validationProblem } from '../../shared/openapi/describe';
 import { JWKS_PATH } from './jwks-routes';
 import { loginInput, refreshInput, registerInput } from './user-schemas';
+import { describesExactly, type SameShape } from '../../shared/openapi/same-type';
+import type { Profile } from './user-schemas';
 
 /**
  * The users service's public routes as OpenAPI, at its own paths (`/register`): the gateway maps
@@ -10,7 +12,7 @@ import { loginInput, refreshInput, registerInput } from './user-schemas';
  * (workers/gateway/openapi). Requests are described by the schemas the handlers validate with.
  */
 
-const tokenPair = z.object({
+const tokenPair = z.strictObject({
   accessToken: z.string().describe('ES256 JWT with `kid`; `iss`, `aud`, `sub`, `exp`, `iat`, `jti`, `roles`.'),
   refreshToken: z.string().describe('Opaque; single use: refreshing spends it.'),
   tokenType: z.literal('Bearer'),
@@ -25,7 +27,7 @@ const tokenPairExample = {
 };
 
 /** GET /me (user-schemas.ts `Profile`). */
-export const profileView = z.object({ id: z.string(), email: z.email(), name: z.string().nullable(), roles: z.array(z.string()), createdAt: z.iso.datetime() });
+export const profileView = z.strictObject({ id: z.string(), email: z.email(), name: z.string().nullable(), roles: z.array(z.string()), createdAt: z.iso.datetime() });
 export const profileExample = { id: 'usr_demo', email: 'demo@example.com', name: 'Demo', roles: ['admin', 'customer'], createdAt: '2026-11-01T09:00:00.000Z' };
 
 const noStore = { 'Cache-Control': { ...header.cacheControl, example: 'no-store' } };
@@ -40,7 +42,7 @@ export const usersApi = [
     summary: 'Create an account',
     request: { body: jsonBody(registerInput, { email: 'ann@example.com', password: 'correct horse battery', name: 'Ann' }) },
     responses: {
-      201: jsonResponse('The account.', z.object({ id: z.string(), email: z.email() }), { id: 'usr_0a1b2c3d', email: 'ann@example.com' }),
+      201: jsonResponse('The account.', z.strictObject({ id: z.string(), email: z.email() }), { id: 'usr_0a1b2c3d', email: 'ann@example.com' }),
       400: problemResponse(400, 'An invalid email, or a password under 12 characters.', validationProblem([{ path: 'password', message: 'must be at least 12 characters' }])),
       409: problemResponse(409, 'The email is taken.', 'An account with this email already exists.'),
     },
@@ -90,10 +92,13 @@ export const usersApi = [
     responses: {
       200: jsonResponse(
         'A JWK set (RFC 7517).',
-        z.object({ keys: z.array(z.object({ kty: z.string(), kid: z.string(), alg: z.string().optional(), use: z.string().optional() }).loose()) }),
+        z.strictObject({ keys: z.array(z.looseObject({ kty: z.string(), kid: z.string(), alg: z.string().optional(), use: z.string().optional() })) }),
         { keys: [{ kty: 'EC', crv: 'P-256', kid: 'dev-access-token', alg: 'ES256', use: 'sig', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0' }] },
         { 'Cache-Control': { ...header.cacheControl, example: 'public, max-age=300' } },
       ),
     },
   }),
 ];
+
+// The answers' schemas are exactly the handlers' types (shared/openapi/same-type.ts).
+describesExactly<SameShape<z.output<typeof profileView>, Profile>>();

@@ -2,7 +2,7 @@ import type { RouteConfig } from '@hono/zod-openapi';
 import { SELF } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import type { z, ZodType } from 'zod';
+import { z as zod, type z, type ZodType } from 'zod';
 import { idempotencyKeyHeader } from '../../../shared/http/idempotency-key';
 import { problemSchema } from '../../../shared/openapi/describe';
 import { productInput, productPatch } from '../../../workers/catalog/product-schemas';
@@ -23,6 +23,7 @@ import { tokenRoutes } from '../../../workers/users/token-routes';
 import { userRoutes } from '../../../workers/users/user-routes';
 import type { ServiceBindings } from '../../../workers/gateway/env';
 import { placeOrderInput } from '../../../workers/orders/order-schemas';
+import { refundInput } from '../../../workers/payments/payment-schemas';
 import { registerInput } from '../../../workers/users/user-schemas';
 import { asOfQuery, commandHeadersInput, movementInput, openHeadersInput } from '../../../workers/ledger/ledger-schemas';
 import { callWorker, json } from '../../support/call-worker';
@@ -285,6 +286,39 @@ describe('GET /openapi.json', () => {
     });
     expect(checked.length).toBe(shown.length + requestExamples.length);
     expect(checked.length).toBeGreaterThan(100);
+  });
+
+  it("names every key of every answer's objects, so a field a handler adds or the document forgets fails the conformance test", () => {
+    // Open on purpose: the document itself (its many keys are the generator's), and a JWK (its
+    // members depend on the key type: `x`, `y`, `crv` for EC).
+    const open = new Set(['get /openapi.json 200 application/json', 'get /.well-known/jwks.json 200 application/json.keys[]']);
+    const loose: string[] = [];
+    /** Every object schema in a JSON Schema, named by where it sits (`.field`, `[]` for items). */
+    const walk = (node: unknown, at: string): void => {
+      if (Array.isArray(node)) return node.forEach((n) => walk(n, at));
+      if (!node || typeof node !== 'object') return;
+      const schema = node as Json;
+      if (schema.properties && schema.additionalProperties !== false && !open.has(at)) loose.push(at);
+      for (const [key, value] of Object.entries(schema)) {
+        if (key === 'properties') for (const [name, property] of Object.entries(value as Json)) walk(property, `${at}.${name}`);
+        else walk(value, key === 'items' ? `${at}[]` : at);
+      }
+    };
+    const answers = publicOperations().flatMap((config) =>
+      Object.entries(config.responses).flatMap(([status, response]) =>
+        Object.entries(('content' in response ? response.content : undefined) ?? {}).map(([type, media]) => ({ at: `${config.method} ${config.path} ${status} ${type}`, schema: (media as { schema?: ZodType }).schema })),
+      ),
+    );
+    expect(answers.length).toBeGreaterThan(100);
+    for (const { at, schema } of answers) if (schema) walk(zod.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }), at);
+    expect(loose).toEqual([]);
+  });
+
+  it("shows a refund body the handler's own validator (refundInput) accepts", () => {
+    const refunds = publicOperations().find((o) => o.method === 'post' && o.path === '/api/payments/refunds');
+    const example = (refunds?.request?.body?.content['application/json'] as { example?: unknown } | undefined)?.example;
+    expect(example).toBeDefined();
+    expect(refundInput.safeParse(example).success).toBe(true);
   });
 
   it('describes errors as the workers really send them: a real 400 validates against the Problem schema', async () => {

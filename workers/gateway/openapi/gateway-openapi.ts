@@ -32,13 +32,13 @@ const chaosDisabled = problemResponse(
 const opsUnreachable = (what: string) => problemResponse(502, `${what} could not be reached, or refused the gateway's call.`, `${what} could not be reached.`);
 
 const status = z.enum(['up', 'down']);
-const readiness = z.object({
+const readiness = z.strictObject({
   status: z.enum(['ready', 'not_ready']),
-  checks: z.record(z.string(), z.object({ status, error: z.string().optional() })),
+  checks: z.record(z.string(), z.strictObject({ status, error: z.string().optional() })),
 });
 
 /** One upstream's breaker as `GET /_ops/breakers` shows it (ops.ts, from circuit-breaker.ts `BreakerSnapshot`). */
-export const breakerState = z.object({
+export const breakerState = z.strictObject({
   state: z.enum(['closed', 'open', 'half-open']),
   failureRate: z
     .number()
@@ -55,13 +55,13 @@ export const breakerState = z.object({
 const catalogRoute = routes.find((r): r is VersionedRoute => r.name === 'catalog' && isVersioned(r));
 if (!catalogRoute) throw new Error('the catalog route has no versions: the /_ops/routes example needs one');
 const weightsBody = weightsBodySchema(catalogRoute);
-const routeWeights = z.record(z.string(), z.object({ versions: z.array(z.string()), weights: z.record(z.string(), z.number().int()) }));
+const routeWeights = z.record(z.string(), z.strictObject({ versions: z.array(z.string()), weights: z.record(z.string(), z.number().int()) }));
 
 const part = <T extends z.ZodType>(data: T) =>
-  z.union([z.object({ status: z.literal('ok'), data, degraded: z.literal(true).optional() }), z.object({ status: z.literal('unavailable'), reason: z.string() })]);
-const home = z.object({ featured: part(z.array(z.unknown())), profile: part(z.unknown()).nullable(), recentOrders: part(z.array(z.unknown())).nullable() });
+  z.union([z.strictObject({ status: z.literal('ok'), data, degraded: z.literal(true).optional() }), z.strictObject({ status: z.literal('unavailable'), reason: z.string() })]);
+const home = z.strictObject({ featured: part(z.array(z.unknown())), profile: part(z.unknown()).nullable(), recentOrders: part(z.array(z.unknown())).nullable() });
 
-const deadLetter = z.object({
+const deadLetter = z.strictObject({
   dlqId: z.string(),
   messageId: z.string(),
   url: z.string(),
@@ -115,7 +115,7 @@ export const gatewayApi: RouteConfig[] = [
     summary: 'Liveness',
     description: 'The isolate runs; touches no dependency.',
     security: [],
-    responses: { 200: jsonResponse('Alive.', z.object({ status: z.literal('ok') }), { status: 'ok' }) },
+    responses: { 200: jsonResponse('Alive.', z.strictObject({ status: z.literal('ok') }), { status: 'ok' }) },
   }),
   createRoute({
     method: 'get',
@@ -151,7 +151,7 @@ export const gatewayApi: RouteConfig[] = [
     description: 'Evaluated per caller (user id, else the `stratus_uid` cookie, set on this answer if missing): a rollout raised from 10% to 20% only adds callers.',
     security: [{}, { bearerAuth: [] }],
     responses: {
-      200: jsonResponse('The flags as they fall for this caller.', z.object({ flags: z.record(z.string(), z.boolean()) }), { flags: { 'new-checkout': true } }),
+      200: jsonResponse('The flags as they fall for this caller.', z.strictObject({ flags: z.record(z.string(), z.boolean()) }), { flags: { 'new-checkout': true } }),
       401: problemResponse(401, 'An access token was sent and does not verify.', 'The access token is not valid.'),
     },
   }),
@@ -232,7 +232,7 @@ export const gatewayApi: RouteConfig[] = [
     description: 'Across all its isolates. Refused (403) unless `ALLOW_CHAOS` is true (it is under `npm run dev`).',
     request: { params: z.object({ service: z.string().describe('A service name: catalog, catalog-canary, users, orders, payments, notifications, ledger.') }), body: jsonBody(chaosSettingsSchema, { failureRate: 0.5, status: 503, latencyMs: 200 }) },
     responses: {
-      200: jsonResponse('The settings the service now applies.', z.object({ service: z.string(), chaos: chaosSettingsSchema }), { service: 'catalog', chaos: { failureRate: 0.5, status: 503, latencyMs: 200, hang: false } }),
+      200: jsonResponse('The settings the service now applies.', z.strictObject({ service: z.string(), chaos: chaosSettingsSchema }), { service: 'catalog', chaos: { failureRate: 0.5, status: 503, latencyMs: 200, hang: false } }),
       400: problemResponse(400, 'Not valid chaos settings.', validationProblem([{ path: 'failureRate', message: 'failureRate is a fraction: 0 (none) to 1 (every request)' }])),
       401: opsUnauthorized,
       403: chaosDisabled,
@@ -277,7 +277,7 @@ export const gatewayApi: RouteConfig[] = [
     description: 'Newest first, from the orders service.',
     request: { query: sagaListQuery },
     responses: {
-      200: jsonResponse('Sagas.', z.object({ items: z.array(orderView.extend({ userId: z.string() })) }), { items: [{ ...orderExample, userId: 'usr_1' }] }),
+      200: jsonResponse('Sagas.', z.strictObject({ items: z.array(orderView.extend({ userId: z.string() })) }), { items: [{ ...orderExample, userId: 'usr_1' }] }),
       400: problemResponse(400, 'An unknown status.', validationProblem([{ path: 'status', message: 'one of PENDING, COMPENSATING, COMPLETED, CANCELLED' }])),
       401: opsUnauthorized,
       502: opsUnreachable('The orders service'),
@@ -291,7 +291,7 @@ export const gatewayApi: RouteConfig[] = [
     description: 'Deliveries QStash gave up on, with the consumer\'s last answer.',
     request: { query: z.object({ cursor: z.string().optional() }) },
     responses: {
-      200: jsonResponse('A page of dead letters.', z.object({ items: z.array(deadLetter), cursor: z.string().nullable() }), {
+      200: jsonResponse('A page of dead letters.', z.strictObject({ items: z.array(deadLetter), cursor: z.string().nullable() }), {
         items: [
           {
             dlqId: 'dlq_1',
@@ -335,7 +335,7 @@ export const gatewayApi: RouteConfig[] = [
     tags: ['gateway'],
     summary: 'This document',
     security: [],
-    responses: { 200: { description: 'OpenAPI 3.1.', content: jsonContent(z.object({ openapi: z.string() }).loose(), { openapi: '3.1.0' }) } },
+    responses: { 200: { description: 'OpenAPI 3.1.', content: jsonContent(z.looseObject({ openapi: z.string() }), { openapi: '3.1.0' }) } },
   }),
   createRoute({
     method: 'get',
