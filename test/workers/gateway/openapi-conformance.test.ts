@@ -5,7 +5,7 @@ import type { ZodType } from 'zod';
 import gateway from '../../../workers/gateway/index';
 import { publicOperations } from '../../../workers/gateway/openapi/document';
 import { bearerFor } from '../../support/access-token';
-import { callWorker, json } from '../../support/call-worker';
+import { callWorker, json, testEnv } from '../../support/call-worker';
 
 /**
  * The document against the running gateway: real answers, through the real gateway and services,
@@ -18,10 +18,10 @@ let operations: RouteConfig[];
 const operator = { authorization: 'Bearer test-admin-token' };
 
 /** Calls `path` and checks the answer against the description of `method template`; returns the body. */
-async function conforms(method: string, template: string, path: string, init: RequestInit = {}): Promise<unknown> {
+async function conforms(method: string, template: string, path: string, init: RequestInit = {}, bindings: Partial<Cloudflare.Env> = {}): Promise<unknown> {
   const operation = operations.find((o) => o.method === method && o.path === template);
   expect(operation, `${method} ${template} is described`).toBeDefined();
-  const response = await callWorker(gateway, path, { ...init, method: method.toUpperCase() });
+  const response = await callWorker(gateway, path, { ...init, method: method.toUpperCase() }, bindings);
   const at = `${method.toUpperCase()} ${path} → ${response.status}`;
   const described = operation?.responses[String(response.status)];
   expect(described, `${at} is a documented status`).toBeDefined();
@@ -64,6 +64,16 @@ describe('the gateway answers as /openapi.json says', () => {
     await conforms('get', '/_ops/sagas', '/_ops/sagas', { headers: operator });
     await conforms('get', '/_ops/dlq', '/_ops/dlq', { headers: operator });
     await conforms('put', '/_ops/chaos/{service}', '/_ops/chaos/catalog', json({ failureRate: 0.5 }, operator));
+    // Fault injection where it is allowed (as under `npm run dev`), then off again at once: the
+    // catalog is called by the tests below.
+    const chaosAllowed = testEnv({ ALLOW_CHAOS: 'true' });
+    await conforms('get', '/_ops/chaos', '/_ops/chaos', { headers: operator });
+    await conforms('put', '/_ops/chaos/{service}', '/_ops/chaos/catalog', json({ failureRate: 0.5 }, operator), chaosAllowed);
+    const chaos = (await conforms('get', '/_ops/chaos', '/_ops/chaos', { headers: operator }, chaosAllowed)) as Record<string, unknown>;
+    expect(chaos.catalog).toMatchObject({ failureRate: 0.5 });
+    await conforms('delete', '/_ops/chaos/{service}', '/_ops/chaos/catalog', { headers: operator }, chaosAllowed);
+    await conforms('get', '/_ops/metrics', '/_ops/metrics', { headers: operator });
+    await conforms('get', '/_ops/metrics', '/_ops/metrics');
     await conforms('get', '/_ops/projections/{name}', '/_ops/projections/balances', { headers: operator });
     await conforms('post', '/_ops/projections/{name}/rebuild', '/_ops/projections/nope/rebuild', { headers: operator });
     await conforms('get', '/openapi.json', '/openapi.json');
