@@ -2,6 +2,7 @@ import { Hono, type Context } from 'hono';
 import { notFound } from '../../shared/http/problem';
 import type { AppEnv } from '../../shared/middleware/app-env';
 import type { GatewayBindings } from './env';
+import { pagePolicy } from './page-policy';
 
 /**
  * `GET /_ops`: the ops dashboard's page, and `GET /_ops/ui/<file>`: its scripts and styles (and
@@ -16,20 +17,8 @@ import type { GatewayBindings } from './env';
  */
 export const dashboardRoutes = new Hono<AppEnv<GatewayBindings>>();
 
-/**
- * The page may run only its own files and talk only to its own origin: nothing inline, no
- * other host. (uPlot sizes its canvas through the CSSOM, which `style-src 'self'` allows.)
- */
-const PAGE_POLICY = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "connect-src 'self'",
-  "img-src 'self' data:",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+/** The page may run only its own files and talk only to its own origin (page-policy.ts). */
+const PAGE_POLICY = pagePolicy();
 
 /** A file name under public/ops/, one folder deep at most (vendor/): nothing that climbs out. */
 const FILE_PATH = /^(?:[A-Za-z0-9_-]+\/)?[A-Za-z0-9_-]+(?:\.[A-Za-z0-9]+)+$/;

@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import { notFound } from '../../../shared/http/problem';
 import type { AppEnv } from '../../../shared/middleware/app-env';
 import type { GatewayBindings } from '../env';
+import { pagePolicy } from '../page-policy';
 
 /**
  * `GET /openapi.json` (the merged document, document.ts) and `GET /docs` (Swagger UI). The UI's
@@ -43,13 +44,13 @@ const PAGE = `<!doctype html>
 
 /**
  * /docs shares its origin with /_ops, whose dashboard keeps the operator token in the tab's
- * sessionStorage: a script injected here could read it. So the page may run only the gateway's
- * own files and the one inline script @hono/swagger-ui writes (which starts Swagger UI), allowed
- * by its hash rather than by 'unsafe-inline'; it may fetch only from its own origin. Swagger UI
- * sets element styles through the CSSOM (React), which `style-src 'self'` allows: checked in
- * Chromium (the page renders, "Try it out" runs) without a single CSP violation.
+ * sessionStorage: a script injected here could read it. So the page runs under the same policy
+ * as the dashboard (page-policy.ts), with the one inline script @hono/swagger-ui writes (which
+ * starts Swagger UI) allowed by its hash rather than by 'unsafe-inline'. Swagger UI styles
+ * through the CSSOM: checked in Chromium (the page renders, "Try it out" runs) without a single
+ * CSP violation.
  */
-async function pagePolicy(page: string): Promise<string> {
+async function docsPolicy(page: string): Promise<string> {
   const inline = [...page.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1] ?? '');
   const hashes = await Promise.all(
     inline.map(async (script) => {
@@ -57,16 +58,7 @@ async function pagePolicy(page: string): Promise<string> {
       return `'sha256-${btoa(String.fromCharCode(...digest))}'`;
     }),
   );
-  return [
-    "default-src 'none'",
-    `script-src 'self' ${hashes.join(' ')}`,
-    "style-src 'self'",
-    "connect-src 'self'",
-    "img-src 'self' data:",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-  ].join('; ');
+  return pagePolicy(hashes);
 }
 
 /** Hashed once per isolate: the page depends on code only. */
@@ -74,7 +66,7 @@ let policy: Promise<string> | undefined;
 
 docsRoutes.get('/docs', async (c) => {
   c.set('routeLabel', '/docs');
-  policy ??= pagePolicy(PAGE);
+  policy ??= docsPolicy(PAGE);
   return c.html(PAGE, 200, { 'content-security-policy': await policy });
 });
 
