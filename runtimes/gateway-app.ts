@@ -37,7 +37,8 @@ export interface PortableGateway {
   /**
    * Answers one request. `peerAddress` is the TCP peer as the server saw it: it becomes
    * `CF-Connecting-IP` (rate-limit.ts keys anonymous callers by it), overwriting whatever the
-   * client sent, as Cloudflare's edge does; without one the header is removed.
+   * client sent, as Cloudflare's edge does; without one the header is removed. Client-sent
+   * forwarding headers (X-Forwarded-*, Forwarded, X-Real-IP) are removed: no proxy is trusted.
    */
   fetch(request: Request, peerAddress?: string): Promise<Response>;
 }
@@ -105,6 +106,9 @@ function servedRoutes(config: PortableConfig): Route[] {
   return routes.filter((route) => config.upstreams[route.service]).map(({ versions: _versions, defaultWeights: _weights, ...route }) => route);
 }
 
+/** What proxies write about the original request (X-Forwarded-For/-Host/-Proto, Forwarded, X-Real-IP). */
+const CLIENT_FORWARDING_HEADER = /^(x-forwarded-|forwarded$|x-real-ip$)/;
+
 /** Builds the gateway from the environment's variables (`runtime` names the platform in logs). */
 export function portableGateway(runtime: string, vars: Record<string, string | undefined>): PortableGateway {
   const config = portableConfig(vars);
@@ -124,6 +128,9 @@ export function portableGateway(runtime: string, vars: Record<string, string | u
     routes: table,
     fetch(request, peerAddress) {
       const headers = new Headers(request.headers);
+      // This process faces clients directly (no trusted proxy in front: README), so whatever a
+      // client wrote in these is its own claim; services must not take it for the edge's word.
+      for (const name of [...headers.keys()]) if (CLIENT_FORWARDING_HEADER.test(name)) headers.delete(name);
       if (peerAddress) headers.set('cf-connecting-ip', peerAddress);
       else headers.delete('cf-connecting-ip');
       return Promise.resolve(app.fetch(new Request(request, { headers }), env));
