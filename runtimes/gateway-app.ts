@@ -7,7 +7,7 @@ import type { RateLimitBackend } from '../shared/ratelimit/policy';
 import { gatewayConfig } from '../workers/gateway/config';
 import { corsPolicy } from '../workers/gateway/cors-policy';
 import type { GatewayBindings, ServiceBindings } from '../workers/gateway/env';
-import { DECISION_DEADLINE_MS, type GatewayPlatform, type ServiceTransport } from '../workers/gateway/platform';
+import { DECISION_DEADLINE_MS, PLATFORM, type GatewayPlatform, type ServiceTransport } from '../workers/gateway/platform';
 import { serviceChecks } from '../workers/gateway/readiness';
 import { addRouteTable } from '../workers/gateway/route-table';
 import { serviceTargets } from '../workers/gateway/route-versions';
@@ -84,13 +84,14 @@ function portablePlatform(name: string, config: PortableConfig): GatewayPlatform
 const CLOUDFLARE_BINDINGS = new Set<string>([...SERVICE_NAMES, 'CATALOG_CANARY', 'METRICS', 'BREAKERS', 'RATE_LIMITER', 'ROUTE_WEIGHTS', 'CACHE_TAGS']);
 
 /**
- * The gateway's code is typed against the worker's env; here it holds only the variables and
- * PLATFORM. Every binding the mounted code needs is reached through PLATFORM (platform.ts), and
- * what reads Durable Objects or the Cache API directly is not mounted (see above). Should code
+ * The gateway's code is typed against the worker's env; here it holds only the variables and the
+ * platform (under the PLATFORM symbol). Every binding the mounted code needs is reached through
+ * the platform (platform.ts), and what reads Durable Objects or the Cache API directly is not
+ * mounted (see above). Should code
  * that reads a binding ever be mounted here, it fails at once, naming it, not with an `undefined`.
  */
 function portableEnv(vars: Record<string, string | undefined>, platform: GatewayPlatform): GatewayBindings {
-  const env = new Proxy<Record<string, unknown>>({ ...vars, PLATFORM: platform }, {
+  const env = new Proxy<Record<string | symbol, unknown>>({ ...vars, [PLATFORM]: platform }, {
     get(target, name, receiver) {
       if (typeof name === 'string' && CLOUDFLARE_BINDINGS.has(name)) {
         throw new Error(`${name} is a Cloudflare binding: the gateway on ${platform.name} has none (workers/gateway/platform.ts)`);
