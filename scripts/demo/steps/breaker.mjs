@@ -88,6 +88,6 @@ export const breaker = {
     const back = await call('GET', productPath(probes), { token: state.token });
     show('GET', productPath(probes), back, ['x-served-by']);
     expectThat(back.status === 200, `after the breaker closed a read answered ${back.status}, not 200`);
-    return `opened after ${calls} read(s) with every catalog call failing (its policy: open at ≥ 50% failures over ≥ 5 calls, routes.ts); while open, reads were refused at once (503 circuit-open) or served their last good copy; closed ${Math.round((Date.now() - openedAt) / 1000)} s after chaos stopped`;
+    return `opened after ${calls} read(s) while every catalog call failed (a read tries up to 3 times; the policy opens at ≥ 50% failures over ≥ 5 calls, routes.ts); while open, reads were refused at once (503 circuit-open) or served their last good copy; closed ${Math.round((Date.now() - openedAt) / 1000)} s after chaos stopped`;
   },
 };
