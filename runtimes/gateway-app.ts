@@ -2,6 +2,7 @@ import { MemoryBreakerAuthority } from '../shared/adapters/memory/memory-breaker
 import { MemoryRateLimitBackend } from '../shared/adapters/memory/memory-rate-limit-backend';
 import { upstashRateLimitBackend } from '../shared/adapters/upstash/ratelimit-backend';
 import { UpstashBreakerAuthorities } from '../shared/adapters/upstash/redis-breaker-authority';
+import { canonicalAddress } from '../shared/http/client-network';
 import { addHealthRoutes, createServiceApp } from '../shared/middleware/service-app';
 import type { RateLimitBackend } from '../shared/ratelimit/policy';
 import { gatewayConfig } from '../workers/gateway/config';
@@ -37,8 +38,9 @@ export interface PortableGateway {
   /**
    * Answers one request. `peerAddress` is the TCP peer as the server saw it: it becomes
    * `CF-Connecting-IP` (rate-limit.ts keys anonymous callers by it), overwriting whatever the
-   * client sent, as Cloudflare's edge does; without one the header is removed. Client-sent
-   * forwarding headers (X-Forwarded-*, Forwarded, X-Real-IP) are removed: no proxy is trusted.
+   * client sent, as Cloudflare's edge does; without one the header is removed. When the peer is
+   * one of TRUSTED_PROXIES, the client address it reports in X-Forwarded-For is taken instead
+   * (`clientAddress`). Forwarding headers (X-Forwarded-*, Forwarded, X-Real-IP) never reach a service.
    */
   fetch(request: Request, peerAddress?: string): Promise<Response>;
 }
@@ -110,6 +112,24 @@ function servedRoutes(config: PortableConfig): Route[] {
 /** What proxies write about the original request (X-Forwarded-For/-Host/-Proto, Forwarded, X-Real-IP). */
 const CLIENT_FORWARDING_HEADER = /^(x-forwarded-|forwarded$|x-real-ip$)/;
 
+/**
+ * The caller's address: the TCP peer, unless the peer is a trusted proxy (TRUSTED_PROXIES); then
+ * X-Forwarded-For read from the right (each proxy appends the address it was called from), past
+ * every trusted proxy, to the first address none of them vouches for. Entries left of that one are
+ * the client's to write, so they are never taken. An entry there that is not an address keys the
+ * caller by the proxy that reported it (limited with everyone behind it, not let through).
+ */
+export function clientAddress(peer: string, forwardedFor: string | null, trusted: ReadonlySet<string>): string {
+  let client = peer;
+  const hops = (forwardedFor ?? '').split(',').map((hop) => hop.trim()).filter(Boolean);
+  while (trusted.has(canonicalAddress(client) ?? '') && hops.length > 0) {
+    const hop = hops.pop()!;
+    if (!canonicalAddress(hop)) return client;
+    client = hop;
+  }
+  return client;
+}
+
 /** Builds the gateway from the environment's variables (`runtime` names the platform in logs). */
 export function portableGateway(runtime: string, vars: Record<string, string | undefined>): PortableGateway {
   const config = portableConfig(vars);
@@ -129,10 +149,11 @@ export function portableGateway(runtime: string, vars: Record<string, string | u
     routes: table,
     fetch(request, peerAddress) {
       const headers = new Headers(request.headers);
-      // This process faces clients directly (no trusted proxy in front: README), so whatever a
-      // client wrote in these is its own claim; services must not take it for the edge's word.
+      const client = peerAddress && clientAddress(peerAddress, headers.get('x-forwarded-for'), config.trustedProxies);
+      // Read, then dropped: what a client wrote in these is its own claim, and services must not
+      // take it for the edge's word.
       for (const name of [...headers.keys()]) if (CLIENT_FORWARDING_HEADER.test(name)) headers.delete(name);
-      if (peerAddress) headers.set('cf-connecting-ip', peerAddress);
+      if (client) headers.set('cf-connecting-ip', client);
       else headers.delete('cf-connecting-ip');
       return Promise.resolve(app.fetch(new Request(request, { headers }), env));
     },

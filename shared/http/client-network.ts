@@ -7,6 +7,24 @@
  * all of them in one bucket. Returns null for anything that is not an address.
  */
 export function clientNetwork(address: string): string | null {
+  const parsed = parseAddress(address);
+  if (!parsed) return null;
+  return typeof parsed === 'string' ? parsed : `${parsed.slice(0, 4).map((g) => g.toString(16)).join(':')}::/64`;
+}
+
+/**
+ * One spelling per address, to compare addresses by: IPv4 dotted (an IPv4-mapped IPv6 address as
+ * the IPv4 it maps), IPv6 as its eight groups in lower-case hex without leading zeros
+ * (`2001:db8:0:0:0:0:0:1`). Null for anything that is not an address.
+ */
+export function canonicalAddress(address: string): string | null {
+  const parsed = parseAddress(address);
+  if (!parsed) return null;
+  return typeof parsed === 'string' ? parsed : parsed.map((g) => g.toString(16)).join(':');
+}
+
+/** An IPv4 address (dotted; an IPv4-mapped IPv6 address too) or an IPv6 address's eight groups, or null. */
+function parseAddress(address: string): string | number[] | null {
   const ip = address.trim().toLowerCase();
   if (ip.includes('.') && !ip.includes(':')) return ipv4(ip);
   const groups = ipv6Groups(ip);
@@ -14,7 +32,7 @@ export function clientNetwork(address: string): string | null {
   if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
     return [groups[6]! >> 8, groups[6]! & 0xff, groups[7]! >> 8, groups[7]! & 0xff].join('.');
   }
-  return `${groups.slice(0, 4).map((g) => g.toString(16)).join(':')}::/64`;
+  return groups;
 }
 
 /** A dotted IPv4 address as written, or null. */

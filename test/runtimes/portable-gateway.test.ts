@@ -206,6 +206,8 @@ describe.each<Runtime>(['bun', 'deno'])('the gateway on %s listening on ::', (ru
         UPSTREAM_ORDERS_URL: '',
         STATE: 'memory',
         ROUTE_POLICIES: JSON.stringify({ catalog: { rateLimit: { algorithm: 'sliding-window', limit: 1, windowMs: 60_000 } } }),
+        // A load balancer on 127.0.0.3 (seen as ::ffff:127.0.0.3).
+        TRUSTED_PROXIES: '127.0.0.3',
         LOG_LEVEL: 'error',
       },
       { host: '::' },
@@ -226,5 +228,20 @@ describe.each<Runtime>(['bun', 'deno'])('the gateway on %s listening on ::', (ru
     expect(second.status).toBe(200);
     expect(second.headers['ratelimit']).toMatch(/^"catalog";r=0;t=\d+$/);
     expect((await getFrom(`${gateway.url}/api/catalog/products`, '127.0.0.2')).status).toBe(429);
+  });
+
+  it('behind a trusted proxy, keys each caller by the address the proxy reports, and passes none of its headers on', async () => {
+    const viaProxy = (forwardedFor: string) => getFrom(`${gateway.url}/api/catalog/products/prod_01`, '127.0.0.3', { 'x-forwarded-for': forwardedFor });
+    expect((await viaProxy('203.0.113.10')).status).toBe(200);
+    expect(catalog.lastHeaders['cf-connecting-ip']).toBe('203.0.113.10');
+    expect(catalog.lastHeaders['x-forwarded-for']).toBeUndefined();
+    // The same caller again, with a left entry of its own making: still the same caller.
+    expect((await viaProxy('192.0.2.1, 203.0.113.10')).status).toBe(429);
+    // Another caller behind the same proxy has its own allowance.
+    expect((await viaProxy('203.0.113.11')).status).toBe(200);
+    // A caller that is not the proxy cannot name another address.
+    expect((await getFrom(`${gateway.url}/api/catalog/products/prod_01`, '127.0.0.4', { 'x-forwarded-for': '203.0.113.12' })).status).toBe(200);
+    expect(catalog.lastHeaders['cf-connecting-ip']).toBe('::ffff:127.0.0.4');
+    expect((await getFrom(`${gateway.url}/api/catalog/products/prod_01`, '127.0.0.4', { 'x-forwarded-for': '203.0.113.13' })).status).toBe(429);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clientNetwork } from '../../../shared/http/client-network';
+import { canonicalAddress, clientNetwork } from '../../../shared/http/client-network';
 
 describe('clientNetwork (rate-limit keys)', () => {
   it('keeps an IPv4 address whole', () => {
@@ -35,5 +35,17 @@ describe('clientNetwork (rate-limit keys)', () => {
 
   it('refuses what is not an address', () => {
     for (const bad of ['', 'unknown', '1.2.3', '2001:db8::1::2', 'x:y::', '1:2:3:4:5:6:7:8:9', '1.2.3.4:5::', '::1.2.3.4:5', 'fffff::1']) expect([bad, clientNetwork(bad)]).toEqual([bad, null]);
+  });
+});
+
+describe('canonicalAddress (comparing addresses)', () => {
+  it('spells each address one way', () => {
+    expect(canonicalAddress(' 203.0.113.9 ')).toBe('203.0.113.9');
+    expect(canonicalAddress('::ffff:203.0.113.9')).toBe('203.0.113.9');
+    expect(canonicalAddress('::ffff:cb00:7109')).toBe('203.0.113.9');
+    expect(canonicalAddress('2001:0DB8::0001')).toBe('2001:db8:0:0:0:0:0:1');
+    expect(canonicalAddress('2001:db8:0:0:0:0:0:1')).toBe('2001:db8:0:0:0:0:0:1');
+    expect(canonicalAddress('::1')).toBe('0:0:0:0:0:0:0:1');
+    for (const bad of ['', 'unknown', '10.0.0.0/8', '1.2.3']) expect([bad, canonicalAddress(bad)]).toEqual([bad, null]);
   });
 });
