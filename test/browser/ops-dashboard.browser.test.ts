@@ -175,4 +175,36 @@ describe('the ops dashboard in chromium', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'ops-dashboard.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
   });
+
+  it('where chaos is not allowed (GET /_ops/chaos answers 403), says so in the chaos panel once, fails no panel, and stops asking', async () => {
+    // The gateway as deployed with ALLOW_CHAOS=false answers this; here the browser answers it for the suite.
+    const refused = await browser.newPage();
+    try {
+      let chaosReads = 0;
+      let breakerReads = 0;
+      refused.on('request', (request) => {
+        if (request.url().endsWith('/_ops/breakers')) breakerReads++;
+      });
+      await refused.route('**/_ops/chaos', (route) => {
+        chaosReads++;
+        return route.fulfill({
+          status: 403,
+          contentType: 'application/problem+json',
+          body: JSON.stringify({ type: 'chaos-disabled', title: 'Forbidden', status: 403, detail: 'Fault injection is off here: set ALLOW_CHAOS=true to allow it.' }),
+        });
+      });
+      await refused.goto(suite.url('/_ops'));
+      await refused.getByLabel('Admin token').fill(ADMIN_TOKEN);
+      await refused.getByRole('button', { name: 'Sign in' }).click();
+      await refused.getByText('set ALLOW_CHAOS=true', { exact: false }).waitFor({ timeout: 10_000 });
+      // Three more polls: none of them asks for the chaos settings again, and none reports a failure.
+      const after = breakerReads;
+      await expect.poll(() => breakerReads, { timeout: 15_000, interval: 250 }).toBeGreaterThanOrEqual(after + 3);
+      expect(chaosReads).toBe(1);
+      expect(await refused.locator('#status').innerText()).not.toContain('failed:');
+      expect(await refused.locator('#chaos tbody tr').count()).toBe(0);
+    } finally {
+      await refused.close();
+    }
+  });
 });
