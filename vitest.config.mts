@@ -147,7 +147,9 @@ export default defineConfig({
         test: {
           // The ops dashboard (GET /_ops) in Debian's chromium, driven by playwright-core, against
           // the whole suite in workerd: chaos on and off from the page, the breaker seen to open
-          // and close. A screenshot lands in test/artifacts/.
+          // and close, an order's saga, live numbers, canary weights, a chaos panel refused (403);
+          // and the page's traffic and breaker-strip maths in Node. The long browser test sets its
+          // own time limit. A screenshot lands in test/artifacts/.
           name: 'browser',
           include: ['test/browser/**/*.test.ts'],
           environment: 'node',

@@ -2,12 +2,13 @@ import { MemoryBreakerAuthority } from '../shared/adapters/memory/memory-breaker
 import { MemoryRateLimitBackend } from '../shared/adapters/memory/memory-rate-limit-backend';
 import { upstashRateLimitBackend } from '../shared/adapters/upstash/ratelimit-backend';
 import { UpstashBreakerAuthorities } from '../shared/adapters/upstash/redis-breaker-authority';
+import { canonicalAddress } from '../shared/http/client-network';
 import { addHealthRoutes, createServiceApp } from '../shared/middleware/service-app';
 import type { RateLimitBackend } from '../shared/ratelimit/policy';
 import { gatewayConfig } from '../workers/gateway/config';
 import { corsPolicy } from '../workers/gateway/cors-policy';
 import type { GatewayBindings, ServiceBindings } from '../workers/gateway/env';
-import { DECISION_DEADLINE_MS, type GatewayPlatform, type ServiceTransport } from '../workers/gateway/platform';
+import { DECISION_DEADLINE_MS, PLATFORM, type GatewayPlatform, type ServiceTransport } from '../workers/gateway/platform';
 import { serviceChecks } from '../workers/gateway/readiness';
 import { addRouteTable } from '../workers/gateway/route-table';
 import { serviceTargets } from '../workers/gateway/route-versions';
@@ -37,7 +38,9 @@ export interface PortableGateway {
   /**
    * Answers one request. `peerAddress` is the TCP peer as the server saw it: it becomes
    * `CF-Connecting-IP` (rate-limit.ts keys anonymous callers by it), overwriting whatever the
-   * client sent, as Cloudflare's edge does; without one the header is removed.
+   * client sent, as Cloudflare's edge does; without one the header is removed. When the peer is
+   * one of TRUSTED_PROXIES, the client address it reports in X-Forwarded-For is taken instead
+   * (`clientAddress`). Forwarding headers (X-Forwarded-*, Forwarded, X-Real-IP) never reach a service.
    */
   fetch(request: Request, peerAddress?: string): Promise<Response>;
 }
@@ -83,13 +86,14 @@ function portablePlatform(name: string, config: PortableConfig): GatewayPlatform
 const CLOUDFLARE_BINDINGS = new Set<string>([...SERVICE_NAMES, 'CATALOG_CANARY', 'METRICS', 'BREAKERS', 'RATE_LIMITER', 'ROUTE_WEIGHTS', 'CACHE_TAGS']);
 
 /**
- * The gateway's code is typed against the worker's env; here it holds only the variables and
- * PLATFORM. Every binding the mounted code needs is reached through PLATFORM (platform.ts), and
- * what reads Durable Objects or the Cache API directly is not mounted (see above). Should code
+ * The gateway's code is typed against the worker's env; here it holds only the variables and the
+ * platform (under the PLATFORM symbol). Every binding the mounted code needs is reached through
+ * the platform (platform.ts), and what reads Durable Objects or the Cache API directly is not
+ * mounted (see above). Should code
  * that reads a binding ever be mounted here, it fails at once, naming it, not with an `undefined`.
  */
 function portableEnv(vars: Record<string, string | undefined>, platform: GatewayPlatform): GatewayBindings {
-  const env = new Proxy<Record<string, unknown>>({ ...vars, PLATFORM: platform }, {
+  const env = new Proxy<Record<string | symbol, unknown>>({ ...vars, [PLATFORM]: platform }, {
     get(target, name, receiver) {
       if (typeof name === 'string' && CLOUDFLARE_BINDINGS.has(name)) {
         throw new Error(`${name} is a Cloudflare binding: the gateway on ${platform.name} has none (workers/gateway/platform.ts)`);
@@ -103,6 +107,27 @@ function portableEnv(vars: Record<string, string | undefined>, platform: Gateway
 /** The route table as served here: routes whose service has a URL, each by its own service (no canary versions). */
 function servedRoutes(config: PortableConfig): Route[] {
   return routes.filter((route) => config.upstreams[route.service]).map(({ versions: _versions, defaultWeights: _weights, ...route }) => route);
+}
+
+/** What proxies write about the original request (X-Forwarded-For/-Host/-Proto, Forwarded, X-Real-IP). */
+const CLIENT_FORWARDING_HEADER = /^(x-forwarded-|forwarded$|x-real-ip$)/;
+
+/**
+ * The caller's address: the TCP peer, unless the peer is a trusted proxy (TRUSTED_PROXIES); then
+ * X-Forwarded-For read from the right (each proxy appends the address it was called from), past
+ * every trusted proxy, to the first address none of them vouches for. Entries left of that one are
+ * the client's to write, so they are never taken. An entry there that is not an address keys the
+ * caller by the proxy that reported it (limited with everyone behind it, not let through).
+ */
+export function clientAddress(peer: string, forwardedFor: string | null, trusted: ReadonlySet<string>): string {
+  let client = peer;
+  const hops = (forwardedFor ?? '').split(',').map((hop) => hop.trim()).filter(Boolean);
+  while (trusted.has(canonicalAddress(client) ?? '') && hops.length > 0) {
+    const hop = hops.pop()!;
+    if (!canonicalAddress(hop)) return client;
+    client = hop;
+  }
+  return client;
 }
 
 /** Builds the gateway from the environment's variables (`runtime` names the platform in logs). */
@@ -124,7 +149,11 @@ export function portableGateway(runtime: string, vars: Record<string, string | u
     routes: table,
     fetch(request, peerAddress) {
       const headers = new Headers(request.headers);
-      if (peerAddress) headers.set('cf-connecting-ip', peerAddress);
+      const client = peerAddress && clientAddress(peerAddress, headers.get('x-forwarded-for'), config.trustedProxies);
+      // Read, then dropped: what a client wrote in these is its own claim, and services must not
+      // take it for the edge's word.
+      for (const name of [...headers.keys()]) if (CLIENT_FORWARDING_HEADER.test(name)) headers.delete(name);
+      if (client) headers.set('cf-connecting-ip', client);
       else headers.delete('cf-connecting-ip');
       return Promise.resolve(app.fetch(new Request(request, { headers }), env));
     },

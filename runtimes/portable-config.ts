@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { canonicalAddress } from '../shared/http/client-network';
 import type { ServiceBindings } from '../workers/gateway/env';
 
 /**
@@ -24,6 +25,22 @@ const portableSchema = z
     STATE: z.enum(['memory', 'upstash']).default('memory'),
     UPSTASH_REDIS_REST_URL: z.preprocess(blankAsUnset, url.optional()),
     UPSTASH_REDIS_REST_TOKEN: z.preprocess(blankAsUnset, z.string().optional()),
+    // The proxies in front of this process whose X-Forwarded-For is believed: addresses, comma-separated.
+    TRUSTED_PROXIES: z.preprocess(
+      blankAsUnset,
+      z
+        .string()
+        .optional()
+        .transform((list, ctx) => {
+          const addresses = new Set<string>();
+          for (const entry of (list ?? '').split(',').map((part) => part.trim()).filter(Boolean)) {
+            const address = canonicalAddress(entry);
+            if (address) addresses.add(address);
+            else ctx.addIssue({ code: 'custom', message: `${JSON.stringify(entry)} is not an IP address (ranges are not taken)` });
+          }
+          return addresses;
+        }),
+    ),
     ...Object.fromEntries(SERVICE_NAMES.map((name) => [`UPSTREAM_${name}_URL`, z.preprocess(blankAsUnset, url.optional())])),
   })
   .refine((config) => config.STATE !== 'upstash' || (config.UPSTASH_REDIS_REST_URL && config.UPSTASH_REDIS_REST_TOKEN), {
@@ -37,6 +54,8 @@ export interface PortableConfig {
   state: { kind: 'memory' } | { kind: 'upstash'; url: string; token: string };
   /** The base URL of each service that has one; routes to the others are not served. */
   upstreams: Partial<Record<keyof ServiceBindings, string>>;
+  /** TRUSTED_PROXIES, each address spelled as `canonicalAddress` spells it. */
+  trustedProxies: ReadonlySet<string>;
 }
 
 /** Parses the environment; a bad value is one error naming every variable that is wrong. */
@@ -57,5 +76,6 @@ export function portableConfig(vars: Record<string, string | undefined>): Portab
     state:
       parsed.STATE === 'upstash' ? { kind: 'upstash', url: parsed.UPSTASH_REDIS_REST_URL!, token: parsed.UPSTASH_REDIS_REST_TOKEN! } : { kind: 'memory' },
     upstreams,
+    trustedProxies: parsed.TRUSTED_PROXIES,
   };
 }

@@ -14,7 +14,7 @@ import { DemoFailure, gatewayClient } from './demo/http-client.mjs';
 import { printer, style } from './demo/printer.mjs';
 import { breaker } from './demo/steps/breaker.mjs';
 import { cachedCatalog } from './demo/steps/cached-catalog.mjs';
-import { deadLetterCount, deliveredPerConsumer, fanOut } from './demo/steps/fan-out.mjs';
+import { deadLetterIds, deliveredPerConsumer, fanOut } from './demo/steps/fan-out.mjs';
 import { ledger } from './demo/steps/ledger.mjs';
 import { login } from './demo/steps/login.mjs';
 import { compensatedOrder, completedOrder } from './demo/steps/orders.mjs';
@@ -64,7 +64,7 @@ async function runSteps(call) {
   };
   // Before any order: what the event consumers had received, and the dead letters, so far.
   state.deliveriesBefore = await deliveredPerConsumer(call);
-  state.deadLettersBefore = (await deadLetterCount(call)) ?? 0;
+  state.deadLettersBefore = (await deadLetterIds(call)) ?? new Set();
   const failures = [];
   for (const [index, step] of STEPS.entries()) {
     printer.heading(index + 1, STEPS.length, step.title, step.pattern);

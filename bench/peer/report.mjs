@@ -30,7 +30,8 @@ export function peerSection(run) {
   refuses one); a breaker opening at ≥ ${BREAKER.failureRatePercent} % failures over ≥ ${BREAKER.minimumCalls} calls in ${BREAKER.windowMs / 1000} s, open ${BREAKER.openDurationMs / 1000} s; a
   ${TIMEOUT_MS / 1000} s upstream deadline; no retries. The same upstream for both: one Node HTTP server
   (bench/peer/upstream-server.mjs, its own process) answering \`ok\`; express reaches it through
-  http-proxy-middleware, stratus through its \`CATALOG\` service binding pointed at the same
+  http-proxy-middleware (with a keep-alive agent, so upstream connections are reused as workerd
+  reuses them), stratus through its \`CATALOG\` service binding pointed at the same
   address as a workerd external service, so both calls leave over loopback HTTP. autocannon on
   the same machine, GET over ${settings.connections} keep-alive connections, each its own CF-Connecting-IP (the
   callers both rate limits count); ${settings.warmupS} s warm-up per target, then ${settings.rounds} rounds × ${settings.durationS} s visiting the

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { histogramDelta, quantile } from '../../workers/gateway/public/ops/histogram.js';
+import { beyondBounds, histogramDelta, quantile } from '../../workers/gateway/public/ops/histogram.js';
 
 // The dashboard's latency percentiles (workers/gateway/public/ops/histogram.js), in Node: plain ES
 // module code with no DOM.
@@ -20,6 +20,19 @@ describe('quantile', () => {
   });
 });
 
+describe('beyondBounds', () => {
+  it('says when the quantile lies in the +Inf bucket, where quantile() can only answer the last bound', () => {
+    // 100 requests, 2 past 1 s: p99 is past the last bound, p50 is not.
+    const h = { bounds, counts: [90, 8, 0, 2], count: 100 };
+    expect(beyondBounds(0.99, h)).toBe(true);
+    expect(quantile(0.99, h)).toBe(1);
+    expect(beyondBounds(0.5, h)).toBe(false);
+    // A p99 that ends exactly on the last bound is that bound, not past it.
+    expect(beyondBounds(0.99, { bounds, counts: [0, 0, 99, 1], count: 100 })).toBe(false);
+    expect(beyondBounds(0.99, { bounds, counts: [0, 0, 0, 0], count: 0 })).toBe(false);
+  });
+});
+
 describe('histogramDelta', () => {
   it('is what happened between two reads of a cumulative histogram', () => {
     const before = { bounds, counts: [4, 1, 0, 0], count: 5 };
@@ -35,5 +48,15 @@ describe('histogramDelta', () => {
     const after = { bounds, counts: [1, 0, 0, 0], count: 1 };
     expect(histogramDelta(after, null)).toBe(after);
     expect(histogramDelta(after, { bounds: [0.5], counts: [9, 9], count: 18 })).toBe(after);
+  });
+
+  it('reads any total that went down as a reset: the later read alone, never a negative count', () => {
+    // The suite restarted between two reads: fewer requests in all, or fewer in one bucket.
+    const before = { bounds, counts: [40, 10, 0, 0], count: 50 };
+    const afterRestart = { bounds, counts: [2, 0, 1, 0], count: 3 };
+    expect(histogramDelta(afterRestart, before)).toBe(afterRestart);
+    const shifted = { bounds, counts: [39, 10, 5, 0], count: 54 };
+    expect(histogramDelta(shifted, before)).toBe(shifted);
+    expect(quantile(0.5, histogramDelta(afterRestart, before))).toBeGreaterThanOrEqual(0);
   });
 });

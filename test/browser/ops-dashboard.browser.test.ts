@@ -8,8 +8,10 @@ import { ROOT } from '../../scripts/workers.mjs';
 /**
  * The ops dashboard in a real browser (Debian's chromium driven by playwright-core; nothing is
  * downloaded) against the whole suite in workerd: sign in, break the catalog from the page, watch
- * its breaker open, heal it from the page, watch it close. Every wait is a deadline on something
- * the page shows, never a fixed sleep.
+ * its breaker open, heal it from the page, watch it close; place an order and see its saga's
+ * waterfall; read numbers off the traffic and ratio panels; move canary weights. After each phase
+ * the status line must name no failed panel (a panel that throws shows there, not as a page
+ * error). Every wait is a deadline on something the page shows, never a fixed sleep.
  */
 
 const CHROMIUM_CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter((p): p is string => Boolean(p));
@@ -20,6 +22,8 @@ const ARTIFACTS = join(ROOT, 'test/artifacts');
 const catalogPolicy = { catalog: { retry: false, timeoutMs: 2_000, breaker: { minimumCalls: 4, failureRateThreshold: 50, openDurationMs: 1_500, halfOpenMaxCalls: 1 } } };
 
 const breakerCard = (state: string) => `li.card[data-upstream="catalog"][data-state="${state}"]`;
+const PRODUCT = { id: 'browser-widget', priceCents: 1250 };
+const CATALOG_ROW = '#routes tbody tr[data-route="catalog /api/catalog/*"]';
 
 let suite: LocalSuite;
 let browser: Browser;
@@ -47,6 +51,28 @@ async function trafficUntilPageShows(selector: string, deadlineMs: number): Prom
   throw new Error(`the dashboard did not show ${selector} within ${deadlineMs} ms`);
 }
 
+/** Every panel's last read worked: a render that throws lands in #status as "failed: <panel>: ...". */
+async function expectNoFailedPanel(): Promise<void> {
+  expect(await page.locator('#status').innerText()).not.toContain('failed:');
+}
+
+/** The catalog row's Req/s and p50 cells, once a window between two polls held catalog requests. */
+async function catalogRowNumbers(deadlineMs: number): Promise<{ rate: number; p50: number }> {
+  let i = 0;
+  let cells: string[] = [];
+  await expect
+    .poll(
+      async () => {
+        await catalogRequest(1_000 + i++);
+        cells = await page.locator(`${CATALOG_ROW} td`).allInnerTexts();
+        return /^\d+(\.\d+)?$/.test(cells[4] ?? '') && /^\d+(\.\d+)?$/.test(cells[5] ?? '');
+      },
+      { timeout: deadlineMs, interval: 500 },
+    )
+    .toBe(true);
+  return { rate: Number(cells[4]), p50: Number(cells[5]) };
+}
+
 beforeAll(async () => {
   const executablePath = CHROMIUM_CANDIDATES.find((p) => existsSync(p));
   if (!executablePath) throw new Error(`No chromium found (tried ${CHROMIUM_CANDIDATES.join(', ')}): apt-get install chromium, or set CHROMIUM_PATH.`);
@@ -61,6 +87,11 @@ beforeAll(async () => {
     }),
     chromium.launch({ executablePath, headless: true, args: ['--no-sandbox'] }),
   ]);
+  await suite
+    .db('catalog')
+    .prepare("INSERT INTO products (id, name, description, price_cents, currency, stock) VALUES (?, ?, '', ?, 'USD', ?)")
+    .bind(PRODUCT.id, PRODUCT.id, PRODUCT.priceCents, 100)
+    .run();
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   // Script errors and Content-Security-Policy refusals both surface here: the page must have none.
   page.on('pageerror', (error) => pageErrors.push(error.message));
@@ -75,7 +106,8 @@ afterAll(async () => {
 });
 
 describe('the ops dashboard in chromium', () => {
-  it('turns chaos on for the catalog, shows its breaker open, turns chaos off, shows it closed again, and moves canary weights', async () => {
+  // Its own limit: the deadlines below add up to well over the project's 60 s (most are met in a poll or two).
+  it('turns chaos on for the catalog, shows its breaker open, turns chaos off, shows it closed again, shows a saga, live numbers, and moves canary weights', { timeout: 240_000 }, async () => {
     await page.goto(suite.url('/_ops'));
     await page.getByLabel('Admin token').fill(ADMIN_TOKEN);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -85,12 +117,14 @@ describe('the ops dashboard in chromium', () => {
     await chaosOn.waitFor({ timeout: 10_000 });
     // The token travels as a header, never in the address.
     expect(page.url()).not.toContain(ADMIN_TOKEN);
+    await expectNoFailedPanel();
 
     await chaosOn.click();
     await page.waitForSelector('tr[data-service="catalog"] td.now[data-chaos="on"]', { timeout: 10_000 });
     await trafficUntilPageShows(breakerCard('open'), 20_000);
     const opened = await page.locator(breakerCard('open')).innerText();
     expect(opened).toContain('closed->open');
+    await expectNoFailedPanel();
 
     await page.getByRole('button', { name: 'Turn chaos off for catalog', exact: true }).click();
     await page.waitForSelector('tr[data-service="catalog"] td.now[data-chaos="off"]', { timeout: 10_000 });
@@ -100,24 +134,77 @@ describe('the ops dashboard in chromium', () => {
     expect(await card.innerText()).toContain('half-open->closed');
     // The history strip remembers the open spell.
     expect(await card.locator('.strip span[data-state="open"]').count()).toBeGreaterThan(0);
-    // uPlot drew the traffic charts (from two reads of /_ops/metrics), and the route table has the catalog.
+    await expectNoFailedPanel();
+    // uPlot drew the traffic charts, and the catalog's row has a rate and a median from a window
+    // between two reads of /_ops/metrics (never negative, whatever order the reads came in).
     await page.waitForSelector('#rate-chart canvas', { timeout: 10_000 });
-    await page.waitForSelector('#routes tbody tr:has-text("/api/catalog/*")', { timeout: 10_000 });
+    const catalog = await catalogRowNumbers(20_000);
+    expect(catalog.rate).toBeGreaterThanOrEqual(0);
+    expect(catalog.p50).toBeGreaterThanOrEqual(0);
+    // The ratio panel has the catalog's rate-limit decisions; the DLQ panel read the local QStash.
+    await page.waitForSelector('#rate-limits tbody tr:has-text("/api/catalog/*")', { timeout: 10_000 });
+    await page.waitForSelector('#dlq tbody tr', { timeout: 10_000 });
+    expect(await page.locator('#dlq-error').innerText()).toBe('');
+
+    // An order placed through the gateway: its saga shows as a waterfall of its steps, all succeeded.
+    const placed = await fetch(suite.url('/api/orders'), {
+      method: 'POST',
+      headers: { authorization: await suite.bearer('browser-user'), 'content-type': 'application/json', 'idempotency-key': crypto.randomUUID() },
+      body: JSON.stringify({ items: [{ productId: PRODUCT.id, quantity: 2 }] }),
+    });
+    expect(placed.status).toBe(202);
+    const { orderId } = (await placed.json()) as { orderId: string };
+    const saga = page.locator('#sagas > li[data-status="COMPLETED"]', { hasText: orderId });
+    await saga.waitFor({ timeout: 30_000 });
+    expect(await saga.locator('.step-name').allInnerTexts()).toEqual(['reserve', 'charge', 'confirm']);
+    expect(await saga.locator('.bar[data-status="succeeded"]').count()).toBe(3);
+    await expectNoFailedPanel();
 
     // Canary weights from the page: 10% of callers to v2, as the gateway then reports them.
     const weights = page.locator('form.weights[data-route="catalog"]');
     await weights.getByLabel('catalog v1 percent').fill('90');
     await weights.getByLabel('catalog v2 percent').fill('10');
+    const saved = page.waitForResponse((r) => r.url().endsWith('/_ops/routes/catalog') && r.request().method() === 'PUT', { timeout: 10_000 });
     await weights.getByRole('button', { name: 'Save catalog weights' }).click();
-    const deadline = Date.now() + 10_000;
-    let routes: { catalog?: { weights: Record<string, number> } } = {};
-    while (Date.now() < deadline && routes.catalog?.weights.v2 !== 10) {
-      routes = (await (await fetch(suite.url('/_ops/routes'), { headers: suite.operator })).json()) as typeof routes;
-    }
+    expect((await saved).status()).toBe(200);
+    const routes = (await (await fetch(suite.url('/_ops/routes'), { headers: suite.operator })).json()) as { catalog?: { weights: Record<string, number> } };
     expect(routes.catalog?.weights).toEqual({ v1: 90, v2: 10 });
+    await expectNoFailedPanel();
 
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'ops-dashboard.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
+  });
+
+  it('where chaos is not allowed (GET /_ops/chaos answers 403), says so in the chaos panel once, fails no panel, and stops asking', async () => {
+    // The gateway as deployed with ALLOW_CHAOS=false answers this; here the browser answers it for the suite.
+    const refused = await browser.newPage();
+    try {
+      let chaosReads = 0;
+      let breakerReads = 0;
+      refused.on('request', (request) => {
+        if (request.url().endsWith('/_ops/breakers')) breakerReads++;
+      });
+      await refused.route('**/_ops/chaos', (route) => {
+        chaosReads++;
+        return route.fulfill({
+          status: 403,
+          contentType: 'application/problem+json',
+          body: JSON.stringify({ type: 'chaos-disabled', title: 'Forbidden', status: 403, detail: 'Fault injection is off here: set ALLOW_CHAOS=true to allow it.' }),
+        });
+      });
+      await refused.goto(suite.url('/_ops'));
+      await refused.getByLabel('Admin token').fill(ADMIN_TOKEN);
+      await refused.getByRole('button', { name: 'Sign in' }).click();
+      await refused.getByText('set ALLOW_CHAOS=true', { exact: false }).waitFor({ timeout: 10_000 });
+      // Three more polls: none of them asks for the chaos settings again, and none reports a failure.
+      const after = breakerReads;
+      await expect.poll(() => breakerReads, { timeout: 15_000, interval: 250 }).toBeGreaterThanOrEqual(after + 3);
+      expect(chaosReads).toBe(1);
+      expect(await refused.locator('#status').innerText()).not.toContain('failed:');
+      expect(await refused.locator('#chaos tbody tr').count()).toBe(0);
+    } finally {
+      await refused.close();
+    }
   });
 });

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSigningKeyPair } from '../../scripts/dev-keys.mjs';
 import { pollUntil, startGateway, type GatewayProcess, type Runtime } from './support/gateway-process';
 import { signAccessToken } from '../../scripts/access-token.mjs';
+import { getFrom } from './support/from-address';
 import { startStandIn, type StandInService } from './support/upstream';
 
 // The gateway off Cloudflare (runtimes/): started as the README says, under Bun and under Deno,
@@ -13,7 +14,7 @@ import { startStandIn, type StandInService } from './support/upstream';
 const ROUTE_POLICIES = {
   catalog: { rateLimit: { algorithm: 'sliding-window', limit: 3, windowMs: 60_000 } },
   // No retries: each failing request is one upstream call, so the counts below are exact.
-  users: { rateLimit: false, retry: false, breaker: { minimumCalls: 4, failureRateThreshold: 50, openDurationMs: 1_000, halfOpenMaxCalls: 1 } },
+  users: { rateLimit: false, retry: false, breaker: { minimumCalls: 4, failureRateThreshold: 50, openDurationMs: 3_000, halfOpenMaxCalls: 1 } },
 };
 
 interface Problem {
@@ -64,12 +65,23 @@ describe.each<Runtime>(['bun', 'deno'])('the gateway on %s', (runtime) => {
 
     const register = await fetch(`${gateway.url}/api/users/register`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: 'Bearer not-for-services' },
+      headers: {
+        'content-type': 'application/json',
+        authorization: 'Bearer not-for-services',
+        // What a client may claim about itself: this process faces clients, so none of it is passed on.
+        'x-forwarded-for': '10.0.0.1',
+        'x-forwarded-host': 'admin.internal',
+        'x-forwarded-proto': 'https',
+        forwarded: 'for=10.0.0.1',
+        'x-real-ip': '10.0.0.1',
+      },
       body: JSON.stringify({ email: 'ada@example.com' }),
     });
     expect(register.status).toBe(200);
     expect(await register.json()).toEqual({ service: 'users', method: 'POST', url: '/register' });
     expect(users.calls.at(-1)).toEqual({ method: 'POST', url: '/register', serviceToken: true, authorization: false });
+    for (const name of ['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'forwarded', 'x-real-ip']) expect([name, users.lastHeaders[name]]).toEqual([name, undefined]);
+    expect(users.lastHeaders['cf-connecting-ip']).toBe('127.0.0.1');
     expect(catalog.callerCalls().at(-1)).toMatchObject({ serviceToken: true, authorization: false });
 
     // A service's own operational paths and the route's hidden ones are never forwarded.
@@ -122,6 +134,11 @@ describe.each<Runtime>(['bun', 'deno'])('the gateway on %s', (runtime) => {
     expect(again.headers.get('ratelimit')).toMatch(/^"catalog";r=0;t=\d+$/);
     expect(Number(again.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(catalog.callerCalls().length).toBe(callsBefore);
+
+    // Another caller (another peer address) has its own allowance: the bucket was this caller's.
+    const other = await getFrom(`${gateway.url}/api/catalog/products`, '127.0.0.2');
+    expect(other.status).toBe(200);
+    expect(other.headers['ratelimit']).toMatch(new RegExp(`^"catalog";r=${ROUTE_POLICIES.catalog.rateLimit.limit - 1};t=\\d+$`));
   });
 
   it('opens the breaker on a failing service, answers 503 at once without calling it, and closes after a good probe', async () => {
@@ -168,5 +185,63 @@ describe.each<Runtime>(['bun', 'deno'])('the gateway on %s', (runtime) => {
     // Closed: every request reaches the service again.
     for (let i = 0; i < 5; i++) expect((await fetch(`${gateway.url}/api/users/me`)).status).toBe(200);
     expect(users.calls.length).toBe(callsWhileOpen + 6);
+  });
+});
+
+// Listening on `::` (every address, IPv4 too), both runtimes report an IPv4 peer as
+// ::ffff:127.0.0.1; each IPv4 caller must still be its own rate-limit key, not one shared /64.
+describe.each<Runtime>(['bun', 'deno'])('the gateway on %s listening on ::', (runtime) => {
+  let catalog: StandInService;
+  let gateway: GatewayProcess;
+
+  beforeAll(async () => {
+    catalog = await startStandIn('catalog');
+    const keys = await generateSigningKeyPair('test-portable-service-token');
+    gateway = await startGateway(
+      runtime,
+      {
+        SERVICE_TOKEN_PRIVATE_JWK: JSON.stringify(keys.privateJwk),
+        UPSTREAM_CATALOG_URL: catalog.url,
+        UPSTREAM_USERS_URL: '',
+        UPSTREAM_ORDERS_URL: '',
+        STATE: 'memory',
+        ROUTE_POLICIES: JSON.stringify({ catalog: { rateLimit: { algorithm: 'sliding-window', limit: 1, windowMs: 60_000 } } }),
+        // A load balancer on 127.0.0.3 (seen as ::ffff:127.0.0.3).
+        TRUSTED_PROXIES: '127.0.0.3',
+        LOG_LEVEL: 'error',
+      },
+      { host: '::' },
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    await gateway?.stop();
+    await catalog?.close();
+  });
+
+  it('keys each IPv4 caller by its own address', async () => {
+    const first = await getFrom(`${gateway.url}/api/catalog/products`, '127.0.0.1');
+    expect(first.status).toBe(200);
+    expect(catalog.lastHeaders['cf-connecting-ip']).toBe('::ffff:127.0.0.1');
+    expect((await getFrom(`${gateway.url}/api/catalog/products`, '127.0.0.1')).status).toBe(429);
+    const second = await getFrom(`${gateway.url}/api/catalog/products`, '127.0.0.2');
+    expect(second.status).toBe(200);
+    expect(second.headers['ratelimit']).toMatch(/^"catalog";r=0;t=\d+$/);
+    expect((await getFrom(`${gateway.url}/api/catalog/products`, '127.0.0.2')).status).toBe(429);
+  });
+
+  it('behind a trusted proxy, keys each caller by the address the proxy reports, and passes none of its headers on', async () => {
+    const viaProxy = (forwardedFor: string) => getFrom(`${gateway.url}/api/catalog/products/prod_01`, '127.0.0.3', { 'x-forwarded-for': forwardedFor });
+    expect((await viaProxy('203.0.113.10')).status).toBe(200);
+    expect(catalog.lastHeaders['cf-connecting-ip']).toBe('203.0.113.10');
+    expect(catalog.lastHeaders['x-forwarded-for']).toBeUndefined();
+    // The same caller again, with a left entry of its own making: still the same caller.
+    expect((await viaProxy('192.0.2.1, 203.0.113.10')).status).toBe(429);
+    // Another caller behind the same proxy has its own allowance.
+    expect((await viaProxy('203.0.113.11')).status).toBe(200);
+    // A caller that is not the proxy cannot name another address.
+    expect((await getFrom(`${gateway.url}/api/catalog/products/prod_01`, '127.0.0.4', { 'x-forwarded-for': '203.0.113.12' })).status).toBe(200);
+    expect(catalog.lastHeaders['cf-connecting-ip']).toBe('::ffff:127.0.0.4');
+    expect((await getFrom(`${gateway.url}/api/catalog/products/prod_01`, '127.0.0.4', { 'x-forwarded-for': '203.0.113.13' })).status).toBe(429);
   });
 });

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { MemoryBreakerAuthority } from '../../shared/adapters/memory/memory-breaker-authority';
 import { UpstashBreakerAuthorities } from '../../shared/adapters/upstash/redis-breaker-authority';
@@ -47,5 +49,46 @@ describe.runIf(redisAvailable)('UpstashBreakerAuthorities on a real redis-server
     // ...and the 20th opens it only if none of the 19 was lost to a concurrent write.
     expect(await one.report(options, { calls: 1, failures: 1, slow: 0 })).toMatchObject({ state: 'open' });
     expect(await two.current()).toMatchObject({ state: 'open' });
+  });
+
+  it('applies a step once when the client re-sends a compare-and-set whose answer was lost', async () => {
+    // Between the client and the bridge: the first EVAL goes through to Redis, then its connection
+    // is reset before the answer, as a network would; the client sends it again (its one retry).
+    let resets = 0;
+    const proxy = createServer((request: IncomingMessage, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', async () => {
+        const body = Buffer.concat(chunks);
+        const upstream = await fetch(new URL(request.url ?? '/', bridge.url), {
+          method: request.method,
+          headers: { authorization: request.headers.authorization ?? '', 'content-type': 'application/json' },
+          body: request.method === 'GET' ? undefined : body,
+        });
+        const answer = Buffer.from(await upstream.arrayBuffer());
+        if (resets === 0 && /^\["eval"/i.test(body.toString())) {
+          resets++;
+          request.socket.destroy();
+          return;
+        }
+        response.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });
+        response.end(answer);
+      });
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+      const prefix = `test:${randomUUID()}:`;
+      const opensAtTwo: CircuitBreakerOptions = { ...options, minimumCalls: 2 };
+      const throughProxy = new UpstashBreakerAuthorities({ url, token: TOKEN, prefix, now: () => clock.now }).authority('users');
+      // One failed call, its write re-sent: counted twice it would be 2 of 2 failures, open.
+      expect(await throughProxy.report(opensAtTwo, { calls: 1, failures: 1, slow: 0 })).toEqual({ state: 'closed' });
+      expect(resets).toBe(1);
+      // Counted once: the second failure is what opens it.
+      expect(await authorities(prefix).authority('users').report(opensAtTwo, { calls: 1, failures: 1, slow: 0 })).toMatchObject({ state: 'open' });
+    } finally {
+      proxy.closeAllConnections();
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+    }
   });
 });

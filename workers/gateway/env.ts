@@ -1,7 +1,6 @@
 import type { CacheBindings } from './cache/cache-config';
 import type { CircuitBreakerObject } from './circuit-breaker-object';
 import type { MetricsStore } from './metrics-store';
-import type { GatewayPlatform } from './platform';
 import type { RateLimiter } from './rate-limiter-object';
 import type { RouteWeights } from './route-weights-object';
 
@@ -54,9 +53,4 @@ export interface GatewayBindings extends ServiceBindings, CacheBindings {
   /** QStash (local or Upstash's): read for /_ops/dlq. */
   QSTASH_URL?: string;
   QSTASH_TOKEN?: string;
-  /**
-   * Not a binding: set only by the Bun and Deno entry points (runtimes/), whose env has none of
-   * the bindings above. Absent on Cloudflare, where the platform is built from them (platform.ts).
-   */
-  PLATFORM?: GatewayPlatform;
 }

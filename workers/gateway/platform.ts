@@ -15,7 +15,7 @@ export interface ServiceTransport {
  * more: the seam between the route table, auth, rate limiting and the upstream guard (the same
  * code everywhere) and where their state and traffic go. On Cloudflare it is built from the
  * bindings (`cloudflarePlatform`); the Bun and Deno entry points (runtimes/) inject their own
- * through `env.PLATFORM`: HTTP upstreams, and memory or Upstash state.
+ * under the `PLATFORM` symbol of their env: HTTP upstreams, and memory or Upstash state.
  */
 export interface GatewayPlatform {
   /** Shown in logs: `cloudflare`, `bun`, `deno`. */
@@ -63,12 +63,23 @@ export function cloudflarePlatform(env: GatewayBindings): GatewayPlatform {
   };
 }
 
+/**
+ * The key of an injected platform in the env (runtimes/gateway-app.ts). A symbol, not a name: a
+ * variable is a string key (a `PLATFORM` var in wrangler.toml, .dev.vars or the shell), so none can
+ * ever be taken for the platform. `Symbol.for`: one key even if this module were loaded twice.
+ */
+export const PLATFORM: unique symbol = Symbol.for('stratus.gateway.platform');
+
+/** An env that may carry an injected platform (the Bun and Deno entry points'). */
+export type WithPlatform<Env> = Env & { [PLATFORM]?: GatewayPlatform };
+
 /** One platform per environment object: workerd hands an isolate the same `env` on every request. */
 const platforms = new WeakMap<GatewayBindings, GatewayPlatform>();
 
 /** The platform this environment runs on: the injected one (Bun, Deno), else Cloudflare's from the bindings. */
-export function platformOf(env: GatewayBindings): GatewayPlatform {
-  if (env.PLATFORM) return env.PLATFORM;
+export function platformOf(env: WithPlatform<GatewayBindings>): GatewayPlatform {
+  const injected = env[PLATFORM];
+  if (injected) return injected;
   let platform = platforms.get(env);
   if (!platform) {
     platform = cloudflarePlatform(env);

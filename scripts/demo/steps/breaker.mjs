@@ -19,18 +19,31 @@ const brief = (read) => {
 
 export const breaker = {
   title: 'Break the catalog on purpose, watch the breaker open and close',
-  pattern: 'circuit breaker (a Durable Object per upstream, shared by every isolate), fault injection, retries within a budget',
+  pattern: 'circuit breaker (a Durable Object per upstream, shared by every isolate), fault injection, last-good fallback',
   async run({ call, show, note, state }) {
     const breakers = () => call('GET', '/_ops/breakers', { admin: true });
     const before = await breakers();
     expectThat(before.status === 200, `GET /_ops/breakers answered ${before.status}, not 200 (is the operator token right? set ADMIN_TOKEN)`);
     show('GET', '/_ops/breakers', before, [], brief(before));
 
-    const on = await call('PUT', `/_ops/chaos/${SERVICE}`, { admin: true, body: { failureRate: 1 } });
-    show('PUT', `/_ops/chaos/${SERVICE}  {"failureRate":1}`, on);
-    expectThat(on.status === 200 || on.status === 204, `turning chaos on answered ${on.status} (is ALLOW_CHAOS true?)`);
+    // Ctrl-C while chaos is on must not leave the catalog failing for whoever uses the suite next:
+    // turn it off, then exit as an interrupted process does. A second Ctrl-C exits at once.
+    const chaosOff = () => call('DELETE', `/_ops/chaos/${SERVICE}`, { admin: true });
+    const onInterrupt = async () => {
+      note(`interrupted: turning chaos on ${SERVICE} off`);
+      try {
+        const off = await chaosOff();
+        show('DELETE', `/_ops/chaos/${SERVICE}`, off);
+      } finally {
+        process.exit(130);
+      }
+    };
+    process.once('SIGINT', onInterrupt);
+    let calls = 0;
     try {
-      let calls = 0;
+      const on = await call('PUT', `/_ops/chaos/${SERVICE}`, { admin: true, body: { failureRate: 1 } });
+      show('PUT', `/_ops/chaos/${SERVICE}  {"failureRate":1}`, on);
+      expectThat(on.status === 200 || on.status === 204, `turning chaos on answered ${on.status} (is ALLOW_CHAOS true?)`);
       const statuses = [];
       const opened = await pollUntil(
         `the ${SERVICE} breaker open`,
@@ -54,7 +67,8 @@ export const breaker = {
       show('GET', unread, refused, ['retry-after'], refused.body?.type ?? refused.body);
       expectThat(refused.status === 503 && String(refused.body?.type ?? '').includes('circuit-open'), `with the breaker open a read answered ${refused.status} ${JSON.stringify(refused.body).slice(0, 80)}, not 503 circuit-open`);
     } finally {
-      const off = await call('DELETE', `/_ops/chaos/${SERVICE}`, { admin: true });
+      const off = await chaosOff();
+      process.removeListener('SIGINT', onInterrupt);
       show('DELETE', `/_ops/chaos/${SERVICE}`, off);
     }
     const openedAt = Date.now();
@@ -74,6 +88,6 @@ export const breaker = {
     const back = await call('GET', productPath(probes), { token: state.token });
     show('GET', productPath(probes), back, ['x-served-by']);
     expectThat(back.status === 200, `after the breaker closed a read answered ${back.status}, not 200`);
-    return `opened once ≥ 5 calls were ≥ 50% failures; while open, reads were refused at once (503 circuit-open) or served their last good copy; closed ${Math.round((Date.now() - openedAt) / 1000)} s after chaos stopped`;
+    return `opened after ${calls} read(s) while every catalog call failed (a read tries up to 3 times; the policy opens at ≥ 50% failures over ≥ 5 calls, routes.ts); while open, reads were refused at once (503 circuit-open) or served their last good copy; closed ${Math.round((Date.now() - openedAt) / 1000)} s after chaos stopped`;
   },
 };

@@ -6,8 +6,14 @@ import type { BreakerState, CircuitBreakerOptions } from '../../resilience/circu
 /**
  * Compare-and-set in one script: writes ARGV[2] only if the key still holds ARGV[1] (`''`: the key
  * is absent). Redis runs a script alone, so a write between our read and this check is seen.
+ * Every value written carries a fresh random `rev`, so a key already holding ARGV[2] means this
+ * very write landed before: the client re-sent the command after losing the first answer (a reset
+ * connection; it retries once). Answering 1 then keeps the step from being applied a second time.
  */
 const COMPARE_AND_SET = `local current = redis.call('GET', KEYS[1])
+if current == ARGV[2] then
+  return 1
+end
 if (current == false and ARGV[1] == '') or current == ARGV[1] then
   redis.call('SET', KEYS[1], ARGV[2])
   return 1
@@ -20,7 +26,13 @@ const MAX_ATTEMPTS = 20;
 interface StoredLedger {
   state: BreakerState;
   transitions: Record<string, number>;
+  /** Random per write: tells this write from any other that left the same ledger (COMPARE_AND_SET). */
+  rev?: string;
 }
+
+/** The ledger part of a stored value, without its `rev`: what a step may or may not change. */
+const ledgerText = (ledger: { state: BreakerState; transitions: Record<string, number> }) =>
+  JSON.stringify({ state: ledger.state, transitions: ledger.transitions });
 
 export interface UpstashBreakerOptions {
   /** UPSTASH_REDIS_REST_URL */
@@ -42,6 +54,10 @@ export interface UpstashBreakerOptions {
  * and writes it back only if no one changed it meanwhile (compare-and-set), else starts over. A
  * breaker is reported to on failures and at most once per report interval otherwise, so
  * contention is low and a retry is cheap; the step logic stays in one place, not in Lua.
+ *
+ * Each step reads the clock of the process that applies it (when the breaker opened, when its open
+ * period ends), not Redis's: processes whose clocks disagree by some seconds shift the open period
+ * by as much, one process letting a probe through earlier or later than another would.
  */
 export class UpstashBreakerAuthorities {
   private readonly redis: Redis;
@@ -58,7 +74,8 @@ export class UpstashBreakerAuthorities {
       token: options.token,
       // The stored text is compared byte for byte by the script: no JSON round trip in the client.
       automaticDeserialization: false,
-      // As in ratelimit-backend.ts: one fetch per command, a real deadline on each, one quick retry.
+      // As in ratelimit-backend.ts: one fetch per command, a real deadline on each, one quick retry
+      // (safe for the compare-and-set too: a re-sent write that had landed is recognised by its rev).
       enableAutoPipelining: false,
       signal: () => AbortSignal.timeout(timeoutMs),
       retry: { retries: 1, backoff: () => 25 },
@@ -83,8 +100,8 @@ export class UpstashBreakerAuthorities {
         const parsed = stored ? (JSON.parse(stored) as StoredLedger) : undefined;
         const ledger = new BreakerLedger(parsed?.state, parsed?.transitions);
         const result = change(ledger, this.now());
-        const next = JSON.stringify({ state: ledger.state, transitions: ledger.transitions } satisfies StoredLedger);
-        if (next === stored) return result;
+        if (parsed && ledgerText(ledger) === ledgerText(parsed)) return result;
+        const next = JSON.stringify({ state: ledger.state, transitions: ledger.transitions, rev: crypto.randomUUID() } satisfies StoredLedger);
         if ((await this.redis.eval<[string, string], number>(COMPARE_AND_SET, [key], [stored, next])) === 1) return result;
       }
       throw new Error(`breaker ${key}: changed by others ${MAX_ATTEMPTS} times in a row`);

@@ -26,11 +26,12 @@ export async function freePort(): Promise<number> {
 }
 
 /** The command that serves runtimes/<runtime>.ts on `port`, as the README gives it. */
-function command(runtime: Runtime, port: number): { file: string; args: string[]; env: Record<string, string> } {
-  if (runtime === 'bun') return { file: join(BIN, 'bun'), args: ['run', 'runtimes/bun.ts'], env: { PORT: String(port), HOST: '127.0.0.1' } };
+function command(runtime: Runtime, port: number, host: string): { file: string; args: string[]; env: Record<string, string> } {
+  if (runtime === 'bun') return { file: join(BIN, 'bun'), args: ['run', 'runtimes/bun.ts'], env: { PORT: String(port), HOST: host } };
   return {
     file: join(BIN, 'deno'),
-    args: ['serve', '--port', String(port), '--host', '127.0.0.1', '--unstable-sloppy-imports', '--allow-net', '--allow-env', 'runtimes/deno.ts'],
+    // `deno serve --host` takes an IPv6 address in brackets.
+    args: ['serve', '--port', String(port), '--host', host.includes(':') ? `[${host}]` : host, '--unstable-sloppy-imports', '--allow-net', '--allow-env', 'runtimes/deno.ts'],
     env: { DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1' },
   };
 }
@@ -51,13 +52,14 @@ function exited(child: ChildProcess): Promise<void> {
 }
 
 /**
- * Starts the gateway under `runtime` with `vars` on a free loopback port and waits (with a
+ * Starts the gateway under `runtime` with `vars` on a free loopback port (listening on `host`:
+ * `127.0.0.1`, or `::`, which also takes IPv4 callers, reached at 127.0.0.1) and waits (with a
  * deadline) until its /health answers. The child is stopped by `stop()`: SIGTERM, then SIGKILL if
  * it has not exited within 5 s.
  */
-export async function startGateway(runtime: Runtime, vars: Record<string, string>, { readyTimeoutMs = 30_000 } = {}): Promise<GatewayProcess> {
+export async function startGateway(runtime: Runtime, vars: Record<string, string>, { readyTimeoutMs = 30_000, host = '127.0.0.1' } = {}): Promise<GatewayProcess> {
   const port = await freePort();
-  const { file, args, env } = command(runtime, port);
+  const { file, args, env } = command(runtime, port, host);
   const child = spawn(file, args, { cwd: ROOT, env: { ...process.env, ...vars, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));

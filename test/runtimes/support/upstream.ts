@@ -18,6 +18,8 @@ export interface StandInService {
   url: string;
   /** Every call received, in order. */
   calls: ReceivedCall[];
+  /** The headers of the last call made for a caller (not a background refresh, see callerCalls). */
+  lastHeaders: IncomingMessage['headers'];
   /**
    * The calls made for callers, without the gateway's own background refreshes of a fallback
    * source (the catalog route's `degraded` list, routes.ts), which come when they come.
@@ -41,6 +43,7 @@ export async function startStandIn(name: string, { jwks }: { jwks?: unknown } = 
     name,
     url: '',
     calls: [],
+    lastHeaders: {},
     callerCalls: () => service.calls.filter((call) => !BACKGROUND_PATHS.some((path) => call.url.startsWith(path))),
     failing: false,
     close: async () => undefined,
@@ -48,6 +51,7 @@ export async function startStandIn(name: string, { jwks }: { jwks?: unknown } = 
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
     request.resume();
     request.on('end', () => {
+      if (!BACKGROUND_PATHS.some((path) => request.url?.startsWith(path))) service.lastHeaders = request.headers;
       service.calls.push({
         method: request.method ?? '',
         url: request.url ?? '',

@@ -73,10 +73,11 @@ export function canaryControls(container, errorLine, refresh) {
           const weights = Object.fromEntries(Object.entries(inputs).map(([v, input]) => [v, Number(input.value)]));
           try {
             await ops(`/routes/${encodeURIComponent(name)}`, { method: 'PUT', body: { weights } });
-            entry.dirty = false;
           } catch (error) {
             errorLine.textContent = `${name}: ${error.message}`;
           }
+          // Refused or saved, the form follows the server again (the error line keeps what was refused).
+          entry.dirty = false;
           await refresh();
         });
         forms.set(name, entry);

@@ -1,16 +1,18 @@
 // The ops dashboard: sign in with the admin token, then poll the /_ops JSON endpoints and draw
 // each panel. Polling stops while the tab is hidden and resumes (at once) when it is shown.
 import { ops, OpsError, token } from './api.js';
-import { renderBreakers } from './breakers-panel.js';
+import { renderBreakers, resetBreakers } from './breakers-panel.js';
 import { canaryControls, chaosControls } from './controls-panel.js';
 import { renderDlq } from './dlq-panel.js';
 import { renderRatios } from './ratios-panel.js';
 import { renderSagas } from './sagas-panel.js';
-import { renderTraffic, showLatencyOf } from './traffic-panel.js';
+import { renderTraffic, resetTraffic, showLatencyOf } from './traffic-panel.js';
 
 const POLL_MS = 2000;
 /** Sagas, the DLQ and the weights change rarely: read them every this many polls. */
 const SLOW_EVERY = 3;
+/** Reads closer than this to the one before (a click's read just after a poll) add no chart point or strip cell. */
+const MIN_WINDOW_MS = POLL_MS / 2;
 
 const $ = (id) => document.getElementById(id);
 const status = $('status');
@@ -22,10 +24,12 @@ let ticks = 0;
 let running = false;
 /** A poll is being read: no second loop may start beside it. */
 let polling = false;
+/** GET /_ops/chaos answered 403 (ALLOW_CHAOS is off where the gateway runs): not asked again until the next sign-in. */
+let chaosRefused = false;
 
 const renderChaos = chaosControls($('chaos'), $('chaos-error'), () => refresh(true));
 const renderCanary = canaryControls($('canary'), $('canary-error'), () => refresh(true));
-const traffic = { rateChart: $('rate-chart'), latencyChart: $('latency-chart'), latencySelect: $('latency-route'), routesTable: $('routes') };
+const traffic = { rateChart: $('rate-chart'), latencyChart: $('latency-chart'), latencySelect: $('latency-route'), routesTable: $('routes'), minSeconds: MIN_WINDOW_MS / 1000 };
 $('latency-route').addEventListener('change', (event) => showLatencyOf(traffic.latencyChart, event.target.value));
 
 async function deleteDeadLetter(dlqId) {
@@ -37,13 +41,44 @@ async function deleteDeadLetter(dlqId) {
   await refresh(true);
 }
 
+/** The read under way, and the one asked for meanwhile (the poll's, or a click's with `all`). */
+let reading = null;
+let queued = null;
+let queuedAll = false;
+
+/**
+ * One read at a time: a click's refresh during a poll waits for it, and several clicks meanwhile
+ * share one more read. Two reads side by side could be answered out of order, and the traffic
+ * maths compares each read with the one before.
+ */
+function refresh(all = false) {
+  if (!reading) {
+    reading = readPanels(all).finally(() => { reading = null; });
+    return reading;
+  }
+  queuedAll ||= all;
+  queued ??= reading.then(() => {
+    const nextAll = queuedAll;
+    queued = null;
+    queuedAll = false;
+    return refresh(nextAll);
+  });
+  return queued;
+}
+
 /** Reads what this poll needs; each panel fails on its own, except a refused token, which signs out. */
-async function refresh(all = false) {
+async function readPanels(all) {
+  if (!running) return;
   const slow = all || ticks % SLOW_EVERY === 0;
   const reads = [
-    ['breakers', () => ops('/breakers').then((b) => renderBreakers($('breakers'), b))],
+    ['breakers', () => ops('/breakers').then((b) => renderBreakers($('breakers'), b, { minMs: MIN_WINDOW_MS }))],
     ['metrics', () => ops('/metrics').then((m) => { renderTraffic(traffic, m); renderRatios({ rateLimitsTable: $('rate-limits'), cacheTable: $('cache') }, m); })],
-    ['chaos', () => ops('/chaos').then(renderChaos)],
+    ...(chaosRefused ? [] : [['chaos', () => ops('/chaos').then(renderChaos, (error) => {
+      // Fault injection is off here (ALLOW_CHAOS=false): say so in the panel, not as a failure, and stop asking.
+      if (!(error instanceof OpsError && error.status === 403)) throw error;
+      chaosRefused = true;
+      $('chaos-error').textContent = error.message;
+    })]]),
     ...(slow
       ? [
           ['routes', () => ops('/routes').then(renderCanary)],
@@ -57,6 +92,7 @@ async function refresh(all = false) {
       : []),
   ];
   const results = await Promise.allSettled(reads.map(([, read]) => read()));
+  if (!running) return;
   if (results.some((r) => r.status === 'rejected' && r.reason instanceof OpsError && r.reason.status === 401)) {
     signOut('The token was refused (401): sign in again.');
     return;
@@ -79,6 +115,10 @@ async function tick() {
 }
 
 function start() {
+  resetTraffic();
+  resetBreakers();
+  chaosRefused = false;
+  $('chaos-error').textContent = '';
   running = true;
   login.hidden = true;
   panels.hidden = false;
@@ -92,6 +132,11 @@ function signOut(message = '') {
   clearTimeout(timer);
   timer = null;
   token.clear();
+  // The next sign-in (perhaps against a restarted suite) starts from nothing.
+  resetTraffic();
+  resetBreakers();
+  chaosRefused = false;
+  ticks = 0;
   panels.hidden = true;
   $('sign-out').hidden = true;
   login.hidden = false;

@@ -1,4 +1,4 @@
-// Types of histogram.js for the tests (test/browser/histogram.test.ts); not served (.assetsignore).
+// Types of histogram.js and traffic-window.js for the tests (test/browser/*.test.ts); not served (.assetsignore).
 export interface Histogram {
   bounds: number[];
   counts: number[];
@@ -6,3 +6,4 @@ export interface Histogram {
 }
 export function histogramDelta(after: Histogram, before?: Histogram | null): Histogram;
 export function quantile(q: number, histogram: Histogram): number | null;
+export function beyondBounds(q: number, histogram: Histogram): boolean;
