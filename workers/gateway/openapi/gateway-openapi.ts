@@ -9,6 +9,9 @@ import { projectionOperations } from '../../ledger/ledger-openapi';
 import { sagaListQuery } from '../../orders/order-schemas';
 import { orderView, orderExample } from '../../orders/orders-openapi';
 import { profileView, profileExample } from '../../users/users-openapi';
+import { describesExactly, type SameShape } from '../../../shared/openapi/same-type';
+import type { ReadinessReport } from '../../../shared/observability/readiness';
+import type { listDeadLetters } from '../dead-letters';
 import { opsMetricsSchema } from '../ops-metrics';
 import { routes } from '../routes';
 import { isVersioned, weightsBodySchema, type VersionedRoute } from '../route-versions';
@@ -73,6 +76,12 @@ const deadLetter = z.strictObject({
   body: z.string().nullable(),
   maxRetries: z.number().int().nullable(),
 });
+
+const deadLetterPage = z.strictObject({ items: z.array(deadLetter), cursor: z.string().nullable() });
+
+// The answers' schemas are exactly the handlers' types (shared/openapi/same-type.ts).
+describesExactly<SameShape<z.output<typeof readiness>, ReadinessReport>>();
+describesExactly<SameShape<z.output<typeof deadLetterPage>, Awaited<ReturnType<typeof listDeadLetters>>>>();
 
 const product: z.input<typeof productView> = { id: 'prod_1', name: 'Trail running shoes', description: '', priceCents: 12_900, currency: 'USD', stock: 42 };
 
@@ -291,7 +300,7 @@ export const gatewayApi: RouteConfig[] = [
     description: 'Deliveries QStash gave up on, with the consumer\'s last answer.',
     request: { query: z.object({ cursor: z.string().optional() }) },
     responses: {
-      200: jsonResponse('A page of dead letters.', z.strictObject({ items: z.array(deadLetter), cursor: z.string().nullable() }), {
+      200: jsonResponse('A page of dead letters.', deadLetterPage, {
         items: [
           {
             dlqId: 'dlq_1',
