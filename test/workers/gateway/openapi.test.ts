@@ -71,8 +71,6 @@ const API_MD_ROUTES = [
   'PUT /_ops/routes/{name}',
   'GET /_ops/sagas',
   'GET /_ops/dlq',
-  'GET /_ops/metrics',
-  'GET /_ops/chaos',
 ];
 
 /**
