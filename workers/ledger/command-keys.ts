@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { DrizzleD1Database } from 'drizzle-orm/d1';
 import { constraintFailure } from '../../shared/adapters/cloudflare/d1-constraint';
 import type { D1Statement } from '../../shared/adapters/cloudflare/d1-event-store';
@@ -45,3 +45,21 @@ export const isCommandKeyTaken = (error: unknown): boolean => {
   const failure = constraintFailure(error);
   return failure?.kind === 'unique' && failure.target === 'command_keys.user_id, command_keys.idempotency_key';
 };
+
+/** Rows one prune deletes at most: a bounded share per cron tick, like the projection passes. */
+export const PRUNE_BATCH = 500;
+
+/**
+ * Deletes up to PRUNE_BATCH keys recorded before `before` (epoch ms), oldest first, through the
+ * recorded_at index, and answers how many went. The cron calls it once a minute, so a backlog is
+ * worked off a batch per tick.
+ */
+export async function pruneCommandKeys(db: DrizzleD1Database<any>, before: number, limit = PRUNE_BATCH): Promise<number> {
+  const deleted = await db
+    .delete(commandKeys)
+    .where(
+      sql`rowid IN (SELECT rowid FROM ${commandKeys} WHERE ${commandKeys.recordedAt} < ${before} ORDER BY ${commandKeys.recordedAt} LIMIT ${limit})`,
+    )
+    .returning({ key: commandKeys.idempotencyKey });
+  return deleted.length;
+}

@@ -13,6 +13,8 @@ export interface LedgerBindings extends ChaosBindings, OutboxBindings, OutboxRel
   LEDGER_SNAPSHOT_EVERY?: string;
   /** Pages a projection rebuild runs per invocation (ledger-config.ts; default 50). */
   LEDGER_REBUILD_PAGES_PER_SLICE?: string;
+  /** How long command idempotency keys are kept (ledger-config.ts; default 24 h). */
+  LEDGER_IDEMPOTENCY_RETENTION_MS?: string;
   /** One ProjectionRebuild object per projection name (projections/rebuild-object.ts). */
   REBUILDS: DurableObjectNamespace<import('./projections/rebuild-object').ProjectionRebuild>;
   /** The trusted service-token keys (JSON; per issuer): calls without a valid token are 401. */

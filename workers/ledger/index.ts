@@ -1,3 +1,4 @@
+import { drizzle } from 'drizzle-orm/d1';
 import { outboxHeartbeat } from '../../shared/adapters/cloudflare/outbox-relay';
 import { durableChaosSource } from '../../shared/adapters/cloudflare/chaos-store';
 import { addChaos } from '../../shared/middleware/chaos';
@@ -5,6 +6,8 @@ import { addHealthRoutes, createServiceApp } from '../../shared/middleware/servi
 import { createLogger, isLogLevel } from '../../shared/observability/logger';
 import type { LedgerBindings } from './env';
 import { ledgerRoutes } from './ledger-routes';
+import { pruneCommandKeys } from './command-keys';
+import { ledgerConfig } from './ledger-config';
 import { PAGES_PER_CRON, projectAfterCommit } from './projections/projection-runner';
 import { readRoutes } from './read-routes';
 
@@ -30,14 +33,23 @@ app.route('/ledger', readRoutes);
 app.route('/ledger', ledgerRoutes);
 
 /**
- * HTTP through the app. The cron trigger keeps the outbox moving (outboxHeartbeat) and catches
- * the projections up, in case the pass after a commit was lost with its isolate.
+ * HTTP through the app. The cron trigger keeps the outbox moving (outboxHeartbeat), catches the
+ * projections up (in case the pass after a commit was lost with its isolate) and prunes
+ * idempotency keys past their retention.
  */
 export default {
   fetch: app.fetch,
   scheduled(controller: ScheduledController, env: LedgerBindings, ctx: ExecutionContext) {
+    const log = createLogger({ service: 'ledger' }, { level: isLogLevel(env.LOG_LEVEL) ? env.LOG_LEVEL : 'info' });
     outboxHeartbeat(controller, env, ctx);
-    projectAfterCommit(env, ctx, createLogger({ service: 'ledger' }, { level: isLogLevel(env.LOG_LEVEL) ? env.LOG_LEVEL : 'info' }), PAGES_PER_CRON);
+    projectAfterCommit(env, ctx, log, PAGES_PER_CRON);
+    // Idempotency keys past their retention: a batch per tick (command-keys.ts).
+    const before = controller.scheduledTime - ledgerConfig(env).LEDGER_IDEMPOTENCY_RETENTION_MS;
+    ctx.waitUntil(
+      pruneCommandKeys(drizzle(env.DB), before)
+        .then((pruned) => pruned > 0 && log.info('idempotency keys pruned', { pruned }))
+        .catch((error: unknown) => log.error('idempotency key prune failed; the next tick retries', { error })),
+    );
   },
 };
 

@@ -13,6 +13,8 @@ export const ledgerConfig = envConfig(
      * set it to 20 or fewer.
      */
     LEDGER_REBUILD_PAGES_PER_SLICE: z.coerce.number().int().min(1).max(450).default(50),
+    /** How long a command's Idempotency-Key is kept (command_keys): a retry within it is answered, not re-run. */
+    LEDGER_IDEMPOTENCY_RETENTION_MS: z.coerce.number().int().min(60_000).default(86_400_000),
   }),
   'ledger',
 );

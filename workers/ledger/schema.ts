@@ -112,8 +112,8 @@ export type TransactionRow = typeof transactions.$inferSelect;
  * included) then rolls back and which answers the winner's result. Keys are per user: two users'
  * keys never collide. A refused command (422) records nothing, so its retry is decided afresh;
  * nor does a command that changes nothing (freezing a frozen account), which is idempotent as it
- * is. Rows are kept for good, as payments keeps its charge keys (a retention window and pruning
- * on the cron are the next step).
+ * is. Rows are kept for LEDGER_IDEMPOTENCY_RETENTION_MS (24 h) and then pruned by the cron: a
+ * key sent again after that is a new request, as with the payment processors' keys.
  */
 export const commandKeys = sqliteTable(
   'command_keys',
@@ -128,7 +128,11 @@ export const commandKeys = sqliteTable(
     /** Epoch milliseconds. */
     recordedAt: integer('recorded_at').notNull(),
   },
-  (table) => [primaryKey({ columns: [table.userId, table.idempotencyKey] })],
+  (table) => [
+    primaryKey({ columns: [table.userId, table.idempotencyKey] }),
+    // The cron's prune walks the oldest rows first (command-keys.ts pruneCommandKeys).
+    index('command_keys_by_recorded_at').on(table.recordedAt),
+  ],
 );
 
 export type CommandKeyRow = typeof commandKeys.$inferSelect;

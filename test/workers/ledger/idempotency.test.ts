@@ -101,4 +101,27 @@ describe('ledger commands with Idempotency-Key', () => {
     expect((await deposit(id, 5, 'has space')).status).toBe(400);
     expect((await readAccount(id)).balanceCents).toBe(10);
   });
+
+  it('keys are kept for LEDGER_IDEMPOTENCY_RETENTION_MS: the cron prunes older ones (then the key is a new request), newer ones stay', async () => {
+    const { env } = await import('cloudflare:workers');
+    const { createExecutionContext, createScheduledController, waitOnExecutionContext } = await import('cloudflare:test');
+    const worker = (await import('../../../workers/ledger/index')).default;
+    const id = await openAccount(0);
+    expect((await deposit(id, 3, 'old-key')).status).toBe(200);
+    expect((await deposit(id, 4, 'fresh-key')).status).toBe(200);
+    // The cron runs a day and a minute after the old key was recorded, a minute after the fresh one.
+    const oldAt = (await env.DB.prepare("SELECT recorded_at AS at FROM command_keys WHERE idempotency_key = 'old-key'").first<{ at: number }>())!.at;
+    const dayMs = 86_400_000;
+    await env.DB.prepare("UPDATE command_keys SET recorded_at = ? WHERE idempotency_key = 'fresh-key'").bind(oldAt + dayMs).run();
+    const ctx = createExecutionContext();
+    worker.scheduled(createScheduledController({ scheduledTime: oldAt + dayMs + 60_000 }), env as never, ctx);
+    await waitOnExecutionContext(ctx);
+    expect(await count('command_keys', "idempotency_key = 'old-key'")).toBe(0);
+    expect(await count('command_keys', "idempotency_key = 'fresh-key'")).toBe(1);
+    // Past its retention the key is a new request: it runs again.
+    const again = await deposit(id, 3, 'old-key');
+    expect(again.headers.get('idempotent-replayed')).toBeNull();
+    expect((await readAccount(id)).balanceCents).toBe(10);
+    expect((await deposit(id, 4, 'fresh-key')).headers.get('idempotent-replayed')).toBe('true');
+  });
 });

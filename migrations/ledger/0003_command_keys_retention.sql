@@ -1,0 +1,1 @@
+CREATE INDEX `command_keys_by_recorded_at` ON `command_keys` (`recorded_at`);
