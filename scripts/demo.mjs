@@ -10,6 +10,7 @@
 //   ADMIN_TOKEN=... npm run demo                  # the operator token, if not dev-admin-token
 import { parseArgs } from 'node:util';
 import { startDemoSuite } from './demo/demo-suite.mjs';
+import { useFreshConnections } from './fresh-connections.mjs';
 import { DemoFailure, gatewayClient } from './demo/http-client.mjs';
 import { printer, style } from './demo/printer.mjs';
 import { breaker } from './demo/steps/breaker.mjs';
@@ -19,6 +20,9 @@ import { ledger } from './demo/steps/ledger.mjs';
 import { login } from './demo/steps/login.mjs';
 import { compensatedOrder, completedOrder } from './demo/steps/orders.mjs';
 import { rateLimit } from './demo/steps/rate-limit.mjs';
+
+// The suite under `npm run dev` is workerd too: a connection per request (fresh-connections.mjs).
+useFreshConnections();
 
 const STEPS = [login, cachedCatalog, rateLimit, completedOrder, compensatedOrder, breaker, fanOut, ledger];
 

@@ -10,6 +10,7 @@ import { importJWK } from 'jose';
 import { Log, LogLevel, Miniflare } from 'miniflare';
 import { signAccessToken } from './access-token.mjs';
 import { generateSigningKeyPair } from './dev-keys.mjs';
+import { useFreshConnections } from './fresh-connections.mjs';
 import { setupQStash } from './qstash-setup.mjs';
 import { seededRandom, startQStashServer } from './qstash-server.mjs';
 import { bundledWorkerOptions } from './worker-bundle.mjs';
@@ -63,6 +64,10 @@ function drainLogs(counter) {
  * server, each service's D1 (`db(service)`), and `dispose()`.
  */
 export async function startLocalSuite({ vars = {}, workerVars = {}, qstash: qstashOptions = {}, keepLogs = false, buildPrefix = 'suite' } = {}) {
+  // Every fetch this process makes to the suite (and the local QStash's deliveries) on a fresh
+  // connection: workerd drops a request sent on a connection it kept alive while it was busy
+  // (fresh-connections.mjs says why).
+  useFreshConnections();
   const port = await freePort();
   const gatewayUrl = `http://127.0.0.1:${port}`;
   const { seed = 1, ...serverOptions } = qstashOptions;
