@@ -175,7 +175,7 @@ SQLite files, is on a tmpfs (${memoryDir}) instead of the disk.
   limit (30 per 10 s per user) stays on, as deployed, and refused nothing. Each target of each run
   gets a fresh suite (empty databases), then, not measured: one warm-up order, ${settings.probes} orders one
   at a time (each waited for: the "unloaded" column below), and every event they made delivered.
-  Then ${settings.concurrency} clients (Node \`fetch\`, keep-alive, 127.0.0.1) each POST /api/orders with its own
+  Then ${settings.concurrency} clients (Node \`fetch\`, a connection per request: scripts/fresh-connections.mjs, 127.0.0.1) each POST /api/orders with its own
   Idempotency-Key and the user's bearer token, the next as soon as the last is answered, until all
   ${settings.orders} are placed; each order's send time is recorded. Nothing polls an order: one
   \`SELECT count(*)\` on the orders D1 every 250 ms tells when all are terminal (bounded: ${settings.drainS} s);
