@@ -15,25 +15,21 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { startLocalSuite } from '../../scripts/local-suite.mjs';
 import { ROOT } from '../../scripts/workers.mjs';
+import { positiveKnob } from '../lib/env-knob.mjs';
 import { fixed, latencySummary, median, ratio } from '../lib/stats.mjs';
 import { codeNote, writeSection } from '../lib/results-file.mjs';
 
 const RESULTS = join(ROOT, 'bench', 'RESULTS.md');
 const RAW_OUT = join(ROOT, 'bench', '.out', 'ledger.json'); // git-ignored
 
-const positive = (name, fallback) => {
-  const value = Number(process.env[name] ?? fallback);
-  if (!(value > 0) || !Number.isInteger(value)) throw new Error(`${name} must be a positive integer, got ${process.env[name]}`);
-  return value;
-};
 const settings = {
-  rounds: positive('BENCH_ROUNDS', 3),
-  appendS: positive('BENCH_DURATION_S', 5),
-  concurrency: positive('BENCH_LEDGER_CONCURRENCY', 8),
+  rounds: positiveKnob('BENCH_ROUNDS', 3, { integer: true }),
+  appendS: positiveKnob('BENCH_DURATION_S', 5, { integer: true }),
+  concurrency: positiveKnob('BENCH_LEDGER_CONCURRENCY', 8, { integer: true }),
   manyAccounts: 100,
   streamEvents: 10_000,
   snapshotEvery: 50,
-  reads: positive('BENCH_LEDGER_READS', 30),
+  reads: positiveKnob('BENCH_LEDGER_READS', 30, { integer: true }),
   rebuildSteps: [20_000, 100_000],
   insertChunk: 10_000,
   // The projection runner's page (projection-runner.ts DEFAULT_PAGE_SIZE) and D1's limit on a

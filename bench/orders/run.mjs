@@ -14,26 +14,22 @@ import { join } from 'node:path';
 import { ROOT } from '../../scripts/workers.mjs';
 import { benchOrders, disposeLive, makeOrders } from './orders.mjs';
 import { ordersSection, writeSection } from './report.mjs';
+import { positiveKnob } from '../lib/env-knob.mjs';
 import { codeNote } from '../lib/results-file.mjs';
 
 const RESULTS = join(ROOT, 'bench', 'RESULTS.md');
 const RAW_OUT = join(ROOT, 'bench', '.out', 'orders.json'); // git-ignored
 const MEMORY_DIR = '/dev/shm';
 
-const positive = (name, fallback, integer = false) => {
-  const value = Number(process.env[name] ?? fallback);
-  if (!(value > 0) || (integer && !Number.isInteger(value))) throw new Error(`${name} must be a positive ${integer ? 'integer' : 'number'}, got ${process.env[name]}`);
-  return value;
-};
 const settings = {
-  orders: positive('BENCH_ORDERS', 300, true),
-  concurrency: positive('BENCH_ORDER_CONCURRENCY', 32, true),
-  runs: positive('BENCH_ORDER_RUNS', 2, true),
+  orders: positiveKnob('BENCH_ORDERS', 300, { integer: true }),
+  concurrency: positiveKnob('BENCH_ORDER_CONCURRENCY', 32, { integer: true }),
+  runs: positiveKnob('BENCH_ORDER_RUNS', 2, { integer: true }),
   // The orders route allows 30 orders per 10 s per user: 3 per user stays far below it, so the
   // route's rate limit stays on, as deployed, and refuses nothing.
   ordersPerUser: 3,
   probes: 10,
-  drainS: positive('BENCH_ORDER_DRAIN_S', 120),
+  drainS: positiveKnob('BENCH_ORDER_DRAIN_S', 120),
   settleS: 120,
   seed: 20261124,
 };

@@ -13,6 +13,7 @@ import { Log, LogLevel, Miniflare } from 'miniflare';
 import { bundledWorkerOptions } from '../../scripts/worker-bundle.mjs';
 import { ROOT } from '../../scripts/workers.mjs';
 import { buildBundles, disposeAll, request, startGateway } from '../lib/gateway-target.mjs';
+import { positiveKnob } from '../lib/env-knob.mjs';
 import { load } from '../lib/load.mjs';
 import { writeSection } from '../lib/results-file.mjs';
 import { latencySummary, median } from '../lib/stats.mjs';
@@ -25,12 +26,7 @@ const RAW_OUT = join(ROOT, 'bench', '.out', 'peer.json'); // git-ignored
 const UPSTREAM_PATH = '/products/prod_01';
 const CONNECTIONS = 10; // as the other gateway benchmarks
 
-const positive = (name, fallback) => {
-  const value = Number(process.env[name] ?? fallback);
-  if (!(value > 0)) throw new Error(`${name} must be a positive number, got ${process.env[name]}`);
-  return value;
-};
-const settings = { rounds: Math.round(positive('BENCH_ROUNDS', 3)), durationS: positive('BENCH_DURATION_S', 5), warmupS: 2, connections: CONNECTIONS };
+const settings = { rounds: positiveKnob('BENCH_ROUNDS', 3, { integer: true }), durationS: positiveKnob('BENCH_DURATION_S', 5), warmupS: 2, connections: CONNECTIONS };
 
 // The backstop: autocannon stops itself and every set-up call has a deadline, but nothing here
 // may outlive its budget; Miniflare kills its workerd and the children die with their pipes.

@@ -14,23 +14,19 @@ import { benchHotPath } from './hot-path.mjs';
 import { benchMicro } from './micro.mjs';
 import { benchOpenVsHang } from './open-vs-hang.mjs';
 import { resilienceSection, writeSection } from './report.mjs';
+import { positiveKnob } from '../lib/env-knob.mjs';
 import { buildBundles, disposeAll } from '../lib/gateway-target.mjs';
 
 const RESULTS = join(ROOT, 'bench', 'RESULTS.md');
 const RAW_OUT = join(ROOT, 'bench', '.out', 'resilience.json'); // git-ignored, for digging into a run
 
-const positive = (name, fallback, integer = false) => {
-  const value = Number(process.env[name] ?? fallback);
-  if (!(value > 0) || (integer && !Number.isInteger(value))) throw new Error(`${name} must be a positive ${integer ? 'integer' : 'number'}, got ${process.env[name]}`);
-  return value;
-};
 // The same knobs as bench/gateway, so `BENCH_ROUNDS=5 npm run bench` steadies both.
 const settings = {
-  rounds: positive('BENCH_ROUNDS', 3, true),
-  durationS: positive('BENCH_DURATION_S', 5),
+  rounds: positiveKnob('BENCH_ROUNDS', 3, { integer: true }),
+  durationS: positiveKnob('BENCH_DURATION_S', 5),
   warmupS: 2,
-  microCalls: positive('BENCH_MICRO_CALLS', 200_000, true),
-  microRounds: Math.max(3, positive('BENCH_ROUNDS', 5, true)),
+  microCalls: positiveKnob('BENCH_MICRO_CALLS', 200_000, { integer: true }),
+  microRounds: Math.max(3, positiveKnob('BENCH_ROUNDS', 5, { integer: true })),
 };
 const only = new Set((process.env.BENCH_ONLY ?? 'a,b,c').split(',').map((s) => s.trim()));
 
