@@ -17,6 +17,7 @@ import { startLocalSuite } from '../../scripts/local-suite.mjs';
 import { ROOT } from '../../scripts/workers.mjs';
 import { positiveKnob } from '../lib/env-knob.mjs';
 import { fixed, latencySummary, median, ratio } from '../lib/stats.mjs';
+import { pollUntil } from '../lib/poll.mjs';
 import { codeNote, writeSection } from '../lib/results-file.mjs';
 
 const RESULTS = join(ROOT, 'bench', 'RESULTS.md');
@@ -273,13 +274,13 @@ async function suiteB() {
 async function rebuildToEnd(suite, name) {
   const started = await call(suite, 'POST', `/_ops/projections/${name}/rebuild`, { headers: suite.operator, timeoutMs: 120_000 });
   if (started.status !== 202) return { started: started.status, status: started.json };
-  const deadline = Date.now() + 300_000;
-  for (;;) {
-    const { json } = await call(suite, 'GET', `/_ops/projections/${name}`, { headers: suite.operator });
-    if (json.rebuild?.status !== 'running') return { started: started.status, status: json.rebuild };
-    if (Date.now() > deadline) throw new Error(`rebuild of ${name} still running after 300 s`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  const { json } = await pollUntil(
+    `rebuild of ${name} finished`,
+    () => call(suite, 'GET', `/_ops/projections/${name}`, { headers: suite.operator }),
+    (answer) => answer.json.rebuild?.status !== 'running',
+    { timeoutMs: 300_000, intervalMs: 100 },
+  );
+  return { started: started.status, status: json.rebuild };
 }
 
 /** D1 calls one full slice makes (projection-runner.ts): read checkpoint, a read + a batch per page, the reset's or the swap's batch. */

@@ -6,6 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { startLocalSuite } from '../../scripts/local-suite.mjs';
 import { seededRandom } from '../../scripts/qstash-server.mjs';
+import { pollUntil } from '../lib/poll.mjs';
 import { latencySummary, median } from '../lib/stats.mjs';
 
 /** Every product has far more stock than a run asks for: no order is refused for stock. */
@@ -178,13 +179,7 @@ export async function benchOrders({ label, chaos, storageDir, orders: planned, c
         signal: AbortSignal.timeout(30_000),
       });
     const isTerminal = async (id) => (await ordersDb.prepare(`SELECT count(*) AS n FROM orders WHERE id = ? AND status IN ${TERMINAL}`).bind(id).first('n')) === 1;
-    const until = async (what, check, timeoutMs, everyMs) => {
-      const deadline = Date.now() + timeoutMs;
-      while (!(await check())) {
-        if (Date.now() > deadline) throw new Error(`${label}: ${what} not reached in ${timeoutMs} ms`);
-        await new Promise((resolve) => setTimeout(resolve, everyMs));
-      }
-    };
+    const until = (what, check, timeoutMs, everyMs) => pollUntil(`${label}: ${what}`, check, Boolean, { timeoutMs, intervalMs: everyMs });
     const outboxesSent = async (services = ['orders', 'payments', 'notifications']) => {
       for (const service of services) {
         if ((await suite.db(service).prepare('SELECT count(*) AS n FROM outbox WHERE sent_at IS NULL').first('n')) !== 0) return false;

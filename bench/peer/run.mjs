@@ -15,6 +15,7 @@ import { ROOT } from '../../scripts/workers.mjs';
 import { buildBundles, disposeAll, request, startGateway } from '../lib/gateway-target.mjs';
 import { positiveKnob } from '../lib/env-knob.mjs';
 import { load } from '../lib/load.mjs';
+import { pollUntil } from '../lib/poll.mjs';
 import { writeSection } from '../lib/results-file.mjs';
 import { latencySummary, median } from '../lib/stats.mjs';
 import { startChild, stopAll } from './child-server.mjs';
@@ -50,12 +51,8 @@ async function callsToOpen(gateway) {
 }
 
 /** Calls the target every 250 ms until it answers 200 (its breaker closed again), within 30 s. */
-async function closed(target) {
-  const deadline = Date.now() + 30_000;
-  while ((await request(target.url)).status !== 200) {
-    if (Date.now() > deadline) throw new Error(`${target.key}: its breaker did not close within 30 s of the upstream recovering`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+function closed(target) {
+  return pollUntil(`${target.key}: its breaker closed after the upstream recovered`, () => request(target.url), (answer) => answer.status === 200, { timeoutMs: 30_000, intervalMs: 250 });
 }
 
 /**
