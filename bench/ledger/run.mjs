@@ -13,9 +13,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { startLocalSuite } from '../../scripts/local-suite.mjs';
 import { ROOT } from '../../scripts/workers.mjs';
 import { positiveKnob } from '../lib/env-knob.mjs';
+import { disposeLive, guardRun, startLiveSuite } from '../lib/live-suites.mjs';
 import { fixed, latencySummary, median, ratio } from '../lib/stats.mjs';
 import { pollUntil } from '../lib/poll.mjs';
 import { codeNote, writeSection } from '../lib/results-file.mjs';
@@ -44,20 +44,8 @@ const settings = {
 };
 if (settings.concurrency > 16) throw new Error('BENCH_LEDGER_CONCURRENCY is capped at 16: the ledger route\'s bulkhead admits 16 at once');
 
-const live = new Set();
-const disposeLive = async () => {
-  await Promise.allSettled([...live].map((suite) => suite.dispose()));
-  live.clear();
-};
 const budgetMs = (120 + settings.rounds * (2 * settings.appendS + 60) + 300) * 1000;
-const stop = async (why) => {
-  console.error(why);
-  await disposeLive();
-  process.exit(1);
-};
-const watchdog = setTimeout(() => stop(`ledger benchmark still running after ${Math.round(budgetMs / 1000)} s; stopping`), budgetMs);
-watchdog.unref();
-for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => stop(`${signal}: disposing the suite`));
+const disarm = guardRun('ledger', budgetMs);
 
 
 /** An account id the ledger's routes accept (acc_<uuid-shaped>), numbered. */
@@ -120,7 +108,7 @@ async function call(suite, method, path, { headers = {}, body, timeoutMs = 10_00
 
 async function start(label, ledgerVars) {
   console.log(`starting suite ${label}`);
-  const suite = await startLocalSuite({
+  const suite = await startLiveSuite({
     workerVars: {
       ledger: ledgerVars,
       // The ledger route's per-user rate limit (30 per 10 s) would refuse the load: off, as the
@@ -129,7 +117,6 @@ async function start(label, ledgerVars) {
     },
     qstash: { retryDelayScale: 0.01 },
   });
-  live.add(suite);
   return suite;
 }
 
@@ -403,7 +390,7 @@ try {
   b = await suiteB();
 } finally {
   await disposeLive();
-  clearTimeout(watchdog);
+  disarm();
 }
 const tookS = (performance.now() - started) / 1000;
 const date = new Date().toISOString();

@@ -4,8 +4,8 @@
 // never by polling orders one by one (that would load the system being measured).
 import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
-import { startLocalSuite } from '../../scripts/local-suite.mjs';
 import { seededRandom } from '../../scripts/qstash-server.mjs';
+import { disposeSuite, startLiveSuite } from '../lib/live-suites.mjs';
 import { pollUntil } from '../lib/poll.mjs';
 import { latencySummary, median } from '../lib/stats.mjs';
 
@@ -31,12 +31,6 @@ export const CHAOS = { payments: { failureRate: 0.3, status: 503, latencyMs: 20 
 const TERMINAL = "('COMPLETED', 'CANCELLED')";
 const POLL_MS = 250;
 
-/** The suites alive now, so the watchdog and a signal can dispose them. */
-const live = new Set();
-export async function disposeLive() {
-  await Promise.allSettled([...live].map((suite) => suite.dispose()));
-  live.clear();
-}
 
 /** The same orders in every run: 1 or 2 lines of 1 to 3 units, one user per `perUser` orders. */
 export function makeOrders({ orders, users, seed }) {
@@ -133,7 +127,7 @@ export async function benchOrders({ label, chaos, storageDir, orders: planned, c
   if (storageDir) process.env.TMPDIR = storageDir;
   let suite;
   try {
-    suite = await startLocalSuite({
+    suite = await startLiveSuite({
       vars: SAGA_VARS,
       workerVars: {
         orders: { SAGA_CRASH_PERCENT: '0' },
@@ -147,7 +141,6 @@ export async function benchOrders({ label, chaos, storageDir, orders: planned, c
       else process.env.TMPDIR = tmpdir;
     }
   }
-  live.add(suite);
   try {
     const startS = (performance.now() - startedAt) / 1000;
     const catalog = suite.db('catalog');
@@ -400,7 +393,6 @@ export async function benchOrders({ label, chaos, storageDir, orders: planned, c
       perOrder: perOrder.map((o) => [o.sentAt - firstPostAt, Math.round(o.postMs), o.terminalAt - firstPostAt]),
     };
   } finally {
-    live.delete(suite);
-    await suite.dispose();
+    await disposeSuite(suite);
   }
 }

@@ -12,9 +12,10 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../../scripts/workers.mjs';
-import { benchOrders, disposeLive, makeOrders } from './orders.mjs';
+import { benchOrders, makeOrders } from './orders.mjs';
 import { ordersSection, writeSection } from './report.mjs';
 import { positiveKnob } from '../lib/env-knob.mjs';
+import { disposeLive, guardRun } from '../lib/live-suites.mjs';
 import { codeNote } from '../lib/results-file.mjs';
 
 const RESULTS = join(ROOT, 'bench', 'RESULTS.md');
@@ -51,14 +52,7 @@ const TARGETS = {
 // The backstop: every wait below has its own deadline; this stops a run that still overstays.
 const perSuiteS = 90 + settings.orders / 5 + settings.drainS + settings.settleS;
 const budgetMs = settings.runs * only.size * perSuiteS * 1000;
-const stop = async (why) => {
-  console.error(why);
-  await disposeLive();
-  process.exit(1);
-};
-const watchdog = setTimeout(() => stop(`orders benchmark still running after ${Math.round(budgetMs / 1000)} s; stopping`), budgetMs);
-watchdog.unref();
-for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => stop(`${signal}: disposing the suite`));
+const disarm = guardRun('orders', budgetMs);
 
 const code = codeNote();
 const loadAtStart = os.loadavg()[0];
@@ -93,7 +87,7 @@ try {
   }
 } finally {
   await disposeLive();
-  clearTimeout(watchdog);
+  disarm();
 }
 
 const tookS = (performance.now() - started) / 1000;
