@@ -17,7 +17,7 @@ import { ROOT } from '../../scripts/workers.mjs';
 import { positiveKnob } from '../lib/env-knob.mjs';
 import { disposeLive, guardRun, startLiveSuite } from '../lib/live-suites.mjs';
 import { fixed, latencySummary, median, ratio } from '../lib/stats.mjs';
-import { pollUntil } from '../lib/poll.mjs';
+import { pollUntil } from '../../scripts/poll-until.mjs';
 import { codeNote, writeSection } from '../lib/results-file.mjs';
 
 const RESULTS = join(ROOT, 'bench', 'RESULTS.md');

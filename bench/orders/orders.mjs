@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { seededRandom } from '../../scripts/qstash-server.mjs';
 import { disposeSuite, startLiveSuite } from '../lib/live-suites.mjs';
-import { pollUntil } from '../lib/poll.mjs';
+import { pollUntil } from '../../scripts/poll-until.mjs';
 import { latencySummary, median } from '../lib/stats.mjs';
 
 /** Every product has far more stock than a run asks for: no order is refused for stock. */

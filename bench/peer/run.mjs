@@ -15,7 +15,7 @@ import { ROOT } from '../../scripts/workers.mjs';
 import { buildBundles, disposeAll, request, startGateway } from '../lib/gateway-target.mjs';
 import { positiveKnob } from '../lib/env-knob.mjs';
 import { load } from '../lib/load.mjs';
-import { pollUntil } from '../lib/poll.mjs';
+import { pollUntil } from '../../scripts/poll-until.mjs';
 import { writeSection } from '../lib/results-file.mjs';
 import { latencySummary, median } from '../lib/stats.mjs';
 import { startChild, stopAll } from './child-server.mjs';

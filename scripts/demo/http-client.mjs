@@ -1,5 +1,6 @@
 // The demo's HTTP calls against the gateway: each answer read whole (status, headers, JSON or
 // text body, time taken), and polling with a deadline instead of fixed sleeps.
+import { pollUntil as poll } from '../poll-until.mjs';
 
 /** Thrown when a step sees something other than what it promises; the message says what. */
 export class DemoFailure extends Error {}
@@ -43,21 +44,11 @@ export function gatewayClient(baseUrl, adminToken) {
   };
 }
 
-const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
- * Reads until `done(value)` or the deadline; fails the step with `what` and the last value read.
- * `read` may answer `{ retryAfterMs }` to be called again after that long (a 429's Retry-After).
+ * Reads until `done(value)` or the deadline (scripts/poll-until.mjs); fails the step with `what`
+ * and the last value read. `read` may answer `{ retryAfterMs }` to be called again after that long.
  */
-export async function pollUntil(what, read, done, { timeoutMs, intervalMs = 250 }) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new DemoFailure(`${what}: not seen within ${timeoutMs / 1000} s (last: ${JSON.stringify(value).slice(0, 200)})`);
-    await delay(value?.retryAfterMs ?? intervalMs);
-  }
-}
+export const pollUntil = (what, read, done, options) => poll(what, read, done, { ...options, fail: (message) => new DemoFailure(message) });
 
 /** How long a 429 asks to wait, in milliseconds (at least `floorMs`). */
 export const retryAfterMs = (answer, floorMs = 500) => Math.max(floorMs, Number(answer.headers.get('retry-after') ?? 1) * 1000);
