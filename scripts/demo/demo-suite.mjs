@@ -3,20 +3,12 @@
 // demo catalog), so every step finds what it finds under `npm run dev`.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { unstable_splitSqlQuery } from 'wrangler';
 import { ADMIN_TOKEN, startLocalSuite } from '../local-suite.mjs';
 import { ROOT } from '../workers.mjs';
 
-/** The statements of a seed file: its `--` comment lines dropped, split at each `;` that ends a line. */
-function seedStatements(file) {
-  const text = readFileSync(join(ROOT, 'scripts/seed', file), 'utf8')
-    .split('\n')
-    .filter((line) => !line.trimStart().startsWith('--'))
-    .join('\n');
-  return text
-    .split(/;\s*$/m)
-    .map((statement) => statement.trim())
-    .filter(Boolean);
-}
+/** The statements of a seed file, split by wrangler's own splitter (what `wrangler d1 execute --file` runs). */
+const seedStatements = (file) => unstable_splitSqlQuery(readFileSync(join(ROOT, 'scripts/seed', file), 'utf8'));
 
 // Its own build folders: a system test starting its suite at the same time bundles into `suite-*`.
 const OPTIONS = { buildPrefix: 'demo' };
