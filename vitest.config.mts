@@ -8,14 +8,16 @@ import { bundledWorkerOptions } from './scripts/worker-bundle.mjs';
 import { ROOT, serviceWorkers } from './scripts/workers.mjs';
 
 /**
- * Eleven projects:
+ * Twelve projects:
  * - `shared`: the pattern library's unit tests, in Node (shared/ is platform-free, so this also
  *   proves it needs nothing from workerd);
  * - `system`: the whole suite in workerd (scripts/local-suite.mjs) with the local QStash, from
- *   Node: orders under chaos, end to end;
+ *   Node: orders under chaos, end to end, and `npm run demo` on its own suite;
  * - `browser`: the ops dashboard in Debian's chromium (playwright-core) against the whole suite;
- * - `scripts`: the dev tooling in scripts/, in Node: the local Upstash REST bridge in front of a
- *   real redis-server, driven by the real @upstash/redis and @upstash/ratelimit clients;
+ * - `runtimes`: the gateway on Bun and on Deno (runtimes/), each its own process started from Node;
+ * - `scripts`: the dev tooling in scripts/, in Node: the local QStash, the demo's exit codes, the
+ *   local Upstash REST bridge in front of a real redis-server, driven by the real @upstash/redis and
+ *   @upstash/ratelimit clients;
  * - `catalog`: the catalog worker inside workerd, its D1 migrated from migrations/catalog;
  * - `payments`: the payments worker inside workerd, its D1 migrated from migrations/payments;
  * - `ledger`: the ledger worker inside workerd, its D1 migrated from migrations/ledger;
