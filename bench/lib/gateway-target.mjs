@@ -28,6 +28,9 @@ const GATEWAY_VARS = {
   CACHE_ENABLED: 'false',
 };
 
+/** A service binding sent to an HTTP server outside workerd (workerd's external service: loopback HTTP). */
+export const externalService = (url) => ({ external: { address: new URL(url).host, http: {} } });
+
 /**
  * The services the gateway binds (its wrangler.toml, so a service added there is covered here
  * too); the bench upstream stands in for each under its name.
@@ -96,7 +99,7 @@ export async function startGateway({ name, upstream: upstreamVars = {}, vars = {
         bindings: { ...gateway.bindings, ...vars, ROUTE_POLICIES: JSON.stringify(routePolicies) },
         serviceBindings: {
           ...gateway.serviceBindings,
-          ...Object.fromEntries(Object.entries(externalServices).map(([binding, url]) => [binding, { external: { address: new URL(url).host, http: {} } }])),
+          ...Object.fromEntries(Object.entries(externalServices).map(([binding, url]) => [binding, externalService(url)])),
         },
       },
       // Services a target never calls still need a worker: workerd refuses a binding to a missing one.

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Log, LogLevel, Miniflare } from 'miniflare';
 import { bundledWorkerOptions } from '../../scripts/worker-bundle.mjs';
 import { ROOT } from '../../scripts/workers.mjs';
-import { buildBundles, disposeAll, request, startGateway } from '../lib/gateway-target.mjs';
+import { buildBundles, disposeAll, externalService, request, startGateway } from '../lib/gateway-target.mjs';
 import { positiveKnob } from '../lib/env-knob.mjs';
 import { load } from '../lib/load.mjs';
 import { pollUntil } from '../../scripts/poll-until.mjs';
@@ -67,7 +67,7 @@ async function startPassthrough(upstreamUrl) {
     logRequests: false,
     cf: false,
     log: new Log(LogLevel.WARN),
-    workers: [{ ...worker, serviceBindings: { CATALOG: { external: { address: new URL(upstreamUrl).host, http: {} } } } }],
+    workers: [{ ...worker, serviceBindings: { CATALOG: externalService(upstreamUrl) } }],
   });
   return { base: await mf.ready, dispose: () => mf.dispose() };
 }
