@@ -48,6 +48,11 @@ export interface ExecuteOptions {
    * command's idempotency key (command-keys.ts), so it exists exactly when the events do.
    */
   alsoRecord?: (version: number, recordedAt: number) => D1Statement;
+  /**
+   * The account as the caller already loaded it (`load`), for the first attempt: the routes load
+   * it alongside the Idempotency-Key lookup instead of after it. Later attempts reload.
+   */
+  loaded?: { state: AccountState };
 }
 
 export const staleVersion = (expected: number, actual: number) =>
@@ -155,7 +160,7 @@ export class AccountStore {
    */
   async execute(accountId: string, command: AccountCommand, options: ExecuteOptions = {}): Promise<Account> {
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-      const state = await this.load(accountId);
+      const state = attempt === 1 && options.loaded ? options.loaded.state : await this.load(accountId);
       if (state && options.actor && command.type !== 'OpenAccount' && !mayUse(state, options.actor)) throw accountNotFound();
       if (options.expectedVersion !== undefined) {
         if (!state && command.type !== 'OpenAccount') throw accountNotFound();

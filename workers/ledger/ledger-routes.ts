@@ -61,7 +61,9 @@ async function run(c: LedgerContext, call: CommandCall): Promise<CommandResult> 
     if (!account) throw new Error(`idempotency key recorded at version ${recorded.version} of ${recorded.accountId}, which has no such version`);
     return { accountId: recorded.accountId, account, replayed: true };
   };
-  const earlier = await replay();
+  // With a key, the account is loaded alongside the key's lookup (one round trip of waiting, not
+  // two); execute decides on it if the key is new. Without one, execute loads it itself.
+  const [earlier, loaded] = await Promise.all([replay(), claim ? store.load(call.accountId).then((state) => ({ state })) : undefined]);
   if (earlier) return earlier;
   const before = Date.now();
   let account: Account;
@@ -70,6 +72,7 @@ async function run(c: LedgerContext, call: CommandCall): Promise<CommandResult> 
       expectedVersion: call.expectedVersion,
       traceparent: outgoingTraceparent(c.get('trace')),
       actor: identity,
+      loaded,
       alsoRecord: claim && ((version, now) => recordCommandKey(db, claim, call.accountId, version, now)),
     });
   } catch (error) {
