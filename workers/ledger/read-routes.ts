@@ -81,9 +81,12 @@ export const readRoutes = new Hono<LedgerEnv>()
     const { id } = c.req.valid('param');
     const { limit, cursor } = c.req.valid('query');
     const db = drizzle(c.env.DB);
-    if (!mayUse(await holderOf(db, id), c.get('identity')!)) throw accountNotFound();
-    // One row more than the page: whether there is a next page, without a count.
-    const rows = await accountTransactions(db, id, { afterVersion: afterVersionFrom(cursor), limit: limit + 1 });
+    const afterVersion = afterVersionFrom(cursor);
+    // The holder and the page are read at once (one round trip of waiting, not two); the page is
+    // dropped unread if the caller may not see it. One row more than the page: whether there is
+    // a next page, without a count.
+    const [holder, rows] = await Promise.all([holderOf(db, id), accountTransactions(db, id, { afterVersion, limit: limit + 1 })]);
+    if (!mayUse(holder, c.get('identity')!)) throw accountNotFound();
     const page = rows.slice(0, limit);
     const nextCursor = rows.length > limit ? encodeCursor({ after: page.at(-1)!.version }) : null;
     return c.json({ items: page.map(toTransactionView), nextCursor });
