@@ -1,9 +1,9 @@
 import { and, eq, max } from 'drizzle-orm';
 import { drizzle, type DrizzleD1Database } from 'drizzle-orm/d1';
-import { decodeCursor, encodeCursor } from '../../shared/http/cursor';
+import { decodeCursor, encodeCursor, invalidCursor } from '../../shared/http/cursor';
 import { Hono } from 'hono';
 import { requireOps, requireRole, requireSignedIn } from '../../shared/http/identity';
-import { badRequest, HttpError, notFound } from '../../shared/http/problem';
+import { HttpError, notFound } from '../../shared/http/problem';
 import type { AppEnv } from '../../shared/middleware/app-env';
 import { publicPath } from '../../shared/http/public-path';
 import { validate } from '../../shared/validation/validate';
@@ -32,7 +32,7 @@ const requireOperator = requireOps('Rebuilding projections is for operators.');
 const afterVersionFrom = (cursor: string | undefined): number => {
   if (!cursor) return 0;
   const { after } = decodeCursor(cursor);
-  if (typeof after !== 'number' || !Number.isSafeInteger(after) || after < 0) throw badRequest('The cursor is not one this API issued.', [{ path: 'cursor', message: 'Invalid cursor' }]);
+  if (typeof after !== 'number' || !Number.isSafeInteger(after) || after < 0) throw invalidCursor();
   return after;
 };
 
