@@ -28,6 +28,19 @@ describe('GET /_ops/sagas: a call to the orders service that must succeed', () =
   });
 
   it.each([
+    ['?status=LOST', 'status'],
+    ['?limit=0', 'limit'],
+    ['?limit=many', 'limit'],
+  ])('answers %s with a 400 naming the field, and asks the orders service nothing', async (query, field) => {
+    const orders = serviceStub('orders', () => Response.json({ items: [] }));
+    const response = await callWorker(gateway, `/_ops/sagas${query}`, { headers: admin }, { ORDERS: orders.fetcher });
+    expect(response.status).toBe(400);
+    const problem = (await response.json()) as { errors: { path: string; message: string }[] };
+    expect(problem.errors.map((e) => e.path)).toEqual([field]);
+    expect(orders.calls).toEqual([]);
+  });
+
+  it.each([
     ['a 500', () => Response.json({ title: 'boom' }, { status: 500 }), 'The orders service answered 500.'],
     ['a 200 that is not JSON', () => new Response('ok', { headers: { 'content-type': 'text/plain' } }), 'The orders service answered 200 without a JSON body.'],
     ['a 200 without a body', () => new Response(null, { status: 200 }), 'The orders service answered 200 without a body.'],
