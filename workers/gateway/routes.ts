@@ -242,6 +242,18 @@ export function rewritePath(route: Route, path: string): string {
 export const isAnonymousPath = (route: Route, upstreamPath: string): boolean =>
   route.policy.auth === 'none' || (route.policy.anonymousPaths?.includes(upstreamPath) ?? false);
 
+/**
+ * Whether the route keeps this upstream path to itself (`hiddenPaths`), judged decoded and with
+ * repeated slashes collapsed, as the service sees it: the proxy answers 404 there, and the
+ * OpenAPI document (openapi/document.ts) leaves the path out.
+ */
+export function isHiddenPath(route: Route, upstreamPath: string): boolean {
+  const hidden = route.policy.hiddenPaths;
+  if (!hidden?.length) return false;
+  const decoded = decodeURIComponent(upstreamPath).replace(/\/{2,}/g, '/');
+  return hidden.some((prefix) => decoded === prefix || decoded.startsWith(`${prefix}/`));
+}
+
 /** What tells the service how its paths look from outside (shared/http/public-path.ts). */
 export function forwardedPrefixHeaders(route: Route): Record<string, string> {
   const headers: Record<string, string> = { [FORWARDED_PREFIX_HEADERS.public]: route.prefix };
