@@ -16,6 +16,9 @@ export function decodeCursor(cursor: string): Record<string, unknown> {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not an object');
     return value as Record<string, unknown>;
   } catch {
-    throw badRequest('The cursor is not one this API issued.', [{ path: 'cursor', message: 'Invalid cursor' }]);
+    throw invalidCursor();
   }
 }
+
+/** The 400 for a cursor this API did not issue: also for one that decodes but holds the wrong shape. */
+export const invalidCursor = () => badRequest('The cursor is not one this API issued.', [{ path: 'cursor', message: 'Invalid cursor' }]);

@@ -38,3 +38,19 @@ export const requireCaller = (allowed: { issuers?: string[]; role?: string }): M
     if (!identity && (!issuer || issuer === SERVICE_TOKEN_ISSUER)) throw unauthorized('Authentication is required.', { 'www-authenticate': 'Bearer' });
     throw forbidden(allowed.role ? `The ${allowed.role} role or a trusted service is required.` : 'A trusted service is required.');
   };
+
+/** 401 without an identity: for routes any signed-in user may call (what they may see is the route's own check). */
+export const requireSignedIn: MiddlewareHandler<AppEnv> = async function requireSignedIn(c, next) {
+  if (!c.get('identity')) throw unauthorized('Authentication is required.', { 'www-authenticate': 'Bearer' });
+  await next();
+};
+
+/**
+ * For the gateway's ops endpoints, which call a service with a service token carrying the ops
+ * scope on no user's behalf; an admin may also call them directly. 403 otherwise, with `detail`.
+ */
+export const requireOps = (detail: string): MiddlewareHandler<AppEnv> =>
+  async function requireOps(c, next) {
+    if (c.get('caller')?.scope !== 'ops' && !c.get('identity')?.roles.includes('admin')) throw forbidden(detail);
+    await next();
+  };

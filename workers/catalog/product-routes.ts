@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { drizzle } from 'drizzle-orm/d1';
-import { decodeCursor, encodeCursor } from '../../shared/http/cursor';
+import { decodeCursor, encodeCursor, invalidCursor } from '../../shared/http/cursor';
 import { requireRole } from '../../shared/http/identity';
 import { publicPath } from '../../shared/http/public-path';
 import { badRequest, notFound } from '../../shared/http/problem';
@@ -25,7 +25,7 @@ const afterIdFrom = (cursor: string | undefined): string | undefined => {
   // An empty cursor is the first page, so `cursor=${next ?? ''}` works for clients.
   if (!cursor) return undefined;
   const { after } = decodeCursor(cursor);
-  if (typeof after !== 'string') throw badRequest('The cursor is not one this API issued.', [{ path: 'cursor', message: 'Invalid cursor' }]);
+  if (typeof after !== 'string') throw invalidCursor();
   return after;
 };
 

@@ -6,31 +6,17 @@ import { withPropagation } from '../../shared/observability/propagation';
 import { gatewayConfig } from './config';
 import type { GatewayBindings, ServiceBindings } from './env';
 import { platformOf } from './platform';
+import type { ServiceTarget } from './route-versions';
 import { serviceTokenHeader } from './service-tokens';
 
 /**
- * A GET to a service's operator endpoint (e.g. the orders service's /sagas), with a service token
- * carrying the ops scope and the operator's deadline. Answers the parsed JSON; a service that
- * cannot be reached or refuses is a 502 naming it.
+ * The service an operator call goes to: a binding (the service of that name), or one of
+ * serviceTargets() (route-versions.ts), whose name and token audience may differ from its
+ * binding's (a canary runs the catalog's code, so its tokens name the catalog).
  */
-export async function opsGet<T>(c: Context<AppEnv<GatewayBindings>>, binding: keyof ServiceBindings, path: string): Promise<T> {
-  const service = binding.toLowerCase();
-  const headers = withPropagation(new Headers(), c.get('requestId'), c.get('trace'));
-  const token = await serviceTokenHeader(c.env, { service, identity: null, requestId: c.get('requestId'), scope: 'ops' });
-  for (const [name, value] of Object.entries(token)) headers.set(name, value);
-  let response: Response;
-  try {
-    response = await platformOf(c.env).service(binding).fetch(new Request(`https://${service}.internal${path}`, { headers, signal: AbortSignal.timeout(gatewayConfig(c.env).READY_TIMEOUT_MS) }));
-  } catch (error) {
-    c.get('log').warn('ops call unreachable', { upstream: service, path, error });
-    throw new HttpError(502, { detail: `The ${service} service could not be reached.` });
-  }
-  if (!response.ok) {
-    c.get('log').warn('ops call refused', { upstream: service, path, status: response.status });
-    throw new HttpError(502, { detail: `The ${service} service answered ${response.status}.` });
-  }
-  return (await response.json()) as T;
-}
+export type OpsTarget = keyof ServiceBindings | ServiceTarget;
+
+const targetOf = (to: OpsTarget): ServiceTarget => (typeof to === 'string' ? { name: to.toLowerCase(), binding: to, audience: to.toLowerCase() } : to);
 
 /** What opsForward answers: the service's own status and JSON body, to hand to the operator as they are. */
 export interface OpsAnswer {
@@ -47,8 +33,8 @@ export interface OpsAnswer {
 const FORWARDED_ANSWER_HEADERS = ['location', 'retry-after'];
 
 export interface OpsForwardOptions {
-  /** POST (the default: the endpoint may start work) or GET. */
-  method?: 'GET' | 'POST';
+  /** POST (the default: the endpoint may start work), or another method. */
+  method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** Deadline for the service's answer; default READY_TIMEOUT_MS (a long job needs more). */
   timeoutMs?: number;
   /** A JSON body; none by default. */
@@ -69,14 +55,14 @@ export interface OpsForwardOptions {
  * refused the gateway's own token (401/403: a key or configuration fault, not the admin token),
  * or its answer is not JSON. Never retried: the endpoint may start work.
  */
-export async function opsForward(c: Context<AppEnv<GatewayBindings>>, binding: keyof ServiceBindings, path: string, options: OpsForwardOptions = {}): Promise<OpsAnswer> {
-  const service = binding.toLowerCase();
+export async function opsForward(c: Context<AppEnv<GatewayBindings>>, to: OpsTarget, path: string, options: OpsForwardOptions = {}): Promise<OpsAnswer> {
+  const { name: service, binding, audience } = targetOf(to);
   const headers = withPropagation(new Headers(options.body === undefined ? {} : { 'content-type': 'application/json' }), c.get('requestId'), c.get('trace'));
   if (options.prefixes) {
     headers.set(FORWARDED_PREFIX_HEADERS.public, options.prefixes.public);
     headers.set(FORWARDED_PREFIX_HEADERS.upstream, options.prefixes.upstream);
   }
-  const token = await serviceTokenHeader(c.env, { service, identity: null, requestId: c.get('requestId'), scope: 'ops' });
+  const token = await serviceTokenHeader(c.env, { service: audience, identity: null, requestId: c.get('requestId'), scope: 'ops' });
   for (const [name, value] of Object.entries(token)) headers.set(name, value);
   const timeoutMs = options.timeoutMs ?? gatewayConfig(c.env).READY_TIMEOUT_MS;
   let response: Response;
@@ -112,4 +98,25 @@ export async function opsForward(c: Context<AppEnv<GatewayBindings>>, binding: k
     throw new HttpError(502, { detail: `The ${service} service answered ${response.status} without a JSON body.` });
   }
   return { status: response.status, body, contentType, headers: answerHeaders };
+}
+
+/**
+ * opsForward for a call that must succeed (the orders service's /sagas, a chaos switch): any
+ * answer but a 2xx is the gateway's trouble too, a 502 naming the service.
+ */
+export async function opsCall(c: Context<AppEnv<GatewayBindings>>, to: OpsTarget, path: string, options: OpsForwardOptions = {}): Promise<OpsAnswer> {
+  const answer = await opsForward(c, to, path, options);
+  if (answer.status < 200 || answer.status >= 300) {
+    const service = targetOf(to).name;
+    c.get('log').warn('ops call refused', { upstream: service, path, status: answer.status });
+    throw new HttpError(502, { detail: `The ${service} service answered ${answer.status}.` });
+  }
+  return answer;
+}
+
+/** A GET of a service's operator endpoint that must succeed with JSON: the parsed body. */
+export async function opsGet<T>(c: Context<AppEnv<GatewayBindings>>, to: OpsTarget, path: string): Promise<T> {
+  const answer = await opsCall(c, to, path, { method: 'GET' });
+  if (answer.body === undefined) throw new HttpError(502, { detail: `The ${targetOf(to).name} service answered ${answer.status} without a body.` });
+  return answer.body as T;
 }

@@ -3,20 +3,18 @@ import type { ContentfulStatusCode, StatusCode } from 'hono/utils/http-status';
 import { badRequest, HttpError, notFound, unauthorized, validationFailed } from '../../shared/http/problem';
 import type { AppEnv } from '../../shared/middleware/app-env';
 import { CHAOS_PATH, readChaosSettings } from '../../shared/middleware/chaos';
-import { withPropagation } from '../../shared/observability/propagation';
-import { toFieldErrors } from '../../shared/validation/validate';
+import { toFieldErrors, validate } from '../../shared/validation/validate';
+import { sagaListQuery } from '../orders/order-schemas';
 import { breakerSnapshots } from './breakers';
 import { isOperator } from './caller-identity';
 import { gatewayConfig } from './config';
 import type { GatewayBindings } from './env';
 import { metricTotals } from './metrics';
 import { opsMetricsView } from './ops-metrics';
-import { platformOf } from './platform';
 import { isVersioned, routeWeights, serviceTargets, versionsOf, weightsBodySchema, type ServiceTarget, type VersionedRoute } from './route-versions';
 import { routes } from './routes';
-import { serviceTokenHeader } from './service-tokens';
 import { deleteDeadLetter, listDeadLetters } from './dead-letters';
-import { opsForward, opsGet, type OpsAnswer } from './ops-services';
+import { opsCall, opsForward, opsGet, type OpsAnswer } from './ops-services';
 
 type OpsContext = Context<AppEnv<GatewayBindings>>;
 
@@ -71,33 +69,9 @@ function assertChaosAllowed(c: OpsContext) {
   }
 }
 
-/** Sends the chaos switch to the service itself, which shares it with all its isolates. */
-async function sendChaos(c: OpsContext, method: 'PUT' | 'DELETE', body?: string): Promise<Response> {
-  const response = await callChaosSwitch(c, chaosTarget(c), method, body);
-  c.get('log').warn(method === 'PUT' ? 'chaos on' : 'chaos off', { upstream: response.service });
-  return response.answer;
-}
-
-/** One call to a service's own chaos switch (`/_chaos`), with the ops scope. */
-async function callChaosSwitch(c: OpsContext, target: ServiceTarget, method: 'GET' | 'PUT' | 'DELETE', body?: string) {
-  const headers = withPropagation(new Headers(body ? { 'content-type': 'application/json' } : {}), c.get('requestId'), c.get('trace'));
-  const service = target.name;
-  const token = await serviceTokenHeader(c.env, { service: target.audience, identity: null, requestId: c.get('requestId'), scope: 'ops' });
-  for (const [name, value] of Object.entries(token)) headers.set(name, value);
-  let response: Response;
-  try {
-    response = await platformOf(c.env).service(target.binding).fetch(
-      new Request(`https://${service}.internal${CHAOS_PATH}`, { method, headers, body, signal: AbortSignal.timeout(gatewayConfig(c.env).READY_TIMEOUT_MS) }),
-    );
-  } catch (error) {
-    c.get('log').warn('chaos switch unreachable', { upstream: service, error });
-    throw new HttpError(502, { detail: `The ${service} service could not be reached about its chaos settings.` });
-  }
-  if (!response.ok) {
-    c.get('log').warn('chaos switch refused by service', { upstream: service, status: response.status });
-    throw new HttpError(502, { detail: `The ${service} service refused the chaos settings request (${response.status}).` });
-  }
-  return { service, answer: response };
+/** A call to a service's own chaos switch (`/_chaos`), which shares it with all its isolates: its `{chaos}` answer. */
+async function callChaosSwitch(c: OpsContext, target: ServiceTarget, method: 'GET' | 'PUT' | 'DELETE', body?: unknown) {
+  return (await opsCall(c, target, CHAOS_PATH, { method, body })).body as { chaos: unknown } | undefined;
 }
 
 /**
@@ -109,10 +83,9 @@ opsRoutes.get('/chaos', async (c) => {
   const entries = await Promise.all(
     serviceTargets().map(async (target) => {
       try {
-        const { answer } = await callChaosSwitch(c, target, 'GET');
-        return [target.name, ((await answer.json()) as { chaos: unknown }).chaos] as const;
+        return [target.name, (await callChaosSwitch(c, target, 'GET'))?.chaos] as const;
       } catch (error) {
-        // An unreachable or refusing service was logged by callChaosSwitch; anything else is logged here.
+        // An unreachable or refusing service was logged by opsCall; anything else is logged here.
         if (!(error instanceof HttpError)) c.get('log').warn('chaos settings unreadable', { upstream: target.name, error });
         return null;
       }
@@ -122,15 +95,17 @@ opsRoutes.get('/chaos', async (c) => {
 });
 
 opsRoutes.put('/chaos/:service', async (c) => {
-  chaosTarget(c);
+  const target = chaosTarget(c);
   const settings = await readChaosSettings(c.req.raw);
-  const response = await sendChaos(c, 'PUT', JSON.stringify(settings));
-  const { chaos } = (await response.json()) as { chaos: unknown };
-  return c.json({ service: c.req.param('service'), chaos });
+  const answer = await callChaosSwitch(c, target, 'PUT', settings);
+  c.get('log').warn('chaos on', { upstream: target.name });
+  return c.json({ service: target.name, chaos: answer?.chaos });
 });
 
 opsRoutes.delete('/chaos/:service', async (c) => {
-  await sendChaos(c, 'DELETE');
+  const target = chaosTarget(c);
+  await callChaosSwitch(c, target, 'DELETE');
+  c.get('log').warn('chaos off', { upstream: target.name });
   return c.body(null, 204);
 });
 
@@ -179,16 +154,16 @@ opsRoutes.put('/routes/:name', async (c) => {
   return c.json({ [route.name]: { versions: versionsOf(route), weights: choice.weights } });
 });
 
-/** Sagas and their step timelines, newest first, optionally of one status (the orders service's view). */
-opsRoutes.get('/sagas', async (c) => {
+/**
+ * Sagas and their step timelines, newest first, optionally of one status (the orders service's
+ * view). The query is checked here with the orders service's own schema, so a bad one is the
+ * operator's 400 with its fields, not the 502 of a service that refused the gateway's call.
+ */
+opsRoutes.get('/sagas', validate('query', sagaListQuery), async (c) => {
   const query = new URLSearchParams();
   for (const name of ['status', 'limit']) {
     const value = c.req.query(name);
     if (value !== undefined) query.set(name, value);
-  }
-  const status = c.req.query('status');
-  if (status !== undefined && !['PENDING', 'COMPENSATING', 'COMPLETED', 'CANCELLED'].includes(status)) {
-    throw validationFailed([{ path: 'status', message: 'one of PENDING, COMPENSATING, COMPLETED, CANCELLED' }]);
   }
   return c.json(await opsGet(c, 'ORDERS', `/sagas${query.size ? `?${query}` : ''}`));
 });

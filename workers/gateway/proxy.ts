@@ -15,7 +15,7 @@ import type { GatewayBindings } from './env';
 import { FALLBACK_HEADER, FALLBACK_REASON_HEADER } from './fallback-rules';
 import { chooseUpstream } from './route-versions';
 import { platformOf } from './platform';
-import { forwardedPrefixHeaders, rewritePath, serviceName, type Route } from './routes';
+import { forwardedPrefixHeaders, isHiddenPath, rewritePath, serviceName, type Route } from './routes';
 import { serviceTokenHeader } from './service-tokens';
 import { upstreamGuard } from './upstream-guard';
 import { identifiesCaller } from './visitor-cookie';
@@ -44,14 +44,6 @@ function isInternalPath(upstreamPath: string): boolean {
     throw badRequest('The request path is not valid percent-encoding.');
   }
   return INTERNAL_UPSTREAM_PATHS.has(decoded.replace(/\/+$/, '') || '/');
-}
-
-/** Whether the route keeps this upstream path to itself (`hiddenPaths`), judged decoded as the service sees it. */
-function isHiddenPath(route: Route, upstreamPath: string): boolean {
-  const hidden = route.policy.hiddenPaths;
-  if (!hidden?.length) return false;
-  const decoded = decodeURIComponent(upstreamPath).replace(/\/{2,}/g, '/');
-  return hidden.some((prefix) => decoded === prefix || decoded.startsWith(`${prefix}/`));
 }
 
 async function upstreamHeaders(c: Context<AppEnv<GatewayBindings>>, route: Route, identity: Identity | null): Promise<Headers> {

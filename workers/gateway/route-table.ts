@@ -6,7 +6,7 @@ import { callerIdentity } from './caller-identity';
 import type { GatewayBindings } from './env';
 import { forwardToService } from './proxy';
 import { enforceRateLimit } from './rate-limit';
-import { rewritePath, routeLabel, type Route } from './routes';
+import { isAnonymousPath, rewritePath, routeLabel, type Route } from './routes';
 
 type Ctx = Context<AppEnv<GatewayBindings>>;
 
@@ -33,7 +33,7 @@ export function addRouteTable(app: Hono<AppEnv<GatewayBindings>>, table: readonl
       c.set('routeLabel', routeLabel(route));
       // `none`, or a path where callers present no access token (login, refresh): who calls is not
       // asked, so a stale token a client attaches everywhere cannot lock it out of getting a new one.
-      const anonymous = route.policy.auth === 'none' || (route.policy.anonymousPaths?.includes(rewritePath(route, c.req.path)) ?? false);
+      const anonymous = isAnonymousPath(route, rewritePath(route, c.req.path));
       let identity: Identity | null;
       try {
         identity = anonymous ? null : await callerIdentity(c);

@@ -234,6 +234,26 @@ export function rewritePath(route: Route, path: string): string {
   return rewritten.startsWith('/') ? rewritten : `/${rewritten}`;
 }
 
+/**
+ * Whether no caller is asked for at this upstream path of `route` (`auth: 'none'`, or one of its
+ * `anonymousPaths`, e.g. login): the route table skips the access token there, and the OpenAPI
+ * document (openapi/edge-policy.ts) says the path takes no credentials.
+ */
+export const isAnonymousPath = (route: Route, upstreamPath: string): boolean =>
+  route.policy.auth === 'none' || (route.policy.anonymousPaths?.includes(upstreamPath) ?? false);
+
+/**
+ * Whether the route keeps this upstream path to itself (`hiddenPaths`), judged decoded and with
+ * repeated slashes collapsed, as the service sees it: the proxy answers 404 there, and the
+ * OpenAPI document (openapi/document.ts) leaves the path out.
+ */
+export function isHiddenPath(route: Route, upstreamPath: string): boolean {
+  const hidden = route.policy.hiddenPaths;
+  if (!hidden?.length) return false;
+  const decoded = decodeURIComponent(upstreamPath).replace(/\/{2,}/g, '/');
+  return hidden.some((prefix) => decoded === prefix || decoded.startsWith(`${prefix}/`));
+}
+
 /** What tells the service how its paths look from outside (shared/http/public-path.ts). */
 export function forwardedPrefixHeaders(route: Route): Record<string, string> {
   const headers: Record<string, string> = { [FORWARDED_PREFIX_HEADERS.public]: route.prefix };

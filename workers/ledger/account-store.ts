@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, lte, min } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, lte, max, min, sql } from 'drizzle-orm';
 import type { DrizzleD1Database } from 'drizzle-orm/d1';
 import { d1EventStore, events, type D1Statement } from '../../shared/adapters/cloudflare/d1-event-store';
 import { outboxInsert } from '../../shared/adapters/cloudflare/outbox-table';
@@ -48,6 +48,11 @@ export interface ExecuteOptions {
    * command's idempotency key (command-keys.ts), so it exists exactly when the events do.
    */
   alsoRecord?: (version: number, recordedAt: number) => D1Statement;
+  /**
+   * The account as the caller already loaded it (`load`), for the first attempt: the routes load
+   * it alongside the Idempotency-Key lookup instead of after it. Later attempts reload.
+   */
+  loaded?: { state: AccountState };
 }
 
 export const staleVersion = (expected: number, actual: number) =>
@@ -107,32 +112,44 @@ export class AccountStore {
     return firstLater === null || firstLater === undefined ? undefined : Number(firstLater) - 1;
   }
 
-  /** Folds the stream up to `toVersion` (default its end) from the latest usable snapshot. */
+  /**
+   * Folds the stream up to `toVersion` (default its end) from the latest usable snapshot. The
+   * snapshot and the events after it are read in ONE D1 batch (one round trip, one transaction):
+   * the events query finds the snapshot's version itself, by subquery, instead of waiting for the
+   * snapshot's answer. This is on every command's and every read's path, so it reads the events
+   * here rather than through the event store's readStream, which takes a version, not a query.
+   */
   private async replay(accountId: string, toVersion: number | undefined, useSnapshots: boolean): Promise<AccountState> {
-    const snapshot = useSnapshots ? await this.latestSnapshot(accountId, toVersion) : null;
-    const stored = await d1EventStore(this.db).readStream<AccountEvent>(accountId, { fromVersion: snapshot ? snapshot.version + 1 : undefined, toVersion });
+    if (!useSnapshots) {
+      const stored = await d1EventStore(this.db).readStream<AccountEvent>(accountId, { toVersion });
+      return rebuild(stored.map(({ type, data }) => ({ type, data }) as AccountEvent));
+    }
+    const usable = and(
+      eq(snapshots.streamId, accountId),
+      eq(snapshots.schemaVersion, SNAPSHOT_SCHEMA_VERSION),
+      toVersion === undefined ? undefined : lte(snapshots.version, toVersion),
+    );
+    const snapshotVersion = this.db.select({ version: max(snapshots.version) }).from(snapshots).where(usable);
+    const [snapshotRows, eventRows] = await this.db.batch([
+      // The newest snapshot of the current shape, at or before `toVersion` (a later one describes events the answer must not include).
+      this.db.select({ state: snapshots.state }).from(snapshots).where(usable).orderBy(desc(snapshots.version)).limit(1),
+      this.db
+        .select({ type: events.type, data: events.data })
+        .from(events)
+        .where(
+          and(
+            eq(events.streamId, accountId),
+            gt(events.version, sql`coalesce((${snapshotVersion}), 0)`),
+            toVersion === undefined ? undefined : lte(events.version, toVersion),
+          ),
+        )
+        .orderBy(asc(events.version)),
+    ]);
+    const snapshot = snapshotRows[0] ? (JSON.parse(snapshotRows[0].state) as Account) : null;
     return rebuild(
-      stored.map(({ type, data }) => ({ type, data }) as AccountEvent),
+      eventRows.map(({ type, data }) => ({ type, data: JSON.parse(data) }) as AccountEvent),
       snapshot,
     );
-  }
-
-  /** The newest snapshot of the current shape, at or before `atOrBefore` if given. */
-  private async latestSnapshot(accountId: string, atOrBefore?: number): Promise<Account | null> {
-    const row = await this.db
-      .select({ state: snapshots.state })
-      .from(snapshots)
-      .where(
-        and(
-          eq(snapshots.streamId, accountId),
-          eq(snapshots.schemaVersion, SNAPSHOT_SCHEMA_VERSION),
-          atOrBefore === undefined ? undefined : lte(snapshots.version, atOrBefore),
-        ),
-      )
-      .orderBy(desc(snapshots.version))
-      .limit(1)
-      .get();
-    return row ? (JSON.parse(row.state) as Account) : null;
   }
 
   /**
@@ -143,7 +160,7 @@ export class AccountStore {
    */
   async execute(accountId: string, command: AccountCommand, options: ExecuteOptions = {}): Promise<Account> {
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-      const state = await this.load(accountId);
+      const state = attempt === 1 && options.loaded ? options.loaded.state : await this.load(accountId);
       if (state && options.actor && command.type !== 'OpenAccount' && !mayUse(state, options.actor)) throw accountNotFound();
       if (options.expectedVersion !== undefined) {
         if (!state && command.type !== 'OpenAccount') throw accountNotFound();

@@ -1,12 +1,12 @@
 import { Hono, type Context } from 'hono';
 import { drizzle } from 'drizzle-orm/d1';
 import { kickOutbox } from '../../shared/adapters/cloudflare/outbox-relay';
-import { isHttpError, unauthorized } from '../../shared/http/problem';
+import { isHttpError } from '../../shared/http/problem';
 import { publicPath } from '../../shared/http/public-path';
 import type { AppEnv } from '../../shared/middleware/app-env';
 import { outgoingTraceparent } from '../../shared/observability/trace-context';
 import { validate } from '../../shared/validation/validate';
-import type { Identity } from '../../shared/http/identity';
+import { requireSignedIn, type Identity } from '../../shared/http/identity';
 import { REPLAYED_HEADER } from '../../shared/http/idempotency-key';
 import { accountNotFound, mayUse, type Account, type AccountCommand } from './account';
 import { commandKeyClaim, isCommandKeyTaken, recordCommandKey, recordedCommand } from './command-keys';
@@ -23,7 +23,7 @@ export const accountStore = (env: LedgerBindings) => new AccountStore(drizzle(en
 /** The version as an entity tag, so a client can send it back as If-Match. */
 const etag = (account: Account) => ({ etag: `"${account.version}"` });
 
-/** The caller (ledger routes run only for a signed-in user: `signedIn` below). */
+/** The caller (ledger routes run only for a signed-in user: `requireSignedIn` below). */
 const identityOf = (c: LedgerContext): Identity => c.get('identity')!;
 
 interface CommandCall {
@@ -61,7 +61,9 @@ async function run(c: LedgerContext, call: CommandCall): Promise<CommandResult> 
     if (!account) throw new Error(`idempotency key recorded at version ${recorded.version} of ${recorded.accountId}, which has no such version`);
     return { accountId: recorded.accountId, account, replayed: true };
   };
-  const earlier = await replay();
+  // With a key, the account is loaded alongside the key's lookup (one round trip of waiting, not
+  // two); execute decides on it if the key is new. Without one, execute loads it itself.
+  const [earlier, loaded] = await Promise.all([replay(), claim ? store.load(call.accountId).then((state) => ({ state })) : undefined]);
   if (earlier) return earlier;
   const before = Date.now();
   let account: Account;
@@ -70,6 +72,7 @@ async function run(c: LedgerContext, call: CommandCall): Promise<CommandResult> 
       expectedVersion: call.expectedVersion,
       traceparent: outgoingTraceparent(c.get('trace')),
       actor: identity,
+      loaded,
       alsoRecord: claim && ((version, now) => recordCommandKey(db, claim, call.accountId, version, now)),
     });
   } catch (error) {
@@ -93,12 +96,6 @@ async function run(c: LedgerContext, call: CommandCall): Promise<CommandResult> 
 /** ETag, and Idempotent-Replayed on a replay. */
 const commandHeaders = ({ account, replayed }: CommandResult) => ({ ...etag(account), ...(replayed ? { [REPLAYED_HEADER]: 'true' } : {}) });
 
-/** Every ledger call is made for a signed-in user (the gateway requires a token on /api/ledger). */
-const signedIn = async function signedIn(c: LedgerContext, next: () => Promise<void>) {
-  if (!c.get('identity')) throw unauthorized('Authentication is required.', { 'www-authenticate': 'Bearer' });
-  await next();
-};
-
 /** A movement (deposit or withdrawal) with its optional If-Match and Idempotency-Key. */
 async function move(c: LedgerContext, id: string, type: 'Deposit' | 'Withdraw', amountCents: number, headers: CommandHeaders) {
   const result = await run(c, {
@@ -111,7 +108,7 @@ async function move(c: LedgerContext, id: string, type: 'Deposit' | 'Withdraw', 
 }
 
 export const ledgerRoutes = new Hono<AppEnv<LedgerBindings>>()
-  .use('*', signedIn)
+  .use('*', requireSignedIn)
   /** Opens an account held by the caller; `owner` is the holder's name as it should read. */
   .post('/accounts', validate('header', openHeadersInput), validate('json', openAccountInput), async (c) => {
     const input = c.req.valid('json');

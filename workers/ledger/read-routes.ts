@@ -1,8 +1,9 @@
 import { and, eq, max } from 'drizzle-orm';
 import { drizzle, type DrizzleD1Database } from 'drizzle-orm/d1';
-import { decodeCursor, encodeCursor } from '../../shared/http/cursor';
-import { Hono, type MiddlewareHandler } from 'hono';
-import { badRequest, forbidden, HttpError, notFound, unauthorized } from '../../shared/http/problem';
+import { decodeCursor, encodeCursor, invalidCursor } from '../../shared/http/cursor';
+import { Hono } from 'hono';
+import { requireOps, requireRole, requireSignedIn } from '../../shared/http/identity';
+import { HttpError, notFound } from '../../shared/http/problem';
 import type { AppEnv } from '../../shared/middleware/app-env';
 import { publicPath } from '../../shared/http/public-path';
 import { validate } from '../../shared/validation/validate';
@@ -24,29 +25,14 @@ import { events, type BalanceRow, type TransactionRow } from './schema';
  */
 type LedgerEnv = AppEnv<LedgerBindings>;
 
-const signedIn: MiddlewareHandler<LedgerEnv> = async function signedIn(c, next) {
-  if (!c.get('identity')) throw unauthorized('Authentication is required.', { 'www-authenticate': 'Bearer' });
-  await next();
-};
-
 /** The gateway's ops endpoints (service token with the ops scope), or an admin. */
-const requireOps: MiddlewareHandler<LedgerEnv> = async function requireOps(c, next) {
-  const ops = c.get('caller')?.scope === 'ops' || c.get('identity')?.roles.includes('admin');
-  if (!ops) throw forbidden('Rebuilding projections is for operators.');
-  await next();
-};
-
-/** Admins only: a ranking of every holder's balance is not a customer's business (403 otherwise). */
-const requireAdmin: MiddlewareHandler<LedgerEnv> = async function requireAdmin(c, next) {
-  if (!c.get('identity')?.roles.includes('admin')) throw forbidden('The top balances are for admins.');
-  await next();
-};
+const requireOperator = requireOps('Rebuilding projections is for operators.');
 
 /** The version a `cursor` stands after; 0 for the first page (an empty cursor too, as the catalog). */
 const afterVersionFrom = (cursor: string | undefined): number => {
   if (!cursor) return 0;
   const { after } = decodeCursor(cursor);
-  if (typeof after !== 'number' || !Number.isSafeInteger(after) || after < 0) throw badRequest('The cursor is not one this API issued.', [{ path: 'cursor', message: 'Invalid cursor' }]);
+  if (typeof after !== 'number' || !Number.isSafeInteger(after) || after < 0) throw invalidCursor();
   return after;
 };
 
@@ -91,19 +77,22 @@ export const readRoutes = new Hono<LedgerEnv>()
    * an account opened a moment ago that the projection has not reached yet has an empty history
    * for that moment, not a missing one.
    */
-  .get('/accounts/:id/transactions', signedIn, validate('param', accountIdParam), validate('query', transactionsQuery), async (c) => {
+  .get('/accounts/:id/transactions', requireSignedIn, validate('param', accountIdParam), validate('query', transactionsQuery), async (c) => {
     const { id } = c.req.valid('param');
     const { limit, cursor } = c.req.valid('query');
     const db = drizzle(c.env.DB);
-    if (!mayUse(await holderOf(db, id), c.get('identity')!)) throw accountNotFound();
-    // One row more than the page: whether there is a next page, without a count.
-    const rows = await accountTransactions(db, id, { afterVersion: afterVersionFrom(cursor), limit: limit + 1 });
+    const afterVersion = afterVersionFrom(cursor);
+    // The holder and the page are read at once (one round trip of waiting, not two); the page is
+    // dropped unread if the caller may not see it. One row more than the page: whether there is
+    // a next page, without a count.
+    const [holder, rows] = await Promise.all([holderOf(db, id), accountTransactions(db, id, { afterVersion, limit: limit + 1 })]);
+    if (!mayUse(holder, c.get('identity')!)) throw accountNotFound();
     const page = rows.slice(0, limit);
     const nextCursor = rows.length > limit ? encodeCursor({ after: page.at(-1)!.version }) : null;
     return c.json({ items: page.map(toTransactionView), nextCursor });
   })
   /** Accounts by balance, highest first: the balances projection through its index (projections/top.ts). */
-  .get('/top', signedIn, requireAdmin, validate('query', topQuery), async (c) => {
+  .get('/top', requireRole('admin'), validate('query', topQuery), async (c) => {
     const { limit, currency } = c.req.valid('query');
     const rows = await topAccounts(drizzle(c.env.DB), limit, currency);
     return c.json({ items: rows.map(toTopView) });
@@ -115,7 +104,7 @@ export const readRoutes = new Hono<LedgerEnv>()
    * 202 with its progress and a Location to follow (GET below). A POST while one runs joins it.
    * The gateway's POST /_ops/projections/:name/rebuild calls this.
    */
-  .post('/projections/:name/rebuild', requireOps, validate('param', projectionParam), async (c) => {
+  .post('/projections/:name/rebuild', requireOperator, validate('param', projectionParam), async (c) => {
     const name = projectionName(c.req.valid('param').name);
     const status = await rebuilds(c.env, name).start(name);
     // Events committed after the rebuild's last page: the live runner applies them from its position.
@@ -135,7 +124,7 @@ export const readRoutes = new Hono<LedgerEnv>()
    * A projection now: where its live copy stands, the event store's head, and its current or
    * last rebuild (null if never rebuilt).
    */
-  .get('/projections/:name', requireOps, validate('param', projectionParam), async (c) => {
+  .get('/projections/:name', requireOperator, validate('param', projectionParam), async (c) => {
     const name = projectionName(c.req.valid('param').name);
     const db = drizzle(c.env.DB);
     const [position, head, rebuild] = await Promise.all([readCheckpoint(db, name), headPosition(db), rebuilds(c.env, name).status()]);

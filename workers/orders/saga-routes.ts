@@ -1,7 +1,7 @@
 import { desc, eq, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
-import { Hono, type MiddlewareHandler } from 'hono';
-import { forbidden } from '../../shared/http/problem';
+import { Hono } from 'hono';
+import { requireOps } from '../../shared/http/identity';
 import type { AppEnv } from '../../shared/middleware/app-env';
 import { validate } from '../../shared/validation/validate';
 import type { OrdersBindings } from './env';
@@ -9,14 +9,8 @@ import { sagaListQuery, toOrder } from './order-schemas';
 import { orders } from './schema';
 
 /** The operator's view: the gateway calls these for /_ops/sagas and /metrics with the ops scope. */
-const requireOps: MiddlewareHandler<AppEnv<OrdersBindings>> = async function requireOps(c, next) {
-  const ops = c.get('caller')?.scope === 'ops' || c.get('identity')?.roles.includes('admin');
-  if (!ops) throw forbidden('Sagas are for operators.');
-  await next();
-};
-
 export const sagaRoutes = new Hono<AppEnv<OrdersBindings>>()
-  .use(requireOps)
+  .use(requireOps('Sagas are for operators.'))
   /** Sagas newest first, optionally of one status, each with its step timeline. */
   .get('/', validate('query', sagaListQuery), async (c) => {
     const { status, limit } = c.req.valid('query');

@@ -16,4 +16,14 @@ describe('platformOf (which platform the gateway runs on)', () => {
     const injected = { name: 'bun' } as GatewayPlatform;
     expect(platformOf({ ...(env as unknown as GatewayBindings), [PLATFORM]: injected })).toBe(injected);
   });
+
+  it('is built once per environment, not per request: the same platform, rate-limit backend and transports each time', () => {
+    const bindings = { ...(env as unknown as GatewayBindings) };
+    const first = platformOf(bindings);
+    expect(platformOf(bindings)).toBe(first);
+    expect(platformOf(bindings).rateLimits).toBe(first.rateLimits);
+    expect(first.service('CATALOG')).toBe(bindings.CATALOG);
+    // Another environment (a test's own bindings) gets its own.
+    expect(platformOf({ ...bindings })).not.toBe(first);
+  });
 });

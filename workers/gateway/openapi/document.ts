@@ -8,7 +8,7 @@ import { ordersApi } from '../../orders/orders-openapi';
 import { paymentsApi } from '../../payments/payments-openapi';
 import { usersApi } from '../../users/users-openapi';
 import type { ServiceBindings } from '../env';
-import { routes, type Route } from '../routes';
+import { isHiddenPath, routes, type Route } from '../routes';
 import { SECURITY_SCHEMES, withEdgePolicy } from './edge-policy';
 import { gatewayApi } from './gateway-openapi';
 
@@ -48,7 +48,7 @@ export function publicPathOf(service: keyof ServiceBindings, servicePath: string
   const route = routes
     .filter((r) => r.service === service && underPrefix(servicePath, r.upstreamPrefix))
     .sort((a, b) => b.upstreamPrefix.length - a.upstreamPrefix.length)[0];
-  if (!route || route.policy.hiddenPaths?.some((hidden) => underPrefix(servicePath, hidden))) return undefined;
+  if (!route || isHiddenPath(route, servicePath)) return undefined;
   return { route, path: `${route.prefix}${servicePath.slice(route.upstreamPrefix.length)}` };
 }
 

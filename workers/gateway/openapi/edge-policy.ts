@@ -4,7 +4,7 @@ import { header, problemExample, problemResponse, type HeadersObject, type Respo
 import { RATELIMIT_HEADER, RATELIMIT_POLICY_HEADER, rateLimitPolicyHeader } from '../../../shared/ratelimit/headers';
 import { resolvePolicy } from '../route-policy';
 import { SERVED_BY_HEADER } from '../route-versions';
-import { serviceName, type Route } from '../routes';
+import { isAnonymousPath, serviceName, type Route } from '../routes';
 
 /**
  * What the gateway adds to a service's route on the way out, read from the same route table the
@@ -36,7 +36,7 @@ const edgeUnauthorized = (route: Route): ResponseConfig =>
 
 /** How a public path on `route` is secured: `[]` is "no credentials asked for". */
 export function securityOf(route: Route, servicePath: string): RouteConfig['security'] {
-  if (route.policy.auth === 'none' || route.policy.anonymousPaths?.includes(servicePath)) return [];
+  if (isAnonymousPath(route, servicePath)) return [];
   // Optional: anonymous callers are served; a token, if sent, must verify.
   return route.policy.auth === 'required' ? [{ bearerAuth: [] }] : [{}, { bearerAuth: [] }];
 }
