@@ -39,8 +39,6 @@ const settings = {
   d1CallLimit: 1000,
   // LEDGER_REBUILD_PAGES_PER_SLICE as deployed (workers/ledger/wrangler.toml).
   pagesPerSlice: 50,
-  // LIVE_PAGES_AFTER_SWAP in workers/ledger/projections/rebuild-object.ts.
-  livePagesAfterSwap: 50,
 };
 if (settings.concurrency > 16) throw new Error('BENCH_LEDGER_CONCURRENCY is capped at 16: the ledger route\'s bulkhead admits 16 at once');
 
@@ -360,11 +358,11 @@ function section({ date, code, loadAtStart, tookS, a, b }) {
     ),
     '',
     `**Within Cloudflare's limits.** Every page is two D1 calls (a read, a batch), and D1 allows ${settings.d1CallLimit.toLocaleString('en')} per`,
-    `Worker invocation (Workers Paid; 50 on Free). A slice of ${settings.pagesPerSlice} pages makes about ${sliceCalls(settings.pagesPerSlice)} calls; the one that swaps`,
-    `also catches the live copy up, up to ${settings.livePagesAfterSwap} pages more (rebuild-object.ts), so each invocation stays inside the limit however many`,
+    `Worker invocation (Workers Paid; 50 on Free). A slice of ${settings.pagesPerSlice} pages makes about ${sliceCalls(settings.pagesPerSlice)} calls, and after the`,
+    `swap one more alarm (an invocation of its own) catches the live copy up by at most a slice (rebuild-object.ts), so each invocation stays inside the limit however many`,
     `events there are: ${settings.rebuildSteps[1].toLocaleString('en')} events (${Math.ceil(settings.rebuildSteps[1] / settings.pageSize).toLocaleString('en')} pages) take ${Math.ceil(settings.rebuildSteps[1] / settings.pageSize / settings.pagesPerSlice)} full slices, and the table counts one more: the`,
     'slice that reads past the last page and swaps. Miniflare enforces neither that limit nor the CPU limit; the slice size is',
-    'what keeps the deployed rebuild inside them (on Free, set LEDGER_REBUILD_PAGES_PER_SLICE to 20 or fewer; the live catch-up after the swap is not scaled with it).',
+    'what keeps the deployed rebuild inside them (on Free, set LEDGER_REBUILD_PAGES_PER_SLICE to 20 or fewer).',
     '',
     'How to read them: (1) MANY ÷ ONE is the cost of optimistic concurrency on one hot stream: with',
     `${settings.concurrency} writers on one account each append can lose the race for the next version and is reloaded and`,

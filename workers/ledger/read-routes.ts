@@ -10,7 +10,7 @@ import { validate } from '../../shared/validation/validate';
 import { accountNotFound, mayUse, type Account } from './account';
 import type { LedgerBindings } from './env';
 import { accountIdParam, projectionParam, toAccountView, topQuery, transactionsQuery } from './ledger-schemas';
-import { isProjectionName, projectAfterCommit, readCheckpoint, type ProjectionName } from './projections/projection-runner';
+import { isProjectionName, readCheckpoint, type ProjectionName } from './projections/projection-runner';
 import { topAccounts } from './projections/top';
 import { accountTransactions } from './projections/transactions';
 import { events, type BalanceRow, type TransactionRow } from './schema';
@@ -107,8 +107,8 @@ export const readRoutes = new Hono<LedgerEnv>()
   .post('/projections/:name/rebuild', requireOperator, validate('param', projectionParam), async (c) => {
     const name = projectionName(c.req.valid('param').name);
     const status = await rebuilds(c.env, name).start(name);
-    // Events committed after the rebuild's last page: the live runner applies them from its position.
-    if (status.status === 'done') projectAfterCommit(c.env, c.executionCtx, c.get('log'));
+    // Events committed after the rebuild's last page: the object's next alarm applies them to the
+    // live copy from the swap's position (rebuild-object.ts catchUpLive).
     if (status.status === 'failed') {
       // Superseded: another rebuild took the shadow over (a conflict, 409); else a fault (500).
       const superseded = status.reason === 'superseded';

@@ -28,8 +28,12 @@ export interface RebuildStatus {
 }
 
 interface Stored extends RebuildStatus {
-  /** `reset`: the shadow tables are still to be emptied; `advance`: they are being filled. */
-  phase: 'reset' | 'advance';
+  /**
+   * `reset`: the shadow tables are still to be emptied; `advance`: they are being filled;
+   * `live` (done): swapped in, the live copy still to be caught up from the swap's position, by
+   * one more alarm; `finished`.
+   */
+  phase: 'reset' | 'advance' | 'live' | 'finished';
   /** Failed slices in a row. */
   failures: number;
 }
@@ -44,8 +48,6 @@ const backoffMs = (failures: number) => Math.min(30_000, 500 * 2 ** failures);
  * checkpoint. A slice that ends normally replaces it.
  */
 const WATCHDOG_MS = 60_000;
-/** Live pages applied right after a swap, so reads do not wait for the next command or cron. */
-const LIVE_PAGES_AFTER_SWAP = 50;
 
 /**
  * One projection's rebuild, spread over as many invocations as it needs. Why a Durable Object:
@@ -90,6 +92,7 @@ export class ProjectionRebuild extends DurableObject<LedgerBindings> {
 
   override async alarm(): Promise<void> {
     const current = await this.read();
+    if (current?.status === 'done' && current.phase === 'live') return this.catchUpLive(current);
     if (current?.status !== 'running') return;
     if (this.sliceInFlight) {
       // A slice is still running here (a long one, or the watchdog of a live one): look again later.
@@ -120,15 +123,12 @@ export class ProjectionRebuild extends DurableObject<LedgerBindings> {
       const progress = await advance(db, state.name, { target: 'shadow', onLostRace: 'throw', maxPages });
       if (progress.caughtUp) {
         const { rows } = await swapInShadow(this.env.DB, state.name, progress.position);
-        next = { ...next, status: 'done', position: progress.position, rows, finishedAt: new Date().toISOString(), failures: 0, error: undefined };
-        await this.ctx.storage.deleteAlarm();
+        next = { ...next, status: 'done', phase: 'live', position: progress.position, rows, finishedAt: new Date().toISOString(), failures: 0, error: undefined };
         this.log.warn('projection rebuilt', { projection: state.name, position: progress.position, rows, slices: next.slices });
         // The live copy now stands at the shadow's position, which may be behind where it was:
-        // catch it up now (bounded: this invocation's D1 calls are counted) rather than at the
-        // next command or cron.
-        await advance(db, state.name, { maxPages: LIVE_PAGES_AFTER_SWAP }).catch((error: unknown) =>
-          this.log.error('projection catch-up after rebuild failed; the next pass retries', { projection: state.name, error }),
-        );
+        // the next alarm catches it up (an invocation of its own, so this slice's D1 calls stay
+        // within one slice's share) rather than the next command or cron.
+        await this.ctx.storage.setAlarm(Date.now());
       } else {
         next = { ...next, position: progress.position, failures: 0, error: undefined };
         await this.ctx.storage.setAlarm(Date.now());
@@ -148,6 +148,15 @@ export class ProjectionRebuild extends DurableObject<LedgerBindings> {
     }
     await this.ctx.storage.put(KEY, next);
     return next;
+  }
+
+  /** The alarm after a swap: up to a slice of pages into the live copy, then finished either way. */
+  private async catchUpLive(state: Stored): Promise<void> {
+    const { LEDGER_REBUILD_PAGES_PER_SLICE: maxPages } = ledgerConfig(this.env);
+    await advance(drizzle(this.env.DB), state.name, { maxPages }).catch((error: unknown) =>
+      this.log.error('projection catch-up after rebuild failed; the next pass retries', { projection: state.name, error }),
+    );
+    await this.ctx.storage.put(KEY, { ...state, phase: 'finished' });
   }
 
   private read(): Promise<Stored | undefined> {
