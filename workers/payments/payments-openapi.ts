@@ -78,14 +78,13 @@ export const paymentsApi = [
     path: '/payments/payment-methods',
     summary: 'Tokenize a card (saga, admin)',
     description:
-      'Where a card number enters the suite and stops: placing an order hands the card here once (with the orders service\'s own service token) and the order, its saga, events and logs carry only the token `pm_…` and the last four digits. Payments keeps the token, a keyed fingerprint (the same card, the same fingerprint; the number cannot be recovered from it) and the last four digits, never the number; the simulated processor decides approve or decline now. Deduplicated by `Idempotency-Key`: the same key with the same card is the first token, replayed; with another card, 422.',
+      'Where a card number enters the suite and stops: placing an order hands the card here once (with the orders service\'s own service token) and the order, its saga, events and logs carry only the token `pm_…` and the last four digits. Payments keeps the token, a keyed fingerprint (the same card, the same fingerprint; the number cannot be recovered from it) and the last four digits, never the number; the simulated processor decides approve or decline now. Deduplicated by `Idempotency-Key`: the same key with the same card is the first token, replayed; with another card, 422. Without the `CARD_FINGERPRINT_KEY` secret nothing is tokenized (503).',
     request: { headers: idempotencyKeyHeader, body: jsonBody(tokenizeInput, { card: '4242424242424242' }) },
     responses: {
       201: jsonResponse('The token.', paymentMethod, { id: token, card: { last4: '4242', fingerprint: '6f1d2c3b4a5968778695a4b3c2d1e0f00112233445566778899aabbccddeeff0' }, createdAt: charge.createdAt }, replayed),
       400: problemResponse(400, 'No Idempotency-Key, or not a card number.', validationProblem([{ path: 'card', message: 'must be 12 to 19 digits' }])),
       ...adminOnly,
       422: problemResponse(422, 'This Idempotency-Key was used for another card.', 'This Idempotency-Key was already used with a different request; use a new key for a new request.'),
-      503: problemResponse(503, 'Tokenization is not configured (CARD_FINGERPRINT_KEY).', 'Card tokenization is not configured (CARD_FINGERPRINT_KEY); nothing was stored.'),
     },
   }),
   createRoute({
