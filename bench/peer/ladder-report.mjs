@@ -1,7 +1,17 @@
 // The cost ladder (bench/ladder/ladder-worker.ts) as the `## Cost ladder` section of
 // bench/RESULTS.md: each rung's req/s, p50 and p99 against the bare rung's, measured in the same
 // run as the peer comparison, and the CPU the gateway's workerd spent per request.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from '../../scripts/workers.mjs';
 import { fixed, ratio } from '../lib/stats.mjs';
+
+/**
+ * The ladder as measured on the code before the route pipeline (commit eb809c1, where the service
+ * token was signed inside the forwarding, so its `guard` rung is its `token` rung), kept so every
+ * run shows its ratios next to the earlier ones. Written by hand from that run's bench/.out/peer.json.
+ */
+const BEFORE = join(ROOT, 'bench', 'ladder', 'before.json');
 
 /** The rungs, bottom up; `signedIn`: each connection sends its own access token; `limited`: RateLimit headers expected. */
 export const LADDER_RUNGS = [
@@ -22,6 +32,26 @@ export function ladderSection(run) {
     `| ${label} | ${Math.round(r.rps)} | **${ratio(r.rps, bare.rps)}** | ${fixed(r.p50, 2)} | ${ratio(r.p50, bare.p50)} | ${fixed(r.p99, 2)} | ${ratio(r.p99, bare.p99)} | ${fixed(r.p99 - bare.p99, 2)} | ${cpu(r)} | ${r.non2xx} |`;
   const rows = LADDER_RUNGS.map((rung) => row(rung.label, run[`ladder:${rung.key}`]));
   const { stratus, passthrough, express } = run;
+  const before = existsSync(BEFORE) ? JSON.parse(readFileSync(BEFORE, 'utf8')) : null;
+  const beforeRows = before
+    ? LADDER_RUNGS.map((rung) => {
+        const then = before.rungs[rung.key];
+        const now = run[`ladder:${rung.key}`];
+        if (!then) return `| ${rung.label} | n/a | ${ratio(now.rps, bare.rps)} | n/a | ${fixed(now.p99 - bare.p99, 2)} |`;
+        return `| ${rung.label} | ${fixed(then.rpsRatio, 2)} | ${ratio(now.rps, bare.rps)} | ${fixed(then.p99MinusBareMs, 2)} | ${fixed(now.p99 - bare.p99, 2)} |`;
+      })
+    : [];
+  const beforeTable = before
+    ? `
+Before and after: req/s ÷ bare and p99 − bare, ${before.note}, against this run.
+
+| rung | req/s ÷ bare, before | now | p99 − bare ms, before | now |
+| --- | --- | --- | --- | --- |
+${beforeRows.join('\n')}
+
+Before, the whole gateway anonymous ÷ the bare pass-through: req/s ${fixed(before.wholeAnonymousRpsRatio, 2)}; ÷ express ${fixed(before.wholeAnonymousExpressRatio, 2)}.
+`
+    : '';
   return `## Cost ladder
 
 - Date: ${run.date}, the same run as the peer comparison above (${run.settings.rounds} rounds × ${run.settings.durationS} s per rung, ${run.settings.connections} connections, rungs visited in turn with the peers).
@@ -43,5 +73,5 @@ ${rows.join('\n')}
 The whole gateway, anonymous (the peer comparison's stratus row, its own workerd) ÷ its bare
 pass-through: req/s **${ratio(stratus.rps, passthrough.rps)}**, p99 ${fixed(stratus.p99, 2)} ms against ${fixed(passthrough.p99, 2)} ms (${fixed(stratus.p99 - passthrough.p99, 2)} ms more), CPU ${cpu(stratus)} against ${cpu(passthrough)} µs/req; ÷ express: req/s **${ratio(stratus.rps, express.rps)}**.
 The whole gateway, signed-in (ladder) ÷ the ladder's bare rung: req/s **${ratio(run['ladder:whole'].rps, bare.rps)}**.
-`;
+${beforeTable}`;
 }

@@ -7,8 +7,7 @@ import { platformOf, type ServiceTransport } from './platform';
 import { upstreamGuard, type UpstreamGuard } from './resilience/upstream-guard';
 import { forwardedPrefixHeaders, routeLabel, serviceName, type Route } from './routes';
 import { routeLimiter, type RouteLimiter } from './traffic/rate-limit';
-import { isVersioned, routeUpstream, routeWeights, type Upstream } from './traffic/route-versions';
-import type { CachedWeights } from '../../shared/routing/cached-weights';
+import { routeUpstream, type Upstream } from './traffic/route-versions';
 
 /**
  * What signs the service token of one call: the seam between the pipeline and how tokens are
@@ -29,9 +28,11 @@ export interface ResolvedUpstream {
 /**
  * One route's machinery in one isolate and configuration, resolved once (per env object:
  * per-isolate.ts) instead of looked up piece by piece on every request: the policy with the
- * deployment's ROUTE_POLICIES overrides applied, the rate limiter, the service-token signer, the
- * canary weights, and per upstream (a version's binding) its transport and guard (timeout, retry,
- * bulkhead, breaker client, fallbacks). The per-request path (route-table.ts, then proxy.ts)
+ * deployment's ROUTE_POLICIES overrides applied, the rate limiter, the service-token signer, and
+ * per upstream (each canary version's binding) its transport and guard (timeout, retry, bulkhead,
+ * breaker client, fallbacks). Which version serves a request is the caller's (sticky, from the
+ * weights each isolate caches: traffic/route-versions.ts `chooseVersion`); the pipeline holds
+ * what each version's call runs through. The per-request path (route-table.ts, then proxy.ts)
  * reads this object top to bottom and never goes back to the route table or the config.
  */
 export class RoutePipeline {
@@ -46,8 +47,6 @@ export class RoutePipeline {
   /** Null when the route has no rate limit (or ROUTE_POLICIES turns it off). */
   readonly limiter: RouteLimiter | null;
   readonly tokens: ServiceTokenSource;
-  /** The canary weights of a versioned route; null for a route with one upstream. */
-  readonly weights: CachedWeights | null;
   private readonly upstreams = new Map<string | undefined, ResolvedUpstream>();
 
   constructor(
@@ -60,7 +59,6 @@ export class RoutePipeline {
     this.forwardedHeaders = Object.entries(forwardedPrefixHeaders(route));
     this.limiter = routeLimiter(env, route);
     this.tokens = serviceTokenSource(env);
-    this.weights = isVersioned(route) ? routeWeights(env, route) : null;
   }
 
   /** The upstream that serves `version` (the route's own without one), resolved on first use. */
