@@ -37,16 +37,19 @@ export function ladderSection(run) {
     ? LADDER_RUNGS.map((rung) => {
         const then = before.rungs[rung.key];
         const now = run[`ladder:${rung.key}`];
-        if (!then) return `| ${rung.label} | n/a | ${ratio(now.rps, bare.rps)} | n/a | ${fixed(now.p99 - bare.p99, 2)} |`;
-        return `| ${rung.label} | ${fixed(then.rpsRatio, 2)} | ${ratio(now.rps, bare.rps)} | ${fixed(then.p99MinusBareMs, 2)} | ${fixed(now.p99 - bare.p99, 2)} |`;
+        const cpuRatio = (r, base) => (r > 0 && base > 0 ? fixed(r / base, 2) : 'n/a');
+        const nowCols = `${ratio(now.rps, bare.rps)} | ${fixed(now.p99 - bare.p99, 2)} | ${cpuRatio(now.cpuUsPerRequest, bare.cpuUsPerRequest)}`;
+        if (!then) return `| ${rung.label} | n/a | n/a | n/a | ${nowCols} |`;
+        return `| ${rung.label} | ${fixed(then.rpsRatio, 2)} | ${fixed(then.p99MinusBareMs, 2)} | ${cpuRatio(then.cpuUsPerRequest, before.rungs.bare.cpuUsPerRequest)} | ${nowCols} |`;
       })
     : [];
   const beforeTable = before
     ? `
-Before and after: req/s ÷ bare and p99 − bare, ${before.note}, against this run.
+Before and after, each as ratios within its own run: before, ${before.note}; now, this run.
+(No \`guard\` rung before: that code signed the service token inside the forwarding.)
 
-| rung | req/s ÷ bare, before | now | p99 − bare ms, before | now |
-| --- | --- | --- | --- | --- |
+| rung | before: req/s ÷ bare | p99 − bare ms | CPU/req ÷ bare | now: req/s ÷ bare | p99 − bare ms | CPU/req ÷ bare |
+| --- | --- | --- | --- | --- | --- | --- |
 ${beforeRows.join('\n')}
 
 Before, the whole gateway anonymous ÷ the bare pass-through: req/s ${fixed(before.wholeAnonymousRpsRatio, 2)}; ÷ express ${fixed(before.wholeAnonymousExpressRatio, 2)}.
