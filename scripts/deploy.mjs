@@ -30,7 +30,7 @@ async function dryRun() {
   const targets = env ? environmentWorkers(env) : deployTargets();
   for (const target of targets) {
     console.log(`building (dry run) ${env ? `${target.name} (${env})` : target.name}`);
-    await wrangler(['deploy', '-c', target.configPath, ...(env ? ['--env', env] : []), '--dry-run', '--outdir', join(ROOT, '.wrangler', 'build', env ? `${target.name}-${env}` : target.name)]);
+    await wrangler(['deploy', '-c', target.configPath, '--env', env ?? '', '--dry-run', '--outdir', join(ROOT, '.wrangler', 'build', env ? `${target.name}-${env}` : target.name)]);
   }
   console.log(`all ${targets.length} workers build and validate`);
 }

@@ -15,8 +15,10 @@ export function bundleWorker(configPath, name) {
   const config = unstable_readConfig({ config: configPath }, { hideWarnings: true });
   const bundleName = basename(config.main ?? 'index.js').replace(/\.[cm]?[jt]sx?$/, '.js');
   const outdir = join(ROOT, '.wrangler', 'build', name);
+  // --env= (empty): the top level, said explicitly, so wrangler does not warn that the file also
+  // defines environments (staging, production) and none was named.
   const cli = wranglerCommand();
-  execFileSync(cli.command, [...cli.args, 'deploy', '--dry-run', '--outdir', outdir, '-c', configPath], {
+  execFileSync(cli.command, [...cli.args, 'deploy', '--dry-run', '--outdir', outdir, '-c', configPath, '--env='], {
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
