@@ -95,6 +95,14 @@ export class DeploySandbox {
     return Object.fromEntries(paths.map((p) => [p, this.read(p)]));
   }
 
+  /** A second sandbox in the same state as this one: its config files and the fake account. */
+  clone(): DeploySandbox {
+    const copy = new DeploySandbox();
+    for (const [path, text] of Object.entries(this.configs())) copy.write(path, text);
+    if (existsSync(this.statePath)) cpSync(this.statePath, copy.statePath);
+    return copy;
+  }
+
   remove() {
     rmSync(this.root, { recursive: true, force: true });
   }
