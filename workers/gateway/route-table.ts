@@ -43,7 +43,7 @@ export function addRouteTable(app: Hono<AppEnv<GatewayBindings>>, table: readonl
         await enforceRateLimit(c, route, null);
         throw error;
       }
-      // Before the route's own 401/403, so those answers carry the RateLimit headers too (API.md).
+      // Before the route's own 401/403, so those answers carry the RateLimit headers too (docs/api.md).
       await enforceRateLimit(c, route, identity);
       if (route.policy.auth === 'required' && !identity) {
         throw unauthorized(`${route.prefix} needs Authorization: Bearer <access token>.`, { 'www-authenticate': 'Bearer realm="stratus"' });

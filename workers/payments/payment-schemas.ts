@@ -87,7 +87,7 @@ export interface Refund {
   createdAt: string;
 }
 
-/** One row in an order's payment timeline (API.md's `GET /api/payments?orderId=` items). */
+/** One row in an order's payment timeline (docs/api.md's `GET /api/payments?orderId=` items). */
 export interface PaymentListItem {
   id: string;
   kind: PaymentRow['kind'];
