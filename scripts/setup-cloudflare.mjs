@@ -17,11 +17,12 @@
 //   5. the QStash topology (qstash:setup) when QSTASH_TOKEN is given;
 //   6. the first admin account (STRATUS_ADMIN_EMAIL, else the Cloudflare login's email; its
 //      password STRATUS_ADMIN_PASSWORD, else a new one printed once); with --seed-demo, the demo catalog.
+import { Client } from '@upstash/qstash';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { generateSigningKeyPair, publicPart } from './dev-keys.mjs';
 import { applyRemoteMigrations, deployWorkers } from './cloudflare/deploy-steps.mjs';
-import { environmentFrom, environmentWorkers } from './cloudflare/environments.mjs';
+import { ENVIRONMENTS, environmentFrom, environmentWorkers } from './cloudflare/environments.mjs';
 import { ensureFirstAdmin } from './cloudflare/first-admin.mjs';
 import { planOptions, preflight, refuseOn } from './cloudflare/preflight.mjs';
 import { putSecrets, secretNames } from './cloudflare/secrets.mjs';
@@ -59,6 +60,13 @@ async function main() {
     process.exit(1);
   }
   log(`logged in as ${account.email ?? 'an API token'} (${(account.accounts ?? []).map((a) => a.name).join(', ')})`);
+
+  // QStash, when given: checked now, so a token that cannot serve this environment stops the run
+  // before anything changed.
+  const qstash = await qstashSettings();
+  if (qstash) await refuseAnotherEnvironmentsQStash(qstash);
+  // The account's plans, before anything is made: a setting they cannot run is refused up front.
+  refuseOn(await preflight({ env, workers: environmentWorkers(env), ...plans, ids: false, secrets: false, hooks: false, qstash: Boolean(qstash) }), 'setup');
 
   // 2. Databases.
   let workers = environmentWorkers(env);
@@ -124,7 +132,6 @@ async function main() {
     changed('gateway: ADMIN_TOKEN set');
   }
 
-  const qstash = await qstashSettings();
   if (qstash) {
     for (const name of QSTASH_PUBLISHERS) {
       if (!have[name].has('QSTASH_TOKEN')) {
@@ -151,7 +158,7 @@ async function main() {
   // 4. Deploy, when this is the first deploy or something above changed.
   const gateway = () => workers.find((w) => w.name === 'gateway');
   if (changes.length > 0 || !gateway()?.vars.GATEWAY_URL) {
-    refuseOn(await preflight({ env, workers, ...plans, hooks: false }));
+    refuseOn(await preflight({ env, workers, ...plans, hooks: false }), 'setup');
     await applyRemoteMigrations(workers, env);
     copyGatewayAssets();
     const { gatewayUrl } = await deployWorkers(workers, env);
@@ -203,6 +210,29 @@ async function main() {
   log(changes.length === 0
     ? `nothing changed: ${env} was already set up`
     : `${env} is set up (${changes.length} change${changes.length > 1 ? 's' : ''}); gateway: ${gateway()?.vars.GATEWAY_URL}`);
+}
+
+/**
+ * URL groups are named by topic, so two environments on one QStash account would share them, and
+ * qstash:setup would replace the other environment's endpoints with this one's. Refused instead:
+ * each environment needs its own QStash (its own Upstash account, or none).
+ */
+async function refuseAnotherEnvironmentsQStash({ url, token }) {
+  const others = ENVIRONMENTS.filter((e) => e !== env).flatMap((other) => {
+    const gatewayUrl = environmentWorkers(other).find((w) => w.name === 'gateway')?.vars.GATEWAY_URL;
+    return gatewayUrl ? [{ other, gatewayUrl: gatewayUrl.replace(/\/+$/, '') }] : [];
+  });
+  if (others.length === 0) return;
+  const client = new Client({ baseUrl: url, token, devMode: false, enableTelemetry: false });
+  for (const group of await client.urlGroups.list()) {
+    for (const endpoint of group.endpoints ?? []) {
+      const taken = others.find(({ gatewayUrl }) => endpoint.url.startsWith(`${gatewayUrl}/`));
+      if (taken) {
+        console.error(`QStash at ${url} already delivers URL group ${group.name} to ${taken.other} (${endpoint.url}): one QStash serves one environment, or both would share its URL groups. Give ${env} its own QStash token (another Upstash account), or none.`);
+        process.exit(1);
+      }
+    }
+  }
 }
 
 /** QStash's URL, token and signing keys, from the environment (the keys fetched with the token when not given); undefined without a token. */

@@ -40,10 +40,3 @@ declare global {
   }
 }
 export {};
-
-// A file's text, as vite loads it for `import text from './file.md?raw'` (the gateway's OpenAPI
-// test reads docs/api.md this way: workerd has no file system).
-declare module '*.md?raw' {
-  const text: string;
-  export default text;
-}

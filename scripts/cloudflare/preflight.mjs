@@ -25,18 +25,19 @@ const trimSlash = (url) => String(url ?? '').replace(/\/+$/, '');
 
 /**
  * @param {{ env: string, workers: import('./environments.mjs').EnvWorker[], workersPlan: string,
- *   qstashPlan: string, ordersPerDay: number, secrets?: boolean, hooks?: boolean }} options
- *   `secrets: false` skips asking Cloudflare (the dry run), `hooks: false` the gateway URL check
- *   (setup's first deploy, before the gateway has one).
+ *   qstashPlan: string, ordersPerDay: number, ids?: boolean, secrets?: boolean, hooks?: boolean, qstash?: boolean }} options
+ *   `ids: false`, `secrets: false` and `hooks: false` skip those checks (setup checks the plans
+ *   first, before it has made databases, secrets or a gateway URL); `qstash` says whether QStash
+ *   is used when the vars do not say it yet.
  * @returns {Promise<{ problem: string, fix: string }[]>}
  */
-export async function preflight({ env, workers, workersPlan, qstashPlan, ordersPerDay, secrets = true, hooks = true }) {
+export async function preflight({ env, workers, workersPlan, qstashPlan, ordersPerDay, ids = true, secrets = true, hooks = true, qstash: usesQStash }) {
   const problems = [];
   const setup = `npm run setup:cloudflare -- --env ${env}`;
   const gateway = workers.find((w) => w.name === 'gateway');
-  const qstash = Boolean(gateway?.vars.QSTASH_URL);
+  const qstash = usesQStash ?? Boolean(gateway?.vars.QSTASH_URL);
 
-  for (const worker of workers) {
+  for (const worker of ids ? workers : []) {
     for (const db of worker.d1) {
       if (isPlaceholderDatabaseId(db.database_id)) {
         problems.push({ problem: `${worker.name}: D1 database ${db.database_name} has the placeholder id ${db.database_id} in ${worker.configPath}`, fix: `run \`${setup}\` (it finds or creates the database and records its id)` });
@@ -100,9 +101,9 @@ export async function preflight({ env, workers, workersPlan, qstashPlan, ordersP
 }
 
 /** Prints the refusals and exits 1 when there are any. */
-export function refuseOn(problems, log = console.error) {
+export function refuseOn(problems, what = 'deploy', log = console.error) {
   if (problems.length === 0) return;
-  log(`deploy refused: ${problems.length} problem${problems.length > 1 ? 's' : ''}, nothing was changed`);
+  log(`${what} refused: ${problems.length} problem${problems.length > 1 ? 's' : ''}, nothing was changed`);
   for (const { problem, fix } of problems) log(`  - ${problem}\n    fix: ${fix}`);
   process.exit(1);
 }

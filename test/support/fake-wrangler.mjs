@@ -5,6 +5,8 @@
 // workers, secrets, versions, deployments) in the JSON file FAKE_WRANGLER_STATE, and appends each
 // call to FAKE_WRANGLER_LOG as one JSON line: { args, command, env, config } (never a secret's value).
 // FAKE_WRANGLER_STATE may preset { loggedIn: false } or { failCommand: "versions deploy" }.
+// Each call is a Node process and a first deploy some 70 calls: on a loaded machine that takes a
+// minute or more, hence the tests' generous timeouts.
 import { randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { relative } from 'node:path';

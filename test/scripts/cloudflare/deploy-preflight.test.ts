@@ -20,7 +20,7 @@ beforeAll(async () => {
   const { code, stderr } = await setUp.run('setup-cloudflare.mjs', ['--env', 'staging']);
   if (code !== 0) throw new Error(`setup failed: ${stderr}`);
   setUp.clearCalls();
-}, 120_000);
+}, 240_000);
 afterEach(() => {
   for (const sandbox of sandboxes.splice(0)) sandbox.remove();
 });
@@ -35,7 +35,7 @@ const edit = (sandbox: DeploySandbox, path: string, from: RegExp, to: string) =>
   sandbox.write(path, text.replace(from, to));
 };
 
-describe('npm run deploy: the preflight', { timeout: 60_000 }, () => {
+describe('npm run deploy: the preflight', { timeout: 180_000 }, () => {
   it('deploys an environment that passes it: migrations first, then every worker in binding order', async () => {
     const sandbox = fresh();
     const { code, stdout } = await sandbox.run('deploy.mjs', ['--env', 'staging']);
@@ -146,7 +146,7 @@ function stubGateway() {
   };
 }
 
-describe('npm run deploy -- --gradual, and npm run rollback', { timeout: 90_000 }, () => {
+describe('npm run deploy -- --gradual, and npm run rollback', { timeout: 240_000 }, () => {
   const gateway = stubGateway();
   let url: string;
   beforeAll(async () => {

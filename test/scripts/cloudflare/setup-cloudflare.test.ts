@@ -19,7 +19,7 @@ afterEach(() => sandbox.remove());
 const toml = (path: string) => parse(sandbox.read(path)) as unknown as Toml;
 const staging = (path: string) => toml(path).env.staging!;
 
-describe('npm run setup:cloudflare', { timeout: 60_000 }, () => {
+describe('npm run setup:cloudflare', { timeout: 180_000 }, () => {
   it('performs the whole first deploy of an environment from a clean checkout', async () => {
     const before = sandbox.configs();
     const { code, stdout, stderr } = await sandbox.run('setup-cloudflare.mjs', ['--env', 'staging']);
