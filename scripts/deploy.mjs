@@ -23,7 +23,7 @@ import { ROOT } from './workers.mjs';
 const argv = process.argv.slice(2);
 
 async function dryRun() {
-  const env = environmentFrom(argv, undefined);
+  const env = environmentFrom(argv, null);
   // The gateway uploads its static assets (the ops dashboard with uPlot, Swagger UI's files for
   // /docs): the files from node_modules are copied fresh before wrangler validates them.
   copyGatewayAssets();

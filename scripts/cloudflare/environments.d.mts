@@ -1,6 +1,6 @@
 export const ENVIRONMENTS: string[];
 export function isPlaceholderDatabaseId(id: unknown): boolean;
-export function environmentFrom(argv: string[], fallback?: string): string | undefined;
+export function environmentFrom(argv: string[], fallback?: string | null): string | undefined;
 export function flagValue(argv: string[], name: string): string | undefined;
 export interface EnvWorker {
   name: string;

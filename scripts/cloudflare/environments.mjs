@@ -13,13 +13,14 @@ export const ENVIRONMENTS = ['staging', 'production'];
 export const isPlaceholderDatabaseId = (id) => !id || /^0{8}-0{4}-[0-9a-f]{4}-[0-9a-f]{4}-0{8}[0-9a-f]{4}$/i.test(String(id));
 
 /**
- * `--env <name>` (or `--env=<name>`) from argv; `fallback` when absent. Anything but a known
- * environment is refused, so a typo never deploys the top level (local development's config).
+ * `--env <name>` (or `--env=<name>`) from argv; `fallback` when absent (null: none, the top
+ * level). Anything but a known environment is refused, so a typo never deploys the top level
+ * (local development's config).
  */
 export function environmentFrom(argv, fallback = 'production') {
   const index = argv.findIndex((a) => a === '--env' || a.startsWith('--env='));
   const name = index === -1 ? fallback : argv[index].includes('=') ? argv[index].split('=')[1] : argv[index + 1];
-  if (name === undefined) return undefined;
+  if (name === undefined || name === null) return undefined;
   if (!ENVIRONMENTS.includes(name)) throw new Error(`unknown environment "${name}": use --env ${ENVIRONMENTS.join(' or --env ')}`);
   return name;
 }

@@ -46,6 +46,19 @@ describe('npm run deploy: the preflight', { timeout: 180_000 }, () => {
     expect(writes(sandbox).at(-1)!.config).toBe('wrangler.toml');
   });
 
+  it('keeps the dry run offline and on the top level unless an environment is named (CI runs it)', async () => {
+    const sandbox = new DeploySandbox();
+    sandboxes.push(sandbox);
+    const top = await sandbox.run('deploy.mjs', ['--dry-run']);
+    expect(top.code).toBe(0);
+    const calls = sandbox.calls();
+    expect(calls.map((c) => c.command)).toEqual(Array(8).fill('deploy'));
+    for (const call of calls) expect(call.args).toEqual(expect.arrayContaining(['--dry-run', '--env', '']));
+    sandbox.clearCalls();
+    expect((await sandbox.run('deploy.mjs', ['--dry-run', '--env', 'staging'])).code).toBe(0);
+    expect(sandbox.calls().every((c) => c.command === 'deploy' && c.env === 'staging' && c.args.includes('--dry-run'))).toBe(true);
+  });
+
   it('refuses placeholder database ids (a clean checkout), changing nothing', async () => {
     const sandbox = new DeploySandbox();
     sandboxes.push(sandbox);
