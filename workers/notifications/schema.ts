@@ -10,7 +10,7 @@ export { outbox } from '../../shared/adapters/cloudflare/outbox-table';
  * The notifications service's own database (one D1 per service). A notification is one event
  * this service acted on; its mails are what that event makes us send. The inbox (deduplicated
  * deliveries) and the outbox (mail requests waiting to be published) live here too, so an event's
- * effects, its inbox row and its outgoing messages commit in ONE D1 batch (DESIGN.md decision 4).
+ * effects, its inbox row and its outgoing messages commit in ONE D1 batch (docs/architecture.md, decision 4).
  */
 export const notifications = sqliteTable(
   'notifications',

@@ -31,7 +31,7 @@ const RECORD_RETRY_MS = 1_000;
 const MAX_STEPS_PER_WAKE = 16;
 
 /**
- * One order's saga (DESIGN.md decision 5), a thin shell around shared/saga/saga.ts: it loads the
+ * One order's saga (docs/architecture.md, decision 5), a thin shell around shared/saga/saga.ts: it loads the
  * state, asks the core what to do, persists the attempt BEFORE calling the participant and the
  * outcome AFTER, and sleeps on an alarm between attempts. Storage is the log: an eviction or a
  * crash at any point resumes from it, and the participants' idempotency keys make a repeated

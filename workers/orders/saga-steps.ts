@@ -10,7 +10,7 @@ type Step = 'reserve' | 'charge' | 'confirm' | 'refund' | 'release' | 'cancel';
 /**
  * What each step does. Every remote effect carries `<orderId>:<step>` as its idempotency key, so
  * a step run again after a crash is answered with its first result, never applied twice
- * (DESIGN.md decision 3). The reservation is named by the order id, so `release` and `commit`
+ * (docs/architecture.md, decision 3). The reservation is named by the order id, so `release` and `commit`
  * find it whichever attempt made it, and a release that comes before a late reserve blocks it.
  */
 export async function performStep(env: OrdersBindings, order: PlacedOrder, saga: SagaState, step: string): Promise<StepOutcome> {

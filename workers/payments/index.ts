@@ -10,7 +10,7 @@ import { paymentRoutes } from './payment-routes';
 
 /**
  * The payments service: charges and refunds in its own D1, every write idempotent by key
- * (DESIGN.md decision 3) and committed with its event (payment.charged / declined / refunded)
+ * (docs/architecture.md, decision 3) and committed with its event (payment.charged / declined / refunded)
  * in one batch; the OutboxRelay publishes the events to the payment-events topic. Reached only through a service binding (workers_dev = false); the
  * gateway maps `/api/payments/*` to `/payments/*` here.
  */

@@ -15,7 +15,7 @@ export type WriteRefusal =
 
 /**
  * Charges and refunds in the payments D1. Every write is ONE batch that holds the payment row
- * AND its event's outbox row (DESIGN.md decision 4): the rows are plain INSERTs, so a refusal
+ * AND its event's outbox row (docs/architecture.md, decision 4): the rows are plain INSERTs, so a refusal
  * (a taken key, an over-refund) is a constraint failure that rolls the whole batch back, event
  * included. Concurrent duplicates therefore race inside SQLite (D1's single writer), not in
  * this code: exactly one batch commits, the others fail and read the winner back. What is read

@@ -25,7 +25,7 @@ const eventContext = (c: PaymentsContext) => ({ traceparent: outgoingTraceparent
 
 /**
  * A write's answer: 201 with the payment, the same for the first call and every replay of it
- * (DESIGN.md decision 3), a replay marked by `Idempotent-Replayed: true`. A new row committed an
+ * (docs/architecture.md, decision 3), a replay marked by `Idempotent-Replayed: true`. A new row committed an
  * event with it: the outbox relay is kicked to publish it now (after the answer, waitUntil).
  */
 function answer(c: PaymentsContext, { row, replayed }: Recorded) {
@@ -44,7 +44,7 @@ const saga = requireCaller({ issuers: [ORDERS_SERVICE_TOKEN_ISSUER], role: 'admi
 
 /**
  * Whose payments a caller may list: an admin or the saga, any order's; a customer, only the
- * payments made for them (API.md: "for one of the caller's orders"), so another customer's order
+ * payments made for them (docs/api.md: "for one of the caller's orders"), so another customer's order
  * id lists nothing. Anonymous callers get 401.
  */
 function listScope(c: PaymentsContext): { customerId?: string } {

@@ -119,7 +119,7 @@ export const toPaymentMethod = (row: PaymentMethodRow): PaymentMethod => ({
   createdAt: row.createdAt,
 });
 
-/** One row in an order's payment timeline (API.md's `GET /api/payments?orderId=` items). */
+/** One row in an order's payment timeline (docs/api.md's `GET /api/payments?orderId=` items). */
 export interface PaymentListItem {
   id: string;
   kind: PaymentRow['kind'];

@@ -7,7 +7,7 @@ export { outbox } from '../../shared/adapters/cloudflare/outbox-table';
 /**
  * The payments service's own database (one D1 per service). Charges and refunds share one table
  * because they share one timeline per order (`GET /payments?orderId=`) and one idempotency-key
- * space. Money is integer minor units plus an ISO currency code (DESIGN.md decision 6); the CHECKs
+ * space. Money is integer minor units plus an ISO currency code (docs/architecture.md, decision 6); the CHECKs
  * make the database itself refuse impossible rows, whatever code path writes.
  *
  * Card data: a charge names its card by token (`payment_method_id`, a payment_methods row) and
