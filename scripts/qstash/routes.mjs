@@ -1,6 +1,7 @@
 // The HTTP side of the local QStash: QStash's REST paths, as @upstash/qstash 2.12 calls them
 // (read from its source), mapped onto the engine. Every path needs `Authorization: Bearer <token>`.
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { readBulkFilter } from './filters.mjs';
 import { QStashError } from './messages.mjs';
 import { readBody } from '../read-body.mjs';
 
@@ -27,17 +28,6 @@ function parseJson(body) {
   } catch {
     throw new QStashError(400, 'the request body is not valid JSON');
   }
-}
-
-/** Filters from the query (and, for older clients, a JSON body): every value of every key. */
-function filterFrom(searchParams, json) {
-  const filter = {};
-  for (const key of ['url', 'topicName', 'queueName', 'messageId', 'label', 'responseStatus', 'dlqIds', 'messageIds']) {
-    const values = searchParams.getAll(key);
-    if (Array.isArray(json?.[key])) values.push(...json[key].map(String));
-    if (values.length > 0) filter[key] = values;
-  }
-  return filter;
 }
 
 async function route(engine, req, body) {
@@ -68,7 +58,6 @@ async function route(engine, req, body) {
   const [v2, resource, id, action] = segments;
   if (v2 !== 'v2') throw new QStashError(404, `no such path: ${method} ${url.pathname}`);
   const query = url.searchParams;
-  const count = query.has('count') ? Number(query.get('count')) : undefined;
 
   switch (`${method} ${resource}${id === undefined ? '' : '/:id'}${action === undefined ? '' : `/${action}`}`) {
     case 'POST batch': {
@@ -91,21 +80,29 @@ async function route(engine, req, body) {
       return [200, engine.getMessage(id)];
     case 'DELETE messages/:id':
       return [200, engine.cancelMessage(id)];
-    case 'DELETE messages':
-      return [200, engine.cancelMessages(filterFrom(query, parseJson(body)))];
+    case 'DELETE messages': {
+      const { filter, count } = readBulkFilter('cancel', query, parseJson(body));
+      return [200, engine.cancelMessages(filter, { count })];
+    }
 
-    case 'GET dlq':
-      return [200, engine.listDlq(filterFrom(query), { cursor: query.get('cursor') ?? undefined, count })];
+    case 'GET dlq': {
+      const { filter, count, cursor } = readBulkFilter('dlq', query);
+      return [200, engine.listDlq(filter, { count, cursor })];
+    }
     case 'GET dlq/:id':
       return [200, engine.getDlq(id)];
     case 'DELETE dlq/:id':
       engine.deleteDlq(id);
       return [200, undefined];
-    case 'DELETE dlq':
-      return [200, engine.deleteDlqMany(filterFrom(query, parseJson(body)))];
-    case 'POST dlq/:id':
+    case 'DELETE dlq': {
+      const { filter, count, cursor } = readBulkFilter('dlq', query, parseJson(body));
+      return [200, engine.deleteDlqMany(filter, { count, cursor })];
+    }
+    case 'POST dlq/:id': {
       if (id !== 'retry') break;
-      return [200, engine.retryDlq(filterFrom(query, parseJson(body)))];
+      const { filter, count, cursor } = readBulkFilter('dlq', query, parseJson(body));
+      return [200, engine.retryDlq(filter, { count, cursor })];
+    }
 
     case 'POST queues': {
       const json = parseJson(body) ?? {};

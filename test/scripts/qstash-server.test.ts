@@ -113,8 +113,9 @@ describe('QStash timing rules', () => {
     expect(() => compileRetryDelay('retried; process.exit()')).toThrow(/unexpected/);
     expect(() => compileRetryDelay('eval(1)')).toThrow(/unknown name "eval"/);
     expect(() => compileRetryDelay('pow(2)')).toThrow(/2 arguments/);
-    expect([parseDuration('10s'), parseDuration('2m'), parseDuration('1h30m'), parseDuration('500ms'), parseDuration('7')]).toEqual([10_000, 120_000, 5_400_000, 500, 7_000]);
-    expect(parseDuration('soon')).toBeUndefined();
+    expect([parseDuration('50s'), parseDuration('3m'), parseDuration('10h'), parseDuration('1d'), parseDuration('0s')]).toEqual([50_000, 180_000, 36_000_000, 86_400_000, 0]);
+    // Only the documented forms: a whole number and one of s, m, h, d.
+    for (const undocumented of ['500ms', '1.5s', '1h30m', '7', '10S', '-1s', '1w', 'soon']) expect(parseDuration(undocumented)).toBeUndefined();
   });
 });
 
