@@ -15,6 +15,7 @@ import type { GatewayBindings } from './env';
 import { FALLBACK_HEADER, FALLBACK_REASON_HEADER } from './fallback-rules';
 import { chooseUpstream } from './route-versions';
 import { platformOf } from './platform';
+import { qstashRetryAfterSeconds } from './resilience/qstash-retry-after';
 import { forwardedPrefixHeaders, isHiddenPath, rewritePath, serviceName, type Route } from './routes';
 import { serviceTokenHeader } from './service-tokens';
 import { upstreamGuard } from './upstream-guard';
@@ -85,10 +86,12 @@ function upstreamProblem(c: Context<AppEnv<GatewayBindings>>, route: Route, erro
   }
   if (isBulkheadRejectedError(error)) {
     log.warn('upstream bulkhead full', { upstream: route.name });
+    // A person's client may come back in a second; QStash would spend every retry that way.
+    const seconds = route.policy.callers === 'qstash' ? qstashRetryAfterSeconds(c.req.header('upstash-retried')) : 1;
     return new HttpError(503, {
       type: 'bulkhead-full',
-      detail: `Too many calls to the ${serviceName(route)} service are already in progress; refused at once.`,
-      headers: { 'retry-after': '1' },
+      detail: `Too many calls to the ${serviceName(route)} service are already in progress; refused at once. Try again in ${seconds} s.`,
+      headers: { 'retry-after': String(seconds) },
     });
   }
   if (isTimeoutError(error)) {
