@@ -95,7 +95,7 @@ describe('local QStash state across a restart', () => {
     await first.client.urlGroups.addEndpoints({ name: 'group', endpoints: [{ name: 'one', url: target.url('/group') }] });
     const dead = await first.client.publish({ url: target.url('/dead'), body: 'dead', retries: 0 });
     await until(() => first.qstash.stats().dlq === 1, 2_000);
-    const rotated = await (await fetch(`${first.qstash.url}/v2/keys/rotate`, { method: 'POST', headers: { authorization: `Bearer ${first.qstash.token}` } })).json();
+    const rotated: { current: string } = await (await fetch(`${first.qstash.url}/v2/keys/rotate`, { method: 'POST', headers: { authorization: `Bearer ${first.qstash.token}` } })).json();
     await first.close();
 
     const second = await serverOn(dir);

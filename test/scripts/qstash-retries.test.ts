@@ -91,12 +91,13 @@ describe('local QStash retries with the official client', () => {
     const url = endpoint.url('/hooks/durations');
     // The client passes a string delay through as the header; its type only allows the documented forms.
     await expect(client.publish({ url, body: 'x', delay: '500ms' as `${bigint}s` })).rejects.toMatchObject({ status: 400 });
-    for (const [name, value] of [
+    const refused: [string, string][] = [
       ['upstash-delay', '1.5s'],
       ['upstash-delay', '1h30m'],
       ['upstash-delay', '10'],
       ['upstash-timeout', '500ms'],
-    ]) {
+    ];
+    for (const [name, value] of refused) {
       const answer = await raw(qstash, `/v2/publish/${url}`, { method: 'POST', body: 'x', headers: { [name]: value } });
       expect(answer.status, `${name}: ${value}`).toBe(400);
       expect(answer.json.error).toContain(value);
