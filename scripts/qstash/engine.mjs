@@ -19,6 +19,7 @@ import {
   QStashError,
 } from './messages.mjs';
 import { isNonRetryable, retryHintMs } from './retry-hints.mjs';
+import { Schedules } from './schedules.mjs';
 import { randomSigningKey } from './signing.mjs';
 import { compileRetryDelay, defaultBackoffMs } from './timing.mjs';
 import { UrlGroups } from './url-groups.mjs';
@@ -55,6 +56,18 @@ export class QStashEngine {
     this.#store = options.store;
     this.keys = { current: options.currentSigningKey, next: options.nextSigningKey };
     this.urlGroups = new UrlGroups({ onChange: (name, group) => (group ? this.#store?.put('group', name, group) : this.#store?.delete('group', name)) });
+    const { maxRetries, retryDelayScale, delayScale, deliveryTimeoutMs } = options;
+    /** Schedules (cron), used as-is by the routes; each tick is a publish of its own. */
+    this.schedules = new Schedules({
+      store: this.#store,
+      defaults: { maxRetries, retryDelayScale, delayScale, deliveryTimeoutMs },
+      log: (line) => this.#log(line),
+      fire: (schedule) => {
+        const headers = new Headers(schedule.headers);
+        const { answer } = this.publish({ destination: schedule.destination, queueName: schedule.queueName, headers, body: Buffer.from(schedule.body, 'base64'), callerIp: schedule.callerIp, scheduleId: schedule.scheduleId });
+        this.#log(`schedule ${schedule.scheduleId} published ${[answer].flat().map((a) => a.messageId).join(', ')}`);
+      },
+    });
     if (this.#store) this.#restore();
     this.#sweeper = setInterval(() => this.sweep(), SWEEP_EVERY_MS);
     this.#sweeper.unref();
@@ -71,6 +84,7 @@ export class QStashEngine {
     const keys = store.all('keys').get('signing');
     if (keys) this.keys = keys;
     this.urlGroups.restore(store.all('group').values());
+    this.schedules.restore(store.all('schedule').values());
     for (const record of store.all('queue').values()) this.#createQueue(record.name, record.parallelism, record.paused, record);
     for (const [key, seen] of store.all('dedup')) this.#dedup.set(key, seen);
     for (const [dlqId, { entry, message }] of store.all('dlq')) {
@@ -119,7 +133,7 @@ export class QStashEngine {
    * POST /v2/publish/{destination} and /v2/enqueue/{queue}/{destination}: a URL gets one message,
    * a URL group one per endpoint. A deduplicated publish answers 202 with the first one's ids.
    */
-  publish({ destination, queueName, headers, body, callerIp }) {
+  publish({ destination, queueName, headers, body, callerIp, scheduleId }) {
     const now = Date.now();
     const { maxRetries, retryDelayScale, delayScale, deliveryTimeoutMs } = this.#options;
     const options = publishOptions(headers, { now, defaults: { maxRetries, retryDelayScale, delayScale, deliveryTimeoutMs } });
@@ -162,6 +176,7 @@ export class QStashEngine {
       notBefore: options.notBefore,
       createdAt: now,
       callerIp,
+      scheduleId,
     }));
     const answers = messages.map((message) => publishAnswer(message));
     if (key) {
@@ -532,6 +547,7 @@ export class QStashEngine {
   close() {
     this.#closing.abort();
     clearInterval(this.#sweeper);
+    this.schedules.close();
     this.#store?.close();
     for (const queue of this.#queues.values()) clearTimeout(queue.timer);
   }

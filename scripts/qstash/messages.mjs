@@ -184,6 +184,7 @@ export function messageView(message) {
     // `label` is the first label only (the client marks it deprecated for that reason).
     ...(message.labels !== undefined && { label: message.labels[0], labels: [...message.labels] }),
     ...(message.flowControlKey !== undefined && { flowControlKey: message.flowControlKey }),
+    ...(message.scheduleId !== undefined && { scheduleId: message.scheduleId }),
     callerIp: message.callerIp,
   };
 }

@@ -7,7 +7,7 @@ import { readBody } from '../read-body.mjs';
 
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
 // Parts of QStash this server does not have: named in the answer so nobody hunts a bug in their code.
-const UNSUPPORTED = /^\/v2\/(schedules|flowControl|globalParallelism|events|logs|workflows|llm|api)(\/|$)/;
+const UNSUPPORTED = /^\/v2\/(flowControl|globalParallelism|events|logs|workflows|llm|api)(\/|$)/;
 
 /**
  * The destination of /v2/publish/<destination> and /v2/enqueue/<queue>/<destination>, from the raw
@@ -42,6 +42,9 @@ async function route(engine, req, body) {
   if (method === 'POST' && raw.startsWith('/v2/publish/')) {
     const { status, answer } = engine.publish({ destination: destinationOf(raw.slice('/v2/publish/'.length)), headers, body, callerIp });
     return [status, answer];
+  }
+  if (method === 'POST' && raw.startsWith('/v2/schedules/')) {
+    return [200, engine.schedules.create({ destination: destinationOf(raw.slice('/v2/schedules/'.length)), headers, body, callerIp })];
   }
   if (method === 'POST' && raw.startsWith('/v2/enqueue/')) {
     const rest = raw.slice('/v2/enqueue/'.length);
@@ -133,6 +136,20 @@ async function route(engine, req, body) {
       return [200, engine.urlGroups.get(id)];
     case 'DELETE topics/:id':
       engine.urlGroups.delete(id);
+      return [200, undefined];
+
+    case 'GET schedules':
+      return [200, engine.schedules.list()];
+    case 'GET schedules/:id':
+      return [200, engine.schedules.get(id)];
+    case 'DELETE schedules/:id':
+      engine.schedules.delete(id);
+      return [200, undefined];
+    case 'PATCH schedules/:id/pause':
+    case 'PATCH schedules/:id/resume':
+    case 'POST schedules/:id/pause':
+    case 'POST schedules/:id/resume':
+      engine.schedules.setPaused(id, action === 'pause');
       return [200, undefined];
 
     case 'GET keys':

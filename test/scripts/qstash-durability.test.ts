@@ -85,7 +85,7 @@ describe('local QStash state across a restart', () => {
     ]);
   });
 
-  it('queues (paused, with their waiting messages in order), URL groups, the DLQ and rotated keys survive', async () => {
+  it('queues (paused, with their waiting messages in order), URL groups, schedules, the DLQ and rotated keys survive', async () => {
     const dir = stateDir();
     const target = await endpoint((delivery) => (delivery.path === '/dead' ? { status: 500 } : {}));
     const first = await serverOn(dir, { retryDelayScale: 0.001 });
@@ -93,6 +93,8 @@ describe('local QStash state across a restart', () => {
     await queue.upsert({ parallelism: 1, paused: true });
     for (const n of [1, 2, 3]) await queue.enqueue({ url: target.url('/queued'), body: `q${n}` });
     await first.client.urlGroups.addEndpoints({ name: 'group', endpoints: [{ name: 'one', url: target.url('/group') }] });
+    const { scheduleId } = await first.client.schedules.create({ destination: target.url('/cron'), cron: '0 3 * * *', body: 'nightly' });
+    await first.client.schedules.pause({ schedule: scheduleId });
     const dead = await first.client.publish({ url: target.url('/dead'), body: 'dead', retries: 0 });
     await until(() => first.qstash.stats().dlq === 1, 2_000);
     const rotated: { current: string } = await (await fetch(`${first.qstash.url}/v2/keys/rotate`, { method: 'POST', headers: { authorization: `Bearer ${first.qstash.token}` } })).json();
@@ -102,6 +104,7 @@ describe('local QStash state across a restart', () => {
     expect(second.qstash.currentSigningKey).toBe(rotated.current);
     expect(await second.client.queue({ queueName: 'held' }).get()).toMatchObject({ paused: true, lag: 3, parallelism: 1 });
     expect((await second.client.urlGroups.get('group')).endpoints).toEqual([{ name: 'one', url: target.url('/group') }]);
+    expect(await second.client.schedules.get(scheduleId)).toMatchObject({ cron: '0 3 * * *', body: 'nightly', isPaused: true });
     expect((await second.client.dlq.listMessages()).messages).toEqual([expect.objectContaining({ messageId: dead.messageId, responseStatus: 500 })]);
 
     await second.client.queue({ queueName: 'held' }).resume();
