@@ -8,14 +8,14 @@
 //
 // It speaks the REST API as @upstash/qstash 2.12 calls it (see scripts/qstash/routes.mjs):
 // publish to a URL or URL group, enqueue, batch, messages get/cancel, DLQ list/get/delete/retry,
-// queues, URL groups (topics), keys and key rotation. Deliveries carry the headers QStash sends
+// queues, URL groups (topics), schedules, keys and key rotation. Deliveries carry the headers QStash sends
 // (Upstash-Message-Id, Upstash-Retried, Upstash-Topic-Name, Upstash-Signature, forwarded headers)
 // and are retried with QStash's backoff, or as the destination's Retry-After / X-RateLimit-Reset
 // asks; 489 with Upstash-NonRetryable-Error is dead-lettered at once. See scripts/qstash/engine.mjs
 // for the rules and docs/local-qstash.md for the QStash facts this server matches.
-// Not here: schedules, flow control limits, the logs/events API, LLM/email APIs.
+// Schedules (cron, in UTC) too. Not here: flow control limits, the logs/events API, LLM/email APIs.
 //
-// State (messages, delays, retries, queues, URL groups, the DLQ, dedup ids, keys) is kept under
+// State (messages, delays, retries, queues, URL groups, schedules, the DLQ, dedup ids, keys) is kept under
 // .wrangler/state/qstash by default and survives a restart; --memory keeps nothing.
 //
 // Knobs tests need that QStash does not have: retryDelayScale and delayScale (run the clock
