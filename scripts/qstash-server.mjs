@@ -106,11 +106,11 @@ export async function startQStashServer({
     stats: () => engine.stats(),
     waitForIdle: (options) => engine.waitForIdle(options),
     async close() {
+      // Connections first, so no publish is answered after the state store has closed.
+      const closed = new Promise((resolve) => server.close(() => resolve(undefined)));
+      server.closeAllConnections();
       engine.close();
-      await new Promise((resolve) => {
-        server.close(() => resolve(undefined));
-        server.closeAllConnections();
-      });
+      await closed;
     },
   };
 }

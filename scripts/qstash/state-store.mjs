@@ -12,6 +12,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, re
 import { join } from 'node:path';
 
 const SNAPSHOT = 'snapshot.json';
+const LOCK = 'lock';
 const JOURNAL = 'journal.jsonl';
 const FORMAT = 1;
 /** Compact once the journal has this many lines and more than twice as many as live records. */
@@ -27,8 +28,14 @@ export class StateStore {
   constructor(dir) {
     this.#dir = dir;
     mkdirSync(dir, { recursive: true });
-    this.#load();
-    this.compact();
+    lock(dir);
+    try {
+      this.#load();
+      this.compact();
+    } catch (error) {
+      unlock(dir);
+      throw error;
+    }
   }
 
   /** The records of one kind, as the last run left them (id -> record). */
@@ -62,6 +69,7 @@ export class StateStore {
     if (this.#journal === undefined) return;
     closeSync(this.#journal);
     this.#journal = undefined;
+    unlock(this.#dir);
   }
 
   #kind(kind) {
@@ -102,6 +110,40 @@ export class StateStore {
       if (entry.op === 'put') this.#kind(entry.kind).set(entry.id, entry.record);
       else if (entry.op === 'delete') this.#kind(entry.kind).delete(entry.id);
     }
+  }
+}
+
+/**
+ * One server per folder: two appending to one journal would interleave their states. The lock
+ * file holds the owner's pid; one left by a process that is gone (killed) is taken over.
+ */
+function lock(dir) {
+  const file = join(dir, LOCK);
+  for (;;) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      return;
+    } catch (error) {
+      if (error.code !== 'EEXIST') throw error;
+    }
+    const owner = Number(readFileSync(file, 'utf8'));
+    if (owner !== process.pid && isAlive(owner)) throw new Error(`${dir} is in use by another local QStash (pid ${owner}); stop it or give this one another --state-dir`);
+    rmSync(file, { force: true });
+  }
+}
+
+function unlock(dir) {
+  const file = join(dir, LOCK);
+  if (existsSync(file) && Number(readFileSync(file, 'utf8')) === process.pid) rmSync(file, { force: true });
+}
+
+function isAlive(pid) {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === 'EPERM';
   }
 }
 

@@ -1,5 +1,5 @@
 import { Client } from '@upstash/qstash';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -149,6 +149,17 @@ describe('the state store', () => {
     expect(readFileSync(join(dir, 'journal.jsonl'), 'utf8')).toBe('');
     expect(JSON.parse(readFileSync(join(dir, 'snapshot.json'), 'utf8')).records.message).toEqual({ a: { n: 3 } });
     reopened.close();
+  });
+
+  it('one server per folder: a lock held by a live process refuses, one left by a dead process is taken over', () => {
+    const dir = stateDir();
+    writeFileSync(join(dir, 'lock'), String(process.ppid));
+    expect(() => new StateStore(dir)).toThrow(/in use by another local QStash/);
+    writeFileSync(join(dir, 'lock'), '999999999');
+    const store = new StateStore(dir);
+    expect(readFileSync(join(dir, 'lock'), 'utf8')).toBe(String(process.pid));
+    store.close();
+    expect(existsSync(join(dir, 'lock'))).toBe(false);
   });
 
   it('refuses to start on a journal damaged before its last line rather than drop state', () => {
