@@ -75,7 +75,7 @@ export function publishOptions(headers, { now, defaults }) {
   const delay = headers.get('upstash-delay');
   if (delay != null) {
     const ms = parseDuration(delay);
-    if (ms === undefined) throw new QStashError(400, `Upstash-Delay "${delay}" is not a duration like 10s, 5m or 1h`);
+    if (ms === undefined) throw new QStashError(400, `Upstash-Delay "${delay}" is not a duration: a whole number and s, m, h or d (50s, 3m, 10h, 1d)`);
     notBefore = now + ms * defaults.delayScale;
   }
   // An absolute time wins over a relative delay (unix seconds).
@@ -106,7 +106,7 @@ export function publishOptions(headers, { now, defaults }) {
   const timeout = headers.get('upstash-timeout');
   if (timeout != null) {
     const ms = parseDuration(timeout);
-    if (!ms) throw new QStashError(400, `Upstash-Timeout "${timeout}" is not a duration like 30s`);
+    if (!ms) throw new QStashError(400, `Upstash-Timeout "${timeout}" is not a duration: a whole number and s, m, h or d (30s, 2m)`);
     timeoutMs = ms;
   }
 
