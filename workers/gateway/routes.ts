@@ -53,6 +53,12 @@ export interface RoutePolicy {
    * retry after a timeout could apply a write that already committed a second time.
    */
   idempotencyKeys?: boolean;
+  /**
+   * `'qstash'`: the callers are QStash deliveries, which take a `Retry-After` in place of their
+   * backoff; a 503 the gateway answers itself then carries a hint that spreads the retries
+   * (resilience/qstash-retry-after.ts) instead of "1 s".
+   */
+  callers?: 'qstash';
 }
 
 export interface Route {
@@ -98,6 +104,7 @@ const hookRoutes: Route[] = Object.entries(topology.consumers).map(([consumer, p
     timeoutMs: 10_000,
     retry: false,
     breaker: false,
+    callers: 'qstash',
     // The catalog's consumer names the products an order changed: their cached answers are purged.
     ...(consumer === 'catalog' ? { cache: { ttlSeconds: 0, staleWhileRevalidateSeconds: 0, invalidates: purgeTagsFromAnswer } } : {}),
   },
