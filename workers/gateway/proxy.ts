@@ -54,7 +54,7 @@ async function upstreamHeaders(c: Context<AppEnv<GatewayBindings>>, route: Route
   withPropagation(headers, c.get('requestId'), c.get('trace'));
   // Lets a service build links that work from outside (`/api/catalog/products/...`).
   for (const [name, value] of Object.entries(forwardedPrefixHeaders(route))) headers.set(name, value);
-  const token = await serviceTokenHeader(c.env, { service: serviceName(route), identity, requestId: c.get('requestId') });
+  const token = await serviceTokenHeader(c.env, { service: serviceName(route), identity });
   for (const [name, value] of Object.entries(token)) headers.set(name, value);
   return headers;
 }
