@@ -9,6 +9,7 @@ import {
   ServiceTokenVerifier,
   SERVICE_TOKEN_ISSUER,
   trustedIssuers,
+  type ServiceClaims,
 } from '../../../shared/security/service-token';
 
 let gateway: { privateJwk: JWK; publicJwk: JWK };
@@ -103,7 +104,7 @@ describe('service tokens: crypto off the hot path', () => {
 
   it('never reuses a token across audiences, users, roles or scope', async () => {
     const signer = new ServiceTokenSigner(gateway.privateJwk);
-    const variants = [
+    const variants: ServiceClaims[] = [
       claims,
       { ...claims, service: 'payments' },
       { ...claims, userId: 'u2' },
