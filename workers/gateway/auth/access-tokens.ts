@@ -1,10 +1,10 @@
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
-import { BoundedLru } from '../../shared/cache/bounded-lru';
-import type { Identity } from '../../shared/http/identity';
-import { REQUEST_ID_HEADER } from '../../shared/observability/request-id';
-import { gatewayConfig } from './config';
-import type { GatewayBindings } from './env';
-import { platformOf } from './platform';
+import { BoundedLru } from '../../../shared/cache/bounded-lru';
+import type { Identity } from '../../../shared/http/identity';
+import { REQUEST_ID_HEADER } from '../../../shared/observability/request-id';
+import { gatewayConfig } from '../config';
+import type { GatewayBindings } from '../env';
+import { platformOf } from '../platform';
 import { serviceTokenHeader } from './service-tokens';
 
 /** The only algorithm accepted (API.md): `alg: none`, HS256 and anything else are refused. */
