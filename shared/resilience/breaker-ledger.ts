@@ -1,5 +1,7 @@
-import type { BreakerView, CallOutcome } from './breaker-authority';
-import { breakerStep, closedBreaker, type BreakerInput, type BreakerState, type BreakerStep, type CircuitBreakerOptions, type OutcomeCounts } from './circuit-breaker';
+import type { BreakerView, CallOutcome, TimedOutcomes } from './breaker-authority';
+import { breakerStep, closedBreaker, type BreakerInput, type BreakerState, type BreakerStep, type CircuitBreakerOptions } from './circuit-breaker';
+
+type OutcomesInput = Extract<BreakerInput, { type: 'outcomes' }>;
 
 /** A transition as logged and counted: `closed->open`, `open->half-open`, ... */
 export type TransitionKey = `${string}->${string}`;
@@ -36,8 +38,16 @@ export class BreakerLedger {
     return this.state.kind === 'closed' ? { state: 'closed' } : { state: this.state.kind, openedAt: this.state.openedAt };
   }
 
-  report(options: CircuitBreakerOptions, counts: OutcomeCounts, now: number) {
-    const applied = this.apply([{ type: 'outcomes', calls: counts.calls, failures: counts.failures, slow: counts.slow }], options, now);
+  /** Outcomes applied oldest first, each at the time it ended (`now` less its age). */
+  report(options: CircuitBreakerOptions, outcomes: TimedOutcomes | TimedOutcomes[], now: number) {
+    const inputs = (Array.isArray(outcomes) ? outcomes : [outcomes])
+      .map((batch): OutcomesInput => {
+        const at = now - Math.max(0, batch.ageMs ?? 0);
+        const failedAt = batch.failedAgeMs === undefined ? undefined : now - Math.max(0, batch.failedAgeMs);
+        return { type: 'outcomes', calls: batch.calls, failures: batch.failures, slow: batch.slow, at, ...(failedAt === undefined ? {} : { failedAt }) };
+      })
+      .sort((a, b) => a.at - b.at);
+    const applied = this.apply(inputs, options, now);
     return { ...applied, view: this.view() };
   }
 

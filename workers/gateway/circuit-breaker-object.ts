@@ -1,6 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import { createLogger } from '../../shared/observability/logger';
-import type { BreakerAuthority, BreakerView, CallOutcome, OutcomeCounts } from '../../shared/resilience/breaker-authority';
+import type { BreakerAuthority, BreakerView, CallOutcome, TimedOutcomes } from '../../shared/resilience/breaker-authority';
 import { BreakerLedger, type TransitionKey } from '../../shared/resilience/breaker-ledger';
 import { breakerSnapshot, type BreakerSnapshot, type BreakerState, type CircuitBreakerOptions } from '../../shared/resilience/circuit-breaker';
 import type { GatewayBindings } from './env';
@@ -38,8 +38,8 @@ export class CircuitBreakerObject extends DurableObject<GatewayBindings> impleme
     return this.ledger.view();
   }
 
-  async report(options: CircuitBreakerOptions, counts: OutcomeCounts): Promise<BreakerView> {
-    const { view, happened } = this.ledger.report(options, counts, Date.now());
+  async report(options: CircuitBreakerOptions, outcomes: TimedOutcomes | TimedOutcomes[]): Promise<BreakerView> {
+    const { view, happened } = this.ledger.report(options, outcomes, Date.now());
     await this.persist(happened);
     return view;
   }
