@@ -18,12 +18,17 @@ export class BreakerLedger {
     public transitions: Record<string, number> = {},
   ) {}
 
-  /** Applies inputs in order; returns the last step and the transitions they caused. */
+  /**
+   * Applies inputs in order; returns the last step, the transitions they caused, and whether the
+   * state changed at all (a closed breaker asked for a permit does not change: nothing to store).
+   */
   private apply(inputs: BreakerInput[], options: CircuitBreakerOptions, now: number) {
     let last: BreakerStep | undefined;
+    let changed = false;
     const happened: TransitionKey[] = [];
     for (const input of inputs) {
       last = breakerStep(this.state, input, now, options);
+      if (last.state !== this.state) changed = true;
       this.state = last.state;
       if (last.transition) {
         const key: TransitionKey = `${last.transition.from}->${last.transition.to}`;
@@ -31,7 +36,7 @@ export class BreakerLedger {
         happened.push(key);
       }
     }
-    return { last, happened };
+    return { last, happened, changed };
   }
 
   view(): BreakerView {
@@ -52,9 +57,9 @@ export class BreakerLedger {
   }
 
   acquireProbe(options: CircuitBreakerOptions, now: number) {
-    const { last, happened } = this.apply([{ type: 'acquire' }], options, now);
+    const { last, happened, changed } = this.apply([{ type: 'acquire' }], options, now);
     const permitted = last?.permitted === true;
-    return { permitted, period: last?.probe ? last.period : undefined, view: this.view(), happened };
+    return { permitted, period: last?.probe ? last.period : undefined, view: this.view(), happened, changed };
   }
 
   cancelProbe(options: CircuitBreakerOptions, period: number, now: number) {
