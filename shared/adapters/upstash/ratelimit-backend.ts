@@ -71,9 +71,14 @@ export class UpstashRateLimitBackend implements RateLimitBackend {
       // throws instead of turning an aborted fetch into a made-up result (what it does with a
       // plain AbortSignal).
       signal: () => AbortSignal.timeout(this.timeoutMs),
-      // One quick retry of a failed connection, not the default five with exponential backoff
-      // (~4 s): the gateway fails open rather than holding a request for that long.
-      retry: { retries: 1, backoff: () => 25 },
+      // No retry: a decision is not idempotent. The client retries on any network error,
+      // including one after Redis ran the script and only the answer was lost, and a second run
+      // counts the request a second time (the limit gets stricter after every blip). The script
+      // has no request id to dedupe by (it is @upstash/ratelimit's), so a failed call stays
+      // failed and the route's failure mode (fail open or closed) decides, as for a timeout.
+      // `retries: 0`, not `retry: false`: @upstash/redis 1.39 turns `false` into one attempt
+      // plus one retry (its loop runs `i <= attempts` with attempts 1).
+      retry: { retries: 0 },
       enableTelemetry: false,
     });
   }
