@@ -1,6 +1,6 @@
 import { Ratelimit } from '@upstash/ratelimit';
 import { Redis } from '@upstash/redis/cloudflare';
-import { assertPolicy, policyFingerprint, type RateLimitBackend, type RateLimitDecision, type RateLimitPolicy } from '../../ratelimit/policy';
+import { assertPolicy, policyFingerprint, type DecideOptions, type RateLimitBackend, type RateLimitDecision, type RateLimitPolicy } from '../../ratelimit/policy';
 
 /**
  * Rate limits in Upstash Redis through @upstash/ratelimit: one count per key for every location
@@ -112,13 +112,20 @@ export class UpstashRateLimitBackend implements RateLimitBackend {
     return limiter;
   }
 
-  async decide(key: string, policy: RateLimitPolicy): Promise<RateLimitDecision> {
+  async decide(key: string, policy: RateLimitPolicy, options: DecideOptions = {}): Promise<RateLimitDecision> {
     assertPolicy(policy);
     const limiter = this.limiter(policy);
     const now = Date.now();
+    const cost = options.cost ?? 1;
     let result: Awaited<ReturnType<Ratelimit['limit']>>;
     try {
-      result = await limiter.limit(key);
+      if (cost === 0) {
+        // A look: what remains, counting nothing (one read, no script run).
+        const left = await limiter.getRemaining(key);
+        const resetMs = Math.max(0, left.reset - now);
+        return { allowed: left.remaining >= 1, limit: left.limit, remaining: left.remaining, resetMs, retryAfterMs: left.remaining >= 1 ? 0 : Math.max(1, resetMs) };
+      }
+      result = await limiter.limit(key, cost === 1 ? undefined : { rate: cost });
     } catch (error) {
       throw new UpstashRateLimitError(`Upstash Redis did not answer the rate-limit decision: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     }

@@ -262,7 +262,7 @@ describe('fail open: the limiter never becomes the outage', () => {
   it('an unreachable RateLimiter object: the request goes through, RateLimit-Policy only, counted as error', async () => {
     const RATE_LIMITER = {
       idFromName: (name: string) => env.RATE_LIMITER.idFromName(name),
-      get: () => ({ decide: () => Promise.reject(new Error('Durable Object reset because its code was updated')) }),
+      get: () => ({ lease: () => Promise.reject(new Error('Durable Object reset because its code was updated')) }),
     } as unknown as GatewayBindings['RATE_LIMITER'];
     const gw = gatewayWith(policy, ok, {}, { RATE_LIMITER });
     const responses = [await gw.call('/x'), await gw.call('/x')];
@@ -276,7 +276,7 @@ describe('fail open: the limiter never becomes the outage', () => {
   it('a limiter that does not answer: the request goes ahead after the decision deadline', async () => {
     const RATE_LIMITER = {
       idFromName: (name: string) => env.RATE_LIMITER.idFromName(name),
-      get: () => ({ decide: () => new Promise(() => {}) }),
+      get: () => ({ lease: () => new Promise(() => {}) }),
     } as unknown as GatewayBindings['RATE_LIMITER'];
     const gw = gatewayWith(policy, ok, {}, { RATE_LIMITER });
     const response = await gw.call('/x');
