@@ -1,8 +1,8 @@
 import { DurableObject } from 'cloudflare:workers';
-import { emptyLedger, giveBack, grantLease, type LeaseGrant, type LeaseLedger } from '../../shared/ratelimit/lease';
-import { limiterStep, type LimiterState } from '../../shared/ratelimit/limiter';
-import { decisionOf, type RateLimitDecision, type RateLimitPolicy } from '../../shared/ratelimit/policy';
-import type { GatewayBindings } from './env';
+import { emptyLedger, giveBack, grantLease, type LeaseGrant, type LeaseLedger } from '../../../shared/ratelimit/lease';
+import { limiterStep, type LimiterState } from '../../../shared/ratelimit/limiter';
+import { decisionOf, type RateLimitDecision, type RateLimitPolicy } from '../../../shared/ratelimit/policy';
+import type { GatewayBindings } from '../env';
 
 const STATE_KEY = 'limiter';
 
