@@ -50,10 +50,27 @@ export class LeaseHolder {
     this.marginMs = options.clockMarginMs ?? 20;
   }
 
+  /**
+   * Units of leases that ended unspent: the object counted them in a window that is now over,
+   * where they would still weigh on the sliding window; the next request for a slice gives them
+   * back (lease.ts `giveBack`), so a single isolate loses nothing at a window's end.
+   */
+  private ended: { leaseId: string; units: number }[] = [];
+
   /** Units spendable now. */
   held(now: number): number {
-    this.leases = this.leases.filter((lease) => lease.left > 0 && now < lease.until);
+    if (this.leases.some((lease) => lease.left === 0 || now >= lease.until)) {
+      for (const lease of this.leases) if (lease.id && lease.left > 0 && now >= lease.until) this.ended.push({ leaseId: lease.id, units: lease.left });
+      this.leases = this.leases.filter((lease) => lease.left > 0 && now < lease.until);
+    }
     return this.leases.reduce((sum, lease) => sum + lease.left, 0);
+  }
+
+  /** The ended leases' unspent units, to give back with the next request (taken once). */
+  takeEnded(): { leaseId: string; units: number }[] {
+    const ended = this.ended;
+    this.ended = [];
+    return ended;
   }
 
   /** Counts an arrival of `cost` for sizing (once per request, not per retry of `take`). */
@@ -125,6 +142,7 @@ export class LeaseHolder {
     // a token-bucket one only for the requests waiting right now.
     const until = grant.validForMs > 0 ? sentAt + grant.validForMs - this.marginMs : now + 1;
     if (until > now) this.leases.push({ id: grant.leaseId, left: grant.units, until });
+    else if (grant.leaseId) this.ended.push({ leaseId: grant.leaseId, units: grant.units }); // arrived too late to spend
   }
 
   /**
@@ -144,7 +162,8 @@ export class LeaseHolder {
 
   /** Everything held, given up (the holder is being dropped): what to give back, per lease. */
   release(now: number): { leaseId: string; units: number }[] {
-    const back = this.leases.filter((lease) => lease.id && lease.left > 0 && now < lease.until).map((lease) => ({ leaseId: lease.id, units: lease.left }));
+    this.held(now);
+    const back = [...this.takeEnded(), ...this.leases.filter((lease) => lease.id).map((lease) => ({ leaseId: lease.id, units: lease.left }))];
     this.leases = [];
     return back;
   }

@@ -7,7 +7,8 @@ import { policyFingerprint, type DecideOptions, type RateLimitBackend, type Rate
  * Cloudflare a RateLimiter Durable Object, reached by RPC.
  */
 export interface LeaseAuthority {
-  lease(policy: RateLimitPolicy, want: number): Promise<LeaseGrant>;
+  /** A slice of up to `want` units (0: a look), after taking back `giveBacks` (units of ended leases, never spent). */
+  lease(policy: RateLimitPolicy, want: number, giveBacks?: { leaseId: string; units: number }[]): Promise<LeaseGrant>;
   giveBack(policy: RateLimitPolicy, leaseId: string, units: number): Promise<void>;
 }
 
@@ -118,7 +119,9 @@ export class LeasedRateLimitBackend implements RateLimitBackend {
     let mine: Take = { kind: 'ask' };
     try {
       const waiting = [...state.waiters].reduce((sum, waiter) => sum + waiter.cost, 0);
-      const grant = await this.options.authority(key).lease(policy, state.holder.want(cost + waiting));
+      state.holder.held(sentAt); // moves leases that ended unspent to the give-backs
+      const ended = state.holder.takeEnded();
+      const grant = await this.options.authority(key).lease(policy, state.holder.want(cost + waiting), ended.length ? ended : undefined);
       const now = this.now();
       state.holder.granted(grant, sentAt, now);
       if (cost > 0) mine = state.holder.take(now, cost);

@@ -55,11 +55,12 @@ export class RateLimiter extends DurableObject<GatewayBindings> {
     return cost === 0 ? { ...decision, allowed: step.remaining >= 1 } : decision;
   }
 
-  /** A slice of up to `want` units (0: a look) for an isolate to spend (lease.ts). */
-  async lease(policy: RateLimitPolicy, want: number): Promise<LeaseGrant> {
+  /** A slice of up to `want` units (0: a look) for an isolate to spend (lease.ts), after taking back its ended leases' unspent units. */
+  async lease(policy: RateLimitPolicy, want: number, giveBacks: { leaseId: string; units: number }[] = []): Promise<LeaseGrant> {
     const now = Date.now();
+    for (const back of giveBacks.slice(0, 64)) giveBack(policy, this.ledger, now, back.leaseId, back.units);
     const grant = grantLease(policy, this.ledger, now, want, () => `${this.incarnation}.${this.nextLease++}`);
-    if (grant.units > 0) this.record(this.ledger.limiter, policy, now);
+    if (grant.units > 0 || giveBacks.length) this.record(this.ledger.limiter, policy, now);
     return grant;
   }
 
