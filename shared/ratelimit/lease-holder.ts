@@ -13,6 +13,8 @@ export type Take = { kind: 'admit'; decision: RateLimitDecision } | { kind: 'ref
 interface HeldLease {
   id: string;
   left: number;
+  /** Units of it given back so far: give-backs carry this running total (lease.ts `giveBack`). */
+  returned: number;
   /** Spendable while `now < until` (this isolate's clock). */
   until: number;
 }
@@ -60,13 +62,13 @@ export class LeaseHolder {
   /** Units spendable now. */
   held(now: number): number {
     if (this.leases.some((lease) => lease.left === 0 || now >= lease.until)) {
-      for (const lease of this.leases) if (lease.id && lease.left > 0 && now >= lease.until) this.ended.push({ leaseId: lease.id, units: lease.left });
+      for (const lease of this.leases) if (lease.id && lease.left > 0 && now >= lease.until) this.ended.push({ leaseId: lease.id, units: lease.returned + lease.left });
       this.leases = this.leases.filter((lease) => lease.left > 0 && now < lease.until);
     }
     return this.leases.reduce((sum, lease) => sum + lease.left, 0);
   }
 
-  /** The ended leases' unspent units, to give back with the next request (taken once). */
+  /** The ended leases' give-backs (running totals), to send with the next request (taken once). */
   takeEnded(): { leaseId: string; units: number }[] {
     const ended = this.ended;
     this.ended = [];
@@ -141,13 +143,14 @@ export class LeaseHolder {
     // A sliding-window slice until its window ends (from when the request left, less a margin);
     // a token-bucket one only for the requests waiting right now.
     const until = grant.validForMs > 0 ? sentAt + grant.validForMs - this.marginMs : now + 1;
-    if (until > now) this.leases.push({ id: grant.leaseId, left: grant.units, until });
+    if (until > now) this.leases.push({ id: grant.leaseId, left: grant.units, until, returned: 0 });
     else if (grant.leaseId) this.ended.push({ leaseId: grant.leaseId, units: grant.units }); // arrived too late to spend
   }
 
   /**
    * After a quiet spell (nothing for a horizon), units beyond what the key now needs here go
    * back: removed from this isolate first, so they are never spent after the object takes them.
+   * `units` in the answer is the lease's running total given back, as `giveBack` wants it.
    */
   surplus(now: number): { leaseId: string; units: number } | undefined {
     if (now - this.lastArrival < this.horizonMs) return undefined;
@@ -157,13 +160,14 @@ export class LeaseHolder {
     if (!last || !last.id || extra < 1) return undefined;
     const units = Math.min(extra, last.left);
     last.left -= units;
-    return { leaseId: last.id, units };
+    last.returned += units;
+    return { leaseId: last.id, units: last.returned };
   }
 
   /** Everything held, given up (the holder is being dropped): what to give back, per lease. */
   release(now: number): { leaseId: string; units: number }[] {
     this.held(now);
-    const back = [...this.takeEnded(), ...this.leases.filter((lease) => lease.id).map((lease) => ({ leaseId: lease.id, units: lease.left }))];
+    const back = [...this.takeEnded(), ...this.leases.filter((lease) => lease.id).map((lease) => ({ leaseId: lease.id, units: lease.returned + lease.left }))];
     this.leases = [];
     return back;
   }

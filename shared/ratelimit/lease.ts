@@ -16,8 +16,9 @@ import { assertPolicy, type RateLimitPolicy } from './policy';
  * whatever the two clocks read). So every request admitted in a fixed window was counted in that
  * window before it was admitted; the previous window's weight only falls as time passes; hence
  * the requests actually admitted are a schedule the exact algorithm admits in full (the property
- * test replays them through it). Units given back (`giveBack`) are subtracted once, only for a
- * lease the object still knows, and only what the isolate had not spent and will never spend.
+ * test replays them through it). Units given back (`giveBack`) are subtracted once (messages carry
+ * the lease's running total), only for a lease the object still knows, and only what the isolate
+ * had not spent and will never spend.
  *
  * Token bucket: a slice spent later than it was counted could meet a refill that another isolate
  * was already granted, so a token-bucket slice is valid for no time at all: it is exactly the
@@ -57,8 +58,8 @@ export interface LeaseGrant {
 /** What the object keeps: the limiter's state (persisted) and the leases it may take back (memory). */
 export interface LeaseLedger {
   limiter: LimiterState | undefined;
-  /** Outstanding sliding-window leases: their fixed window and units not yet given back. */
-  leases: Map<string, { window: number; units: number }>;
+  /** Outstanding sliding-window leases: their fixed window, units granted, and units given back so far. */
+  leases: Map<string, { window: number; units: number; returned: number }>;
 }
 
 export const emptyLedger = (limiter?: LimiterState): LeaseLedger => ({ limiter, leases: new Map() });
@@ -96,7 +97,7 @@ export function grantLease(policy: RateLimitPolicy, ledger: LeaseLedger, now: nu
   if (policy.algorithm === 'sliding-window' && step.state.algorithm === 'sliding-window') {
     leaseId = newId();
     const { window } = step.state.state;
-    ledger.leases.set(leaseId, { window, units });
+    ledger.leases.set(leaseId, { window, units, returned: 0 });
     for (const [id, lease] of ledger.leases) if (lease.window < window - 1) ledger.leases.delete(id);
     // Until the fixed window ends (the step's reset, which already allows for a clock that went back).
     validForMs = step.resetMs;
@@ -105,15 +106,17 @@ export function grantLease(policy: RateLimitPolicy, ledger: LeaseLedger, now: nu
 }
 
 /**
- * Takes back `units` of a lease the isolate will never spend: subtracted from the window the
- * lease was counted in (the current one or the one before), once; anything else is ignored.
+ * Takes back units of a lease its isolate will never spend. `total` is how many of the lease the
+ * isolate has given back *in all* so far (not this time): a repeated, late or reordered message
+ * then subtracts nothing twice. Subtracted from the window the lease was counted in (the current
+ * one or the one before); an unknown lease (e.g. from before a restart) is ignored.
  */
-export function giveBack(policy: RateLimitPolicy, ledger: LeaseLedger, now: number, leaseId: string, units: number): void {
+export function giveBack(policy: RateLimitPolicy, ledger: LeaseLedger, now: number, leaseId: string, total: number): void {
   const lease = ledger.leases.get(leaseId);
-  if (!lease || !Number.isSafeInteger(units) || units < 1) return;
-  const back = Math.min(units, lease.units);
-  lease.units -= back;
-  if (lease.units === 0) ledger.leases.delete(leaseId);
+  if (!lease || !Number.isSafeInteger(total)) return;
+  const back = Math.min(total, lease.units) - lease.returned;
+  if (back < 1) return;
+  lease.returned += back;
   // Bring the state up to `now` first (a cost-0 step), so the window indices are current.
   const current = limiterStep(policy, ledger.limiter, now, 0).state;
   if (current.algorithm !== 'sliding-window') return;
