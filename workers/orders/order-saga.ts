@@ -76,7 +76,7 @@ export class OrderSaga extends DurableObject<OrdersBindings> {
     return { kind: 'created', orderId: order.orderId, status: state.saga.status };
   }
 
-  /** The order and its saga as they stand (no card number). */
+  /** The order and its saga as they stand (never a card number, even from a saga stored before tokens). */
   async view(): Promise<{ order: Omit<PlacedOrder, 'card'>; saga: SagaState } | null> {
     const stored = await this.ctx.storage.get<Stored>('state');
     if (!stored) return null;
@@ -187,9 +187,9 @@ export class OrderSaga extends DurableObject<OrdersBindings> {
 }
 
 /**
- * The card number is kept only while a charge may still be attempted: once the charge step has
- * an outcome for good (succeeded, failed, skipped) or the saga has turned back or ended, it is
- * dropped from storage, whatever path the saga took.
+ * Sagas stored by builds before tokenization carry the card number (PlacedOrder.card): kept only
+ * while their charge may still be attempted, then dropped, whatever path the saga took. A saga
+ * stored now never has one.
  */
 function withoutSpentCard(stored: Stored): Stored {
   if (stored.order.card === undefined) return stored;

@@ -5,9 +5,6 @@ import { OrderRecords } from './order-records';
 import { callParticipant, type ParticipantCall } from './participant';
 import type { PlacedOrder } from './placed-order';
 
-/** The test card processors document as always approved: the default when an order names none. */
-export const DEFAULT_TEST_CARD = '4242424242424242';
-
 type Step = 'reserve' | 'charge' | 'confirm' | 'refund' | 'release' | 'cancel';
 
 /**
@@ -42,7 +39,9 @@ export async function performStep(env: OrdersBindings, order: PlacedOrder, saga:
         orderId: order.orderId,
         amountCents: order.totalCents,
         currency: order.currency,
-        card: order.card ?? DEFAULT_TEST_CARD,
+        // The token; a saga stored before tokens carries the number instead; neither: payments
+        // charges its approved test card.
+        ...(order.paymentMethod ? { paymentMethod: order.paymentMethod.id } : order.card ? { card: order.card } : {}),
         customerId: order.userId,
       });
       // The processor's "no" is a recorded charge with status declined: final, not retryable.

@@ -12,7 +12,8 @@ import { recordCharge } from './charges';
 import type { PaymentsBindings } from './env';
 import type { Recorded } from './idempotency';
 import { PaymentRepository } from './payment-repository';
-import { chargeInput, listQuery, paymentIdParam, refundInput, toListItem, toPayment, type ChargeVoided, type NothingRefunded } from './payment-schemas';
+import { tokenizeCard } from './payment-methods';
+import { chargeInput, listQuery, paymentIdParam, refundInput, tokenizeInput, toListItem, toPayment, toPaymentMethod, type ChargeVoided, type NothingRefunded } from './payment-schemas';
 import { recordRefund, refundByChargeKey } from './refunds';
 
 type PaymentsContext = Context<AppEnv<PaymentsBindings>>;
@@ -67,8 +68,18 @@ export const paymentRoutes = new Hono<AppEnv<PaymentsBindings>>()
     return c.json(toPayment(row));
   })
   .post('/charges', saga, validate('header', idempotencyKeyHeader), validate('json', chargeInput), async (c) =>
-    answer(c, await recordCharge(repository(c.env), c.req.valid('header')['idempotency-key'], c.req.valid('json'), eventContext(c))),
+    answer(c, await recordCharge(repository(c.env), c.env, c.req.valid('header')['idempotency-key'], c.req.valid('json'), eventContext(c))),
   )
+  /**
+   * `{card}`: 201 `{id: 'pm_…', card: {last4, fingerprint}}`, the token a charge names instead of
+   * the number. The order saga's edge: placing an order hands the card here once, and only the
+   * token goes on. Once per Idempotency-Key, as every write here.
+   */
+  .post('/payment-methods', saga, validate('header', idempotencyKeyHeader), validate('json', tokenizeInput), async (c) => {
+    const { row, replayed } = await tokenizeCard(repository(c.env), c.env, c.req.valid('header')['idempotency-key'], c.req.valid('json'));
+    if (!replayed) c.get('log').info('card tokenized', { paymentMethodId: row.id, last4: row.cardLast4 });
+    return c.json(toPaymentMethod(row), 201, replayed ? { [REPLAYED_HEADER]: 'true' } : {});
+  })
   /**
    * `{chargeId, amountCents?}`: 201 the refund. `{orderId, chargeIdempotencyKey}` (the saga's
    * compensation): 201 the refund, or 200 `{kind:'void', ...}` (no charge was made: the key is

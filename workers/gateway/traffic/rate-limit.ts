@@ -86,9 +86,43 @@ export interface Limited {
 }
 
 /**
- * Counts this request against the route's limit. Allowed: returns, having put `RateLimit-Policy`
- * and `RateLimit` on the response. Refused: throws a 429 problem+json (type `rate-limited`) with
- * both fields and `Retry-After`; the request never reaches the service. No policy: does nothing.
+ * A route's rate limit in one isolate and configuration (route-pipeline.ts resolves it once): the
+ * seam between the route's pipeline and how decisions are made, so the backend behind it may
+ * change without the per-request path noticing.
+ */
+export interface RouteLimiter {
+  readonly policy: RateLimitPolicy;
+  /**
+   * Counts this request. Allowed: returns, having put `RateLimit-Policy` and `RateLimit` on the
+   * response. Refused: throws a 429 problem+json with both fields and `Retry-After`.
+   */
+  enforce(c: Context<AppEnv<GatewayBindings>>, identity: Identity | null): Promise<void>;
+}
+
+/** The route's limit after the deployment's ROUTE_POLICIES (which may replace it, or turn it off with `false`). */
+export function effectiveRateLimit(env: GatewayBindings, route: Route): RateLimitPolicy | undefined {
+  const override = gatewayConfig(env).ROUTE_POLICIES[route.name]?.rateLimit;
+  return override === false ? undefined : (override ?? route.policy.rateLimit);
+}
+
+/** The route's limiter with this env's configuration and backend; null when the route has no limit. */
+export function routeLimiter(env: GatewayBindings, route: Route, options: EnforceOptions = {}): RouteLimiter | null {
+  const policy = effectiveRateLimit(env, route);
+  if (!policy) return null;
+  const resolved: EnforceOptions = { backend: options.backend ?? platformOf(env).rateLimits, deadlineMs: options.deadlineMs ?? DECISION_DEADLINE_MS };
+  const label = routeLabel(route);
+  const failure = route.policy.rateLimitFailure;
+  return {
+    policy,
+    enforce: async (c, identity) => {
+      await enforceLimit(c, { name: route.name, label, what: route.prefix, policy, key: rateLimitKey(c, identity), failure }, resolved);
+    },
+  };
+}
+
+/**
+ * Counts this request against the route's limit (a limiter made for this one call: tests and
+ * callers outside a pipeline; the route handler uses its pipeline's). No policy: does nothing.
  *
  * If the backend fails (the object or Redis unreachable, or no answer within the deadline) the
  * route's `rateLimitFailure` decides: OPEN by default (the request is let through, with a warning
@@ -102,15 +136,7 @@ export async function enforceRateLimit(
   identity: Identity | null,
   options: EnforceOptions = {},
 ): Promise<void> {
-  // The deployment's ROUTE_POLICIES may replace the route table's limit, or turn it off (`false`).
-  const override = gatewayConfig(c.env).ROUTE_POLICIES[route.name]?.rateLimit;
-  const policy = override === false ? undefined : (override ?? route.policy.rateLimit);
-  if (!policy) return;
-  await enforceLimit(
-    c,
-    { name: route.name, label: routeLabel(route), what: route.prefix, policy, key: rateLimitKey(c, identity), failure: route.policy.rateLimitFailure },
-    options,
-  );
+  await routeLimiter(c.env, route, options)?.enforce(c, identity);
 }
 
 /** waitUntil of this request, when it has an execution context (not in every test). */
