@@ -14,6 +14,7 @@ import { opsMetricsView } from './ops-metrics';
 import { isVersioned, routeWeights, serviceTargets, versionsOf, weightsBodySchema, type ServiceTarget, type VersionedRoute } from '../traffic/route-versions';
 import { routes } from '../routes';
 import { deleteDeadLetter, listDeadLetters } from './dead-letters';
+import { countFailedAttempt, refuseLockedOut } from './operator-attempts';
 import { opsCall, opsForward, opsGet, type OpsAnswer } from './ops-services';
 
 type OpsContext = Context<AppEnv<GatewayBindings>>;
@@ -24,8 +25,10 @@ export const opsRoutes = new Hono<AppEnv<GatewayBindings>>();
 opsRoutes.use(async (c, next) => {
   // One metrics series for the operator endpoints (the dashboard polls them), not `unmatched`.
   c.set('routeLabel', '/_ops/*');
+  // Failed tokens are limited per address (operator-attempts.ts): a locked-out address is refused first.
+  await refuseLockedOut(c);
   if (!(await isOperator(c))) {
-    throw unauthorized('The operations endpoints need Authorization: Bearer <ADMIN_TOKEN>.', { 'www-authenticate': 'Bearer realm="stratus-ops"' });
+    await countFailedAttempt(c, unauthorized('The operations endpoints need Authorization: Bearer <ADMIN_TOKEN>.', { 'www-authenticate': 'Bearer realm="stratus-ops"' }));
   }
   // Operator answers describe the system's state right now: never cache them.
   await next();
