@@ -1,10 +1,10 @@
-import { outboxHeartbeat } from '../../shared/adapters/cloudflare/outbox-relay';
 import { durableChaosSource } from '../../shared/adapters/cloudflare/chaos-store';
 import { addChaos } from '../../shared/middleware/chaos';
 import { addHealthRoutes, createServiceApp } from '../../shared/middleware/service-app';
 import { deliveryChaos } from './delivery-chaos';
 import type { NotificationsBindings } from './env';
 import { hookRoutes } from './hook-routes';
+import { notificationsScheduled } from './retention';
 import { notificationRoutes } from './notification-routes';
 
 /**
@@ -31,8 +31,8 @@ addHealthRoutes(app, (c) => ({
 app.route('/hooks', hookRoutes);
 app.route('/notifications', notificationRoutes);
 
-/** HTTP through the app; the cron trigger keeps the outbox moving (outboxHeartbeat). */
-export default { fetch: app.fetch, scheduled: outboxHeartbeat };
+/** HTTP through the app; the cron trigger keeps the outbox moving and prunes (retention.ts). */
+export default { fetch: app.fetch, scheduled: notificationsScheduled };
 
 export { ChaosStore } from '../../shared/adapters/cloudflare/chaos-store';
 export { OutboxRelay } from '../../shared/adapters/cloudflare/outbox-relay';

@@ -1,9 +1,9 @@
-import { outboxHeartbeat } from '../../shared/adapters/cloudflare/outbox-relay';
 import { durableChaosSource } from '../../shared/adapters/cloudflare/chaos-store';
 import { addChaos } from '../../shared/middleware/chaos';
 import { addHealthRoutes, createServiceApp } from '../../shared/middleware/service-app';
 import type { OrdersBindings } from './env';
 import { orderRoutes } from './order-routes';
+import { ordersScheduled } from './orders-cron';
 import { sagaRoutes } from './saga-routes';
 import { summaryConsumer } from './summary-consumer';
 
@@ -26,8 +26,8 @@ app.route('/orders', orderRoutes);
 app.route('/sagas', sagaRoutes);
 app.post('/hooks/order-summaries', summaryConsumer);
 
-/** HTTP through the app; the cron trigger keeps the outbox moving (outboxHeartbeat). */
-export default { fetch: app.fetch, scheduled: outboxHeartbeat };
+/** HTTP through the app; the cron keeps the outbox moving, prunes the inbox and sweeps for lost sagas (orders-cron.ts). */
+export default { fetch: app.fetch, scheduled: ordersScheduled };
 
 export { ChaosStore } from '../../shared/adapters/cloudflare/chaos-store';
 export { OutboxRelay } from '../../shared/adapters/cloudflare/outbox-relay';

@@ -1,8 +1,8 @@
-import { outboxHeartbeat } from '../../shared/adapters/cloudflare/outbox-relay';
 import { durableChaosSource } from '../../shared/adapters/cloudflare/chaos-store';
 import { addChaos } from '../../shared/middleware/chaos';
 import { addHealthRoutes, createServiceApp } from '../../shared/middleware/service-app';
 import type { PaymentsBindings } from './env';
+import { paymentsScheduled } from './retention';
 import { paymentRoutes } from './payment-routes';
 
 /**
@@ -22,8 +22,8 @@ addHealthRoutes(app, (c) => ({
 
 app.route('/payments', paymentRoutes);
 
-/** HTTP through the app; the cron trigger keeps the outbox moving (outboxHeartbeat). */
-export default { fetch: app.fetch, scheduled: outboxHeartbeat };
+/** HTTP through the app; the cron trigger keeps the outbox moving and prunes old keys (retention.ts). */
+export default { fetch: app.fetch, scheduled: paymentsScheduled };
 
 export { ChaosStore } from '../../shared/adapters/cloudflare/chaos-store';
 export { OutboxRelay } from '../../shared/adapters/cloudflare/outbox-relay';

@@ -287,7 +287,7 @@ export const gatewayApi: RouteConfig[] = [
     request: { query: sagaListQuery },
     responses: {
       200: jsonResponse('Sagas.', z.strictObject({ items: z.array(orderView.extend({ userId: z.string() })) }), { items: [{ ...orderExample, userId: 'usr_1' }] }),
-      400: problemResponse(400, 'An unknown status, or a limit outside 1 to 200.', validationProblem([{ path: 'status', message: 'Invalid option: expected one of "PENDING"|"COMPENSATING"|"COMPLETED"|"CANCELLED"' }])),
+      400: problemResponse(400, 'An unknown status, or a limit outside 1 to 200.', validationProblem([{ path: 'status', message: 'Invalid option: expected one of "PENDING"|"COMPENSATING"|"STUCK"|"COMPLETED"|"CANCELLED"' }])),
       401: opsUnauthorized,
       502: opsUnreachable('The orders service'),
     },
