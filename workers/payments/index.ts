@@ -1,4 +1,5 @@
 import { durableChaosSource } from '../../shared/adapters/cloudflare/chaos-store';
+import { outboxOpsRoutes } from '../../shared/adapters/cloudflare/outbox-ops-routes';
 import { addChaos } from '../../shared/middleware/chaos';
 import { addHealthRoutes, createServiceApp } from '../../shared/middleware/service-app';
 import type { PaymentsBindings } from './env';
@@ -20,6 +21,8 @@ addHealthRoutes(app, (c) => ({
   },
 }));
 
+// The outbox's counts and dead rows for operators (the gateway's /_ops/outbox).
+app.route('/_outbox', outboxOpsRoutes);
 app.route('/payments', paymentRoutes);
 
 /** HTTP through the app; the cron trigger keeps the outbox moving and prunes old keys (retention.ts). */
