@@ -76,7 +76,7 @@ export const orderRoutes = new Hono<AppEnv<OrdersBindings>>()
       traceparent: outgoingTraceparent(c.get('trace')),
     });
     // A retry is answered by the saga alone, before the catalog is asked for anything.
-    const result = (await saga.replay(fingerprint, orderId)) ?? (await saga.place(await newOrder()));
+    const result = (await saga.replay(fingerprint)) ?? (await saga.place(await newOrder()));
     if (result.kind === 'conflict') throw idempotencyKeyReused();
     const location = publicPath(c, `${c.req.path.replace(/\/$/, '')}/${orderId}`);
     if (result.kind === 'existing') return c.json({ orderId, status: result.status }, 200, { [REPLAYED_HEADER]: 'true', location });

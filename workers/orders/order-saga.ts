@@ -66,9 +66,9 @@ export class OrderSaga extends DurableObject<OrdersBindings> {
    * A retry of an order this key already placed: its answer, or null when there is none yet.
    * Asked before anything else, so a retry is answered even while the catalog is down.
    */
-  async replay(fingerprint: string, orderId?: string): Promise<PlaceResult | null> {
+  async replay(fingerprint: string): Promise<PlaceResult | null> {
     const stored = await this.ctx.storage.get<Stored>('state');
-    if (!stored) return orderId ? this.replayFromRecord(orderId) : null;
+    if (!stored) return null;
     if (stored.order.fingerprint !== fingerprint) return { kind: 'conflict', orderId: stored.order.orderId };
     // A retry also restarts a saga whose alarm was lost (the runtime gave up retrying it, or the
     // object died between storing the saga and arming it): a saga that has not ended has one.
@@ -88,8 +88,15 @@ export class OrderSaga extends DurableObject<OrdersBindings> {
 
   /** Starts the saga for a new order, or answers with the one this key already started. */
   async place(order: PlacedOrder): Promise<PlaceResult> {
-    const existing = await this.replay(order.fingerprint, order.orderId);
+    const existing = await this.replay(order.fingerprint);
     if (existing) return existing;
+    // A saga that ended and deleted its storage left its order row: the key is answered by it.
+    // That read is I/O, so another call may have placed the order meanwhile: storage is read
+    // again, and nothing but storage runs between that read and the write below.
+    const recorded = await this.replayFromRecord(order.orderId);
+    const placedMeanwhile = await this.replay(order.fingerprint);
+    if (placedMeanwhile) return placedMeanwhile;
+    if (recorded) return recorded;
     const now = Date.now();
     const state: Stored = { order, saga: startSaga(orderSagaPlan(this.env), order.orderId, now), recorded: false };
     await this.ctx.storage.put('state', state);
