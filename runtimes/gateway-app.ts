@@ -9,9 +9,9 @@ import { gatewayConfig } from '../workers/gateway/config';
 import { corsPolicy } from '../workers/gateway/cors-policy';
 import type { GatewayBindings, ServiceBindings } from '../workers/gateway/env';
 import { DECISION_DEADLINE_MS, PLATFORM, type GatewayPlatform, type ServiceTransport } from '../workers/gateway/platform';
-import { serviceChecks } from '../workers/gateway/readiness';
+import { serviceChecks } from '../workers/gateway/ops/readiness';
 import { addRouteTable } from '../workers/gateway/route-table';
-import { serviceTargets } from '../workers/gateway/route-versions';
+import { serviceTargets } from '../workers/gateway/traffic/route-versions';
 import { routes, type Route } from '../workers/gateway/routes';
 import { httpService } from './http-service';
 import { portableConfig, SERVICE_NAMES, type PortableConfig } from './portable-config';
@@ -37,7 +37,7 @@ export interface PortableGateway {
   readonly routes: readonly Route[];
   /**
    * Answers one request. `peerAddress` is the TCP peer as the server saw it: it becomes
-   * `CF-Connecting-IP` (rate-limit.ts keys anonymous callers by it), overwriting whatever the
+   * `CF-Connecting-IP` (workers/gateway/traffic/rate-limit.ts keys anonymous callers by it), overwriting whatever the
    * client sent, as Cloudflare's edge does; without one the header is removed. When the peer is
    * one of TRUSTED_PROXIES, the client address it reports in X-Forwarded-For is taken instead
    * (`clientAddress`). Forwarding headers (X-Forwarded-*, Forwarded, X-Real-IP) never reach a service.

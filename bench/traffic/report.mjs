@@ -61,7 +61,7 @@ function rateLimitPart(a, micro, settings) {
   upstream), the bench upstream answering \`ok\` at once (bench/lib/upstream-worker.ts), the
   route's breaker, retry, bulkhead and deadline as the route table has them. GET ${a.path}, anonymous,
   autocannon over ${a.connections} keep-alive connections, each with its own \`CF-Connecting-IP\`
-  (the limiter keys anonymous callers by that header alone, rate-limit.ts; one address would put
+  (the limiter keys anonymous callers by that header alone, workers/gateway/traffic/rate-limit.ts; one address would put
   every request on one object): ${settings.warmupS} s warm-up each, then ${settings.rounds} rounds × ${settings.durationS} s, the order
   alternating; req/s is the median round, p50/p99 over every 200 of all rounds.
 

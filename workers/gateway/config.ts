@@ -36,7 +36,7 @@ const policyOverrideSchema = z
       .strict()])
       .optional(),
     bulkhead: z.object({ maxConcurrent: positive, maxQueue: z.number().int().min(0) }).partial().strict().optional(),
-    // Replaces the route's rate limit as a whole (rate-limit.ts); `false` turns it off.
+    // Replaces the route's rate limit as a whole (traffic/rate-limit.ts); `false` turns it off.
     rateLimit: z
       .union([z.literal(false), z.object({ algorithm: z.enum(['token-bucket', 'sliding-window']), limit: positive, windowMs: positive }).strict()])
       .optional(),
@@ -115,7 +115,7 @@ const configSchema = z.object({
   ROUTE_POLICIES: routePolicies,
   // Closed-state breaker outcomes are reported to the Durable Object at most this often.
   BREAKER_REPORT_INTERVAL_MS: milliseconds(1_000, 0),
-  // How long an isolate routes by the weights it last read (route-versions.ts); 0 reads every time.
+  // How long an isolate routes by the weights it last read (traffic/route-versions.ts); 0 reads every time.
   ROUTE_WEIGHTS_REFRESH_MS: milliseconds(1_000, 0),
   // e.g. [{"key":"new-checkout","enabled":true,"rolloutPercent":10}]; evaluated per caller at GET /api/flags.
   FEATURE_FLAGS: featureFlags,

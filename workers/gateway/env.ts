@@ -1,8 +1,8 @@
 import type { CacheBindings } from './cache/cache-config';
-import type { CircuitBreakerObject } from './circuit-breaker-object';
-import type { MetricsStore } from './metrics-store';
-import type { RateLimiter } from './rate-limiter-object';
-import type { RouteWeights } from './route-weights-object';
+import type { CircuitBreakerObject } from './resilience/circuit-breaker-object';
+import type { MetricsStore } from './ops/metrics-store';
+import type { RateLimiter } from './traffic/rate-limiter-object';
+import type { RouteWeights } from './traffic/route-weights-object';
 
 /** Service bindings to the private workers; the route table names its targets by these keys. */
 export interface ServiceBindings {
@@ -22,9 +22,9 @@ export interface GatewayBindings extends ServiceBindings, CacheBindings {
   METRICS: DurableObjectNamespace<MetricsStore>;
   /** One circuit breaker per upstream, named after it. */
   BREAKERS: DurableObjectNamespace<CircuitBreakerObject>;
-  /** One rate limiter per route and caller key (rate-limit.ts). */
+  /** One rate limiter per route and caller key (traffic/rate-limit.ts). */
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
-  /** One per versioned route, named after it: the weights every isolate routes by (route-versions.ts). */
+  /** One per versioned route, named after it: the weights every isolate routes by (traffic/route-versions.ts). */
   ROUTE_WEIGHTS: DurableObjectNamespace<RouteWeights>;
   /**
    * The static assets (`[assets]` in wrangler.toml: workers/gateway/public): the ops dashboard's

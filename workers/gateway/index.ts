@@ -4,22 +4,22 @@ import { cached } from './cache/response-cache';
 import { gatewayConfig } from './config';
 import { corsPolicy } from './cors-policy';
 import type { GatewayBindings } from './env';
-import { flagsResponse } from './flags';
-import { metricsResponse, recordRequest } from './metrics';
+import { flagsResponse } from './traffic/flags';
+import { metricsResponse, recordRequest } from './ops/metrics';
 import { bffRoutes } from './bff/home';
 import { docsRoutes } from './openapi/docs-routes';
-import { opsRoutes } from './ops';
-import { dashboardRoutes } from './ops-dashboard';
-import { serviceChecks } from './readiness';
-import { versionResponseHeaders } from './route-versions';
+import { opsRoutes } from './ops/ops';
+import { dashboardRoutes } from './ops/ops-dashboard';
+import { serviceChecks } from './ops/readiness';
+import { versionResponseHeaders } from './traffic/route-versions';
 import { addRouteTable } from './route-table';
 import { routes, type Route } from './routes';
 
 export { CacheTagsObject } from './cache/cache-tags-object';
-export { CircuitBreakerObject } from './circuit-breaker-object';
-export { MetricsStore } from './metrics-store';
-export { RouteWeights } from './route-weights-object';
-export { RateLimiter } from './rate-limiter-object';
+export { CircuitBreakerObject } from './resilience/circuit-breaker-object';
+export { MetricsStore } from './ops/metrics-store';
+export { RouteWeights } from './traffic/route-weights-object';
+export { RateLimiter } from './traffic/rate-limiter-object';
 
 /**
  * The gateway: the suite's only public worker. Shared baseline first (request id, trace, logs,
@@ -30,7 +30,7 @@ const app = createServiceApp<GatewayBindings>({ service: 'gateway', onComplete: 
 
 addHealthRoutes(app, serviceChecks, (c) => gatewayConfig(c.env).READY_TIMEOUT_MS);
 app.get('/metrics', metricsResponse);
-// The dashboard's page and files first: they carry no data, so they need no token (ops-dashboard.ts).
+// The dashboard's page and files first: they carry no data, so they need no token (ops/ops-dashboard.ts).
 app.route('/_ops', dashboardRoutes);
 app.route('/_ops', opsRoutes);
 app.route('/bff', bffRoutes);

@@ -3,7 +3,7 @@ import type { BreakerAuthority } from '../../shared/resilience/breaker-authority
 import { upstashRateLimitBackend } from '../../shared/adapters/upstash/ratelimit-backend';
 import { gatewayConfig } from './config';
 import type { GatewayBindings, ServiceBindings } from './env';
-import type { RateLimiter } from './rate-limiter-object';
+import type { RateLimiter } from './traffic/rate-limiter-object';
 
 /** How the gateway reaches one service: a service binding on Cloudflare, HTTP to a base URL elsewhere. */
 export interface ServiceTransport {
@@ -22,7 +22,7 @@ export interface GatewayPlatform {
   readonly name: string;
   /** The transport to a service. Called per request: keep it cheap and return the same object each time. */
   service(binding: keyof ServiceBindings): ServiceTransport;
-  /** Where rate-limit decisions are made (rate-limit.ts). */
+  /** Where rate-limit decisions are made (traffic/rate-limit.ts). */
   readonly rateLimits: RateLimitBackend;
   /**
    * The source of truth of one upstream's circuit breaker, by its name (`catalog`, `catalog@v2`).

@@ -12,13 +12,13 @@ import { isBulkheadRejectedError } from '../../shared/resilience/bulkhead';
 import { isRetryableRequest } from '../../shared/resilience/retry';
 import { isTimeoutError } from '../../shared/resilience/timeout';
 import type { GatewayBindings } from './env';
-import { FALLBACK_HEADER, FALLBACK_REASON_HEADER } from './fallback-rules';
-import { chooseUpstream } from './route-versions';
+import { FALLBACK_HEADER, FALLBACK_REASON_HEADER } from './resilience/fallback-rules';
+import { chooseUpstream } from './traffic/route-versions';
 import { platformOf } from './platform';
 import { forwardedPrefixHeaders, isHiddenPath, rewritePath, serviceName, type Route } from './routes';
-import { serviceTokenHeader } from './service-tokens';
-import { upstreamGuard } from './upstream-guard';
-import { identifiesCaller } from './visitor-cookie';
+import { serviceTokenHeader } from './auth/service-tokens';
+import { upstreamGuard } from './resilience/upstream-guard';
+import { identifiesCaller } from './traffic/visitor-cookie';
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) describe one connection and are never forwarded. */
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
@@ -101,7 +101,7 @@ function upstreamProblem(c: Context<AppEnv<GatewayBindings>>, route: Route, erro
 
 /**
  * Forwards the request to the route's service (its binding, or HTTP off Cloudflare: platform.ts) with the prefix rewritten, the request id
- * and trace propagated, under the route's resilience policies (upstream-guard.ts). The body is
+ * and trace propagated, under the route's resilience policies (resilience/upstream-guard.ts). The body is
  * streamed through, except when the request may be retried: then it is read once (it is within
  * the body limit) so every attempt can send it.
  */
@@ -130,7 +130,7 @@ export async function forwardToService(
   const repeatable = guard.policy.retry !== false && isRetryableRequest(method, keysHonoured ? c.req.raw.headers : new Headers());
   const hasBody = method !== 'GET' && method !== 'HEAD' && c.req.raw.body !== null;
   const body = hasBody && repeatable ? await c.req.raw.arrayBuffer() : hasBody ? c.req.raw.body : null;
-  // The visitor cookie alone identifies no one (visitor-cookie.ts).
+  // The visitor cookie alone identifies no one (traffic/visitor-cookie.ts).
   const fallbackRequest = { method, upstreamPath, search: incoming.search, identified: identifiesCaller(c.req.raw) };
   const defer = deferTo(c);
 

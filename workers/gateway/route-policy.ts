@@ -1,7 +1,7 @@
 import { DEFAULT_BREAKER_OPTIONS, type CircuitBreakerOptions } from '../../shared/resilience/circuit-breaker';
 import type { BulkheadOptions } from '../../shared/resilience/bulkhead';
 import { DEFAULT_RETRY_OPTIONS, type RetryOptions } from '../../shared/resilience/retry';
-import type { FallbackRule } from './fallback-rules';
+import type { FallbackRule } from './resilience/fallback-rules';
 import type { Route, RoutePolicy } from './routes';
 
 /** A route's resilience policy with every default filled in: what the proxy runs. */

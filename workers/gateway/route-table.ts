@@ -2,10 +2,10 @@ import type { Context, Hono } from 'hono';
 import type { Identity } from '../../shared/http/identity';
 import { forbidden, unauthorized } from '../../shared/http/problem';
 import type { AppEnv } from '../../shared/middleware/app-env';
-import { callerIdentity } from './caller-identity';
+import { callerIdentity } from './auth/caller-identity';
 import type { GatewayBindings } from './env';
 import { forwardToService } from './proxy';
-import { enforceRateLimit } from './rate-limit';
+import { enforceRateLimit } from './traffic/rate-limit';
 import { isAnonymousPath, rewritePath, routeLabel, type Route } from './routes';
 
 type Ctx = Context<AppEnv<GatewayBindings>>;

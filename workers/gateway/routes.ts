@@ -7,7 +7,7 @@ import type { CachePolicy } from './cache/cache-policy';
 import { catalogCacheInvalidations, catalogCacheTags, purgeTagsFromAnswer } from './cache/catalog-tags';
 import topology from '../../shared/events/topology.json' with { type: 'json' };
 import type { ServiceBindings } from './env';
-import type { FallbackRule } from './fallback-rules';
+import type { FallbackRule } from './resilience/fallback-rules';
 
 /**
  * The gateway's route table: configuration, not code. Each entry sends a path prefix to a
@@ -23,7 +23,7 @@ export type AuthPolicy = 'none' | 'optional' | 'required';
  * `ROUTE_POLICIES` var overrides them per deployment (config.ts); an absent slot means "defaults".
  */
 export interface RoutePolicy {
-  /** Who may call: access tokens are verified at the edge (caller-identity.ts). */
+  /** Who may call: access tokens are verified at the edge (auth/caller-identity.ts). */
   auth: AuthPolicy;
   /** Upstream paths where no caller is asked for (an Authorization header there is ignored). */
   anonymousPaths?: string[];
@@ -33,7 +33,7 @@ export interface RoutePolicy {
    */
   hiddenPaths?: string[];
   roles?: string[];
-  /** Requests per caller (user, else CF-Connecting-IP) per window; rate-limit.ts enforces it. */
+  /** Requests per caller (user, else CF-Connecting-IP) per window; traffic/rate-limit.ts enforces it. */
   rateLimit?: RateLimitPolicy;
   /** Response caching for GETs: TTL, stale-while-revalidate, tags and what purges them (cache/response-cache.ts). */
   cache?: CachePolicy;
@@ -67,7 +67,7 @@ export interface Route {
   policy: RoutePolicy;
   /**
    * Canary / blue-green: versions of the service, each on its own binding; one is chosen per
-   * caller, sticky, by the weights (route-versions.ts). One of them is usually `service` itself.
+   * caller, sticky, by the weights (traffic/route-versions.ts). One of them is usually `service` itself.
    */
   versions?: Readonly<Record<string, { service: keyof ServiceBindings }>>;
   /** The split until an operator sets one (`PUT /_ops/routes/:name`): whole percents, summing to 100. */

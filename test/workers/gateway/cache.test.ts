@@ -5,7 +5,7 @@ import { createServiceApp } from '../../../shared/middleware/service-app';
 import type { CachePolicy } from '../../../workers/gateway/cache/cache-policy';
 import { CACHE_KEY_PATH, cached } from '../../../workers/gateway/cache/response-cache';
 import type { GatewayBindings } from '../../../workers/gateway/env';
-import { metricsResponse, recordRequest } from '../../../workers/gateway/metrics';
+import { metricsResponse, recordRequest } from '../../../workers/gateway/ops/metrics';
 import { forwardToService } from '../../../workers/gateway/proxy';
 import { routeLabel, type Route, type RoutePolicy } from '../../../workers/gateway/routes';
 import { callWorker, testEnv } from '../../support/call-worker';

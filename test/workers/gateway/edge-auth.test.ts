@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { AppEnv } from '../../../shared/middleware/app-env';
 import { createServiceApp } from '../../../shared/middleware/service-app';
-import { callerIdentity } from '../../../workers/gateway/caller-identity';
+import { callerIdentity } from '../../../workers/gateway/auth/caller-identity';
 import type { GatewayBindings } from '../../../workers/gateway/env';
 import { callWorker, testEnv } from '../../support/call-worker';
 

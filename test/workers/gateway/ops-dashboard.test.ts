@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it } from 'vitest';
 import gateway from '../../../workers/gateway/index';
-import type { OpsMetrics } from '../../../workers/gateway/ops-metrics';
+import type { OpsMetrics } from '../../../workers/gateway/ops/ops-metrics';
 import { callWorker, testEnv } from '../../support/call-worker';
 import { asGateway } from '../../support/service-token';
 

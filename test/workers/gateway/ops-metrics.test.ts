@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { addCounter, emptyBatch, observe } from '../../../shared/metrics/metric-batch';
-import { opsMetricsView } from '../../../workers/gateway/ops-metrics';
+import { opsMetricsView } from '../../../workers/gateway/ops/ops-metrics';
 
 const BOUNDS = [0.01, 0.1, 1];
 

@@ -15,9 +15,9 @@ import {
   serviceTargets,
   versionResponseHeaders,
   type VersionedRoute,
-} from '../../../workers/gateway/route-versions';
+} from '../../../workers/gateway/traffic/route-versions';
 import { routes, type Route } from '../../../workers/gateway/routes';
-import { identifiesCaller } from '../../../workers/gateway/visitor-cookie';
+import { identifiesCaller } from '../../../workers/gateway/traffic/visitor-cookie';
 import { callWorker, testEnv } from '../../support/call-worker';
 
 const catalog = routes.find((route) => route.name === 'catalog') as VersionedRoute;

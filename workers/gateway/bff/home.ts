@@ -4,7 +4,7 @@ import type { AppEnv } from '../../../shared/middleware/app-env';
 import type { Product } from '../../catalog/product-schemas';
 import type { Profile } from '../../users/user-schemas';
 import type { toSummary } from '../../orders/order-schemas';
-import { callerIdentity } from '../caller-identity';
+import { callerIdentity } from '../auth/caller-identity';
 import type { GatewayBindings } from '../env';
 import { fetchPart, type Part } from './part';
 

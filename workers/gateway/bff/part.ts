@@ -5,10 +5,10 @@ import { withPropagation } from '../../../shared/observability/propagation';
 import { timeout } from '../../../shared/resilience/timeout';
 import type { GatewayBindings } from '../env';
 import { platformOf } from '../platform';
-import { FALLBACK_HEADER } from '../fallback-rules';
+import { FALLBACK_HEADER } from '../resilience/fallback-rules';
 import { forwardedPrefixHeaders, routes, serviceName } from '../routes';
-import { serviceTokenHeader } from '../service-tokens';
-import { upstreamGuard } from '../upstream-guard';
+import { serviceTokenHeader } from '../auth/service-tokens';
+import { upstreamGuard } from '../resilience/upstream-guard';
 
 /** One part of a composed answer: its data, or why it is missing (the rest is still answered). */
 export type Part<T> = { status: 'ok'; data: T; degraded?: true } | { status: 'unavailable'; reason: string };

@@ -8,13 +8,13 @@ import type { Identity } from '../../../shared/http/identity';
 import { isHttpError } from '../../../shared/http/problem';
 import type { AppEnv } from '../../../shared/middleware/app-env';
 import type { GatewayBindings } from '../env';
-import { answerKey, MAX_STORED_BODY_BYTES, storedAnswer } from '../fallback-store';
-import { identifiesCaller } from '../visitor-cookie';
-import { FALLBACK_HEADER } from '../fallback-rules';
-import { recordCacheRequest } from '../metrics';
-import { chooseVersion } from '../route-versions';
+import { answerKey, MAX_STORED_BODY_BYTES, storedAnswer } from '../resilience/fallback-store';
+import { identifiesCaller } from '../traffic/visitor-cookie';
+import { FALLBACK_HEADER } from '../resilience/fallback-rules';
+import { recordCacheRequest } from '../ops/metrics';
+import { chooseVersion } from '../traffic/route-versions';
 import { rewritePath, routeLabel, type Route } from '../routes';
-import { upstreamGuard } from '../upstream-guard';
+import { upstreamGuard } from '../resilience/upstream-guard';
 import { CacheApiStore } from './cache-api-store';
 import { cacheConfig, type CacheBindings } from './cache-config';
 import type { CacheTagsObject } from './cache-tags-object';
@@ -39,7 +39,7 @@ import { tagsFor, type CachePolicy } from './cache-policy';
  *
  * Keys: route name + deployment variant (the canary hook below) + caller scope (`public`, or the
  * user for a `private` route) + the `vary` headers' values + upstream path + query with its
- * parameters sorted (fallback-store.ts's answerKey: `?b=1&a=2` and `?a=2&b=1` are one entry).
+ * parameters sorted (resilience/fallback-store.ts's answerKey: `?b=1&a=2` and `?a=2&b=1` are one entry).
  *
  * Never stored: answers other than 200 (a 404 or a problem+json names the request that got it:
  * its `instance` and `requestId`, so it cannot be replayed to another caller; and an id that is
@@ -69,7 +69,7 @@ export const CACHE_KEY_PATH = '/__stratus-cache';
 
 /**
  * CANARY HOOK: the deployment variant an answer belongs to, part of every key. Canary /
- * blue-green routing (route-versions.ts) sends each caller to one version of a versioned route,
+ * blue-green routing (traffic/route-versions.ts) sends each caller to one version of a versioned route,
  * and two versions may answer one URL differently, so each version's answers are kept apart. The
  * choice is made here, before the lookup, and kept on the context, so the proxy uses the same
  * version for a MISS. A route without versions has one variant, `default`.
@@ -111,7 +111,7 @@ function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> 
   return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
-/** One isolate's cache state (per env object, as upstream-guard.ts keeps its guards). */
+/** One isolate's cache state (per env object, as resilience/upstream-guard.ts keeps its guards). */
 class CacheLayer {
   readonly enabled: boolean;
   readonly l1: AnswerStore;

@@ -3,7 +3,7 @@ import { problemType } from '../../../shared/http/problem';
 import { header, problemExample, problemResponse, type HeadersObject, type ResponseConfig, type Responses } from '../../../shared/openapi/describe';
 import { RATELIMIT_HEADER, RATELIMIT_POLICY_HEADER, rateLimitPolicyHeader } from '../../../shared/ratelimit/headers';
 import { resolvePolicy } from '../route-policy';
-import { SERVED_BY_HEADER } from '../route-versions';
+import { SERVED_BY_HEADER } from '../traffic/route-versions';
 import { isAnonymousPath, serviceName, type Route } from '../routes';
 
 /**

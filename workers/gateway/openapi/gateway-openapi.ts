@@ -11,15 +11,15 @@ import { orderView, orderExample } from '../../orders/orders-openapi';
 import { profileView, profileExample } from '../../users/users-openapi';
 import { describesExactly, type SameShape } from '../../../shared/openapi/same-type';
 import type { ReadinessReport } from '../../../shared/observability/readiness';
-import type { listDeadLetters } from '../dead-letters';
-import { opsMetricsSchema } from '../ops-metrics';
+import type { listDeadLetters } from '../ops/dead-letters';
+import { opsMetricsSchema } from '../ops/ops-metrics';
 import { routes } from '../routes';
-import { isVersioned, weightsBodySchema, type VersionedRoute } from '../route-versions';
+import { isVersioned, weightsBodySchema, type VersionedRoute } from '../traffic/route-versions';
 
 /**
  * The gateway's own endpoints (API.md "Health and metrics", "Operations", "Event deliveries",
  * the BFF and feature flags) and the documentation itself. Written here, beside the handlers in
- * index.ts, ops.ts, flags.ts and bff/home.ts, with the schemas those handlers validate with
+ * index.ts, ops/ops.ts, traffic/flags.ts and bff/home.ts, with the schemas those handlers validate with
  * (chaos settings, route weights, the sagas' query, CloudEvents).
  */
 
@@ -40,7 +40,7 @@ const readiness = z.strictObject({
   checks: z.record(z.string(), z.strictObject({ status, error: z.string().optional() })),
 });
 
-/** One upstream's breaker as `GET /_ops/breakers` shows it (ops.ts, from circuit-breaker.ts `BreakerSnapshot`). */
+/** One upstream's breaker as `GET /_ops/breakers` shows it (ops/ops.ts, from circuit-breaker.ts `BreakerSnapshot`). */
 export const breakerState = z.strictObject({
   state: z.enum(['closed', 'open', 'half-open']),
   failureRate: z

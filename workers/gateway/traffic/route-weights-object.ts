@@ -1,7 +1,7 @@
 import { DurableObject } from 'cloudflare:workers';
-import type { VersionWeights } from '../../shared/routing/weighted-choice';
-import type { WeightsStore } from '../../shared/routing/cached-weights';
-import type { GatewayBindings } from './env';
+import type { VersionWeights } from '../../../shared/routing/weighted-choice';
+import type { WeightsStore } from '../../../shared/routing/cached-weights';
+import type { GatewayBindings } from '../env';
 
 /**
  * One versioned route's weights (canary / blue-green), the source of truth for every gateway

@@ -1,9 +1,9 @@
 import { DurableObject } from 'cloudflare:workers';
-import { createLogger } from '../../shared/observability/logger';
-import type { BreakerAuthority, BreakerView, CallOutcome, OutcomeCounts } from '../../shared/resilience/breaker-authority';
-import { BreakerLedger, type TransitionKey } from '../../shared/resilience/breaker-ledger';
-import { breakerSnapshot, type BreakerSnapshot, type BreakerState, type CircuitBreakerOptions } from '../../shared/resilience/circuit-breaker';
-import type { GatewayBindings } from './env';
+import { createLogger } from '../../../shared/observability/logger';
+import type { BreakerAuthority, BreakerView, CallOutcome, OutcomeCounts } from '../../../shared/resilience/breaker-authority';
+import { BreakerLedger, type TransitionKey } from '../../../shared/resilience/breaker-ledger';
+import { breakerSnapshot, type BreakerSnapshot, type BreakerState, type CircuitBreakerOptions } from '../../../shared/resilience/circuit-breaker';
+import type { GatewayBindings } from '../env';
 
 const log = createLogger({ service: 'gateway', component: 'circuit-breaker' });
 

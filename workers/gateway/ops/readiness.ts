@@ -1,12 +1,12 @@
 import type { Context } from 'hono';
-import type { AppEnv } from '../../shared/middleware/app-env';
-import { HEALTH_PATHS } from '../../shared/middleware/service-app';
-import { withPropagation } from '../../shared/observability/propagation';
-import type { CheckResult, ReadinessCheck } from '../../shared/observability/readiness';
-import type { GatewayBindings } from './env';
-import { platformOf } from './platform';
-import { serviceTargets, type ServiceTarget } from './route-versions';
-import { serviceTokenHeader } from './service-tokens';
+import type { AppEnv } from '../../../shared/middleware/app-env';
+import { HEALTH_PATHS } from '../../../shared/middleware/service-app';
+import { withPropagation } from '../../../shared/observability/propagation';
+import type { CheckResult, ReadinessCheck } from '../../../shared/observability/readiness';
+import type { GatewayBindings } from '../env';
+import { platformOf } from '../platform';
+import { serviceTargets, type ServiceTarget } from '../traffic/route-versions';
+import { serviceTokenHeader } from '../auth/service-tokens';
 
 class ServiceNotReady extends Error {
   constructor(

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseSeriesKey, type HistogramData, type MetricBatch } from '../../shared/metrics/metric-batch';
+import { parseSeriesKey, type HistogramData, type MetricBatch } from '../../../shared/metrics/metric-batch';
 
 /**
  * `GET /_ops/metrics`'s answer, as zod schemas: the types the code below builds are inferred from

@@ -1,8 +1,8 @@
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
-import type { Identity } from '../../shared/http/identity';
-import { gatewayConfig } from './config';
-import type { GatewayBindings } from './env';
-import { platformOf } from './platform';
+import type { Identity } from '../../../shared/http/identity';
+import { gatewayConfig } from '../config';
+import type { GatewayBindings } from '../env';
+import { platformOf } from '../platform';
 import { serviceTokenHeader } from './service-tokens';
 
 /** The only algorithm accepted (API.md): `alg: none`, HS256 and anything else are refused. */

@@ -1,8 +1,8 @@
 import type { JWK } from 'jose';
-import type { Identity } from '../../shared/http/identity';
-import { SERVICE_TOKEN_HEADER, ServiceTokenSigner, type ServiceClaims } from '../../shared/security/service-token';
-import { gatewayConfig } from './config';
-import type { GatewayBindings } from './env';
+import type { Identity } from '../../../shared/http/identity';
+import { SERVICE_TOKEN_HEADER, ServiceTokenSigner, type ServiceClaims } from '../../../shared/security/service-token';
+import { gatewayConfig } from '../config';
+import type { GatewayBindings } from '../env';
 
 /** One signer per configured key, per isolate (the key is imported once). */
 const signers = new Map<string, ServiceTokenSigner>();

@@ -1,21 +1,21 @@
-import { isHttpError } from '../../shared/http/problem';
-import { BreakerClient } from '../../shared/resilience/breaker-client';
-import { circuitBreaker, isBrokenCircuitError } from '../../shared/resilience/breaker-policy';
-import { Bulkhead, isBulkheadRejectedError } from '../../shared/resilience/bulkhead';
-import { fallback, type FallbackCause } from '../../shared/resilience/fallback';
-import { wrap, type Call, type CallContext, type Policy } from '../../shared/resilience/policy';
-import { isRetryableStatus, retry, retryAfterMs } from '../../shared/resilience/retry';
-import { RetryBudget } from '../../shared/resilience/retry-budget';
-import { isTimeoutError, timeout } from '../../shared/resilience/timeout';
-import { gatewayConfig } from './config';
-import type { GatewayBindings } from './env';
+import { isHttpError } from '../../../shared/http/problem';
+import { BreakerClient } from '../../../shared/resilience/breaker-client';
+import { circuitBreaker, isBrokenCircuitError } from '../../../shared/resilience/breaker-policy';
+import { Bulkhead, isBulkheadRejectedError } from '../../../shared/resilience/bulkhead';
+import { fallback, type FallbackCause } from '../../../shared/resilience/fallback';
+import { wrap, type Call, type CallContext, type Policy } from '../../../shared/resilience/policy';
+import { isRetryableStatus, retry, retryAfterMs } from '../../../shared/resilience/retry';
+import { RetryBudget } from '../../../shared/resilience/retry-budget';
+import { isTimeoutError, timeout } from '../../../shared/resilience/timeout';
+import { gatewayConfig } from '../config';
+import type { GatewayBindings } from '../env';
 import { RouteFallbacks, type FallbackRequest } from './route-fallbacks';
-import { resolvePolicy, type ResolvedPolicy } from './route-policy';
-import { routeUpstream, type Upstream } from './route-versions';
-import { forwardedPrefixHeaders, serviceName, type Route } from './routes';
-import { perIsolate } from './per-isolate';
-import { platformOf } from './platform';
-import { serviceTokenHeader } from './service-tokens';
+import { resolvePolicy, type ResolvedPolicy } from '../route-policy';
+import { routeUpstream, type Upstream } from '../traffic/route-versions';
+import { forwardedPrefixHeaders, serviceName, type Route } from '../routes';
+import { perIsolate } from '../per-isolate';
+import { platformOf } from '../platform';
+import { serviceTokenHeader } from '../auth/service-tokens';
 
 /** For HTTP, a failure is a 5xx; a 4xx is the caller's mistake and says nothing of the upstream. */
 const isServerError = (response: Response) => response.status >= 500;
@@ -113,7 +113,7 @@ export class UpstreamGuard {
 
 /**
  * Guards live per isolate (per-isolate.ts). A versioned route has one guard per upstream
- * (route-versions.ts): the version on the route's own binding shares the route's guard; every
+ * (traffic/route-versions.ts): the version on the route's own binding shares the route's guard; every
  * other version has its own breaker, bulkhead and fallbacks.
  */
 const routeGuards = perIsolate((_env, _route: Route) => new Map<string, UpstreamGuard>());

@@ -1,11 +1,11 @@
 import type { Context } from 'hono';
-import type { Identity } from '../../shared/http/identity';
-import { unauthorized } from '../../shared/http/problem';
-import type { AppEnv } from '../../shared/middleware/app-env';
-import { secretsEqual } from '../../shared/security/constant-time';
+import type { Identity } from '../../../shared/http/identity';
+import { unauthorized } from '../../../shared/http/problem';
+import type { AppEnv } from '../../../shared/middleware/app-env';
+import { secretsEqual } from '../../../shared/security/constant-time';
 import { AccessTokenError, verifyAccessToken } from './access-tokens';
-import { gatewayConfig } from './config';
-import type { GatewayBindings } from './env';
+import { gatewayConfig } from '../config';
+import type { GatewayBindings } from '../env';
 
 /** `Bearer <token>`: the scheme name is case-insensitive (RFC 9110 §11.1), the token is not. */
 const bearerToken = (c: Context<AppEnv<GatewayBindings>>): string | null | undefined => {

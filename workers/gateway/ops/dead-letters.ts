@@ -1,6 +1,6 @@
 import { Client } from '@upstash/qstash';
-import { HttpError } from '../../shared/http/problem';
-import type { GatewayBindings } from './env';
+import { HttpError } from '../../../shared/http/problem';
+import type { GatewayBindings } from '../env';
 
 /**
  * The QStash dead-letter queue: deliveries that failed every retry (API.md `GET /_ops/dlq`),

@@ -1,7 +1,7 @@
-import type { BreakerSnapshot } from '../../shared/resilience/circuit-breaker';
-import type { GatewayBindings } from './env';
-import { routeUpstreams } from './route-versions';
-import { routes } from './routes';
+import type { BreakerSnapshot } from '../../../shared/resilience/circuit-breaker';
+import type { GatewayBindings } from '../env';
+import { routeUpstreams } from '../traffic/route-versions';
+import { routes } from '../routes';
 import { upstreamGuard } from './upstream-guard';
 
 export type UpstreamBreaker = BreakerSnapshot & { transitions: Record<string, number> };

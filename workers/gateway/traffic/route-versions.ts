@@ -1,14 +1,14 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { z } from 'zod';
-import type { Identity } from '../../shared/http/identity';
-import type { AppEnv } from '../../shared/middleware/app-env';
-import { CachedWeights } from '../../shared/routing/cached-weights';
-import { versionWeightsSchema, weightProblems, type VersionWeights } from '../../shared/routing/weighted-choice';
-import { gatewayConfig } from './config';
-import type { GatewayBindings, ServiceBindings } from './env';
-import { routes, serviceName, type Route } from './routes';
-import { perIsolate } from './per-isolate';
+import type { Identity } from '../../../shared/http/identity';
+import type { AppEnv } from '../../../shared/middleware/app-env';
+import { CachedWeights } from '../../../shared/routing/cached-weights';
+import { versionWeightsSchema, weightProblems, type VersionWeights } from '../../../shared/routing/weighted-choice';
+import { gatewayConfig } from '../config';
+import type { GatewayBindings, ServiceBindings } from '../env';
+import { routes, serviceName, type Route } from '../routes';
+import { perIsolate } from '../per-isolate';
 import { VISITOR_COOKIE } from './visitor-cookie';
 
 /**
@@ -22,7 +22,7 @@ import { VISITOR_COOKIE } from './visitor-cookie';
  *   response when the request came without one, so an anonymous browser keeps its version too.
  *
  * The weights live in a `RouteWeights` Durable Object per route, changed by an operator with
- * `PUT /_ops/routes/:name` (ops.ts), and each isolate reads them through a cache (at most once per
+ * `PUT /_ops/routes/:name` (ops/ops.ts), and each isolate reads them through a cache (at most once per
  * `ROUTE_WEIGHTS_REFRESH_MS`, 1 s by default; a change made through an isolate is used there at
  * once). The chosen version is kept on the context (`chosenVersion(c)`, for cache keys and
  * metrics), its binding serves the call (proxy.ts), and the response says `x-served-by:

@@ -1,8 +1,8 @@
 import { Hono, type Context } from 'hono';
-import { notFound } from '../../shared/http/problem';
-import type { AppEnv } from '../../shared/middleware/app-env';
-import type { GatewayBindings } from './env';
-import { pagePolicy } from './page-policy';
+import { notFound } from '../../../shared/http/problem';
+import type { AppEnv } from '../../../shared/middleware/app-env';
+import type { GatewayBindings } from '../env';
+import { pagePolicy } from '../page-policy';
 
 /**
  * `GET /_ops`: the ops dashboard's page, and `GET /_ops/ui/<file>`: its scripts and styles (and

@@ -1,13 +1,13 @@
 import type { Context } from 'hono';
-import { BatchingRecorder } from '../../shared/metrics/batching-recorder';
-import { PROMETHEUS_CONTENT_TYPE, renderPrometheus, type MetricDefinition } from '../../shared/metrics/prometheus-text';
-import { addCounter, setGauge, type MetricBatch } from '../../shared/metrics/metric-batch';
-import type { AppEnv } from '../../shared/middleware/app-env';
-import type { CompletedRequest } from '../../shared/middleware/request-context';
-import { BREAKER_STATE_VALUE, breakerSnapshots } from './breakers';
-import { gatewayConfig } from './config';
+import { BatchingRecorder } from '../../../shared/metrics/batching-recorder';
+import { PROMETHEUS_CONTENT_TYPE, renderPrometheus, type MetricDefinition } from '../../../shared/metrics/prometheus-text';
+import { addCounter, setGauge, type MetricBatch } from '../../../shared/metrics/metric-batch';
+import type { AppEnv } from '../../../shared/middleware/app-env';
+import type { CompletedRequest } from '../../../shared/middleware/request-context';
+import { BREAKER_STATE_VALUE, breakerSnapshots } from '../resilience/breakers';
+import { gatewayConfig } from '../config';
 import { opsGet } from './ops-services';
-import type { GatewayBindings } from './env';
+import type { GatewayBindings } from '../env';
 
 /** Every metric the gateway exports, with its HELP text (API.md's names). */
 export const METRIC_DEFINITIONS: Record<string, MetricDefinition> = {

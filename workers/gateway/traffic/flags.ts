@@ -1,9 +1,9 @@
 import type { Context } from 'hono';
-import { evaluateFlags } from '../../shared/flags/flag-set';
-import type { AppEnv } from '../../shared/middleware/app-env';
-import { callerIdentity } from './caller-identity';
-import { gatewayConfig } from './config';
-import type { GatewayBindings } from './env';
+import { evaluateFlags } from '../../../shared/flags/flag-set';
+import type { AppEnv } from '../../../shared/middleware/app-env';
+import { callerIdentity } from '../auth/caller-identity';
+import { gatewayConfig } from '../config';
+import type { GatewayBindings } from '../env';
 import { stickyKey } from './route-versions';
 
 /**

@@ -1,6 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
-import { emptyBatch, mergeBatch, type MetricBatch } from '../../shared/metrics/metric-batch';
-import type { GatewayBindings } from './env';
+import { emptyBatch, mergeBatch, type MetricBatch } from '../../../shared/metrics/metric-batch';
+import type { GatewayBindings } from '../env';
 
 /** How long a silent isolate's last sequence number is remembered for de-duplication. */
 const SOURCE_MEMORY_MS = 60 * 60 * 1000;

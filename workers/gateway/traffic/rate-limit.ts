@@ -1,15 +1,15 @@
 import type { Context } from 'hono';
-import { clientNetwork } from '../../shared/http/client-network';
-import type { Identity } from '../../shared/http/identity';
-import { HttpError } from '../../shared/http/problem';
-import type { AppEnv } from '../../shared/middleware/app-env';
-import { rateLimitHeaders, rateLimitPolicyHeader, RATELIMIT_POLICY_HEADER, retryAfterSeconds } from '../../shared/ratelimit/headers';
-import type { RateLimitBackend, RateLimitDecision } from '../../shared/ratelimit/policy';
-import { gatewayConfig } from './config';
-import type { GatewayBindings } from './env';
-import { recordRateLimitDecision } from './metrics';
-import { DECISION_DEADLINE_MS, platformOf } from './platform';
-import { routeLabel, type Route } from './routes';
+import { clientNetwork } from '../../../shared/http/client-network';
+import type { Identity } from '../../../shared/http/identity';
+import { HttpError } from '../../../shared/http/problem';
+import type { AppEnv } from '../../../shared/middleware/app-env';
+import { rateLimitHeaders, rateLimitPolicyHeader, RATELIMIT_POLICY_HEADER, retryAfterSeconds } from '../../../shared/ratelimit/headers';
+import type { RateLimitBackend, RateLimitDecision } from '../../../shared/ratelimit/policy';
+import { gatewayConfig } from '../config';
+import type { GatewayBindings } from '../env';
+import { recordRateLimitDecision } from '../ops/metrics';
+import { DECISION_DEADLINE_MS, platformOf } from '../platform';
+import { routeLabel, type Route } from '../routes';
 
 /**
  * Rate limiting per route policy (routes.ts `rateLimit`), for the gateway's route handler: one

@@ -1,17 +1,17 @@
 import type { Context } from 'hono';
-import { HttpError } from '../../shared/http/problem';
-import { FORWARDED_PREFIX_HEADERS } from '../../shared/http/public-path';
-import type { AppEnv } from '../../shared/middleware/app-env';
-import { withPropagation } from '../../shared/observability/propagation';
-import { gatewayConfig } from './config';
-import type { GatewayBindings, ServiceBindings } from './env';
-import { platformOf } from './platform';
-import type { ServiceTarget } from './route-versions';
-import { serviceTokenHeader } from './service-tokens';
+import { HttpError } from '../../../shared/http/problem';
+import { FORWARDED_PREFIX_HEADERS } from '../../../shared/http/public-path';
+import type { AppEnv } from '../../../shared/middleware/app-env';
+import { withPropagation } from '../../../shared/observability/propagation';
+import { gatewayConfig } from '../config';
+import type { GatewayBindings, ServiceBindings } from '../env';
+import { platformOf } from '../platform';
+import type { ServiceTarget } from '../traffic/route-versions';
+import { serviceTokenHeader } from '../auth/service-tokens';
 
 /**
  * The service an operator call goes to: a binding (the service of that name), or one of
- * serviceTargets() (route-versions.ts), whose name and token audience may differ from its
+ * serviceTargets() (traffic/route-versions.ts), whose name and token audience may differ from its
  * binding's (a canary runs the catalog's code, so its tokens name the catalog).
  */
 export type OpsTarget = keyof ServiceBindings | ServiceTarget;

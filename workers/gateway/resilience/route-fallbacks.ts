@@ -1,7 +1,7 @@
-import { isBulkheadRejectedError } from '../../shared/resilience/bulkhead';
-import { isBrokenCircuitError } from '../../shared/resilience/breaker-policy';
-import type { FallbackCause } from '../../shared/resilience/fallback';
-import { isTimeoutError } from '../../shared/resilience/timeout';
+import { isBulkheadRejectedError } from '../../../shared/resilience/bulkhead';
+import { isBrokenCircuitError } from '../../../shared/resilience/breaker-policy';
+import type { FallbackCause } from '../../../shared/resilience/fallback';
+import { isTimeoutError } from '../../../shared/resilience/timeout';
 import { FALLBACK_HEADER, FALLBACK_REASON_HEADER, type FallbackKind, type FallbackReason, type FallbackRule } from './fallback-rules';
 import { AnswerStore, answerKey, isShareable, storedAnswer, type StoredAnswer } from './fallback-store';
 

@@ -1,7 +1,7 @@
 import { DurableObject } from 'cloudflare:workers';
-import { limiterStep, type LimiterState } from '../../shared/ratelimit/limiter';
-import { decisionOf, type RateLimitDecision, type RateLimitPolicy } from '../../shared/ratelimit/policy';
-import type { GatewayBindings } from './env';
+import { limiterStep, type LimiterState } from '../../../shared/ratelimit/limiter';
+import { decisionOf, type RateLimitDecision, type RateLimitPolicy } from '../../../shared/ratelimit/policy';
+import type { GatewayBindings } from '../env';
 
 /**
  * One rate-limit key of one route (named `<route>|<key>`, e.g. `catalog|ip:203.0.113.7`): the
