@@ -387,7 +387,37 @@ export const gatewayApi: RouteConfig[] = [
     ...ops,
     summary: "Each service's outbox and its dead rows",
     description: 'Pending, sent and dead counts, and the rows parked after `OUTBOX_MAX_ATTEMPTS` failed publishes.',
-    responses: { 200: jsonResponse('Per service.', z.record(z.string(), z.looseObject({})), { orders: { pending: 0, sent: 12, dead: 0, deadRows: [] } }), 401: opsUnauthorized },
+    responses: {
+      200: jsonResponse(
+        'Per service; `{error}` for a service that could not be read.',
+        z.record(
+          z.string(),
+          z.union([
+            z.strictObject({
+              pending: z.number().int(),
+              sent: z.number().int(),
+              dead: z.number().int(),
+              oldestPendingAt: z.string().nullable(),
+              nextAttemptAt: z.string().nullable(),
+              deadRows: z.array(
+                z.strictObject({
+                  id: z.string(),
+                  type: z.string(),
+                  destination: z.string(),
+                  attempts: z.number().int(),
+                  lastError: z.string().nullable(),
+                  createdAt: z.string(),
+                  deadAt: z.string(),
+                }),
+              ),
+            }),
+            z.strictObject({ error: z.string() }),
+          ]),
+        ),
+        { orders: { pending: 0, sent: 12, dead: 0, oldestPendingAt: null, nextAttemptAt: null, deadRows: [] } },
+      ),
+      401: opsUnauthorized,
+    },
   }),
   createRoute({
     method: 'post',
