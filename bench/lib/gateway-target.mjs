@@ -3,6 +3,7 @@
 // --dry-run` bundle, with the bench upstream (upstream-worker.ts) standing in for every service
 // it binds. Every Miniflare started here is tracked, so one call disposes them all, on error too.
 import { Log, LogLevel, Miniflare } from 'miniflare';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateSigningKeyPair } from '../../scripts/dev-keys.mjs';
 import { bundledWorkerOptions } from '../../scripts/worker-bundle.mjs';
@@ -49,6 +50,7 @@ export async function buildBundles(label) {
     const { privateJwk } = await generateSigningKeyPair(`bench-${label}`);
     const vars = { ...GATEWAY_VARS, SERVICE_TOKEN_PRIVATE_JWK: JSON.stringify(privateJwk) };
     bundles = {
+      vars,
       gateway: bundledWorkerOptions(gatewayConfigPath(), `bench-${label}-gateway`, { bindings: vars }),
       upstream: bundledWorkerOptions(join(ROOT, 'bench', 'lib', 'upstream.wrangler.toml'), `bench-${label}-upstream`),
     };
@@ -82,9 +84,11 @@ const started = new Set();
  * external service, so the call leaves over loopback HTTP). Resolves once workerd listens;
  * `url(path)` gives absolute URLs on 127.0.0.1. Call buildBundles first.
  */
-export async function startGateway({ name, upstream: upstreamVars = {}, vars = {}, routePolicies = {}, externalServices = {} }) {
+export async function startGateway({ name, upstream: upstreamVars = {}, vars = {}, routePolicies = {}, externalServices = {}, worker }) {
   if (!bundles) throw new Error('buildBundles() first');
-  const { gateway, upstream } = bundles;
+  const { upstream } = bundles;
+  // Another worker with the gateway's bindings and vars (bench/ladder), or the gateway itself.
+  const gateway = worker ?? bundles.gateway;
   const logs = { lines: 0, sample: '' };
   const mf = new Miniflare({
     host: '127.0.0.1',
@@ -118,6 +122,24 @@ export async function startGateway({ name, upstream: upstreamVars = {}, vars = {
       await mf.dispose();
     },
   };
+}
+
+/**
+ * Miniflare options for a bench worker that runs with the gateway's own bindings (its Durable
+ * Objects, services and vars), built from `entry` instead of the gateway's index.ts: the gateway's
+ * wrangler.toml with its `main` replaced (and no static assets), written under bench/.out.
+ */
+export function gatewayLikeWorker(entry, label) {
+  if (!bundles) throw new Error('buildBundles() first');
+  const text = readFileSync(gatewayConfigPath(), 'utf8')
+    .replace(/^name = .*$/m, `name = "bench-${label}"`)
+    .replace(/^main = .*$/m, `main = ${JSON.stringify(entry)}`)
+    .replace(/^\[assets\][\s\S]*?(?=^\[)/m, '');
+  const dir = join(ROOT, 'bench', '.out');
+  mkdirSync(dir, { recursive: true });
+  const configPath = join(dir, `${label}.wrangler.toml`);
+  writeFileSync(configPath, text);
+  return bundledWorkerOptions(configPath, `bench-${label}`, { bindings: bundles.vars });
 }
 
 /** Disposes every Miniflare still running (each is a workerd process). Safe to call twice. */

@@ -8,12 +8,12 @@ import autocannon from 'autocannon';
 const addressOf = (n) => `10.77.0.${n + 1}`;
 
 /**
- * Loads `url` for `durationS` over `connections`. `onResponse(status, ms, xCache)` sees every
+ * Loads `url` for `durationS` over `connections`, each sending `headers` and `headersFor(n)`. `onResponse(status, ms, xCache)` sees every
  * response; latencies come from each response's exact time (autocannon's histogram has 1 ms
  * resolution). Resolves to the request count, req/s, errors and the counts of statuses and
  * x-cache values.
  */
-export async function load({ url, connections, durationS, headers = {}, onResponse }) {
+export async function load({ url, connections, durationS, headers = {}, headersFor, onResponse }) {
   const statuses = {};
   const xCache = {};
   const lastXCache = new Map(); // client → x-cache of the response being completed
@@ -24,7 +24,9 @@ export async function load({ url, connections, durationS, headers = {}, onRespon
     duration: durationS,
     timeout: 10,
     setupClient(client) {
-      client.setHeaders({ ...headers, 'cf-connecting-ip': addressOf(next++ % connections) });
+      // `headersFor(n)`: headers of connection n alone (say, each its own signed-in caller).
+      const n = next++ % connections;
+      client.setHeaders({ ...headers, ...headersFor?.(n), 'cf-connecting-ip': addressOf(n) });
       client.on('headers', ({ headers }) => {
         let value = '(none)';
         for (let i = 0; i < headers.length; i += 2) if (headers[i].toLowerCase() === 'x-cache') value = headers[i + 1];

@@ -16,7 +16,7 @@ export function startChild(script, env = {}) {
     createInterface({ input: child.stdout }).once('line', (line) => {
       clearTimeout(timer);
       const { port } = JSON.parse(line);
-      resolve({ url: (path = '/') => new URL(path, `http://127.0.0.1:${port}`).href, port });
+      resolve({ url: (path = '/') => new URL(path, `http://127.0.0.1:${port}`).href, port, pid: child.pid });
     });
   });
 }

@@ -4,15 +4,20 @@
 // (policy.mjs), in front of the same upstream (upstream-server.mjs, one Node process both reach
 // over loopback HTTP), under the same load (autocannon, bench/lib/load.mjs), rounds interleaved.
 // The upstream called directly is the ceiling; a bare pass-through in workerd shows the runtime's
-// own share. Ratios go to bench/RESULTS.md (`## Peer
-// comparison`); nothing asserts a number.
+// own share. The same run climbs the cost ladder (bench/ladder/ladder-worker.ts): the catalog
+// route built up from the gateway's own pieces, one rung at a time, to the whole gateway, by a
+// signed-in caller. Ratios go to bench/RESULTS.md (`## Peer comparison`, `## Cost ladder`);
+// nothing asserts a number.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { Log, LogLevel, Miniflare } from 'miniflare';
 import { bundledWorkerOptions } from '../../scripts/worker-bundle.mjs';
 import { ROOT } from '../../scripts/workers.mjs';
-import { buildBundles, disposeAll, externalService, request, startGateway } from '../lib/gateway-target.mjs';
+import { SignJWT, importJWK } from 'jose';
+import { generateSigningKeyPair } from '../../scripts/dev-keys.mjs';
+import { buildBundles, disposeAll, externalService, gatewayLikeWorker, request, startGateway } from '../lib/gateway-target.mjs';
+import { childPids, processCpuMs } from '../lib/process-cpu.mjs';
 import { positiveKnob } from '../lib/env-knob.mjs';
 import { load } from '../lib/load.mjs';
 import { pollUntil } from '../../scripts/poll-until.mjs';
@@ -20,6 +25,7 @@ import { writeSection } from '../lib/results-file.mjs';
 import { latencySummary, median } from '../lib/stats.mjs';
 import { startChild, stopAll } from './child-server.mjs';
 import { PREFIX, stratusRoutePolicies } from './policy.mjs';
+import { ladderSection, LADDER_RUNGS } from './ladder-report.mjs';
 import { peerSection } from './report.mjs';
 
 const RESULTS = join(ROOT, 'bench', 'RESULTS.md');
@@ -31,7 +37,8 @@ const settings = { rounds: positiveKnob('BENCH_ROUNDS', 3, { integer: true }), d
 
 // The backstop: autocannon stops itself and every set-up call has a deadline, but nothing here
 // may outlive its budget; Miniflare kills its workerd and the children die with their pipes.
-const budgetMs = (settings.rounds * settings.durationS * 4 * 2 + 150) * 1000; // 4 targets
+const TARGETS = 4 + LADDER_RUNGS.length;
+const budgetMs = (settings.rounds * settings.durationS * TARGETS * 2 + 240) * 1000;
 const watchdog = setTimeout(async () => {
   console.error(`peer benchmark still running after ${Math.round(budgetMs / 1000)} s; stopping`);
   await Promise.allSettled([disposeAll(), stopAll()]);
@@ -40,6 +47,13 @@ const watchdog = setTimeout(async () => {
 watchdog.unref();
 
 const loadAtStart = os.loadavg()[0];
+
+/** Runs `start` and answers what it started with the processes it added under this runner (a Miniflare's workerd). */
+async function withPids(start) {
+  const before = new Set(childPids(process.pid));
+  const started = await start();
+  return { started, pids: childPids(process.pid).filter((pid) => !before.has(pid)) };
+}
 
 /** Sequential calls until the gateway refuses one as circuit-open; answers how many it took. */
 async function callsToOpen(gateway) {
@@ -72,24 +86,71 @@ async function startPassthrough(upstreamUrl) {
   return { base: await mf.ready, dispose: () => mf.dispose() };
 }
 
+/**
+ * Signed-in callers for the ladder: an ES256 key standing in for the users service's (its public
+ * half served as the JWKS by the upstream), and one access token per connection, as the users
+ * service issues them (issuer, audience, subject, an hour to live).
+ */
+async function signedInCallers(connections) {
+  const { privateJwk, publicJwk } = await generateSigningKeyPair('bench-users');
+  const key = await importJWK(privateJwk, 'ES256');
+  const tokens = [];
+  for (let n = 0; n < connections; n++) {
+    tokens.push(
+      await new SignJWT({ roles: [] })
+        .setProtectedHeader({ alg: 'ES256', typ: 'JWT', kid: privateJwk.kid })
+        .setIssuer('stratus-users')
+        .setAudience('stratus')
+        .setSubject(`bench-user-${n + 1}`)
+        .setIssuedAt()
+        .setExpirationTime('1h')
+        .sign(key),
+    );
+  }
+  return { jwks: JSON.stringify({ keys: [publicJwk] }), headersFor: (n) => ({ authorization: `Bearer ${tokens[n]}` }) };
+}
+
 let section;
+let ladder;
 let passthrough;
 try {
-  const upstream = await startChild(join(ROOT, 'bench/peer/upstream-server.mjs'));
+  const callers = await signedInCallers(CONNECTIONS);
+  const upstream = await startChild(join(ROOT, 'bench/peer/upstream-server.mjs'), { JWKS: callers.jwks });
   const express = await startChild(join(ROOT, 'bench/peer/express-gateway.mjs'), { UPSTREAM_URL: upstream.url('/') });
+  // Whose CPU time each target's load is measured by: its own gateway process (never the upstream).
+  const pidsOf = { express: [express.pid] };
   console.log('bundling the gateway with `wrangler deploy --dry-run`…');
   await buildBundles('peer');
-  const stratus = await startGateway({ name: 'stratus', routePolicies: stratusRoutePolicies, externalServices: { CATALOG: upstream.url('/') } });
-  passthrough = await startPassthrough(upstream.url('/'));
+  const externalServices = { CATALOG: upstream.url('/'), USERS: upstream.url('/') };
+  const ladderWorker = gatewayLikeWorker(join(ROOT, 'bench/ladder/ladder-worker.ts'), 'peer-ladder');
+  const started = {
+    stratus: await withPids(() => startGateway({ name: 'stratus', routePolicies: stratusRoutePolicies, externalServices })),
+    passthrough: await withPids(() => startPassthrough(upstream.url('/'))),
+    ladder: await withPids(() => startGateway({ name: 'ladder', worker: ladderWorker, routePolicies: stratusRoutePolicies, externalServices })),
+  };
+  const stratus = started.stratus.started;
+  passthrough = started.passthrough.started;
+  const ladderGateway = started.ladder.started;
+  Object.assign(pidsOf, { stratus: started.stratus.pids, passthrough: started.passthrough.pids, ladder: started.ladder.pids });
 
   const targets = [
     { key: 'upstream', label: 'upstream, called directly (the ceiling)', url: upstream.url(UPSTREAM_PATH) },
     { key: 'express', label: 'express + http-proxy-middleware + opossum + express-rate-limit', url: express.url(`${PREFIX}${UPSTREAM_PATH}`) },
     { key: 'stratus', label: 'stratus gateway (workerd)', url: stratus.url(`${PREFIX}${UPSTREAM_PATH}`) },
     { key: 'passthrough', label: 'bare Hono pass-through in workerd (not a peer: the runtime’s own share)', url: new URL(`${PREFIX}${UPSTREAM_PATH}`, passthrough.base).href, bare: true },
+    // The ladder: one workerd, the rung named by a header; from `auth` up, each connection is a signed-in caller.
+    ...LADDER_RUNGS.map((rung) => ({
+      key: `ladder:${rung.key}`,
+      label: rung.label,
+      url: ladderGateway.url(`${PREFIX}${UPSTREAM_PATH}`),
+      headers: { 'x-ladder-rung': rung.key },
+      headersFor: rung.signedIn ? callers.headersFor : undefined,
+      bare: !rung.limited,
+      pids: pidsOf.ladder,
+    })),
   ];
   for (const target of targets) {
-    const answer = await request(target.url, { headers: { 'cf-connecting-ip': '10.77.0.1' } });
+    const answer = await request(target.url, { headers: { ...target.headers, ...target.headersFor?.(0), 'cf-connecting-ip': '10.77.0.1' } });
     if (answer.status !== 200 || answer.body !== 'ok') throw new Error(`${target.key}: GET answered ${answer.status}: ${answer.body.slice(0, 300)}`);
     if (target.key !== 'upstream' && !target.bare && !answer.headers.get('ratelimit')) throw new Error(`${target.key}: no RateLimit header, so its rate limit is not in the path`);
     target.rounds = [];
@@ -97,6 +158,8 @@ try {
     target.requests = 0;
     target.non2xx = 0;
     target.errors = 0;
+    target.cpuMs = 0;
+    target.pids ??= pidsOf[target.key] ?? [];
   }
 
   // Not timed, and first, while the breakers' windows are empty (after the load, thousands of
@@ -108,17 +171,23 @@ try {
   await request(upstream.url('/__bench/ok'), { method: 'POST' });
   for (const target of targets.filter((t) => t.key === 'express' || t.key === 'stratus')) await closed(target);
 
-  for (const target of targets) await load({ url: target.url, connections: CONNECTIONS, durationS: settings.warmupS });
+  for (const target of targets) await load({ url: target.url, connections: CONNECTIONS, durationS: settings.warmupS, headers: target.headers, headersFor: target.headersFor });
   for (let round = 1; round <= settings.rounds; round++) {
     // Who goes first rotates, so a slow start or a busy neighbour does not always hit one target.
     const order = targets.map((_, i) => targets[(i + round) % targets.length]);
     for (const target of order) {
+      // CPU time the target's own process (its workerd, or express) spent on its load: per
+      // request, it holds still better than req/s while other work on the machine comes and goes.
+      const cpuBefore = processCpuMs(target.pids);
       const result = await load({
         url: target.url,
         connections: CONNECTIONS,
         durationS: settings.durationS,
+        headers: target.headers,
+        headersFor: target.headersFor,
         onResponse: (status, ms) => (status === 200 ? target.latencies.push(ms) : target.non2xx++),
       });
+      target.cpuMs += processCpuMs(target.pids) - cpuBefore;
       target.rounds.push(result.rps);
       target.requests += result.requests;
       target.errors += result.errors;
@@ -127,15 +196,20 @@ try {
   }
 
   const results = Object.fromEntries(
-    targets.map((t) => [t.key, { label: t.label, ...latencySummary(t.latencies), rps: median(t.rounds), roundsRps: t.rounds, requests: t.requests, non2xx: t.non2xx, errors: t.errors }]),
+    targets.map((t) => [
+      t.key,
+      { label: t.label, ...latencySummary(t.latencies), rps: median(t.rounds), roundsRps: t.rounds, requests: t.requests, non2xx: t.non2xx, errors: t.errors, cpuUsPerRequest: (t.cpuMs * 1000) / t.requests },
+    ]),
   );
   const run = { date: new Date().toISOString(), loadAtStart, settings, path: `${PREFIX}${UPSTREAM_PATH}`, breakerCheck, ...results };
   mkdirSync(join(ROOT, 'bench', '.out'), { recursive: true });
   writeFileSync(RAW_OUT, JSON.stringify(run, null, 2));
   section = peerSection(run);
+  ladder = ladderSection(run);
 } finally {
   await Promise.allSettled([disposeAll(), stopAll(), passthrough?.dispose()]);
   clearTimeout(watchdog);
 }
 writeSection(RESULTS, section);
-console.log(`\n${section}\nwrote ${RESULTS} and ${RAW_OUT}`);
+writeSection(RESULTS, ladder);
+console.log(`\n${section}\n${ladder}\nwrote ${RESULTS} and ${RAW_OUT}`);

@@ -1,7 +1,9 @@
 // The one upstream both gateways call (bench/peer), over loopback HTTP: a bare Node server that
 // answers every request 200 `ok`, or 503 while failing (POST /__bench/fail, /__bench/ok switch;
 // only the runner calls them, directly). Runs in its own process, so neither gateway shares its
-// event loop. Prints {"port":…} once listening.
+// event loop. Prints {"port":…} once listening. With a JWKS env var it also stands in for the
+// users service's key set (GET /.well-known/jwks.json), so a gateway can verify the signed-in
+// callers' access tokens the runner made (the cost ladder).
 import { createServer } from 'node:http';
 
 let failing = false;
@@ -9,6 +11,10 @@ const server = createServer((request, response) => {
   if (request.method === 'POST' && request.url?.startsWith('/__bench/')) {
     failing = request.url === '/__bench/fail';
     response.writeHead(204).end();
+    return;
+  }
+  if (process.env.JWKS && request.url === '/.well-known/jwks.json') {
+    response.writeHead(200, { 'content-type': 'application/json' }).end(process.env.JWKS);
     return;
   }
   // Drain whatever was sent, then answer.

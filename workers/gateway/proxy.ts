@@ -13,11 +13,10 @@ import { isRetryableRequest } from '../../shared/resilience/retry';
 import { isTimeoutError } from '../../shared/resilience/timeout';
 import type { GatewayBindings } from './env';
 import { FALLBACK_HEADER, FALLBACK_REASON_HEADER } from './resilience/fallback-rules';
-import { chooseUpstream } from './traffic/route-versions';
-import { platformOf } from './platform';
-import { forwardedPrefixHeaders, isHiddenPath, rewritePath, serviceName, type Route } from './routes';
-import { serviceTokenHeader } from './auth/service-tokens';
-import { upstreamGuard } from './resilience/upstream-guard';
+import { qstashRetryAfterSeconds } from './resilience/qstash-retry-after';
+import { routePipeline, type RoutePipeline } from './route-pipeline';
+import { isHiddenPath, rewritePath, serviceName, type Route } from './routes';
+import { chooseVersion } from './traffic/route-versions';
 import { identifiesCaller } from './traffic/visitor-cookie';
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) describe one connection and are never forwarded. */
@@ -46,16 +45,18 @@ function isInternalPath(upstreamPath: string): boolean {
   return INTERNAL_UPSTREAM_PATHS.has(decoded.replace(/\/+$/, '') || '/');
 }
 
-async function upstreamHeaders(c: Context<AppEnv<GatewayBindings>>, route: Route, identity: Identity | null): Promise<Headers> {
+/** Every request header the upstream never sees: per-connection, the gateway's own, and the caller's credentials. */
+const DROPPED_REQUEST_HEADERS = [...HOP_BY_HOP, ...GATEWAY_ONLY, 'host', 'authorization', 'cookie'];
+
+async function upstreamHeaders(c: Context<AppEnv<GatewayBindings>>, pipeline: RoutePipeline, identity: Identity | null): Promise<Headers> {
   const headers = new Headers(c.req.raw.headers);
   // The caller's credentials stay at the edge: services learn who called from the service token
   // the gateway signs for this call, never from a token they could replay elsewhere.
-  for (const name of [...HOP_BY_HOP, ...GATEWAY_ONLY, 'host', 'authorization', 'cookie']) headers.delete(name);
+  for (const name of DROPPED_REQUEST_HEADERS) headers.delete(name);
   withPropagation(headers, c.get('requestId'), c.get('trace'));
   // Lets a service build links that work from outside (`/api/catalog/products/...`).
-  for (const [name, value] of Object.entries(forwardedPrefixHeaders(route))) headers.set(name, value);
-  const token = await serviceTokenHeader(c.env, { service: serviceName(route), identity, requestId: c.get('requestId') });
-  for (const [name, value] of Object.entries(token)) headers.set(name, value);
+  for (const [name, value] of pipeline.forwardedHeaders) headers.set(name, value);
+  headers.set(SERVICE_TOKEN_HEADER, await pipeline.tokens.token({ service: pipeline.audience, identity, requestId: c.get('requestId') }));
   return headers;
 }
 
@@ -85,10 +86,12 @@ function upstreamProblem(c: Context<AppEnv<GatewayBindings>>, route: Route, erro
   }
   if (isBulkheadRejectedError(error)) {
     log.warn('upstream bulkhead full', { upstream: route.name });
+    // A person's client may come back in a second; QStash would spend every retry that way.
+    const seconds = route.policy.callers === 'qstash' ? qstashRetryAfterSeconds(c.req.header('upstash-retried')) : 1;
     return new HttpError(503, {
       type: 'bulkhead-full',
-      detail: `Too many calls to the ${serviceName(route)} service are already in progress; refused at once.`,
-      headers: { 'retry-after': '1' },
+      detail: `Too many calls to the ${serviceName(route)} service are already in progress; refused at once. Try again in ${seconds} s.`,
+      headers: { 'retry-after': String(seconds) },
     });
   }
   if (isTimeoutError(error)) {
@@ -100,38 +103,35 @@ function upstreamProblem(c: Context<AppEnv<GatewayBindings>>, route: Route, erro
 }
 
 /**
- * Forwards the request to the route's service (its binding, or HTTP off Cloudflare: platform.ts) with the prefix rewritten, the request id
- * and trace propagated, under the route's resilience policies (resilience/upstream-guard.ts). The body is
- * streamed through, except when the request may be retried: then it is read once (it is within
- * the body limit) so every attempt can send it.
+ * Forwards the request to the route's service (its binding, or HTTP off Cloudflare: platform.ts)
+ * with the prefix rewritten, the request id and trace propagated and a service token, under the
+ * route's resilience policies (resilience/upstream-guard.ts), everything taken from the route's
+ * pipeline (route-pipeline.ts). The body is streamed through, except when the request may be
+ * retried: then it is read once (it is within the body limit) so every attempt can send it.
  */
-export async function forwardToService(
-  c: Context<AppEnv<GatewayBindings>>,
-  route: Route,
-  identity: Identity | null,
-): Promise<Response> {
+export async function forward(c: Context<AppEnv<GatewayBindings>>, pipeline: RoutePipeline, identity: Identity | null): Promise<Response> {
+  const { route } = pipeline;
   const incoming = new URL(c.req.url);
   const upstreamPath = rewritePath(route, incoming.pathname);
   if (isInternalPath(upstreamPath) || isHiddenPath(route, upstreamPath)) throw notFound(`No route for ${c.req.method} ${c.req.path}.`);
+  const search = incoming.search;
   // Path set through the URL's pathname, never by parsing a string: `//host/x` must stay a path,
   // not become a host. The host is never resolved: a binding delivers to its worker regardless
   // (and an HTTP transport, runtimes/, puts its own origin in its place).
-  const target = new URL(`https://${route.name}.internal`);
+  const target = new URL(pipeline.origin);
   target.pathname = upstreamPath;
-  target.search = incoming.search;
+  target.search = search;
   const method = c.req.method;
-  const headers = await upstreamHeaders(c, route, identity);
   // Canary / blue-green: the version chosen for this caller serves the call, under its own breaker.
-  const upstream = await chooseUpstream(c, route, identity);
-  const guard = upstreamGuard(c.env, route, upstream.version);
-  const service = platformOf(c.env).service(upstream.service);
+  const [headers, version] = await Promise.all([upstreamHeaders(c, pipeline, identity), chooseVersion(c, route, identity)]);
+  const { guard, transport } = pipeline.upstream(version);
   // A key only makes a write repeatable where the service dedupes by it (routes.ts `idempotencyKeys`).
   const keysHonoured = route.policy.idempotencyKeys !== false;
-  const repeatable = guard.policy.retry !== false && isRetryableRequest(method, keysHonoured ? c.req.raw.headers : new Headers());
+  const repeatable = guard.policy.retry !== false && isRetryableRequest(method, keysHonoured ? c.req.raw.headers : NO_HEADERS);
   const hasBody = method !== 'GET' && method !== 'HEAD' && c.req.raw.body !== null;
   const body = hasBody && repeatable ? await c.req.raw.arrayBuffer() : hasBody ? c.req.raw.body : null;
   // The visitor cookie alone identifies no one (traffic/visitor-cookie.ts).
-  const fallbackRequest = { method, upstreamPath, search: incoming.search, identified: identifiesCaller(c.req.raw) };
+  const fallbackRequest = { method, upstreamPath, search, identified: identifiesCaller(c.req.raw) };
   const defer = deferTo(c);
 
   let response: Response;
@@ -139,7 +139,7 @@ export async function forwardToService(
     // The deadline covers the wait for the response head (fetch resolves then); the body streams on
     // its own time, so a large but steady download is not cut off.
     response = await guard.execute(
-      ({ signal }) => service.fetch(new Request(target, { method, headers, body, redirect: 'manual', signal })),
+      ({ signal }) => transport.fetch(new Request(target, { method, headers, body, redirect: 'manual', signal })),
       { repeatable, defer, request: fallbackRequest },
     );
   } catch (error) {
@@ -157,3 +157,10 @@ export async function forwardToService(
   for (const name of HOP_BY_HOP) responseHeaders.delete(name);
   return new Response(response.body, { status: response.status, statusText: response.statusText, headers: responseHeaders });
 }
+
+/** `forward` through the route's pipeline in this isolate (for callers that hold a route, not its pipeline). */
+export const forwardToService = (c: Context<AppEnv<GatewayBindings>>, route: Route, identity: Identity | null): Promise<Response> =>
+  forward(c, routePipeline(c.env, route), identity);
+
+/** What a request that may not be repeated by its Idempotency-Key is judged by: no headers at all. */
+const NO_HEADERS = new Headers();

@@ -4,9 +4,9 @@ import { forbidden, unauthorized } from '../../shared/http/problem';
 import type { AppEnv } from '../../shared/middleware/app-env';
 import { callerIdentity } from './auth/caller-identity';
 import type { GatewayBindings } from './env';
-import { forwardToService } from './proxy';
-import { enforceRateLimit } from './traffic/rate-limit';
-import { isAnonymousPath, rewritePath, routeLabel, type Route } from './routes';
+import { forward } from './proxy';
+import { routePipeline } from './route-pipeline';
+import { isAnonymousPath, rewritePath, type Route } from './routes';
 
 type Ctx = Context<AppEnv<GatewayBindings>>;
 
@@ -20,17 +20,23 @@ export type Responder = (c: Ctx, route: Route, identity: Identity | null, forwar
 const forwardOnly: Responder = (_c, _route, _identity, forward) => forward();
 
 /**
- * Mounts the route table on a gateway app: for each route, who calls (access token), the rate
- * limit, the route's auth policy, then the upstream call under its resilience policies. The same
- * code on Cloudflare (index.ts) and on Bun and Deno (runtimes/gateway-app.ts).
+ * Mounts the route table on a gateway app. A request's whole path through the gateway, top to
+ * bottom, with everything route-specific taken from the route's pipeline (route-pipeline.ts,
+ * resolved once per isolate and configuration):
+ *
+ *   labels → who calls (access token) → rate limit → auth policy → response cache → forward
+ *   (proxy.ts: headers, service token, canary version, upstream guard, fallbacks)
+ *
+ * The same code on Cloudflare (index.ts) and on Bun and Deno (runtimes/gateway-app.ts).
  */
 export function addRouteTable(app: Hono<AppEnv<GatewayBindings>>, table: readonly Route[], respond: Responder = forwardOnly): void {
   // Longest prefix first, so a more specific route (a strangler-fig carve-out) wins.
   const byPrefixLength = [...table].sort((a, b) => b.prefix.length - a.prefix.length);
   for (const route of byPrefixLength) {
     const handler = async (c: Ctx) => {
+      const pipeline = routePipeline(c.env, route);
       c.set('serviceLabel', route.name);
-      c.set('routeLabel', routeLabel(route));
+      c.set('routeLabel', pipeline.label);
       // `none`, or a path where callers present no access token (login, refresh): who calls is not
       // asked, so a stale token a client attaches everywhere cannot lock it out of getting a new one.
       const anonymous = isAnonymousPath(route, rewritePath(route, c.req.path));
@@ -40,17 +46,17 @@ export function addRouteTable(app: Hono<AppEnv<GatewayBindings>>, table: readonl
       } catch (error) {
         // A refused token is still a request on a limited route: counted by address, with the
         // route's RateLimit headers on its 401 (and a flood of bad tokens meets the limit too).
-        await enforceRateLimit(c, route, null);
+        await pipeline.limiter?.enforce(c, null);
         throw error;
       }
-      // Before the route's own 401/403, so those answers carry the RateLimit headers too (API.md).
-      await enforceRateLimit(c, route, identity);
+      // Before the route's own 401/403, so those answers carry the RateLimit headers too (docs/api.md).
+      await pipeline.limiter?.enforce(c, identity);
       if (route.policy.auth === 'required' && !identity) {
         throw unauthorized(`${route.prefix} needs Authorization: Bearer <access token>.`, { 'www-authenticate': 'Bearer realm="stratus"' });
       }
       const missing = route.policy.roles?.filter((role) => !identity?.roles.includes(role)) ?? [];
       if (missing.length) throw forbidden(`${route.prefix} needs the ${missing.join(', ')} role.`);
-      return respond(c, route, identity, () => forwardToService(c, route, identity));
+      return respond(c, route, identity, () => forward(c, pipeline, identity));
     };
     app.all(route.prefix, handler);
     app.all(`${route.prefix}/*`, handler);

@@ -1,3 +1,5 @@
+import { drizzle } from 'drizzle-orm/d1';
+import { createLogger } from '../../shared/observability/logger';
 import { durableChaosSource } from '../../shared/adapters/cloudflare/chaos-store';
 import { outboxOpsRoutes } from '../../shared/adapters/cloudflare/outbox-ops-routes';
 import { addChaos } from '../../shared/middleware/chaos';
@@ -5,6 +7,7 @@ import { addHealthRoutes, createServiceApp } from '../../shared/middleware/servi
 import { deliveryChaos } from './delivery-chaos';
 import type { NotificationsBindings } from './env';
 import { hookRoutes } from './hook-routes';
+import { releaseHeldMails } from './mail-release';
 import { notificationsScheduled } from './retention';
 import { notificationRoutes } from './notification-routes';
 
@@ -34,8 +37,25 @@ app.route('/_outbox', outboxOpsRoutes);
 app.route('/hooks', hookRoutes);
 app.route('/notifications', notificationRoutes);
 
-/** HTTP through the app; the cron trigger keeps the outbox moving and prunes (retention.ts). */
-export default { fetch: app.fetch, scheduled: notificationsScheduled };
+/**
+ * HTTP through the app. The cron trigger (a minute) keeps the outbox moving (outboxHeartbeat) and
+ * prunes what is past its retention (retention.ts) and sweeps held mails: released once their user is known, given up past MAIL_HOLD_MS (mail-release.ts).
+ */
+export default {
+  fetch: app.fetch,
+  async scheduled(controller: ScheduledController, env: NotificationsBindings, ctx: ExecutionContext): Promise<void> {
+    const log = createLogger({ service: 'notifications', component: 'held-mail-sweep' });
+    try {
+      const swept = await releaseHeldMails(drizzle(env.DB), { hooksBaseUrl: env.HOOKS_BASE_URL ?? '', now: Date.now() });
+      if (swept.released + swept.undeliverable > 0) log.info('held mails swept', { ...swept });
+      if (swept.undeliverable > 0) log.warn('mails given up: no recipient known within the hold', { undeliverable: swept.undeliverable });
+    } catch (error) {
+      log.error('held-mail sweep failed; the next minute retries', { error });
+    }
+    // The outbox heartbeat and retention (retention.ts).
+    notificationsScheduled(controller, env, ctx);
+  },
+};
 
 export { ChaosStore } from '../../shared/adapters/cloudflare/chaos-store';
 export { OutboxRelay } from '../../shared/adapters/cloudflare/outbox-relay';

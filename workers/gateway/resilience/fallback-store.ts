@@ -80,6 +80,11 @@ export class AnswerStore {
     return entry;
   }
 
+  /** When the entry for `key` was stored, without touching its place in the LRU order; undefined when none. */
+  storedAt(key: string): number | undefined {
+    return this.entries.get(key)?.at;
+  }
+
   set(key: string, answer: StoredAnswer): void {
     this.remove(key);
     this.entries.set(key, answer);

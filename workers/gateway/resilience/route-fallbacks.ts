@@ -24,6 +24,13 @@ export interface FallbackRequest {
 }
 
 const DEFAULT_LAST_GOOD_MAX_AGE_MS = 10 * 60_000;
+/**
+ * A last-good copy younger than this is not replaced: copying every good answer (a tee of its body,
+ * read to the end, in `waitUntil`) was a cost on every GET of a hot path, for a copy that only
+ * matters once the upstream fails, and whose `Age` says how old it is anyway. So a replayed answer
+ * is at most this much older than the last good one.
+ */
+export const LAST_GOOD_REFRESH_MS = 1_000;
 const DEFAULT_DEGRADED_REFRESH_MS = 60_000;
 const DEFAULT_DEGRADED_MAX_AGE_MS = 60 * 60_000;
 
@@ -59,6 +66,10 @@ export class RouteFallbacks {
     return this.rules.length > 0;
   }
 
+  private get keepsLastGood(): boolean {
+    return this.rules.some((rule) => rule.kind === 'last-good');
+  }
+
   /**
    * After a good answer: keeps a copy for `last-good` and refreshes stale degraded sources.
    * Returns work for `waitUntil` (reading the copy, fetching a source), or undefined.
@@ -66,8 +77,10 @@ export class RouteFallbacks {
   remember(req: FallbackRequest, response: Response): Promise<void> | undefined {
     if (req.method !== 'GET' || !this.enabled) return undefined;
     const work: Promise<void>[] = [];
-    if (this.rules.some((rule) => rule.kind === 'last-good') && isShareable(req.identified, response)) {
-      work.push(this.store(answerKey(req.upstreamPath, req.search), response.clone()));
+    if (this.keepsLastGood && isShareable(req.identified, response)) {
+      const key = answerKey(req.upstreamPath, req.search);
+      const storedAt = this.answers.storedAt(key);
+      if (storedAt === undefined || this.now() - storedAt >= LAST_GOOD_REFRESH_MS) work.push(this.store(key, response.clone()));
     }
     for (const rule of this.rules) {
       if (rule.kind !== 'degraded') continue;

@@ -4,7 +4,7 @@ import type { Identity } from '../../../shared/http/identity';
 import { HttpError } from '../../../shared/http/problem';
 import type { AppEnv } from '../../../shared/middleware/app-env';
 import { rateLimitHeaders, rateLimitPolicyHeader, RATELIMIT_POLICY_HEADER, retryAfterSeconds } from '../../../shared/ratelimit/headers';
-import type { RateLimitBackend, RateLimitDecision } from '../../../shared/ratelimit/policy';
+import type { RateLimitBackend, RateLimitDecision, RateLimitPolicy } from '../../../shared/ratelimit/policy';
 import { gatewayConfig } from '../config';
 import type { GatewayBindings } from '../env';
 import { recordRateLimitDecision } from '../ops/metrics';
@@ -61,9 +61,65 @@ export interface EnforceOptions {
 }
 
 /**
- * Counts this request against the route's limit. Allowed: returns, having put `RateLimit-Policy`
- * and `RateLimit` on the response. Refused: throws a 429 problem+json (type `rate-limited`) with
- * both fields and `Retry-After`; the request never reaches the service. No policy: does nothing.
+ * A route's rate limit in one isolate and configuration (route-pipeline.ts resolves it once): the
+ * seam between the route's pipeline and how decisions are made, so the backend behind it may
+ * change without the per-request path noticing.
+ */
+export interface RouteLimiter {
+  readonly policy: RateLimitPolicy;
+  /**
+   * Counts this request. Allowed: returns, having put `RateLimit-Policy` and `RateLimit` on the
+   * response. Refused: throws a 429 problem+json with both fields and `Retry-After`.
+   */
+  enforce(c: Context<AppEnv<GatewayBindings>>, identity: Identity | null): Promise<void>;
+}
+
+/** The route's limit after the deployment's ROUTE_POLICIES (which may replace it, or turn it off with `false`). */
+export function effectiveRateLimit(env: GatewayBindings, route: Route): RateLimitPolicy | undefined {
+  const override = gatewayConfig(env).ROUTE_POLICIES[route.name]?.rateLimit;
+  return override === false ? undefined : (override ?? route.policy.rateLimit);
+}
+
+/** The route's limiter with this env's configuration and backend; null when the route has no limit. */
+export function routeLimiter(env: GatewayBindings, route: Route, options: EnforceOptions = {}): RouteLimiter | null {
+  const policy = effectiveRateLimit(env, route);
+  if (!policy) return null;
+  const backend = options.backend ?? platformOf(env).rateLimits;
+  const deadlineMs = options.deadlineMs ?? DECISION_DEADLINE_MS;
+  const label = routeLabel(route);
+  const policyHeader = rateLimitPolicyHeader(route.name, policy);
+  return {
+    policy,
+    enforce: async (c, identity) => {
+      const key = rateLimitKey(c, identity);
+      let decision: RateLimitDecision;
+      try {
+        decision = await withDeadline(backend.decide(`${route.name}|${key}`, policy), deadlineMs);
+      } catch (error) {
+        c.get('log').warn('rate limiter failed; request let through (fail open)', { route: route.name, backend: backend.name, error });
+        recordRateLimitDecision(c, label, 'error');
+        setOnResponse(c, { [RATELIMIT_POLICY_HEADER]: policyHeader });
+        return;
+      }
+      const headers = rateLimitHeaders(route.name, policy, decision);
+      recordRateLimitDecision(c, label, decision.allowed ? 'allowed' : 'refused');
+      if (decision.allowed) {
+        setOnResponse(c, headers);
+        return;
+      }
+      const seconds = retryAfterSeconds(policy, decision);
+      throw new HttpError(429, {
+        type: 'rate-limited',
+        detail: `Too many requests to ${route.prefix} (${policy.limit} per ${policy.windowMs / 1000} s); try again in ${seconds} s.`,
+        headers: { ...headers, 'retry-after': String(seconds) },
+      });
+    },
+  };
+}
+
+/**
+ * Counts this request against the route's limit (a limiter made for this one call: tests and
+ * callers outside a pipeline; the route handler uses its pipeline's). No policy: does nothing.
  *
  * If the backend fails (the object or Redis unreachable, or no answer within the deadline) the
  * request is let through: fail OPEN, with a warning and the decision counted as `error`. A limiter
@@ -76,34 +132,5 @@ export async function enforceRateLimit(
   identity: Identity | null,
   options: EnforceOptions = {},
 ): Promise<void> {
-  // The deployment's ROUTE_POLICIES may replace the route table's limit, or turn it off (`false`).
-  const override = gatewayConfig(c.env).ROUTE_POLICIES[route.name]?.rateLimit;
-  const policy = override === false ? undefined : (override ?? route.policy.rateLimit);
-  if (!policy) return;
-  const key = rateLimitKey(c, identity);
-  const label = routeLabel(route);
-  const backend = options.backend ?? platformOf(c.env).rateLimits;
-
-  let decision: RateLimitDecision;
-  try {
-    decision = await withDeadline(backend.decide(`${route.name}|${key}`, policy), options.deadlineMs ?? DECISION_DEADLINE_MS);
-  } catch (error) {
-    c.get('log').warn('rate limiter failed; request let through (fail open)', { route: route.name, backend: backend.name, error });
-    recordRateLimitDecision(c, label, 'error');
-    setOnResponse(c, { [RATELIMIT_POLICY_HEADER]: rateLimitPolicyHeader(route.name, policy) });
-    return;
-  }
-
-  const headers = rateLimitHeaders(route.name, policy, decision);
-  recordRateLimitDecision(c, label, decision.allowed ? 'allowed' : 'refused');
-  if (decision.allowed) {
-    setOnResponse(c, headers);
-    return;
-  }
-  const seconds = retryAfterSeconds(policy, decision);
-  throw new HttpError(429, {
-    type: 'rate-limited',
-    detail: `Too many requests to ${route.prefix} (${policy.limit} per ${policy.windowMs / 1000} s); try again in ${seconds} s.`,
-    headers: { ...headers, 'retry-after': String(seconds) },
-  });
+  await routeLimiter(c.env, route, options)?.enforce(c, identity);
 }
