@@ -120,7 +120,11 @@ export const chargeKeys = sqliteTable(
     orderId: text('order_id').notNull(),
     createdAt: text('created_at').notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))`),
   },
-  (table) => [check('charge_keys_kind_known', sql`${table.kind} IN ('charge', 'void')`)],
+  (table) => [
+    check('charge_keys_kind_known', sql`${table.kind} IN ('charge', 'void')`),
+    // Retention walks the oldest keys first (retention.ts).
+    index('charge_keys_created_idx').on(table.createdAt),
+  ],
 );
 
 /**
