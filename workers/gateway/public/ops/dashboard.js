@@ -4,8 +4,10 @@ import { ops, OpsError, token } from './api.js';
 import { renderBreakers, resetBreakers } from './breakers-panel.js';
 import { canaryControls, chaosControls } from './controls-panel.js';
 import { renderDlq } from './dlq-panel.js';
+import { renderOutbox } from './outbox-panel.js';
 import { renderRatios } from './ratios-panel.js';
 import { renderSagas } from './sagas-panel.js';
+import { renderStuckSagas } from './stuck-sagas-panel.js';
 import { renderTraffic, resetTraffic, showLatencyOf } from './traffic-panel.js';
 
 const POLL_MS = 2000;
@@ -32,13 +34,44 @@ const renderCanary = canaryControls($('canary'), $('canary-error'), () => refres
 const traffic = { rateChart: $('rate-chart'), latencyChart: $('latency-chart'), latencySelect: $('latency-route'), routesTable: $('routes'), minSeconds: MIN_WINDOW_MS / 1000 };
 $('latency-route').addEventListener('change', (event) => showLatencyOf(traffic.latencyChart, event.target.value));
 
-async function deleteDeadLetter(dlqId) {
+/** An operator's action from a panel: its answer (or error) shown in `output`, then every panel read again. */
+async function act(output, path, init, done) {
   try {
-    await ops(`/dlq/${encodeURIComponent(dlqId)}`, { method: 'DELETE' });
+    const answer = await ops(path, init);
+    output.textContent = done(answer);
   } catch (error) {
-    $('dlq-error').textContent = error.message;
+    if (error instanceof OpsError && error.status === 401) return signOut('The token was refused (401): sign in again.');
+    output.textContent = `${error.status ? `${error.status}: ` : ''}${error.message}`;
   }
   await refresh(true);
+}
+
+const dlqActions = {
+  redrive: (dlqId) => act($('dlq-answer'), `/dlq/${encodeURIComponent(dlqId)}/redrive`, { method: 'POST' }, (a) => `Redriven: ${a.messageIds.join(', ')}`),
+  remove: (dlqId) => act($('dlq-answer'), `/dlq/${encodeURIComponent(dlqId)}`, { method: 'DELETE' }, () => `Deleted ${dlqId}`),
+  redriveTopic: (topic) => act($('dlq-answer'), '/dlq/redrive', { method: 'POST', body: topic ? { topic } : {} }, (a) => `Redriven ${a.redriven}${topic ? ` of ${topic}` : ''}${a.more ? ' (more left: redrive again)' : ''}`),
+};
+$('dlq-redrive-all').addEventListener('click', () => dlqActions.redriveTopic(undefined));
+
+const retryOutbox = (service, id) =>
+  act($('outbox-error'), `/outbox/${encodeURIComponent(service)}/retry`, { method: 'POST', body: id ? { id } : {} }, (a) => `${service}: ${a.retried} row${a.retried === 1 ? '' : 's'} sent again`);
+
+/** A STUCK saga's action; answers the text the saga's row shows (a 409 is a message, not a failure). */
+async function sagaAction(orderId, action, note) {
+  let shown;
+  try {
+    const order = await ops(`/sagas/${encodeURIComponent(orderId)}/${action}`, { method: 'POST', body: note ? { note } : {} });
+    shown = `${action}: done, now ${order?.status ?? 'updated'}`;
+  } catch (error) {
+    if (error instanceof OpsError && error.status === 401) {
+      signOut('The token was refused (401): sign in again.');
+      return '';
+    }
+    shown = `${action} refused${error.status ? ` (${error.status})` : ''}: ${error.message}`;
+  }
+  $('stuck-answer').textContent = `${orderId}: ${shown}`;
+  void refresh(true);
+  return shown;
 }
 
 /** The read under way, and the one asked for meanwhile (the poll's, or a click's with `all`). */
@@ -83,7 +116,9 @@ async function readPanels(all) {
       ? [
           ['routes', () => ops('/routes').then(renderCanary)],
           ['sagas', () => ops('/sagas?limit=10').then((s) => renderSagas($('sagas'), s))],
-          ['dlq', () => ops('/dlq').then((d) => { $('dlq-error').textContent = ''; renderDlq($('dlq'), d, deleteDeadLetter); }, (error) => {
+          ['stuck', () => ops('/sagas?status=STUCK&limit=50').then((s) => renderStuckSagas($('stuck'), s, sagaAction))],
+          ['outbox', () => ops('/outbox').then((o) => renderOutbox($('outbox'), o, retryOutbox))],
+          ['dlq', () => ops('/dlq').then((d) => { $('dlq-error').textContent = ''; renderDlq($('dlq'), d, dlqActions); }, (error) => {
             // QStash not configured (503) or unreachable: the rest of the page still works.
             if (error instanceof OpsError && error.status === 401) throw error;
             $('dlq-error').textContent = error.message;
