@@ -56,8 +56,10 @@ $('dlq-redrive-all').addEventListener('click', () => dlqActions.redriveTopic(und
 const retryOutbox = (service, id) =>
   act($('outbox-error'), `/outbox/${encodeURIComponent(service)}/retry`, { method: 'POST', body: id ? { id } : {} }, (a) => `${service}: ${a.retried} row${a.retried === 1 ? '' : 's'} sent again`);
 
-/** A STUCK saga's action; answers the text the saga's row shows (a 409 is a message, not a failure). */
+/** A STUCK saga's action, its answer shown above the list (a 409 is a message, not a failure). */
 async function sagaAction(orderId, action, note) {
+  const output = $('stuck-answer');
+  output.textContent = `${orderId}: ${action}…`;
   let shown;
   try {
     const order = await ops(`/sagas/${encodeURIComponent(orderId)}/${action}`, { method: 'POST', body: note ? { note } : {} });
@@ -65,13 +67,12 @@ async function sagaAction(orderId, action, note) {
   } catch (error) {
     if (error instanceof OpsError && error.status === 401) {
       signOut('The token was refused (401): sign in again.');
-      return '';
+      return;
     }
     shown = `${action} refused${error.status ? ` (${error.status})` : ''}: ${error.message}`;
   }
-  $('stuck-answer').textContent = `${orderId}: ${shown}`;
-  void refresh(true);
-  return shown;
+  output.textContent = `${orderId}: ${shown}`;
+  await refresh(true);
 }
 
 /** The read under way, and the one asked for meanwhile (the poll's, or a click's with `all`). */
