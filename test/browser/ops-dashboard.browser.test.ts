@@ -83,7 +83,11 @@ beforeAll(async () => {
         gateway: { ROUTE_POLICIES: JSON.stringify(catalogPolicy), CACHE_ENABLED: 'false', BREAKER_REPORT_INTERVAL_MS: '0', METRICS_FLUSH_INTERVAL_MS: '0' },
         // Chaos switched from the page is seen by the catalog's next request.
         catalog: { CHAOS_REFRESH_MS: '0' },
+        // Chaos on the notifications' deliveries, seen by the next delivery.
+        notifications: { CHAOS_REFRESH_MS: '0' },
       },
+      // QStash's backoff a thousand times shorter: a delivery failing every attempt reaches the DLQ in well under a second.
+      qstash: { retryDelayScale: 0.001 },
     }),
     chromium.launch({ executablePath, headless: true, args: ['--no-sandbox'] }),
   ]);
@@ -99,6 +103,47 @@ beforeAll(async () => {
     if (message.type() === 'error') pageErrors.push(message.text());
   });
 }, 240_000);
+
+/** Signs in on a new page of the same browser. */
+async function signedInPage(): Promise<Page> {
+  const fresh = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  fresh.on('pageerror', (error) => pageErrors.push(error.message));
+  await fresh.goto(suite.url('/_ops'));
+  await fresh.getByLabel('Admin token').fill(ADMIN_TOKEN);
+  await fresh.getByRole('button', { name: 'Sign in' }).click();
+  await fresh.waitForSelector(breakerCard('closed'), { timeout: 10_000 });
+  return fresh;
+}
+
+async function chaos(service: string, settings: Record<string, unknown> | null): Promise<void> {
+  const response = await fetch(suite.url(`/_ops/chaos/${service}`), {
+    method: settings ? 'PUT' : 'DELETE',
+    headers: { ...suite.operator, 'content-type': 'application/json' },
+    body: settings ? JSON.stringify(settings) : undefined,
+  });
+  if (!response.ok) throw new Error(`chaos ${service}: ${response.status} ${await response.text()}`);
+}
+
+interface DeadLetter {
+  dlqId: string;
+  url: string;
+  topicName: string | null;
+  body: string | null;
+}
+
+/** The notifications' dead letters of one order, with the CloudEvent each carried. */
+async function notificationDeadLetters(orderId: string): Promise<{ letter: DeadLetter; event: { id: string; type: string } }[]> {
+  const { items } = (await (await fetch(suite.url('/_ops/dlq'), { headers: suite.operator })).json()) as { items: DeadLetter[] };
+  return items
+    .filter((m) => m.url.endsWith('/hooks/notifications') && m.body?.includes(orderId))
+    .map((letter) => ({ letter, event: JSON.parse(letter.body ?? '{}') as { id: string; type: string } }));
+}
+
+/** Notification rows of an order and kind: the consumer's effect of one delivery. */
+async function notificationRows(orderId: string, kind: string): Promise<number> {
+  const row = await suite.db('notifications').prepare('SELECT count(*) AS n FROM notifications WHERE order_id = ? AND kind = ?').bind(orderId, kind).first<{ n: number }>();
+  return row?.n ?? 0;
+}
 
 afterAll(async () => {
   await browser?.close();
@@ -205,6 +250,61 @@ describe('the ops dashboard in chromium', () => {
       expect(await refused.locator('#chaos tbody tr').count()).toBe(0);
     } finally {
       await refused.close();
+    }
+  });
+
+  it("redrives a delivery dead-lettered by chaos from the DLQ panel's buttons (one letter, then a topic), and each reaches the notifications consumer exactly once", { timeout: 120_000 }, async () => {
+    const ops = await signedInPage();
+    try {
+      // Every delivery to the notifications consumer fails (503) until its retries are spent.
+      await chaos('notifications', { failureRate: 1, status: 503 });
+      const placed = await fetch(suite.url('/api/orders'), {
+        method: 'POST',
+        headers: { authorization: await suite.bearer('browser-dlq-user'), 'content-type': 'application/json', 'idempotency-key': crypto.randomUUID() },
+        body: JSON.stringify({ items: [{ productId: PRODUCT.id, quantity: 1 }] }),
+      });
+      expect(placed.status).toBe(202);
+      const { orderId } = (await placed.json()) as { orderId: string };
+      // The order completes whatever the notifications do; its order.completed and payment.charged
+      // deliveries to notifications end in the DLQ, and nothing is left in flight.
+      await expect
+        .poll(async () => (await notificationDeadLetters(orderId)).map((d) => d.event.type).sort(), { timeout: 30_000, interval: 250 })
+        .toEqual(expect.arrayContaining(['order.completed', 'payment.charged']));
+      await suite.qstash.waitForIdle({ timeoutMs: 20_000 });
+      await chaos('notifications', null);
+      expect(await notificationRows(orderId, 'order.completed')).toBe(0);
+      expect(await notificationRows(orderId, 'payment.charged')).toBe(0);
+
+      // One letter from its own button.
+      const completed = (await notificationDeadLetters(orderId)).find((d) => d.event.type === 'order.completed');
+      if (!completed) throw new Error('no order.completed dead letter');
+      const redrive = ops.getByRole('button', { name: `Redrive dead letter ${completed.letter.dlqId}`, exact: true });
+      await redrive.waitFor({ timeout: 10_000 });
+      await redrive.click();
+      await ops.locator('#dlq-answer', { hasText: 'Redriven' }).waitFor({ timeout: 10_000 });
+      await expect.poll(() => notificationRows(orderId, 'order.completed'), { timeout: 20_000, interval: 250 }).toBe(1);
+      await suite.qstash.waitForIdle({ timeoutMs: 20_000 });
+      expect(await notificationRows(orderId, 'order.completed')).toBe(1);
+      // Gone from QStash's DLQ and from the page; a second redrive of it finds nothing.
+      await ops.locator(`#dlq tr[data-dlq-id="${completed.letter.dlqId}"]`).waitFor({ state: 'detached', timeout: 10_000 });
+      const again = await fetch(suite.url(`/_ops/dlq/${completed.letter.dlqId}/redrive`), { method: 'POST', headers: suite.operator });
+      expect(again.status).toBe(404);
+
+      // The rest of payment-events from the topic's button.
+      const charged = (await notificationDeadLetters(orderId)).find((d) => d.event.type === 'payment.charged');
+      if (!charged) throw new Error('no payment.charged dead letter');
+      expect(charged.letter.topicName).toBe('payment-events');
+      await ops.getByRole('button', { name: 'Redrive every dead letter of payment-events', exact: true }).first().click();
+      await ops.locator('#dlq-answer', { hasText: 'of payment-events' }).waitFor({ timeout: 10_000 });
+      await expect.poll(() => notificationRows(orderId, 'payment.charged'), { timeout: 20_000, interval: 250 }).toBe(1);
+      await suite.qstash.waitForIdle({ timeoutMs: 20_000 });
+      expect(await notificationRows(orderId, 'payment.charged')).toBe(1);
+      expect(await notificationRows(orderId, 'order.completed')).toBe(1);
+      expect((await notificationDeadLetters(orderId)).filter((d) => d.letter.topicName === 'payment-events')).toEqual([]);
+      expect(await ops.locator('#status').innerText()).not.toContain('failed:');
+    } finally {
+      await chaos('notifications', null);
+      await ops.close();
     }
   });
 });

@@ -6,7 +6,7 @@ import { callWorker, json, testEnv } from '../../support/call-worker';
  * `/_ops/dlq` redrive and delete, as they reach QStash's DLQ API through the official client. A
  * stand-in for QStash at https://qstash.test intercepts the global fetch the client uses (as the
  * cache tests do for Upstash Redis) and records what was asked; the local QStash's own DLQ retry
- * is tested from Node in test/scripts/ (qstash-filters, qstash-server).
+ * is tested from Node in test/scripts/qstash-filters.test.ts.
  */
 
 const operator = { authorization: 'Bearer test-admin-token' };
