@@ -81,6 +81,12 @@ describe('orders through the gateway', () => {
     expect((await callWorker(gateway, '/_ops/sagas')).status).toBe(401);
     const metrics = await (await callWorker(gateway, '/metrics')).text();
     expect(Number(/^saga_total\{status="CANCELLED"\} (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
+    // Each outbox's parked rows, as /_ops/outbox counts them.
+    const outboxes = await (await callWorker(gateway, '/_ops/outbox', { headers: operator })).json<Record<string, { dead: number }>>();
+    for (const service of ['orders', 'payments', 'notifications', 'ledger']) {
+      expect(outboxes[service]?.dead, service).toBeTypeOf('number');
+      expect(Number(new RegExp(`^outbox_dead_total\\{service="${service}"\\} (\\d+)$`, 'm').exec(metrics)?.[1]), service).toBe(outboxes[service]?.dead);
+    }
   });
 });
 

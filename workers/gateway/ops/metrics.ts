@@ -7,6 +7,7 @@ import type { CompletedRequest } from '../../../shared/middleware/request-contex
 import { BREAKER_STATE_VALUE, breakerSnapshots } from '../resilience/breakers';
 import { gatewayConfig } from '../config';
 import { opsGet } from './ops-services';
+import { OUTBOX_SERVICES } from './outbox-services';
 import type { GatewayBindings } from '../env';
 
 /** Every metric the gateway exports, with its HELP text (docs/api.md's names). */
@@ -38,6 +39,10 @@ export const METRIC_DEFINITIONS: Record<string, MetricDefinition> = {
   saga_total: {
     type: 'gauge',
     help: 'Order sagas by status (PENDING, COMPENSATING, STUCK, COMPLETED, CANCELLED), as the orders service records them.',
+  },
+  outbox_dead_total: {
+    type: 'gauge',
+    help: 'Outbox rows parked as dead after their last allowed publish attempt, by service, waiting for an operator (POST /_ops/outbox/:service/retry).',
   },
   cache_requests_total: {
     type: 'counter',
@@ -113,14 +118,21 @@ export async function metricTotals(c: Context<AppEnv<GatewayBindings>>): Promise
  * sees it; then the totals across all isolates are rendered.
  */
 export async function metricsResponse(c: Context<AppEnv<GatewayBindings>>): Promise<Response> {
-  const [totals, breakers, sagas] = await Promise.all([
+  const [totals, breakers, sagas, outboxes] = await Promise.all([
     metricTotals(c),
     breakerSnapshots(c.env, (upstream, error) => c.get('log').warn('breaker state unreadable for /metrics', { upstream, error })),
     // The orders service counts its sagas; a scrape without it still answers, without the series.
     opsGet<Record<string, number>>(c, 'ORDERS', '/sagas/counts').catch(() => null),
+    // Likewise each outbox's parked rows: a service that does not answer has no series this scrape.
+    Promise.all(
+      Object.entries(OUTBOX_SERVICES).map(([service, binding]) =>
+        opsGet<{ dead: number }>(c, binding, '/_outbox').then(({ dead }) => [service, dead] as const, () => null),
+      ),
+    ),
   ]);
   addBreakerSeries(totals, breakers);
   for (const [status, count] of Object.entries(sagas ?? {})) setGauge(totals, 'saga_total', { status }, count);
+  for (const entry of outboxes) if (entry) setGauge(totals, 'outbox_dead_total', { service: entry[0] }, entry[1]);
   return new Response(renderPrometheus(totals, METRIC_DEFINITIONS), {
     headers: { 'content-type': PROMETHEUS_CONTENT_TYPE, 'cache-control': 'no-store' },
   });

@@ -18,6 +18,7 @@ import { routes } from '../routes';
 import { deleteDeadLetter, listDeadLetters, redriveDeadLetter, redriveDeadLetters } from './dead-letters';
 import { countFailedAttempt, refuseLockedOut } from './operator-attempts';
 import { opsCall, opsForward, opsGet, type OpsAnswer } from './ops-services';
+import { OUTBOX_SERVICES, type OutboxService } from './outbox-services';
 
 type OpsContext = Context<AppEnv<GatewayBindings>>;
 
@@ -246,10 +247,6 @@ opsRoutes.post('/dlq/redrive', validate('json', redriveBody), async (c) => {
     deadLetterFailure(c, error, 'redriven');
   }
 });
-
-/** The services with a transactional outbox (an OutboxRelay), by their binding. */
-const OUTBOX_SERVICES = { orders: 'ORDERS', payments: 'PAYMENTS', notifications: 'NOTIFICATIONS', ledger: 'LEDGER' } as const;
-type OutboxService = keyof typeof OUTBOX_SERVICES;
 
 /** Each outbox: pending, sent and dead counts, and the rows parked as dead (retried only by an operator). */
 opsRoutes.get('/outbox', async (c) => {
