@@ -85,6 +85,9 @@ beforeAll(async () => {
         catalog: { CHAOS_REFRESH_MS: '0' },
         // Chaos on the notifications' deliveries, seen by the next delivery.
         notifications: { CHAOS_REFRESH_MS: '0' },
+        // A charge failing in transit is given up after 5 s, so a saga reaches its compensation quickly.
+        orders: { SAGA_DEADLINE_MS: '5000' },
+        payments: { CHAOS_REFRESH_MS: '0' },
       },
       // QStash's backoff a thousand times shorter: a delivery failing every attempt reaches the DLQ in well under a second.
       qstash: { retryDelayScale: 0.001 },
@@ -143,6 +146,18 @@ async function notificationDeadLetters(orderId: string): Promise<{ letter: DeadL
 async function notificationRows(orderId: string, kind: string): Promise<number> {
   const row = await suite.db('notifications').prepare('SELECT count(*) AS n FROM notifications WHERE order_id = ? AND kind = ?').bind(orderId, kind).first<{ n: number }>();
   return row?.n ?? 0;
+}
+
+interface SagaView {
+  orderId: string;
+  status: string;
+  saga: { steps: { name: string; status: string; note?: string }[] };
+}
+
+/** The order's saga as `/_ops/sagas?status=` lists it, or undefined while it has another status. */
+async function sagaWithStatus(orderId: string, status: string): Promise<SagaView | undefined> {
+  const { items } = (await (await fetch(suite.url(`/_ops/sagas?status=${status}&limit=50`), { headers: suite.operator })).json()) as { items: SagaView[] };
+  return items.find((item) => item.orderId === orderId);
 }
 
 afterAll(async () => {
@@ -304,6 +319,55 @@ describe('the ops dashboard in chromium', () => {
       expect(await ops.locator('#status').innerText()).not.toContain('failed:');
     } finally {
       await chaos('notifications', null);
+      await ops.close();
+    }
+  });
+
+  it('shows STUCK sagas with their actions: compensate refused (409) is shown as a message, resolve with a note and retry now each end one, recorded in its timeline', { timeout: 120_000 }, async () => {
+    const ops = await signedInPage();
+    try {
+      // Two sagas whose charge fails until their deadline, so they compensate; their refunds are then refused for good (409): STUCK.
+      await chaos('payments', { failureRate: 1, status: 503 });
+      const orderIds: string[] = [];
+      for (const user of ['browser-stuck-a', 'browser-stuck-b']) {
+        const placed = await fetch(suite.url('/api/orders'), {
+          method: 'POST',
+          headers: { authorization: await suite.bearer(user), 'content-type': 'application/json', 'idempotency-key': crypto.randomUUID() },
+          body: JSON.stringify({ items: [{ productId: PRODUCT.id, quantity: 1 }] }),
+        });
+        expect(placed.status).toBe(202);
+        orderIds.push(((await placed.json()) as { orderId: string }).orderId);
+      }
+      const [resolveId = '', retryId = ''] = orderIds;
+      for (const orderId of orderIds) await expect.poll(() => sagaWithStatus(orderId, 'COMPENSATING'), { timeout: 20_000, interval: 250 }).toBeDefined();
+      await chaos('payments', { failureRate: 1, status: 409 });
+      for (const orderId of orderIds) {
+        await ops.locator(`#stuck > li[data-order-id="${orderId}"] .state[data-state="stuck"]`).waitFor({ timeout: 20_000 });
+      }
+
+      // Compensate is not safe here (the forward steps are done; the refund is what was refused): the 409 is shown, nothing changes.
+      await ops.getByRole('button', { name: `Compensate ${resolveId}`, exact: true }).click();
+      await ops.locator('#stuck-answer', { hasText: `${resolveId}: compensate refused (409)` }).waitFor({ timeout: 10_000 });
+      expect(await sagaWithStatus(resolveId, 'STUCK')).toBeDefined();
+
+      // Resolve by hand, with a note.
+      await ops.getByLabel(`Note for ${resolveId}`).fill('refunded by hand in the processor');
+      await ops.getByRole('button', { name: `Resolve ${resolveId}`, exact: true }).click();
+      await ops.locator('#stuck-answer', { hasText: `${resolveId}: resolve: done` }).waitFor({ timeout: 10_000 });
+      const resolved = await sagaWithStatus(resolveId, 'CANCELLED');
+      expect(resolved?.saga.steps.find((step) => step.name === 'operator:resolve')).toMatchObject({ status: 'resolved', note: 'refunded by hand in the processor' });
+
+      // Payments accept refunds again: retry now runs the refund and the saga ends CANCELLED.
+      await chaos('payments', null);
+      await ops.getByRole('button', { name: `Retry now ${retryId}`, exact: true }).click();
+      await ops.locator('#stuck-answer', { hasText: `${retryId}: retry: done` }).waitFor({ timeout: 10_000 });
+      await expect.poll(async () => (await sagaWithStatus(retryId, 'CANCELLED'))?.saga.steps.map((step) => `${step.name}:${step.status}`), { timeout: 20_000, interval: 250 })
+        .toEqual(expect.arrayContaining(['refund:succeeded', 'operator:retry:retried']));
+      // Neither is listed as stuck any more.
+      for (const orderId of orderIds) await ops.locator(`#stuck > li[data-order-id="${orderId}"]`).waitFor({ state: 'detached', timeout: 10_000 });
+      expect(await ops.locator('#status').innerText()).not.toContain('failed:');
+    } finally {
+      await chaos('payments', null);
       await ops.close();
     }
   });

@@ -18,7 +18,7 @@ export function renderStuckSagas(list, { items }, onAction) {
   const focused = document.activeElement?.dataset?.orderId;
   if (items.length === 0) return fill(list, [el('li', { className: 'hint' }, 'None: every saga is moving or finished.')]);
   fill(list, items.map((o) => {
-    const note = el('input', { type: 'text', maxLength: 500, placeholder: 'note (for resolve)', ariaLabel: `Note for ${o.orderId}`, value: typed.get(o.orderId)?.value ?? '', dataset: { orderId: o.orderId } });
+    const note = el('input', { type: 'text', maxLength: 500, placeholder: 'note (kept with the action)', ariaLabel: `Note for ${o.orderId}`, value: typed.get(o.orderId)?.value ?? '', dataset: { orderId: o.orderId } });
     const failed = o.saga?.steps?.find((s) => s.status === 'FAILED');
     const buttons = ACTIONS.map(([action, label]) =>
       el('button', {
