@@ -70,6 +70,8 @@ const noBroker = {
 };
 /** The saga settings tests use: short backoff and call deadline, a 5 s saga deadline. */
 const fastSagas = { SAGA_DEADLINE_MS: '5000', SAGA_RETRY_BASE_MS: '20', SAGA_RETRY_MAX_MS: '200', SAGA_CALL_TIMEOUT_MS: '2000' };
+/** The payments worker's card-fingerprint secret (card-fingerprint.ts), made for this run only. */
+const cardFingerprintKey = { CARD_FINGERPRINT_KEY: `test-${crypto.randomUUID()}` };
 const usersConfig = join(ROOT, 'workers/users/wrangler.toml');
 const usersMigrations = await readD1Migrations(join(ROOT, 'migrations/users'));
 const usersDatabaseId = serviceWorkers().find((s) => s.name === 'users')?.d1[0]?.database_id;
@@ -211,6 +213,7 @@ export default defineConfig({
                 LOG_LEVEL: 'warn',
                 TEST_MIGRATIONS: paymentsMigrations,
                 ...serviceTestVars,
+                ...cardFingerprintKey,
                 // No QStash: the outbox relay leaves every row pending (it logs that once), so the
                 // tests read the rows each write committed, whatever a developer's .dev.vars says.
                 QSTASH_URL: '',
@@ -310,7 +313,7 @@ export default defineConfig({
               d1Databases: { TEST_CATALOG_DB: catalogDatabaseId, TEST_PAYMENTS_DB: paymentsDatabaseId },
               workers: [
                 bundledWorkerOptions(catalogConfig, 'orders-catalog', { bindings: { LOG_LEVEL: 'warn', VIEW_FLUSH_INTERVAL_MS: '0', CHAOS_REFRESH_MS: '0', ...serviceTrust, ...noBroker } }),
-                bundledWorkerOptions(paymentsConfig, 'orders-payments', { bindings: { LOG_LEVEL: 'warn', CHAOS_REFRESH_MS: '0', ...serviceTrust, ...noBroker } }),
+                bundledWorkerOptions(paymentsConfig, 'orders-payments', { bindings: { LOG_LEVEL: 'warn', CHAOS_REFRESH_MS: '0', ...serviceTrust, ...noBroker, ...cardFingerprintKey } }),
               ],
             },
           }),
@@ -368,7 +371,7 @@ export default defineConfig({
               workers: [
                 bundledWorkerOptions(catalogConfig, 'catalog', { bindings: { LOG_LEVEL: 'warn', VIEW_FLUSH_INTERVAL_MS: '0', ...serviceTrust, ...noBroker } }),
                 bundledWorkerOptions(catalogCanaryConfig, 'catalog-canary', { bindings: { LOG_LEVEL: 'warn', VIEW_FLUSH_INTERVAL_MS: '0', ...serviceTrust, ...noBroker } }),
-                bundledWorkerOptions(paymentsConfig, 'payments', { bindings: { LOG_LEVEL: 'warn', ...serviceTrust, ...noBroker } }),
+                bundledWorkerOptions(paymentsConfig, 'payments', { bindings: { LOG_LEVEL: 'warn', ...serviceTrust, ...noBroker, ...cardFingerprintKey } }),
                 bundledWorkerOptions(usersConfig, 'users', { bindings: { LOG_LEVEL: 'warn', ...serviceTrust, ...usersTestVars } }),
                 bundledWorkerOptions(ordersConfig, 'orders', {
                   bindings: { LOG_LEVEL: 'warn', ...serviceTrust, ...noBroker, ...fastSagas, SERVICE_TOKEN_PRIVATE_JWK: JSON.stringify(ordersServiceTokenKeys.privateJwk) },

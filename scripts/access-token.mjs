@@ -1,4 +1,4 @@
-// An access token as the users service issues it (API.md: ES256 with its kid, iss, aud, sub,
+// An access token as the users service issues it (docs/api.md: ES256 with its kid, iss, aud, sub,
 // 15 minutes, roles): for local runs and tests that call the gateway as any user without logging
 // in. Plain jose, nothing of Node's: it runs in workerd tests too.
 import { SignJWT } from 'jose';

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { copyGatewayAssets } from './gateway-assets.mjs';
 import { prepareLocal } from './prepare-local.mjs';
 import { startDevQStash } from './qstash/dev-qstash.mjs';
-import { wranglerEnv } from './run.mjs';
+import { wranglerCommand, wranglerEnv } from './wrangler-cli.mjs';
 import { gatewayConfigPath, PERSIST_DIR, ROOT, serviceWorkers } from './workers.mjs';
 
 const PORT = process.env.PORT ?? '8787';
@@ -19,8 +19,9 @@ copyGatewayAssets();
 const qstash = await startDevQStash();
 
 const configs = [gatewayConfigPath(), ...serviceWorkers().map((service) => service.configPath)];
+const wranglerCli = wranglerCommand();
 const args = [
-  `${ROOT}/node_modules/wrangler/bin/wrangler.js`,
+  ...wranglerCli.args,
   'dev',
   ...configs.flatMap((config) => ['-c', config]),
   '--persist-to', PERSIST_DIR,
@@ -31,7 +32,7 @@ const args = [
 console.log(`starting ${configs.length} workers; gateway on http://localhost:${PORT}`);
 // wrangler runs in its own process group so that stopping it stops everything under it
 // (wrangler's CLI, workerd, esbuild), whoever asked us to stop.
-const child = spawn(process.execPath, args, { cwd: ROOT, stdio: 'inherit', env: wranglerEnv(), detached: true });
+const child = spawn(wranglerCli.command, args, { cwd: ROOT, stdio: 'inherit', env: wranglerEnv(), detached: true });
 const GRACE_MS = 5_000;
 let stopping = false;
 

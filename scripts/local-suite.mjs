@@ -3,6 +3,7 @@
 // migrated (and the catalog seeded by the caller), the local QStash beside it with the topology
 // set up, and keys made for this run only. Nothing is read from a developer's .dev.vars: every
 // var those files could set is pinned here.
+import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -97,6 +98,7 @@ export async function startLocalSuite({ vars = {}, workerVars = {}, qstash: qsta
       UPSTASH_REDIS_REST_TOKEN: '',
     },
     orders: { SERVICE_TOKEN_PRIVATE_JWK: JSON.stringify(ordersKeys.privateJwk) },
+    payments: { CARD_FINGERPRINT_KEY: `suite-${randomUUID()}` },
     users: {
       ACCESS_TOKEN_PRIVATE_JWK: JSON.stringify(accessKeys.privateJwk),
       ACCESS_TOKEN_KID: accessKeys.privateJwk.kid,

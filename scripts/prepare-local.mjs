@@ -1,6 +1,6 @@
 // Everything `npm run dev` (and the benchmarks) need before the workers start: local secrets,
 // D1 migrations and demo data. Each step is idempotent, so running it again changes nothing.
-import { createHash, webcrypto } from 'node:crypto';
+import { createHash, randomBytes, webcrypto } from 'node:crypto';
 import { copyFileSync, existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ensureServiceTokenKeys, readDevVar, writeDevVar } from './dev-keys.mjs';
@@ -20,6 +20,7 @@ export async function prepareLocal({ log = console.log } = {}) {
   }
   await ensureServiceTokenKeys({ log });
   await ensureAccessTokenKey({ log });
+  ensureCardFingerprintKey({ log });
   // Publishers and consumers of events: the local QStash's URL and credentials, and the gateway's
   // base URL that deliveries go to (HOOKS_BASE_URL/hooks/<consumer>).
   ensureQStashDevVars({ log });
@@ -44,6 +45,19 @@ export async function prepareLocal({ log = console.log } = {}) {
       }
     }
   }
+}
+
+/**
+ * The payments worker's card-fingerprint key (CARD_FINGERPRINT_KEY, workers/payments/.dev.vars,
+ * git-ignored): random once, never replaced, so a card keeps its fingerprint across restarts.
+ */
+function ensureCardFingerprintKey({ log }) {
+  const dir = join(ROOT, 'workers', 'payments');
+  if (!existsSync(join(dir, 'wrangler.toml'))) return;
+  const devVars = join(dir, '.dev.vars');
+  if (readDevVar(devVars, 'CARD_FINGERPRINT_KEY')) return;
+  writeDevVar(devVars, 'CARD_FINGERPRINT_KEY', randomBytes(32).toString('base64url'));
+  log(`${relative(ROOT, devVars)}: generated the card-fingerprint key (local only, git-ignored)`);
 }
 
 /** RFC 7638 thumbprint of an EC public key: a kid that names exactly this key. */

@@ -7,9 +7,20 @@ export interface QStashServerOptions {
   /** Deliveries are signed with this key (HS256 over its UTF-8 bytes). */
   currentSigningKey?: string;
   nextSigningKey?: string;
-  /** Retries when a publish sends no Upstash-Retries (QStash: 3). */
+  /** The QStash plan to behave as: default retries (free 3, paid 5) and DLQ retention (3 / 7 days). Default 'free'. */
+  plan?: 'free' | 'paid';
+  /** Retries when a publish sends no Upstash-Retries; overrides the plan's. */
   maxRetries?: number;
-  /** Multiplies every retry delay (QStash's min(1 day, e^(2.5 n)) s, or Upstash-Retry-Delay); 1 = real time. */
+  /** How long a deduplication id is remembered (QStash: 90 days). */
+  dedupRetentionMs?: number;
+  /** How long a dead letter is kept; overrides the plan's. */
+  dlqRetentionMs?: number;
+  /**
+   * A folder where state is kept across restarts (messages in flight, delays, retries, queues, URL
+   * groups, the DLQ, dedup ids, keys). Absent: in memory only.
+   */
+  stateDir?: string;
+  /** Multiplies every wait before a retry (QStash's min(1 day, e^(2.5 n)) s, Upstash-Retry-Delay, or the answer's Retry-After); 1 = real time. */
   retryDelayScale?: number;
   /** Multiplies Upstash-Delay (not Upstash-Not-Before, an absolute time); 1 = real time. */
   delayScale?: number;
@@ -68,4 +79,6 @@ export interface QStashServer {
 }
 
 export function startQStashServer(options?: QStashServerOptions): Promise<QStashServer>;
+/** The folder the CLI and `npm run dev` keep the local QStash's state in (.wrangler/state/qstash). */
+export const QSTASH_STATE_DIR: string;
 export function seededRandom(seed: number): () => number;

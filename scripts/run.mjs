@@ -1,12 +1,9 @@
 // Runs a command to completion, inheriting the terminal; rejects with its exit code.
 import { spawn } from 'node:child_process';
+import { wranglerCommand, wranglerEnv } from './wrangler-cli.mjs';
 import { ROOT } from './workers.mjs';
 
-/**
- * Local tooling works offline: no telemetry from wrangler, and no download of the `request.cf`
- * sample object (workerd then gives every request a placeholder `cf`, which the suite never needs).
- */
-export const wranglerEnv = () => ({ WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', ...process.env });
+export { wranglerEnv };
 
 export function run(command, args, options = {}) {
   return new Promise((resolve, reject) => {
@@ -19,4 +16,8 @@ export function run(command, args, options = {}) {
   });
 }
 
-export const wrangler = (args, options) => run(process.execPath, [`${ROOT}/node_modules/wrangler/bin/wrangler.js`, ...args], options);
+/** wrangler (the pinned one, or WRANGLER's: wrangler-cli.mjs), inheriting the terminal. */
+export const wrangler = (args, options) => {
+  const { command, args: lead } = wranglerCommand();
+  return run(command, [...lead, ...args], options);
+};

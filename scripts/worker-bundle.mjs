@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { basename, join } from 'node:path';
 import { unstable_getMiniflareWorkerOptions, unstable_readConfig } from 'wrangler';
 import { copyGatewayAssets } from './gateway-assets.mjs';
+import { wranglerCommand } from './wrangler-cli.mjs';
 import { ROOT } from './workers.mjs';
 
 /**
@@ -14,7 +15,10 @@ export function bundleWorker(configPath, name) {
   const config = unstable_readConfig({ config: configPath }, { hideWarnings: true });
   const bundleName = basename(config.main ?? 'index.js').replace(/\.[cm]?[jt]sx?$/, '.js');
   const outdir = join(ROOT, '.wrangler', 'build', name);
-  execFileSync(process.execPath, [join(ROOT, 'node_modules/wrangler/bin/wrangler.js'), 'deploy', '--dry-run', '--outdir', outdir, '-c', configPath], {
+  // --env= (empty): the top level, said explicitly, so wrangler does not warn that the file also
+  // defines environments (staging, production) and none was named.
+  const cli = wranglerCommand();
+  execFileSync(cli.command, [...cli.args, 'deploy', '--dry-run', '--outdir', outdir, '-c', configPath, '--env='], {
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },

@@ -253,7 +253,7 @@ ${markdownTable(eventRows)}
   stock; the charge with its event; the commit; then the orders' settle with \`order.completed\`:
   4); the alarm's deletion at the end. All but the three participant batches are the orders
   service's own bookkeeping (its saga object and its one D1 database, which every POST and every
-  step of every saga writes): DESIGN.md decision 5, each transition persisted before and after
+  step of every saga writes): docs/architecture.md, decision 5, each transition persisted before and after
   its call, is what an order pays most for.
 - **Not the outbox relay or the QStash fan-out: they lag behind instead.** Only ${list(windowDeliveries.map((x) => x * 100), 0)} % of the
   run's ${a((r) => r.qstashTotal.delivered)[0]} deliveries (${fixed(a((r) => r.qstashTotal.delivered / r.terminal)[0], 0)} per order) happened inside the measured windows of (a) and (c).

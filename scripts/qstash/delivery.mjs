@@ -19,6 +19,7 @@ export async function deliverOnce(message, { signingKey, signal }) {
   headers.set('Upstash-Message-Id', message.messageId);
   headers.set('Upstash-Retried', String(message.retried));
   if (message.topicName !== undefined) headers.set('Upstash-Topic-Name', message.topicName);
+  if (message.scheduleId !== undefined) headers.set('Upstash-Schedule-Id', message.scheduleId);
   if (message.callerIp) headers.set('Upstash-Caller-Ip', message.callerIp);
   headers.set('Upstash-Signature', await signDelivery({ signingKey, url: message.url, body: sendsBody ? message.body : undefined }));
 

@@ -2,7 +2,7 @@
 // and the local server started (with the topology set up) before wrangler.
 import { join, relative } from 'node:path';
 import { readDevVar, writeDevVar } from '../dev-keys.mjs';
-import { startQStashServer } from '../qstash-server.mjs';
+import { QSTASH_STATE_DIR, startQStashServer } from '../qstash-server.mjs';
 import { setupQStash } from '../qstash-setup.mjs';
 import { ROOT, serviceWorkers } from '../workers.mjs';
 import { LOCAL_QSTASH_CURRENT_SIGNING_KEY, LOCAL_QSTASH_NEXT_SIGNING_KEY, LOCAL_QSTASH_PORT, LOCAL_QSTASH_TOKEN } from './local-credentials.mjs';
@@ -91,9 +91,13 @@ export async function startDevQStash({ log = console.log } = {}) {
       token,
       currentSigningKey: readDevVar(gatewayVars, 'QSTASH_CURRENT_SIGNING_KEY') || LOCAL_QSTASH_CURRENT_SIGNING_KEY,
       nextSigningKey: readDevVar(gatewayVars, 'QSTASH_NEXT_SIGNING_KEY') || LOCAL_QSTASH_NEXT_SIGNING_KEY,
+      // QSTASH_PLAN=paid: default retries and DLQ retention as a paid plan has them.
+      plan: process.env.QSTASH_PLAN || 'free',
+      // Kept beside wrangler's local state, so a restart of `npm run dev` loses no message.
+      stateDir: process.env.QSTASH_STATE_DIR || QSTASH_STATE_DIR,
       log: (line) => log(`[qstash] ${line}`),
     });
-    log(`local QStash on ${server.url} (in memory; deliveries to ${hooksBaseUrl}/hooks/*)`);
+    log(`local QStash on ${server.url} (${process.env.QSTASH_PLAN || 'free'} plan, state kept in ${relative(ROOT, process.env.QSTASH_STATE_DIR || QSTASH_STATE_DIR)}; deliveries to ${hooksBaseUrl}/hooks/*)`);
   } catch (error) {
     if (error.code !== 'EADDRINUSE') throw error;
     if (!(await answersAsQStash(url, token))) {

@@ -1,42 +1,130 @@
 // The local QStash's state and clock: messages waiting, in flight and retrying, queues with their
-// parallelism, URL groups, the DLQ, deduplication ids and the signing keys. In memory only: a
-// restart forgets everything, which is what a dev server wants.
+// parallelism, URL groups, the DLQ, deduplication ids and the signing keys. With a state store
+// (the CLI and `npm run dev` give it one under the local state folder) all of it survives a
+// restart: a message delayed, between retries or in flight when the server stopped is delivered
+// after it starts again (an attempt cut short is made again: at-least-once, as QStash is).
 import { setTimeout as sleep } from 'node:timers/promises';
 import { callbackBody, deliverOnce, responseFields } from './delivery.mjs';
+import { matchesFilter } from './filters.mjs';
 import {
   checkDestinationUrl,
   checkName,
   deduplicationKey,
   forwardedHeaders,
   isDestinationUrl,
-  matches,
   messageView,
   newMessageId,
   publishAnswer,
   publishOptions,
   QStashError,
 } from './messages.mjs';
+import { isNonRetryable, retryHintMs } from './retry-hints.mjs';
+import { Schedules } from './schedules.mjs';
 import { randomSigningKey } from './signing.mjs';
-import { defaultBackoffMs } from './timing.mjs';
+import { compileRetryDelay, defaultBackoffMs } from './timing.mjs';
 import { UrlGroups } from './url-groups.mjs';
+
+/** How often expired deduplication ids and dead letters are swept out. */
+const SWEEP_EVERY_MS = 60_000;
 
 export class QStashEngine {
   #options;
+  #store; // StateStore, or undefined: in memory only
   #messages = new Map(); // every message not yet finished (waiting, in flight or between retries)
   #queues = new Map();
   /** URL groups (QStash's older name: topics), used as-is by the routes. */
-  urlGroups = new UrlGroups();
+  urlGroups;
   #dlq = new Map(); // dlqId -> { entry, message }, in arrival order
-  #dedup = new Map(); // deduplication key -> the publish's answers
+  #dedup = new Map(); // deduplication key -> { answers, expiresAt }
   #dlqSequence = 0;
+  #messageSequence = 0; // orders queued messages (FIFO) across restarts
+  #sweeper;
   #attempting = 0;
   #idleWaiters = new Set();
   #closing = new AbortController();
   #counters = { published: 0, delivered: 0, duplicated: 0, failedAttempts: 0, retried: 0, deadLettered: 0, callbacks: 0 };
 
+  /**
+   * @param {object} options
+   * @param {import('./state-store.mjs').StateStore} [options.store] where state is kept across restarts
+   * @param {number} options.maxRetries retries of a message published without Upstash-Retries (the plan's)
+   * @param {number} options.dedupRetentionMs how long a deduplication id is remembered
+   * @param {number} options.dlqRetentionMs how long a dead letter is kept
+   */
   constructor(options) {
     this.#options = options;
+    this.#store = options.store;
     this.keys = { current: options.currentSigningKey, next: options.nextSigningKey };
+    this.urlGroups = new UrlGroups({ onChange: (name, group) => (group ? this.#store?.put('group', name, group) : this.#store?.delete('group', name)) });
+    const { maxRetries, retryDelayScale, delayScale, deliveryTimeoutMs } = options;
+    /** Schedules (cron), used as-is by the routes; each tick is a publish of its own. */
+    this.schedules = new Schedules({
+      store: this.#store,
+      defaults: { maxRetries, retryDelayScale, delayScale, deliveryTimeoutMs },
+      log: (line) => this.#log(line),
+      fire: (schedule) => {
+        const headers = new Headers(schedule.headers);
+        const { answer } = this.publish({ destination: schedule.destination, queueName: schedule.queueName, headers, body: Buffer.from(schedule.body, 'base64'), callerIp: schedule.callerIp, scheduleId: schedule.scheduleId });
+        this.#log(`schedule ${schedule.scheduleId} published ${[answer].flat().map((a) => a.messageId).join(', ')}`);
+      },
+    });
+    if (this.#store) this.#restore();
+    this.#sweeper = setInterval(() => this.sweep(), SWEEP_EVERY_MS);
+    this.#sweeper.unref();
+  }
+
+  // ---- persistence --------------------------------------------------------------------------
+
+  /**
+   * Takes up what the store holds: keys (a rotation survives), URL groups, queues, deduplication
+   * ids, the DLQ, and every unfinished message, which starts again at its readyAt (past: at once).
+   */
+  #restore() {
+    const store = this.#store;
+    const keys = store.all('keys').get('signing');
+    if (keys) this.keys = keys;
+    this.urlGroups.restore(store.all('group').values());
+    this.schedules.restore(store.all('schedule').values());
+    for (const record of store.all('queue').values()) this.#createQueue(record.name, record.parallelism, record.paused, record);
+    for (const [key, seen] of store.all('dedup')) this.#dedup.set(key, seen);
+    for (const [dlqId, { entry, message }] of store.all('dlq')) {
+      this.#dlq.set(dlqId, { entry, message: fromRecord(message) });
+      this.#dlqSequence = Math.max(this.#dlqSequence, Number(dlqId.split('-')[1]) + 1 || 0);
+    }
+    const messages = [...store.all('message').values()].map(fromRecord).sort((a, b) => a.seq - b.seq);
+    this.#messageSequence = messages.reduce((next, message) => Math.max(next, message.seq + 1), 0);
+    for (const fields of messages) {
+      // Enqueued to a queue deleted meanwhile cannot happen (deleting drops its messages), but a
+      // hand-edited store could; such a message goes on its way unqueued rather than vanishing.
+      this.#admit(fields, this.#queue(fields.queueName), { restored: true });
+    }
+    this.sweep();
+    if (messages.length > 0) this.#log(`restored ${messages.length} unfinished message(s), ${this.#dlq.size} dead letter(s)`);
+  }
+
+  /** Records a message's current state (on admission and whenever its next attempt moves). */
+  #save(message) {
+    this.#store?.put('message', message.messageId, toRecord(message));
+  }
+
+  /** The message is finished (delivered, dead-lettered or cancelled): nothing to redo after a restart. */
+  #forget(message) {
+    this.#store?.delete('message', message.messageId);
+  }
+
+  /** Drops deduplication ids and dead letters older than their retention. */
+  sweep(now = Date.now()) {
+    for (const [key, seen] of this.#dedup) {
+      if (seen.expiresAt > now) continue;
+      this.#dedup.delete(key);
+      this.#store?.delete('dedup', key);
+    }
+    const { dlqRetentionMs } = this.#options;
+    for (const [dlqId, { entry }] of this.#dlq) {
+      if (entry.deadLetteredAt + dlqRetentionMs > now) continue;
+      this.#dlq.delete(dlqId);
+      this.#store?.delete('dlq', dlqId);
+    }
   }
 
   // ---- publishing ---------------------------------------------------------------------------
@@ -45,7 +133,7 @@ export class QStashEngine {
    * POST /v2/publish/{destination} and /v2/enqueue/{queue}/{destination}: a URL gets one message,
    * a URL group one per endpoint. A deduplicated publish answers 202 with the first one's ids.
    */
-  publish({ destination, queueName, headers, body, callerIp }) {
+  publish({ destination, queueName, headers, body, callerIp, scheduleId }) {
     const now = Date.now();
     const { maxRetries, retryDelayScale, delayScale, deliveryTimeoutMs } = this.#options;
     const options = publishOptions(headers, { now, defaults: { maxRetries, retryDelayScale, delayScale, deliveryTimeoutMs } });
@@ -63,8 +151,8 @@ export class QStashEngine {
     const forwarded = forwardedHeaders(headers);
     const key = deduplicationKey({ options, destination, queueName, body, forwarded });
     const seen = key && this.#dedup.get(key);
-    if (seen) {
-      const answers = seen.map((answer) => ({ ...answer, deduplicated: true }));
+    if (seen && seen.expiresAt > now) {
+      const answers = seen.answers.map((answer) => ({ ...answer, deduplicated: true }));
       return { status: 202, answer: group ? answers : answers[0] };
     }
 
@@ -83,22 +171,31 @@ export class QStashEngine {
       timeoutMs: options.timeoutMs,
       callback: options.callback,
       failureCallback: options.failureCallback,
-      label: options.label,
+      labels: options.labels,
+      flowControlKey: options.flowControlKey,
       notBefore: options.notBefore,
       createdAt: now,
       callerIp,
+      scheduleId,
     }));
     const answers = messages.map((message) => publishAnswer(message));
-    if (key) this.#dedup.set(key, answers);
+    if (key) {
+      const seenNow = { answers, expiresAt: now + this.#options.dedupRetentionMs };
+      this.#dedup.set(key, seenNow);
+      this.#store?.put('dedup', key, seenNow);
+    }
     for (const message of messages) this.#admit(message, queue);
     return { status: 201, answer: group ? answers : answers[0] };
   }
 
   /** Puts a new message in play: into its queue, or straight on its way. */
-  #admit(fields, queue) {
-    const message = { ...fields, retried: 0, readyAt: fields.notBefore, cancelled: false, started: false, abort: new AbortController() };
+  #admit(fields, queue, { restored = false } = {}) {
+    const message = { retried: 0, readyAt: fields.notBefore, seq: this.#messageSequence++, ...fields, cancelled: false, started: false, abort: new AbortController() };
     this.#messages.set(message.messageId, message);
-    this.#counters.published++;
+    if (!restored) {
+      this.#counters.published++;
+      this.#save(message);
+    }
     if (queue) {
       queue.waiting.push(message);
       this.#pump(queue);
@@ -122,6 +219,8 @@ export class QStashEngine {
     for (;;) {
       if (!(await this.#waitUntil(message, message.readyAt))) return;
       const outcome = await this.#attempt(message);
+      // Stopping cut the attempt short: it stays in the store and is made again after a restart.
+      if (this.#closing.signal.aborted) return;
       if (outcome.ok) {
         this.#counters.delivered++;
         this.#log(`delivered ${message.messageId} -> ${message.url} (${outcome.status}, retried ${message.retried})`);
@@ -131,24 +230,35 @@ export class QStashEngine {
           const again = await this.#attempt(message);
           this.#log(`delivered ${message.messageId} AGAIN (duplicateRate) -> ${message.url} (${again.status ?? again.error})`);
         }
-        if (message.callback) await this.#followUp(message, message.callback, callbackBody(message, outcome));
+        const callback = message.callback && this.#followUp(message, message.callback, callbackBody(message, outcome));
+        this.#forget(message);
+        if (callback) await callback;
         return;
       }
       this.#counters.failedAttempts++;
-      if (message.cancelled || this.#closing.signal.aborted) return;
+      if (message.cancelled) return;
       const why = outcome.status !== undefined ? `status ${outcome.status}` : outcome.error;
-      if (message.retried >= message.maxRetries) {
+      const refused = isNonRetryable(outcome);
+      if (refused || message.retried >= message.maxRetries) {
         const dlqId = this.#deadLetter(message, outcome);
-        this.#log(`dead-lettered ${message.messageId} -> ${message.url} after ${message.retried} retries (${why}), dlqId ${dlqId}`);
-        if (message.failureCallback) await this.#followUp(message, message.failureCallback, callbackBody(message, outcome, { dlqId }));
+        const after = refused ? 'at once (489, Upstash-NonRetryable-Error: true)' : `after ${message.retried} retries (${why})`;
+        this.#log(`dead-lettered ${message.messageId} -> ${message.url} ${after}, dlqId ${dlqId}`);
+        const callback = message.failureCallback && this.#followUp(message, message.failureCallback, callbackBody(message, outcome, { dlqId }));
+        this.#forget(message);
+        if (callback) await callback;
         return;
       }
       message.retried++;
       this.#counters.retried++;
-      const backoff = message.retryDelay ? message.retryDelay(message.retried - 1) : defaultBackoffMs(message.retried);
+      // The destination's own hint (Retry-After, X-RateLimit-Reset*) replaces the backoff for this
+      // retry, as QStash does; either way retryDelayScale runs the clock faster in tests.
+      const hinted = retryHintMs(outcome.headers);
+      const backoff = hinted ?? (message.retryDelay ? message.retryDelay(message.retried - 1) : defaultBackoffMs(message.retried));
       const delay = backoff * retryDelayScale;
       message.readyAt = Date.now() + delay;
-      this.#log(`attempt of ${message.messageId} -> ${message.url} failed (${why}); retry ${message.retried}/${message.maxRetries} in ${Math.round(delay)} ms`);
+      this.#save(message);
+      const reason = hinted === undefined ? '' : ' as the answer asked';
+      this.#log(`attempt of ${message.messageId} -> ${message.url} failed (${why}); retry ${message.retried}/${message.maxRetries} in ${Math.round(delay)} ms${reason}`);
     }
   }
 
@@ -178,7 +288,7 @@ export class QStashEngine {
    * A callback or failure callback is a message of its own (signed for its URL, retried like its
    * source). A queued message's slot waits for it, as QStash's queues do.
    */
-  async #followUp(source, url, body) {
+  #followUp(source, url, body) {
     this.#counters.callbacks++;
     const callback = this.#admit({
       messageId: newMessageId(),
@@ -194,12 +304,15 @@ export class QStashEngine {
       createdAt: Date.now(),
       callerIp: source.callerIp,
     });
-    if (source.queueName !== undefined) await callback.done;
+    return source.queueName !== undefined ? callback.done : undefined;
   }
 
   #deadLetter(message, outcome) {
-    const dlqId = `${Date.now()}-${this.#dlqSequence++}`;
-    this.#dlq.set(dlqId, { entry: { ...messageView(message), dlqId, ...responseFields(outcome) }, message });
+    const now = Date.now();
+    const dlqId = `${now}-${this.#dlqSequence++}`;
+    const entry = { ...messageView(message), dlqId, ...responseFields(outcome), deadLetteredAt: now };
+    this.#dlq.set(dlqId, { entry, message });
+    this.#store?.put('dlq', dlqId, { entry, message: toRecord(message) });
     this.#counters.deadLettered++;
     return dlqId;
   }
@@ -223,6 +336,7 @@ export class QStashEngine {
     if (!message) throw new QStashError(404, `message ${messageId} not found`);
     message.cancelled = true;
     message.abort.abort();
+    this.#forget(message);
     if (!message.started) {
       const queue = this.#queue(message.queueName);
       if (queue) queue.waiting = queue.waiting.filter((waiting) => waiting !== message);
@@ -231,20 +345,45 @@ export class QStashEngine {
     return { cancelled: 1 };
   }
 
-  cancelMessages(filter) {
-    const matching = [...this.#messages.values()].filter((message) => matches(messageView(message), filter));
+  /**
+   * DELETE /v2/messages: cancels the messages matching `filter` (checked by filters.mjs; empty =
+   * all), at most `count` of them, oldest first. The client documents `count` as ignored by
+   * QStash's cancel (it cancels every match); this server honours it, the side that touches less.
+   */
+  cancelMessages(filter, { count = Infinity } = {}) {
+    const matching = [...this.#messages.values()]
+      .filter((message) => !message.cancelled && matchesFilter(messageView(message), filter))
+      .slice(0, count);
     for (const message of matching) this.cancelMessage(message.messageId);
     return { cancelled: matching.length };
   }
 
   // ---- dead letter queue --------------------------------------------------------------------
 
-  listDlq(filter, { cursor, count = 100 } = {}) {
-    const all = [...this.#dlq.values()].map(({ entry }) => entry).filter((entry) => matches(entry, filter));
-    const start = Number(cursor ?? 0) || 0;
+  /**
+   * The DLQ entries matching `filter`, oldest first, from after `cursor` (the last dlqId a page
+   * ended with), at most `count`; `cursor` in the answer when more match after them.
+   */
+  #dlqPage(filter, { cursor, count = 100 } = {}) {
+    const all = [...this.#dlq.entries()].filter(([, { entry }]) => matchesFilter(entry, filter));
+    let start = 0;
+    if (cursor !== undefined) {
+      // Entries are in dlqId order; a cursor past an entry deleted meanwhile still finds its place.
+      const [cursorTime, cursorSeq] = cursor.split('-').map(Number);
+      start = all.findIndex(([dlqId]) => {
+        const [time, seq] = dlqId.split('-').map(Number);
+        return time > cursorTime || (time === cursorTime && seq > cursorSeq);
+      });
+      if (start === -1) start = all.length;
+    }
     const page = all.slice(start, start + count);
-    const next = start + page.length;
-    return { messages: page, ...(next < all.length && { cursor: String(next) }) };
+    const more = start + page.length < all.length;
+    return { page, cursor: more ? page.at(-1)[0] : undefined };
+  }
+
+  listDlq(filter, paging) {
+    const { page, cursor } = this.#dlqPage(filter, paging);
+    return { messages: page.map(([, { entry }]) => entry), ...(cursor && { cursor }) };
   }
 
   getDlq(dlqId) {
@@ -255,27 +394,33 @@ export class QStashEngine {
 
   deleteDlq(dlqId) {
     if (!this.#dlq.delete(dlqId)) throw new QStashError(404, `dlq message ${dlqId} not found`);
+    this.#store?.delete('dlq', dlqId);
   }
 
-  deleteDlqMany(filter) {
-    let deleted = 0;
-    for (const [dlqId, { entry }] of this.#dlq) {
-      if (matches(entry, filter)) deleted += Number(this.#dlq.delete(dlqId));
-    }
-    return { deleted };
+  /** DELETE /v2/dlq: the matching entries, at most `count` per call; `cursor` if more match. */
+  deleteDlqMany(filter, paging) {
+    const { page, cursor } = this.#dlqPage(filter, paging);
+    for (const [dlqId] of page) this.deleteDlq(dlqId);
+    return { deleted: page.length, ...(cursor && { cursor }) };
   }
 
-  /** Sends dead-lettered messages again, as new messages (new ids, retries from 0). */
-  retryDlq(filter) {
+  /**
+   * POST /v2/dlq/retry: sends the matching dead letters again as new messages (new ids, retries
+   * from 0, to the same URL, queue and URL group), at most `count` per call; `cursor` if more match.
+   */
+  retryDlq(filter, paging) {
+    const { page, cursor } = this.#dlqPage(filter, paging);
     const responses = [];
-    for (const [dlqId, { entry, message }] of this.#dlq) {
-      if (!matches(entry, filter)) continue;
+    for (const [dlqId, { message }] of page) {
       this.#dlq.delete(dlqId);
-      const { retried, readyAt, cancelled, started, abort, done, ...fields } = message;
-      const again = this.#admit({ ...fields, messageId: newMessageId(), notBefore: Date.now(), createdAt: Date.now() }, this.#queue(message.queueName));
-      responses.push({ messageId: again.messageId });
+      this.#store?.delete('dlq', dlqId);
+      const { retried, readyAt, cancelled, started, abort, done, seq, ...fields } = message;
+      const now = Date.now();
+      const again = this.#admit({ ...fields, messageId: newMessageId(), notBefore: now, createdAt: now }, this.#queue(message.queueName));
+      this.#log(`retrying dead letter ${dlqId} as ${again.messageId} -> ${again.url}`);
+      responses.push({ messageId: again.messageId, url: again.url });
     }
-    return { responses };
+    return { responses, ...(cursor && { cursor }) };
   }
 
   // ---- queues -------------------------------------------------------------------------------
@@ -284,11 +429,16 @@ export class QStashEngine {
     return name === undefined ? undefined : this.#queues.get(name);
   }
 
-  #createQueue(name, parallelism, paused) {
-    const now = Date.now();
-    const queue = { name, parallelism, paused, createdAt: now, updatedAt: now, waiting: [], active: 0, timer: undefined };
+  #createQueue(name, parallelism, paused, { createdAt = Date.now(), updatedAt = createdAt } = {}) {
+    const queue = { name, parallelism, paused, createdAt, updatedAt, waiting: [], active: 0, timer: undefined };
     this.#queues.set(name, queue);
+    this.#saveQueue(queue);
     return queue;
+  }
+
+  #saveQueue(queue) {
+    const { name, parallelism, paused, createdAt, updatedAt } = queue;
+    this.#store?.put('queue', name, { name, parallelism, paused, createdAt, updatedAt });
   }
 
   upsertQueue({ queueName, parallelism = 1, paused = false }) {
@@ -296,6 +446,7 @@ export class QStashEngine {
     if (!Number.isInteger(parallelism) || parallelism < 1) throw new QStashError(400, `parallelism must be a whole number of at least 1, not ${parallelism}`);
     const queue = this.#queue(queueName) ?? this.#createQueue(queueName, parallelism, Boolean(paused));
     Object.assign(queue, { parallelism, paused: Boolean(paused), updatedAt: Date.now() });
+    this.#saveQueue(queue);
     this.#pump(queue);
   }
 
@@ -314,8 +465,12 @@ export class QStashEngine {
     const queue = this.#queue(name);
     if (!queue) throw new QStashError(404, `queue ${name} not found`);
     this.#queues.delete(name);
+    this.#store?.delete('queue', name);
     clearTimeout(queue.timer);
-    for (const message of queue.waiting) this.#finish(message);
+    for (const message of queue.waiting) {
+      this.#forget(message);
+      this.#finish(message);
+    }
     queue.waiting = [];
   }
 
@@ -323,6 +478,7 @@ export class QStashEngine {
     const queue = this.#queue(name);
     if (!queue) throw new QStashError(404, `queue ${name} not found`);
     Object.assign(queue, { paused, updatedAt: Date.now() });
+    this.#saveQueue(queue);
     this.#pump(queue);
   }
 
@@ -356,6 +512,7 @@ export class QStashEngine {
   /** The next key becomes the current one (what deliveries are signed with) and a new next is made. */
   rotateKeys() {
     this.keys = { current: this.keys.next, next: randomSigningKey() };
+    this.#store?.put('keys', 'signing', this.keys);
     return { ...this.keys };
   }
 
@@ -389,12 +546,28 @@ export class QStashEngine {
   /** Stops every timer and attempt; nothing is delivered after this. */
   close() {
     this.#closing.abort();
+    clearInterval(this.#sweeper);
+    this.schedules.close();
+    this.#store?.close();
     for (const queue of this.#queues.values()) clearTimeout(queue.timer);
   }
 
   #log(line) {
     this.#options.log?.(line);
   }
+}
+
+/** A message as the store keeps it: JSON only (the body in base64, no timers or functions). */
+function toRecord(message) {
+  const { cancelled, started, abort, done, retryDelay, body, ...fields } = message;
+  return { ...fields, body: body.toString('base64') };
+}
+
+function fromRecord(record) {
+  const body = Buffer.from(record.body, 'base64');
+  // The expression was checked at publish time; compiling it again cannot fail.
+  const retryDelay = record.retryDelayExpression === undefined ? undefined : compileRetryDelay(record.retryDelayExpression);
+  return { ...record, body, retryDelay };
 }
 
 function queueView(queue) {

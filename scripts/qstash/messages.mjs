@@ -75,7 +75,7 @@ export function publishOptions(headers, { now, defaults }) {
   const delay = headers.get('upstash-delay');
   if (delay != null) {
     const ms = parseDuration(delay);
-    if (ms === undefined) throw new QStashError(400, `Upstash-Delay "${delay}" is not a duration like 10s, 5m or 1h`);
+    if (ms === undefined) throw new QStashError(400, `Upstash-Delay "${delay}" is not a duration: a whole number and s, m, h or d (50s, 3m, 10h, 1d)`);
     notBefore = now + ms * defaults.delayScale;
   }
   // An absolute time wins over a relative delay (unix seconds).
@@ -106,7 +106,7 @@ export function publishOptions(headers, { now, defaults }) {
   const timeout = headers.get('upstash-timeout');
   if (timeout != null) {
     const ms = parseDuration(timeout);
-    if (!ms) throw new QStashError(400, `Upstash-Timeout "${timeout}" is not a duration like 30s`);
+    if (!ms) throw new QStashError(400, `Upstash-Timeout "${timeout}" is not a duration: a whole number and s, m, h or d (30s, 2m)`);
     timeoutMs = ms;
   }
 
@@ -122,14 +122,29 @@ export function publishOptions(headers, { now, defaults }) {
     failureCallback: httpUrl(headers.get('upstash-failure-callback'), 'Upstash-Failure-Callback'),
     deduplicationId: headers.get('upstash-deduplication-id') || undefined,
     contentBased,
-    label: headers.get('upstash-label') ?? undefined,
+    labels: labelsOf(headers.get('upstash-label')),
+    flowControlKey: headers.get('upstash-flow-control-key') || undefined,
   };
 }
 
 /**
- * The deduplication key of a publish, if it asks for one. An explicit id is QStash-wide (the same
- * id to another destination is still a duplicate); a content-based one covers what QStash
- * documents: destination, body, Content-Type and the forwarded headers.
+ * Upstash-Label: one label, or several comma-separated (the client's `label: ["a", "b"]`). They
+ * stay a list: a filter on "a" finds the message, and it reads back as labels ["a", "b"].
+ */
+function labelsOf(header) {
+  if (header == null) return undefined;
+  const labels = header.split(',').map((label) => label.trim()).filter(Boolean);
+  return labels.length > 0 ? labels : undefined;
+}
+
+/**
+ * The deduplication key of a publish, if it asks for one. QStash documents that a duplicate of a
+ * publish to the same destination within the retention window is not delivered again; whether an
+ * explicit Upstash-Deduplication-Id also covers other destinations is not documented. This server
+ * takes the stricter reading: an explicit id is account-wide (the same id to another URL, group or
+ * queue is a duplicate too), so code that needs a reused id delivered twice fails here, not after
+ * deploy. A content-based id is what QStash documents it to be: a hash of the destination, body
+ * and forwarded headers (and the queue), so it is per destination by construction.
  */
 export function deduplicationKey({ options, destination, queueName, body, forwarded }) {
   if (options.deduplicationId) return `id:${options.deduplicationId}`;
@@ -166,7 +181,10 @@ export function messageView(message) {
     createdAt: message.createdAt,
     ...(message.callback !== undefined && { callback: message.callback }),
     ...(message.failureCallback !== undefined && { failureCallback: message.failureCallback }),
-    ...(message.label !== undefined && { label: message.label, labels: [message.label] }),
+    // `label` is the first label only (the client marks it deprecated for that reason).
+    ...(message.labels !== undefined && { label: message.labels[0], labels: [...message.labels] }),
+    ...(message.flowControlKey !== undefined && { flowControlKey: message.flowControlKey }),
+    ...(message.scheduleId !== undefined && { scheduleId: message.scheduleId }),
     callerIp: message.callerIp,
   };
 }
@@ -177,16 +195,3 @@ export const publishAnswer = (message, deduplicated) => ({
   url: message.url,
   ...(deduplicated && { deduplicated: true }),
 });
-
-/**
- * The list/delete/cancel filters (query parameters) against a message or DLQ view: each given
- * field must match; a repeated parameter (dlqIds, messageIds) matches any of its values.
- */
-export function matches(item, filter = {}) {
-  for (const [field, wanted] of Object.entries(filter)) {
-    if (wanted === undefined || wanted.length === 0) continue;
-    const value = field === 'dlqIds' ? item.dlqId : field === 'messageIds' ? item.messageId : field === 'responseStatus' ? String(item.responseStatus) : item[field];
-    if (!wanted.includes(value)) return false;
-  }
-  return true;
-}

@@ -1,12 +1,13 @@
 // The HTTP side of the local QStash: QStash's REST paths, as @upstash/qstash 2.12 calls them
 // (read from its source), mapped onto the engine. Every path needs `Authorization: Bearer <token>`.
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { readBulkFilter } from './filters.mjs';
 import { QStashError } from './messages.mjs';
 import { readBody } from '../read-body.mjs';
 
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
 // Parts of QStash this server does not have: named in the answer so nobody hunts a bug in their code.
-const UNSUPPORTED = /^\/v2\/(schedules|flowControl|globalParallelism|events|logs|workflows|llm|api)(\/|$)/;
+const UNSUPPORTED = /^\/v2\/(flowControl|globalParallelism|events|logs|workflows|llm|api)(\/|$)/;
 
 /**
  * The destination of /v2/publish/<destination> and /v2/enqueue/<queue>/<destination>, from the raw
@@ -29,17 +30,6 @@ function parseJson(body) {
   }
 }
 
-/** Filters from the query (and, for older clients, a JSON body): every value of every key. */
-function filterFrom(searchParams, json) {
-  const filter = {};
-  for (const key of ['url', 'topicName', 'queueName', 'messageId', 'label', 'responseStatus', 'dlqIds', 'messageIds']) {
-    const values = searchParams.getAll(key);
-    if (Array.isArray(json?.[key])) values.push(...json[key].map(String));
-    if (values.length > 0) filter[key] = values;
-  }
-  return filter;
-}
-
 async function route(engine, req, body) {
   const raw = req.url ?? '/';
   const method = req.method ?? 'GET';
@@ -52,6 +42,9 @@ async function route(engine, req, body) {
   if (method === 'POST' && raw.startsWith('/v2/publish/')) {
     const { status, answer } = engine.publish({ destination: destinationOf(raw.slice('/v2/publish/'.length)), headers, body, callerIp });
     return [status, answer];
+  }
+  if (method === 'POST' && raw.startsWith('/v2/schedules/')) {
+    return [200, engine.schedules.create({ destination: destinationOf(raw.slice('/v2/schedules/'.length)), headers, body, callerIp })];
   }
   if (method === 'POST' && raw.startsWith('/v2/enqueue/')) {
     const rest = raw.slice('/v2/enqueue/'.length);
@@ -68,7 +61,6 @@ async function route(engine, req, body) {
   const [v2, resource, id, action] = segments;
   if (v2 !== 'v2') throw new QStashError(404, `no such path: ${method} ${url.pathname}`);
   const query = url.searchParams;
-  const count = query.has('count') ? Number(query.get('count')) : undefined;
 
   switch (`${method} ${resource}${id === undefined ? '' : '/:id'}${action === undefined ? '' : `/${action}`}`) {
     case 'POST batch': {
@@ -91,21 +83,29 @@ async function route(engine, req, body) {
       return [200, engine.getMessage(id)];
     case 'DELETE messages/:id':
       return [200, engine.cancelMessage(id)];
-    case 'DELETE messages':
-      return [200, engine.cancelMessages(filterFrom(query, parseJson(body)))];
+    case 'DELETE messages': {
+      const { filter, count } = readBulkFilter('cancel', query, parseJson(body));
+      return [200, engine.cancelMessages(filter, { count })];
+    }
 
-    case 'GET dlq':
-      return [200, engine.listDlq(filterFrom(query), { cursor: query.get('cursor') ?? undefined, count })];
+    case 'GET dlq': {
+      const { filter, count, cursor } = readBulkFilter('dlq', query);
+      return [200, engine.listDlq(filter, { count, cursor })];
+    }
     case 'GET dlq/:id':
       return [200, engine.getDlq(id)];
     case 'DELETE dlq/:id':
       engine.deleteDlq(id);
       return [200, undefined];
-    case 'DELETE dlq':
-      return [200, engine.deleteDlqMany(filterFrom(query, parseJson(body)))];
-    case 'POST dlq/:id':
+    case 'DELETE dlq': {
+      const { filter, count, cursor } = readBulkFilter('dlq', query, parseJson(body));
+      return [200, engine.deleteDlqMany(filter, { count, cursor })];
+    }
+    case 'POST dlq/:id': {
       if (id !== 'retry') break;
-      return [200, engine.retryDlq(filterFrom(query, parseJson(body)))];
+      const { filter, count, cursor } = readBulkFilter('dlq', query, parseJson(body));
+      return [200, engine.retryDlq(filter, { count, cursor })];
+    }
 
     case 'POST queues': {
       const json = parseJson(body) ?? {};
@@ -136,6 +136,20 @@ async function route(engine, req, body) {
       return [200, engine.urlGroups.get(id)];
     case 'DELETE topics/:id':
       engine.urlGroups.delete(id);
+      return [200, undefined];
+
+    case 'GET schedules':
+      return [200, engine.schedules.list()];
+    case 'GET schedules/:id':
+      return [200, engine.schedules.get(id)];
+    case 'DELETE schedules/:id':
+      engine.schedules.delete(id);
+      return [200, undefined];
+    case 'PATCH schedules/:id/pause':
+    case 'PATCH schedules/:id/resume':
+    case 'POST schedules/:id/pause':
+    case 'POST schedules/:id/resume':
+      engine.schedules.setPaused(id, action === 'pause');
       return [200, undefined];
 
     case 'GET keys':

@@ -4,6 +4,17 @@ import { checkDestinationUrl, checkName, QStashError } from './messages.mjs';
 
 export class UrlGroups {
   #groups = new Map();
+  #onChange;
+
+  /** @param {{ onChange?: (name: string, group: object | undefined) => void }} [options] told of every change (to persist it) */
+  constructor({ onChange = () => {} } = {}) {
+    this.#onChange = onChange;
+  }
+
+  /** Takes up groups kept by an earlier run. */
+  restore(groups) {
+    for (const group of groups) this.#groups.set(group.name, view(group));
+  }
 
   /** Creates the group if needed. One endpoint per URL and per name: adding again replaces in place. */
   add(name, endpoints) {
@@ -22,6 +33,7 @@ export class UrlGroups {
       group.endpoints.splice(at === -1 ? group.endpoints.length : at, 0, endpoint);
     }
     group.updatedAt = now;
+    this.#onChange(name, view(group));
   }
 
   /** Removes the endpoints matching every field given (name, url or both). */
@@ -30,6 +42,7 @@ export class UrlGroups {
     const removed = checkEndpoints(endpoints, { urlRequired: false });
     group.endpoints = group.endpoints.filter((e) => !removed.some((r) => (r.name === undefined || r.name === e.name) && (r.url === undefined || r.url === e.url)));
     group.updatedAt = Date.now();
+    this.#onChange(name, view(group));
   }
 
   /** Where a publish to the group goes; 404 for an unknown group, 400 for an empty one. */
@@ -49,6 +62,7 @@ export class UrlGroups {
 
   delete(name) {
     if (!this.#groups.delete(name)) throw new QStashError(404, `url group ${name} not found`);
+    this.#onChange(name, undefined);
   }
 
   #group(name) {

@@ -1,4 +1,4 @@
--- Demo user for local development (`npm run dev`; API.md): demo@example.com / demo-password-123,
+-- Demo user for local development (`npm run dev`; docs/api.md): demo@example.com / demo-password-123,
 -- an admin (and a customer, so it can also shop). INSERT OR IGNORE on a fixed id keeps the row,
 -- and any password changed since, on every later start.
 -- The hash is in workers/users/password.ts's format (PBKDF2-SHA-256, 100,000 iterations, a random

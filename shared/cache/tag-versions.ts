@@ -5,7 +5,7 @@
  * upstream fetch, and a later read that finds a different version treats it as a MISS. Purging is
  * a bump: nothing has to be found or deleted, everywhere at once.
  *
- * Reading the authority on every request would put it on the hot path (DESIGN.md decision 2), so
+ * Reading the authority on every request would put it on the hot path (docs/architecture.md, decision 2), so
  * each isolate keeps the versions it read for `refreshMs` (a second by default): a purge is seen
  * at once by the isolate that made it (its own copy is updated from the bump's answer) and within
  * `refreshMs` by every other.

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * Fault injection for one service (API.md `PUT /_ops/chaos/:service`): every request waits
+ * Fault injection for one service (docs/api.md `PUT /_ops/chaos/:service`): every request waits
  * `latencyMs` first; then each request fails with probability `failureRate`, by answering
  * `status` or, with `hang`, by never answering (until the caller gives up). So
  * `{failureRate: 1}` fails everything, `{failureRate: 0, latencyMs: 800}` only slows it down,

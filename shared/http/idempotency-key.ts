@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { HttpError } from './problem';
 
 /**
- * Idempotency keys (DESIGN.md decision 3): every effect across a service boundary carries one,
+ * Idempotency keys (docs/architecture.md, decision 3): every effect across a service boundary carries one,
  * and a duplicate is answered with the first result, never applied twice. What a service stores
  * beside a key is a fingerprint of the request, so a replay can be told from a key reused for
  * something else.

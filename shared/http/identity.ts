@@ -10,7 +10,7 @@ export interface Identity {
 }
 
 /**
- * 401 without an identity, 403 without the role (API.md's admin routes). The identity is the one
+ * 401 without an identity, 403 without the role (docs/api.md's admin routes). The identity is the one
  * the service-token check put on the context (shared/middleware/service-auth.ts); nothing a
  * client sends in a header can set it.
  */

@@ -17,7 +17,7 @@ export interface BatchingRecorderOptions {
 
 /**
  * Counts in memory and ships deltas in batches: at most one call to the aggregator per flush
- * interval per isolate, instead of one per request (DESIGN.md decision 2).
+ * interval per isolate, instead of one per request (docs/architecture.md, decision 2).
  *
  * Nothing is lost when a send fails: the failed batch is kept and sent again, with the same
  * sequence number, before anything newer, so a send that did arrive but whose answer was lost

@@ -89,7 +89,7 @@ const retriedOf = (header: string | undefined) => {
 };
 
 /**
- * The idempotent consumer (DESIGN.md decision 4), as a Hono handler for a QStash hook route:
+ * The idempotent consumer (docs/architecture.md, decision 4), as a Hono handler for a QStash hook route:
  *
  * 1. verify `Upstash-Signature` over the raw body (the gateway forwards it untouched) for exactly
  *    `${HOOKS_BASE_URL}${consumers[consumer]}`, with the current or next signing key: 401 when

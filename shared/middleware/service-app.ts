@@ -16,7 +16,7 @@ export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
 export { HEALTH_PATHS };
 
 export interface ServiceAppOptions extends Omit<RequestContextOptions, 'logLevel'> {
-  /** Largest accepted request body; default 1 MiB (API.md), or the `BODY_LIMIT_BYTES` var. */
+  /** Largest accepted request body; default 1 MiB (docs/api.md), or the `BODY_LIMIT_BYTES` var. */
   bodyLimitBytes?: number;
   /**
    * Middleware that must see every request before the body checks, e.g. CORS, so that even a

@@ -2,7 +2,7 @@ import { timeout } from '../resilience/timeout';
 
 /**
  * Readiness: run every dependency check at once, each under a deadline, and report per
- * dependency in API.md's shape. A check is a function that resolves when the dependency answers
+ * dependency in docs/api.md's shape. A check is a function that resolves when the dependency answers
  * and throws (with a reason) when it does not.
  */
 

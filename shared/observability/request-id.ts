@@ -1,6 +1,6 @@
 /**
  * Request ids: the caller's own when it is safe to echo and log, otherwise a fresh one.
- * The pattern is API.md's; anything else (too long, spaces, quotes) is replaced, never trimmed,
+ * The pattern is docs/api.md's; anything else (too long, spaces, quotes) is replaced, never trimmed,
  * so a log line can always be found by the id the client saw.
  */
 export const REQUEST_ID_HEADER = 'x-request-id';

@@ -40,7 +40,7 @@ export const jsonResponse = <Schema extends ZodType>(description: string, schema
 /** An answer without a body (204, or a 2xx that says everything in its status). */
 export const emptyResponse = (description: string, headers?: HeadersObject): ResponseConfig => ({ description, ...(headers ? { headers } : {}) });
 
-/** RFC 9457 problem details, as shared/http/problem.ts renders every error (API.md "Every response"). */
+/** RFC 9457 problem details, as shared/http/problem.ts renders every error (docs/api.md "Every response"). */
 export const problemSchema = z
   .strictObject({
   type: z.string().describe('A relative URI reference naming the kind of problem, e.g. `/problems/not-found`.'),
@@ -82,7 +82,7 @@ export const problemResponse = (status: number, description: string, example: st
   ...(headers ? { headers } : {}),
 });
 
-/** Headers by name, described once (API.md "Every response" and the headers its routes use). */
+/** Headers by name, described once (docs/api.md "Every response" and the headers its routes use). */
 export const header = {
   etag: { description: 'The resource version this answer shows (a strong ETag): send it back in `If-Match` to write only if nothing changed since.', schema: { type: 'string' }, example: '"3"' },
   location: { description: 'Where the created resource is read.', schema: { type: 'string' } },

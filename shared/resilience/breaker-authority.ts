@@ -15,7 +15,7 @@ export interface CallOutcome {
 export type { OutcomeCounts };
 
 /**
- * The source of truth for one upstream's breaker (DESIGN.md decision 2): a Durable Object in the
+ * The source of truth for one upstream's breaker (docs/architecture.md, decision 2): a Durable Object in the
  * gateway, an in-memory one in tests and single-process gateways. Isolates report closed-state
  * outcomes as counts, ask it for half-open probe permits, and report or hand back each probe.
  */

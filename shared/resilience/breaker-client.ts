@@ -31,7 +31,7 @@ const noCounts = (): OutcomeCounts => ({ calls: 0, failures: 0, slow: 0 });
 
 /**
  * One isolate's cache of one upstream's breaker, so the hot path does not wait on the Durable
- * Object when it need not (DESIGN.md decision 2). It learns the state once when it starts; then:
+ * Object when it need not (docs/architecture.md, decision 2). It learns the state once when it starts; then:
  * - closed: calls go ahead with no remote call; outcomes are added up and reported as counts
  *   (the returned promises are for `waitUntil`), a failure at once so the breaker opens within a
  *   few calls;

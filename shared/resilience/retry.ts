@@ -37,7 +37,7 @@ const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'D
 
 /**
  * Only a request that is safe to repeat is retried: an idempotent method, or any method carrying
- * an `Idempotency-Key` (the service answers a repeat with the first result: DESIGN.md decision 3).
+ * an `Idempotency-Key` (the service answers a repeat with the first result: docs/architecture.md, decision 3).
  */
 export const isRetryableRequest = (method: string, headers: Headers): boolean =>
   IDEMPOTENT_METHODS.has(method.toUpperCase()) || headers.has('idempotency-key');

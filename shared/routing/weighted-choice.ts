@@ -26,7 +26,7 @@ export function weightProblems(weights: Readonly<Record<string, unknown>>): stri
   return problems;
 }
 
-/** The weights as a request body carries them (API.md `PUT /_ops/routes/:name {weights}`). */
+/** The weights as a request body carries them (docs/api.md `PUT /_ops/routes/:name {weights}`). */
 export const versionWeightsSchema = z.record(z.string(), z.number()).superRefine((weights, ctx) => {
   for (const message of weightProblems(weights)) ctx.addIssue({ code: 'custom', message });
 });

@@ -1,6 +1,6 @@
 /**
  * The orchestration core of a saga: pure functions `(plan, state, input, now) → state`, no I/O,
- * no clock, no randomness of its own (STYLE.md "pure core, thin shell"). A shell (the OrderSaga
+ * no clock, no randomness of its own (docs/architecture.md, "pure core, thin shell"). A shell (the OrderSaga
  * Durable Object) loads the state, asks `nextAction`, persists `beginStep` BEFORE it calls a
  * participant and `settleStep` AFTER, and arms an alarm for `wait`. Because both sides of every
  * remote call are persisted, a crash or an eviction anywhere resumes from the log: a step found

@@ -1,7 +1,7 @@
 import { createLocalJWKSet, decodeJwt, importJWK, jwtVerify, SignJWT, type JWK, type JWTVerifyGetKey } from 'jose';
 
 /**
- * Zero-trust service tokens (DESIGN.md decision 1): the gateway signs a short-lived token for
+ * Zero-trust service tokens (docs/architecture.md, decision 1): the gateway signs a short-lived token for
  * every call it makes to a service, naming that service, the caller and the request; every
  * service verifies it before anything else, so a service reached without one (a mis-configured
  * route, another worker's binding) answers 401.

@@ -3,7 +3,7 @@ import type { ValidationTargets } from 'hono';
 import type { ZodType } from 'zod';
 import { validationFailed, type FieldError } from '../http/problem';
 
-/** zod issues as API.md's `errors: [{path, message}]`, paths dot-joined (`items.0.quantity`). */
+/** zod issues as docs/api.md's `errors: [{path, message}]`, paths dot-joined (`items.0.quantity`). */
 export function toFieldErrors(error: { issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }> }): FieldError[] {
   return error.issues.map((issue) => ({
     path: issue.path.map(String).join('.') || '(root)',

@@ -1,101 +1,15 @@
-import { Client, QstashError, Receiver } from '@upstash/qstash';
+import { Client, QstashError } from '@upstash/qstash';
 import { decodeJwt } from 'jose';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { compileRetryDelay, defaultBackoffMs, parseDuration } from '../../scripts/qstash/timing.mjs';
-import { seededRandom, startQStashServer, type QStashServer, type QStashServerOptions } from '../../scripts/qstash-server.mjs';
+import { seededRandom } from '../../scripts/qstash-server.mjs';
 import { desiredEndpoints, readTopology, setupQStash } from '../../scripts/qstash-setup.mjs';
+import { header, keysOf, raw, setup, verify } from './qstash-test-kit';
 
 // The local QStash driven by the official @upstash/qstash Client and verified with its Receiver,
 // delivering to a small HTTP endpoint on loopback. Time is scaled down (retryDelayScale,
 // delayScale) so QStash's real backoff runs in milliseconds; "done" is the server's own
 // waitForIdle, never a sleep.
-
-interface Delivery {
-  path: string;
-  method: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-  at: number;
-}
-type Answer = { status?: number; body?: string; headers?: Record<string, string>; holdMs?: number };
-
-/** A loopback endpoint that records every request and answers as `answer` says (200 'ok' by default). */
-async function startEndpoint(answer: (delivery: Delivery, index: number) => Answer = () => ({})) {
-  const deliveries: Delivery[] = [];
-  let concurrent = 0;
-  let maxConcurrent = 0;
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', async () => {
-      const delivery = { path: req.url ?? '/', method: req.method ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() };
-      deliveries.push(delivery);
-      concurrent++;
-      maxConcurrent = Math.max(maxConcurrent, concurrent);
-      const { status = 200, body = 'ok', headers = {}, holdMs = 0 } = answer(delivery, deliveries.length - 1);
-      if (holdMs > 0) await new Promise((resolve) => setTimeout(resolve, holdMs));
-      concurrent--;
-      if (!res.destroyed) res.writeHead(status, headers).end(body);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    url: (path: string) => `${base}${path}`,
-    deliveries,
-    to: (path: string) => deliveries.filter((d) => d.path === path),
-    maxConcurrent: () => maxConcurrent,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
-}
-
-// The client logs every non-2xx answer with console.error before it throws; the refusals these
-// tests provoke on purpose (404, 401, 400) are asserted on the thrown error instead.
-beforeEach(() => {
-  const error = console.error.bind(console);
-  vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => {
-    if (typeof args[0] === 'string' && args[0].startsWith('[Upstash QStash]')) return;
-    error(...args);
-  });
-});
-
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  vi.restoreAllMocks();
-  while (cleanups.length) await cleanups.pop()!();
-});
-
-/** A fresh server (fast clock by default), an endpoint, and an official client for them. */
-async function setup(options: QStashServerOptions = {}, answer?: (delivery: Delivery, index: number) => Answer) {
-  const qstash = await startQStashServer({ retryDelayScale: 0.001, delayScale: 0.001, ...options });
-  cleanups.push(() => qstash.close());
-  const endpoint = await startEndpoint(answer);
-  cleanups.push(() => endpoint.close());
-  const client = new Client({ baseUrl: qstash.url, token: qstash.token, enableTelemetry: false, retry: false, devMode: false });
-  return { qstash, endpoint, client };
-}
-
-const header = (delivery: Delivery | undefined, name: string) => {
-  const value = delivery?.headers[name];
-  return Array.isArray(value) ? value.join(', ') : value;
-};
-
-const verify = (keys: { current: string; next: string }, delivery: Delivery, url: string, body = delivery.body) =>
-  new Receiver({ currentSigningKey: keys.current, nextSigningKey: keys.next, devMode: false }).verify({ signature: header(delivery, 'upstash-signature')!, body, url });
-
-const keysOf = (qstash: QStashServer) => ({ current: qstash.currentSigningKey, next: qstash.nextSigningKey });
-
-async function raw(qstash: QStashServer, path: string, init: RequestInit = {}) {
-  const response = await fetch(`${qstash.url}${path}`, { ...init, headers: { authorization: `Bearer ${qstash.token}`, ...(init.headers as Record<string, string>) } });
-  const text = await response.text();
-  return { status: response.status, json: text ? JSON.parse(text) : undefined };
-}
 
 describe('QStash timing rules', () => {
   it("default backoff is min(1 day, e^(2.5 n)) seconds: 12 s, 2 m 28 s, 30 m 8 s, then a day", () => {
@@ -113,8 +27,9 @@ describe('QStash timing rules', () => {
     expect(() => compileRetryDelay('retried; process.exit()')).toThrow(/unexpected/);
     expect(() => compileRetryDelay('eval(1)')).toThrow(/unknown name "eval"/);
     expect(() => compileRetryDelay('pow(2)')).toThrow(/2 arguments/);
-    expect([parseDuration('10s'), parseDuration('2m'), parseDuration('1h30m'), parseDuration('500ms'), parseDuration('7')]).toEqual([10_000, 120_000, 5_400_000, 500, 7_000]);
-    expect(parseDuration('soon')).toBeUndefined();
+    expect([parseDuration('50s'), parseDuration('3m'), parseDuration('10h'), parseDuration('1d'), parseDuration('0s')]).toEqual([50_000, 180_000, 36_000_000, 86_400_000, 0]);
+    // Only the documented forms: a whole number and one of s, m, h, d.
+    for (const undocumented of ['500ms', '1.5s', '1h30m', '7', '10S', '-1s', '1w', 'soon']) expect(parseDuration(undocumented)).toBeUndefined();
   });
 });
 

@@ -5,7 +5,7 @@ import { signAccessToken } from '../../scripts/access-token.mjs';
 let key: Promise<CryptoKey> | undefined;
 
 /**
- * An access token as the users service issues it (API.md: ES256 with its kid, iss, aud, sub,
+ * An access token as the users service issues it (docs/api.md: ES256 with its kid, iss, aud, sub,
  * 15 minutes, roles), signed with this run's users key (vitest.config.mts), so gateway tests can
  * call as any user without logging in first. The login flow itself is tested end to end too.
  */

@@ -1,7 +1,7 @@
 import { base64url, SignJWT } from 'jose';
 
 /**
- * An `Upstash-Signature` made exactly as QStash makes it (../shared/QSTASH.md), so a consumer's
+ * An `Upstash-Signature` made exactly as QStash makes it, so a consumer's
  * verification with the official `Receiver` can be tested without a QStash server: a JWT, HS256,
  * whose HMAC key is the signing key string's UTF-8 bytes, with `iss: "Upstash"`, `sub` the
  * destination URL, `body` = base64url(SHA-256(raw body)), and 5 minutes of validity.

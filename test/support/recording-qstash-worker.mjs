@@ -1,5 +1,5 @@
 // A QStash stand-in for workerd tests: a tiny worker that accepts what the official client's
-// publish and enqueue calls send (../shared/QSTASH.md), answers as QStash does, and remembers
+// publish and enqueue calls send (as QStash documents them), answers as QStash does, and remembers
 // every message so a test can read what a service's outbox relay published. It never delivers.
 // Bound as a worker's `outboundService`, it receives that worker's outgoing fetches (its
 // Durable Objects' too) whatever host they name; a test reads it through a service binding:

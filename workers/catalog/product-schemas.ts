@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ProductRow } from './schema';
 
-/** The product as the API shows it (API.md): no timestamps, amounts in minor units. */
+/** The product as the API shows it (docs/api.md): no timestamps, amounts in minor units. */
 export interface Product {
   id: string;
   name: string;
@@ -34,7 +34,7 @@ export const productFields = {
 export const productInput = z.object({ ...productFields, description: productFields.description.default('') }).strict();
 
 /**
- * PUT is a partial update (API.md): any subset of the fields, but at least one. Built from the
+ * PUT is a partial update (docs/api.md): any subset of the fields, but at least one. Built from the
  * fields without their defaults: a default here would silently overwrite what was not sent.
  */
 export const productPatch = z

@@ -6,7 +6,7 @@ export { inbox } from '../../shared/adapters/cloudflare/inbox-table';
 
 /**
  * The catalog's own database (one D1 per service). Money is integer minor units plus an ISO
- * currency code (DESIGN.md decision 6); the CHECKs make the database itself refuse a negative
+ * currency code (docs/architecture.md, decision 6); the CHECKs make the database itself refuse a negative
  * price or stock, whatever code path writes.
  */
 export const products = sqliteTable(

@@ -100,7 +100,7 @@ const signingKey = z
 const configSchema = z.object({
   ADMIN_TOKEN: z.string().min(1).optional(),
   SERVICE_TOKEN_PRIVATE_JWK: signingKey,
-  // Access tokens (API.md): what the users service puts in `iss` and `aud`; anything else is 401.
+  // Access tokens (docs/api.md): what the users service puts in `iss` and `aud`; anything else is 401.
   ACCESS_TOKEN_ISSUER: z.string().min(1).default('stratus-users'),
   ACCESS_TOKEN_AUDIENCE: z.string().min(1).default('stratus'),
   ALLOW_CHAOS: flag,

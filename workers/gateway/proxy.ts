@@ -13,6 +13,7 @@ import { isRetryableRequest } from '../../shared/resilience/retry';
 import { isTimeoutError } from '../../shared/resilience/timeout';
 import type { GatewayBindings } from './env';
 import { FALLBACK_HEADER, FALLBACK_REASON_HEADER } from './resilience/fallback-rules';
+import { qstashRetryAfterSeconds } from './resilience/qstash-retry-after';
 import { routePipeline, type RoutePipeline } from './route-pipeline';
 import { isHiddenPath, rewritePath, serviceName, type Route } from './routes';
 import { chooseVersion } from './traffic/route-versions';
@@ -85,10 +86,12 @@ function upstreamProblem(c: Context<AppEnv<GatewayBindings>>, route: Route, erro
   }
   if (isBulkheadRejectedError(error)) {
     log.warn('upstream bulkhead full', { upstream: route.name });
+    // A person's client may come back in a second; QStash would spend every retry that way.
+    const seconds = route.policy.callers === 'qstash' ? qstashRetryAfterSeconds(c.req.header('upstash-retried')) : 1;
     return new HttpError(503, {
       type: 'bulkhead-full',
-      detail: `Too many calls to the ${serviceName(route)} service are already in progress; refused at once.`,
-      headers: { 'retry-after': '1' },
+      detail: `Too many calls to the ${serviceName(route)} service are already in progress; refused at once. Try again in ${seconds} s.`,
+      headers: { 'retry-after': String(seconds) },
     });
   }
   if (isTimeoutError(error)) {

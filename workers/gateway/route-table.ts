@@ -49,7 +49,7 @@ export function addRouteTable(app: Hono<AppEnv<GatewayBindings>>, table: readonl
         await pipeline.limiter?.enforce(c, null);
         throw error;
       }
-      // Before the route's own 401/403, so those answers carry the RateLimit headers too (API.md).
+      // Before the route's own 401/403, so those answers carry the RateLimit headers too (docs/api.md).
       await pipeline.limiter?.enforce(c, identity);
       if (route.policy.auth === 'required' && !identity) {
         throw unauthorized(`${route.prefix} needs Authorization: Bearer <access token>.`, { 'www-authenticate': 'Bearer realm="stratus"' });

@@ -48,11 +48,17 @@ export interface RoutePolicy {
   /** What a failed GET is answered with instead, tried in order; none means a problem+json error. */
   fallback?: FallbackRule[];
   /**
-   * Whether the service answers a repeated `Idempotency-Key` with the first result (DESIGN.md
+   * Whether the service answers a repeated `Idempotency-Key` with the first result (docs/architecture.md
    * decision 3); default true. `false`: its writes are sent once, key or not (proxy.ts), since a
    * retry after a timeout could apply a write that already committed a second time.
    */
   idempotencyKeys?: boolean;
+  /**
+   * `'qstash'`: the callers are QStash deliveries, which take a `Retry-After` in place of their
+   * backoff; a 503 the gateway answers itself then carries a hint that spreads the retries
+   * (resilience/qstash-retry-after.ts) instead of "1 s".
+   */
+  callers?: 'qstash';
 }
 
 export interface Route {
@@ -83,7 +89,7 @@ const CONSUMER_SERVICES: Record<keyof typeof topology.consumers, keyof ServiceBi
 };
 
 /**
- * `POST /hooks/<consumer>`: QStash deliveries (API.md). No caller identity, rate limit, retry or
+ * `POST /hooks/<consumer>`: QStash deliveries (docs/api.md). No caller identity, rate limit, retry or
  * breaker at the edge: the consumer verifies the `Upstash-Signature` itself (401 if unsigned or
  * tampered), and QStash is the retry policy (a non-2xx is redelivered with backoff, then
  * dead-lettered). The body reaches the consumer byte for byte: the signature covers it.
@@ -98,6 +104,7 @@ const hookRoutes: Route[] = Object.entries(topology.consumers).map(([consumer, p
     timeoutMs: 10_000,
     retry: false,
     breaker: false,
+    callers: 'qstash',
     // The catalog's consumer names the products an order changed: their cached answers are purged.
     ...(consumer === 'catalog' ? { cache: { ttlSeconds: 0, staleWhileRevalidateSeconds: 0, invalidates: purgeTagsFromAnswer } } : {}),
   },
@@ -154,7 +161,7 @@ export const routes: readonly Route[] = [
     },
   },
   {
-    // The keys that verify access tokens (API.md), published by the users service.
+    // The keys that verify access tokens (docs/api.md), published by the users service.
     name: 'jwks',
     prefix: '/.well-known/jwks.json',
     service: 'USERS',

@@ -7,7 +7,7 @@ import { HttpError } from '../../shared/http/problem';
  * event into the state. No I/O, no clock: the worker (account-store.ts) loads the events,
  * calls these and appends what `decide` returned with the version it loaded as the expected one.
  *
- * Money is integer minor units (DESIGN.md decision 6). The HTTP schema already refuses anything
+ * Money is integer minor units (docs/architecture.md, decision 6). The HTTP schema already refuses anything
  * but a positive safe integer up to MAX_AMOUNT_CENTS (400); `decide` checks it again, so a caller
  * that skips the schema (a test, a future RPC) cannot write a bad event either.
  */
@@ -48,7 +48,7 @@ export type AccountState = Account | null;
 
 export const initialState: AccountState = null;
 
-// Typed errors (API.md): the service's one onError turns them into problem+json.
+// Typed errors (docs/api.md): the service's one onError turns them into problem+json.
 export const accountNotFound = () => new HttpError(404, { type: 'account-not-found', detail: 'No such account.' });
 export const accountExists = () => new HttpError(409, { type: 'account-exists', detail: 'The account is already open.' });
 export const insufficientFunds = (balanceCents: number, amountCents: number) =>
@@ -94,7 +94,7 @@ export const rebuild = (events: readonly AccountEvent[], from: AccountState = in
 /**
  * The events `command` causes on `state`, or a typed error. Freezing a frozen account causes
  * nothing (an empty list): freeze is idempotent. A frozen account still takes deposits: the
- * freeze stops money leaving, as API.md's withdrawals say.
+ * freeze stops money leaving, as docs/api.md's withdrawals say.
  */
 export function decide(command: AccountCommand, state: AccountState): AccountEvent[] {
   if (command.type === 'OpenAccount') {

@@ -40,7 +40,7 @@ export const commandHeadersInput = ifMatchHeader.extend(openHeadersInput.shape);
 export type CommandHeaders = z.output<typeof commandHeadersInput>;
 
 /**
- * Time travel (API.md): `?asOfVersion=N` (a non-negative integer) or `?asOf=<ISO-8601>` (a date,
+ * Time travel (docs/api.md): `?asOfVersion=N` (a non-negative integer) or `?asOf=<ISO-8601>` (a date,
  * or a date-time with `Z` or an offset: a time without a zone would mean whatever zone the reader
  * assumed), never both. Anything else is 400. Answers `{version}`, `{at}` (epoch ms) or nothing.
  */
@@ -73,7 +73,7 @@ export const topQuery = z.object({
     .optional(),
 });
 
-/** A page of an account's history: `limit` rows after the cursor's version (API.md's paging, as the catalog). */
+/** A page of an account's history: `limit` rows after the cursor's version (docs/api.md's paging, as the catalog). */
 export const transactionsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),
   cursor: z.string().max(200).optional(),

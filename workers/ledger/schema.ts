@@ -105,7 +105,7 @@ export type BalanceRow = typeof balances.$inferSelect;
 export type TransactionRow = typeof transactions.$inferSelect;
 
 /**
- * Idempotency keys of ledger commands (DESIGN.md decision 3): a command sent with
+ * Idempotency keys of ledger commands (docs/architecture.md, decision 3): a command sent with
  * `Idempotency-Key` records its key here IN THE SAME BATCH as the events it appended, so the key
  * exists exactly when its effect does. A retry finds the row and gets the first answer again (the
  * account as of `version`); the primary key refuses a racing twin, whose whole batch (events

@@ -5,6 +5,7 @@ import type { AppEnv } from '../../shared/middleware/app-env';
 import { deliveryHandler } from '../../shared/middleware/delivery-handler';
 import type { NotificationsBindings } from './env';
 import { planNotification } from './mail-plan';
+import { releaseHeldMails } from './mail-release';
 import { mailRequestedData, markSentStatement } from './mail-send';
 import { MAIL_REQUESTED, notificationStatements } from './notification-writes';
 
@@ -26,8 +27,21 @@ export const hookRoutes = new Hono<AppEnv<NotificationsBindings>>()
             // deliveryHandler has refused the delivery already if this were missing.
             hooksBaseUrl: c.env.HOOKS_BASE_URL ?? '',
           }),
-          // The immediate publish attempt; the relay's alarm retries whatever this misses.
-          afterCommit: () => kickOutbox(c.env, c.executionCtx, delivery.log),
+          afterCommit: async () => {
+            // Held mails of this order whose user is now known (this event named them, or an
+            // earlier one did while this one's mails were held) go out now. Run after every
+            // commit, by either side, so a payment event and an order event committing at the
+            // same moment still release; the scheduled sweep catches what a failure here leaves.
+            const { orderId } = result.plan;
+            try {
+              const released = await releaseHeldMails(delivery.db, { orderId, hooksBaseUrl: c.env.HOOKS_BASE_URL ?? '', now: Date.now() });
+              if (released.released > 0) delivery.log.info('held mails released', { orderId, ...released });
+            } catch (error) {
+              delivery.log.warn('held mails not released; the scheduled sweep retries', { orderId, error });
+            }
+            // The immediate publish attempt; the relay's alarm retries whatever this misses.
+            kickOutbox(c.env, c.executionCtx, delivery.log);
+          },
         };
       },
     }),

@@ -1,10 +1,13 @@
+import { drizzle } from 'drizzle-orm/d1';
 import { outboxHeartbeat } from '../../shared/adapters/cloudflare/outbox-relay';
+import { createLogger } from '../../shared/observability/logger';
 import { durableChaosSource } from '../../shared/adapters/cloudflare/chaos-store';
 import { addChaos } from '../../shared/middleware/chaos';
 import { addHealthRoutes, createServiceApp } from '../../shared/middleware/service-app';
 import { deliveryChaos } from './delivery-chaos';
 import type { NotificationsBindings } from './env';
 import { hookRoutes } from './hook-routes';
+import { releaseHeldMails } from './mail-release';
 import { notificationRoutes } from './notification-routes';
 
 /**
@@ -31,8 +34,24 @@ addHealthRoutes(app, (c) => ({
 app.route('/hooks', hookRoutes);
 app.route('/notifications', notificationRoutes);
 
-/** HTTP through the app; the cron trigger keeps the outbox moving (outboxHeartbeat). */
-export default { fetch: app.fetch, scheduled: outboxHeartbeat };
+/**
+ * HTTP through the app. The cron trigger (a minute) keeps the outbox moving (outboxHeartbeat) and
+ * sweeps held mails: released once their user is known, given up past MAIL_HOLD_MS (mail-release.ts).
+ */
+export default {
+  fetch: app.fetch,
+  async scheduled(controller: ScheduledController, env: NotificationsBindings, ctx: ExecutionContext): Promise<void> {
+    const log = createLogger({ service: 'notifications', component: 'held-mail-sweep' });
+    try {
+      const swept = await releaseHeldMails(drizzle(env.DB), { hooksBaseUrl: env.HOOKS_BASE_URL ?? '', now: Date.now() });
+      if (swept.released + swept.undeliverable > 0) log.info('held mails swept', { ...swept });
+      if (swept.undeliverable > 0) log.warn('mails given up: no recipient known within the hold', { undeliverable: swept.undeliverable });
+    } catch (error) {
+      log.error('held-mail sweep failed; the next minute retries', { error });
+    }
+    outboxHeartbeat(controller, env, ctx);
+  },
+};
 
 export { ChaosStore } from '../../shared/adapters/cloudflare/chaos-store';
 export { OutboxRelay } from '../../shared/adapters/cloudflare/outbox-relay';

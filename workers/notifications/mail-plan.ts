@@ -20,10 +20,15 @@ export interface MailToSend {
 // Only the fields this service reads; anything else in an event's data is left alone, so a
 // producer may add fields without breaking this consumer.
 const orderData = z.object({ orderId: z.string().min(1), userId: z.string().min(1) });
-const paymentData = z.object({ orderId: z.string().min(1), paymentId: z.string().min(1) });
+// A payment event names the user as `customerId` (the charge's customer); older events, and an
+// operator's charge that named no customer, do not: their mails are held until an order event
+// names the user (mail-release.ts).
+const paymentData = z
+  .object({ orderId: z.string().min(1), paymentId: z.string().min(1), customerId: z.string().min(1).optional() })
+  .transform(({ orderId, customerId }) => ({ orderId, userId: customerId }));
 
 interface Rule {
-  data: z.ZodType<{ orderId: string; userId?: string }>;
+  data: z.ZodType<{ orderId: string; userId?: string }, unknown>;
   mails: MailToSend[];
 }
 

@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, isNotNull, sql } from 'drizzle-orm';
 import type { DrizzleD1Database } from 'drizzle-orm/d1';
 import { z } from 'zod';
 import { mails } from './schema';
@@ -13,21 +13,13 @@ export const mailRequestedData = z.object({ mailId: z.string().min(1).max(64) })
  * delivery that succeeded (QStash's Upstash-Retried + 1): failed tries (chaos, a crash) never
  * reach this statement, so counting them here is the only way they are seen.
  *
- * A payment mail is queued without a recipient (payment events carry only the order id); it is
- * addressed at send time to the user the order's other notifications name, if any by then.
+ * Only a queued mail is sent, and a queued mail always has its recipient (mails_addressed): a
+ * held mail's request (one published before it was held, say) changes nothing; its own request
+ * comes when it is released (mail-release.ts).
  */
 export function markSentStatement(db: DrizzleD1Database, mailId: string, attempts: number) {
   return db
     .update(mails)
-    .set({
-      status: 'sent',
-      sentAt: sql`strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`,
-      attempts,
-      recipient: sql`coalesce(${mails.recipient}, (
-        SELECT other.user_id FROM notifications AS own
-        JOIN notifications AS other ON other.order_id = own.order_id
-        WHERE own.id = ${mails.notificationId} AND other.user_id IS NOT NULL
-        LIMIT 1))`,
-    })
-    .where(and(eq(mails.id, mailId), eq(mails.status, 'queued')));
+    .set({ status: 'sent', sentAt: sql`strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`, attempts })
+    .where(and(eq(mails.id, mailId), eq(mails.status, 'queued'), isNotNull(mails.recipient)));
 }

@@ -19,8 +19,8 @@ export const notificationRoutes = new Hono<AppEnv<NotificationsBindings>>()
   .get('/stats', requireRole('admin'), async (c) => c.json(await repository(c.env).stats(), 200, { 'cache-control': 'no-store' }))
   // An order's notifications: an admin sees any order's; a user only an order whose events name
   // them. Anyone else gets an empty list, the same answer as an order with no notifications, so
-  // the endpoint does not tell which order ids exist. Payment events do not name the user, so an
-  // order whose only notifications are payment ones shows its user nothing until an order event.
+  // the endpoint does not tell which order ids exist. A payment event names the user as its
+  // customer; one that does not (an operator's charge) shows the user nothing until an order event.
   .get('/', validate('query', listQuery), async (c) => {
     const identity = c.get('identity');
     if (!identity) throw unauthorized('Authentication is required.', { 'www-authenticate': 'Bearer' });

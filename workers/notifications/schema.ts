@@ -10,7 +10,7 @@ export { outbox } from '../../shared/adapters/cloudflare/outbox-table';
  * The notifications service's own database (one D1 per service). A notification is one event
  * this service acted on; its mails are what that event makes us send. The inbox (deduplicated
  * deliveries) and the outbox (mail requests waiting to be published) live here too, so an event's
- * effects, its inbox row and its outgoing messages commit in ONE D1 batch (DESIGN.md decision 4).
+ * effects, its inbox row and its outgoing messages commit in ONE D1 batch (docs/architecture.md, decision 4).
  */
 export const notifications = sqliteTable(
   'notifications',
@@ -24,7 +24,7 @@ export const notifications = sqliteTable(
     /** The event type (`order.completed`, `payment.refunded`, ...). */
     kind: text('kind').notNull(),
     orderId: text('order_id').notNull(),
-    /** Null when the event does not name the user (payment events carry only the order id). */
+    /** Null when the event does not name the user (a payment event without its customer). */
     userId: text('user_id'),
     createdAt: text('created_at').notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))`),
   },
@@ -36,7 +36,13 @@ export const notifications = sqliteTable(
 );
 
 export const MAIL_PRIORITIES = ['transactional', 'bulk'] as const;
-export const MAIL_STATUSES = ['queued', 'sent'] as const;
+/**
+ * A mail's life: `queued` (addressed, its send request on its way) → `sent`. A mail whose event
+ * did not name its recipient is `held` (no send request) until an event of the same order names
+ * the user, then queued (mail-release.ts); still held after MAIL_HOLD_MS it is `undeliverable`,
+ * for good. Nothing is ever sent without a recipient (mails_addressed).
+ */
+export const MAIL_STATUSES = ['held', 'queued', 'sent', 'undeliverable'] as const;
 
 export const mails = sqliteTable(
   'mails',
@@ -48,7 +54,7 @@ export const mails = sqliteTable(
     /** Which QStash queue carries its send request (mail-priority.ts). */
     priority: text('priority', { enum: MAIL_PRIORITIES }).notNull(),
     template: text('template').notNull(),
-    /** The user id the mail is for; null until known (payment events do not name the user). */
+    /** The user id the mail is for; null only while held (or undeliverable: never known). */
     recipient: text('recipient'),
     status: text('status', { enum: MAIL_STATUSES }).notNull().default('queued'),
     /** Deliveries of its send request it took, counted when it is sent (Upstash-Retried + 1). */
@@ -58,7 +64,9 @@ export const mails = sqliteTable(
   },
   (table) => [
     check('mails_priority_known', sql`${table.priority} IN ('transactional', 'bulk')`),
-    check('mails_status_known', sql`${table.status} IN ('queued', 'sent')`),
+    check('mails_status_known', sql`${table.status} IN ('held', 'queued', 'sent', 'undeliverable')`),
+    // Queued or sent only with a recipient: a send never goes to no one.
+    check('mails_addressed', sql`${table.recipient} IS NOT NULL OR ${table.status} IN ('held', 'undeliverable')`),
     // Sent exactly when it has a send time: the conditional UPDATE sets both or neither.
     check('mails_sent_shape', sql`(${table.status} = 'sent') = (${table.sentAt} IS NOT NULL)`),
     check('mails_attempts_not_negative', sql`${table.attempts} >= 0`),

@@ -13,7 +13,7 @@ import { orderIdFor } from './order-id';
 import { sagaConfig } from './order-saga-config';
 import { listQuery, orderIdParam, placeOrderInput, toOrder, toSummary, type PlaceOrderInput } from './order-schemas';
 import { callParticipant } from './participant';
-import type { OrderLine, PlacedOrder } from './placed-order';
+import type { OrderLine, OrderPaymentMethod, PlacedOrder } from './placed-order';
 import { orders, orderSummaries } from './schema';
 
 type OrdersContext = Context<AppEnv<OrdersBindings>>;
@@ -48,6 +48,32 @@ async function quote(c: OrdersContext, input: PlaceOrderInput): Promise<{ items:
   return { items: body.items.map(({ productId, quantity, unitPriceCents }) => ({ productId, quantity, unitPriceCents })), totalCents: body.totalCents, currency: body.currency };
 }
 
+/**
+ * Hands the card to the payments service, once per order (the key is the order's), and keeps
+ * only what it answers: the token and the last four digits. From here on the number exists
+ * nowhere in this service: not in the saga's storage, this database, the events or the logs.
+ * A retry of the same order gets the same token (the payments service replays the key); the
+ * same order key with another card is the client reusing its key (422).
+ */
+async function tokenize(c: OrdersContext, orderId: string, card: string): Promise<OrderPaymentMethod> {
+  const answer = await callParticipant(c.env, {
+    service: 'payments',
+    path: '/payments/payment-methods',
+    body: { card },
+    idempotencyKey: `${orderId}:tokenize`,
+    requestId: c.get('requestId'),
+    traceparent: outgoingTraceparent(c.get('trace')),
+    timeoutMs: sagaConfig(c.env).SAGA_CALL_TIMEOUT_MS,
+  });
+  if (answer.status === 422) throw idempotencyKeyReused();
+  if (answer.outcome.kind !== 'ok') {
+    c.get('log').warn('card not tokenized', { orderId, status: answer.status, error: answer.outcome.error });
+    throw serviceUnavailable('The payments service could not take the card; try again with the same Idempotency-Key.', { 'retry-after': '1' });
+  }
+  const { id, card: known } = answer.body as { id: string; card: { last4: string } };
+  return { id, last4: known.last4 };
+}
+
 /** The card appears in the fingerprint only as cardForFingerprint shows it (a hash of the number is reversible). */
 const fingerprintOf = (input: PlaceOrderInput) =>
   requestFingerprint('order', { items: input.items, card: input.paymentMethod ? cardForFingerprint(input.paymentMethod.card) : null });
@@ -70,7 +96,7 @@ export const orderRoutes = new Hono<AppEnv<OrdersBindings>>()
       idempotencyKey: key,
       fingerprint,
       ...(await quote(c, input)),
-      card: input.paymentMethod?.card,
+      ...(input.paymentMethod ? { paymentMethod: await tokenize(c, orderId, input.paymentMethod.card) } : {}),
       placedAt: new Date().toISOString(),
       requestId: c.get('requestId'),
       traceparent: outgoingTraceparent(c.get('trace')),

@@ -31,7 +31,7 @@ const RECORD_RETRY_MS = 1_000;
 const MAX_STEPS_PER_WAKE = 16;
 
 /**
- * One order's saga (DESIGN.md decision 5), a thin shell around shared/saga/saga.ts: it loads the
+ * One order's saga (docs/architecture.md, decision 5), a thin shell around shared/saga/saga.ts: it loads the
  * state, asks the core what to do, persists the attempt BEFORE calling the participant and the
  * outcome AFTER, and sleeps on an alarm between attempts. Storage is the log: an eviction or a
  * crash at any point resumes from it, and the participants' idempotency keys make a repeated
@@ -76,7 +76,7 @@ export class OrderSaga extends DurableObject<OrdersBindings> {
     return { kind: 'created', orderId: order.orderId, status: state.saga.status };
   }
 
-  /** The order and its saga as they stand (no card number). */
+  /** The order and its saga as they stand (never a card number, even from a saga stored before tokens). */
   async view(): Promise<{ order: Omit<PlacedOrder, 'card'>; saga: SagaState } | null> {
     const stored = await this.ctx.storage.get<Stored>('state');
     if (!stored) return null;
@@ -187,9 +187,9 @@ export class OrderSaga extends DurableObject<OrdersBindings> {
 }
 
 /**
- * The card number is kept only while a charge may still be attempted: once the charge step has
- * an outcome for good (succeeded, failed, skipped) or the saga has turned back or ended, it is
- * dropped from storage, whatever path the saga took.
+ * Sagas stored by builds before tokenization carry the card number (PlacedOrder.card): kept only
+ * while their charge may still be attempted, then dropped, whatever path the saga took. A saga
+ * stored now never has one.
  */
 function withoutSpentCard(stored: Stored): Stored {
   if (stored.order.card === undefined) return stored;

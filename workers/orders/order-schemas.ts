@@ -35,7 +35,7 @@ export const sagaListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 
-/** GET /orders/:id (API.md). */
+/** GET /orders/:id (docs/api.md). */
 export function toOrder(row: OrderRow) {
   return {
     orderId: row.id,

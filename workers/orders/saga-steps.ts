@@ -5,15 +5,12 @@ import { OrderRecords } from './order-records';
 import { callParticipant, type ParticipantCall } from './participant';
 import type { PlacedOrder } from './placed-order';
 
-/** The test card processors document as always approved: the default when an order names none. */
-export const DEFAULT_TEST_CARD = '4242424242424242';
-
 type Step = 'reserve' | 'charge' | 'confirm' | 'refund' | 'release' | 'cancel';
 
 /**
  * What each step does. Every remote effect carries `<orderId>:<step>` as its idempotency key, so
  * a step run again after a crash is answered with its first result, never applied twice
- * (DESIGN.md decision 3). The reservation is named by the order id, so `release` and `commit`
+ * (docs/architecture.md, decision 3). The reservation is named by the order id, so `release` and `commit`
  * find it whichever attempt made it, and a release that comes before a late reserve blocks it.
  */
 export async function performStep(env: OrdersBindings, order: PlacedOrder, saga: SagaState, step: string): Promise<StepOutcome> {
@@ -42,7 +39,9 @@ export async function performStep(env: OrdersBindings, order: PlacedOrder, saga:
         orderId: order.orderId,
         amountCents: order.totalCents,
         currency: order.currency,
-        card: order.card ?? DEFAULT_TEST_CARD,
+        // The token; a saga stored before tokens carries the number instead; neither: payments
+        // charges its approved test card.
+        ...(order.paymentMethod ? { paymentMethod: order.paymentMethod.id } : order.card ? { card: order.card } : {}),
         customerId: order.userId,
       });
       // The processor's "no" is a recorded charge with status declined: final, not retryable.

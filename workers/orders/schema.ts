@@ -10,7 +10,7 @@ import { check, index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-o
  * CQRS: denormalised per user, built only from order events delivered through QStash
  * (summary-consumer.ts), serving `GET /orders`.
  *
- * Money is integer minor units plus an ISO currency code (DESIGN.md decision 6).
+ * Money is integer minor units plus an ISO currency code (docs/architecture.md, decision 6).
  */
 export const orders = sqliteTable(
   'orders',

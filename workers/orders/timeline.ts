@@ -1,6 +1,6 @@
 import type { SagaState } from '../../shared/saga/saga';
 
-/** A step as API.md shows it: `{name, status, attempts, startedAt, finishedAt, error?}`, times in ISO 8601. */
+/** A step as docs/api.md shows it: `{name, status, attempts, startedAt, finishedAt, error?}`, times in ISO 8601. */
 export interface TimelineStep {
   name: string;
   status: string;

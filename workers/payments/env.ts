@@ -12,4 +12,9 @@ export interface PaymentsBindings extends ChaosBindings, OutboxBindings, OutboxR
   /** The trusted service-token keys (JSON; per issuer): calls without a valid token are 401. */
   SERVICE_TOKEN_PUBLIC_JWKS?: string;
   BODY_LIMIT_BYTES?: string;
+  /**
+   * Secret: the key of card fingerprints (HMAC-SHA256; card-fingerprint.ts). Without it no card
+   * is tokenized (503). Changing it gives every card a new fingerprint; tokens keep working.
+   */
+  CARD_FINGERPRINT_KEY?: string;
 }

@@ -1,13 +1,16 @@
+import { drizzle } from 'drizzle-orm/d1';
 import { outboxHeartbeat } from '../../shared/adapters/cloudflare/outbox-relay';
+import { createLogger } from '../../shared/observability/logger';
 import { durableChaosSource } from '../../shared/adapters/cloudflare/chaos-store';
 import { addChaos } from '../../shared/middleware/chaos';
 import { addHealthRoutes, createServiceApp } from '../../shared/middleware/service-app';
 import type { PaymentsBindings } from './env';
+import { pruneUnusedPaymentMethods } from './payment-method-retention';
 import { paymentRoutes } from './payment-routes';
 
 /**
  * The payments service: charges and refunds in its own D1, every write idempotent by key
- * (DESIGN.md decision 3) and committed with its event (payment.charged / declined / refunded)
+ * (docs/architecture.md, decision 3) and committed with its event (payment.charged / declined / refunded)
  * in one batch; the OutboxRelay publishes the events to the payment-events topic. Reached only through a service binding (workers_dev = false); the
  * gateway maps `/api/payments/*` to `/payments/*` here.
  */
@@ -22,8 +25,23 @@ addHealthRoutes(app, (c) => ({
 
 app.route('/payments', paymentRoutes);
 
-/** HTTP through the app; the cron trigger keeps the outbox moving (outboxHeartbeat). */
-export default { fetch: app.fetch, scheduled: outboxHeartbeat };
+/**
+ * HTTP through the app. The cron trigger keeps the outbox moving (outboxHeartbeat) and deletes
+ * card tokens no payment used (payment-method-retention.ts).
+ */
+export default {
+  fetch: app.fetch,
+  async scheduled(controller: ScheduledController, env: PaymentsBindings, ctx: ExecutionContext): Promise<void> {
+    outboxHeartbeat(controller, env, ctx);
+    const log = createLogger({ service: 'payments', component: 'payment-method-retention' });
+    try {
+      const pruned = await pruneUnusedPaymentMethods(drizzle(env.DB), Date.now());
+      if (pruned > 0) log.info('unused card tokens deleted', { pruned });
+    } catch (error) {
+      log.error('card token retention failed; the next run retries', { error });
+    }
+  },
+};
 
 export { ChaosStore } from '../../shared/adapters/cloudflare/chaos-store';
 export { OutboxRelay } from '../../shared/adapters/cloudflare/outbox-relay';

@@ -12,6 +12,12 @@ export interface PaymentChargedData {
   orderId: string;
   amountCents: number;
   currency: string;
+  /**
+   * The customer the payment is for (the order's user), when the charge named one (the order
+   * saga always does): consumers address what they send with it, since a payment event can
+   * arrive before any order event that would name the user.
+   */
+  customerId?: string;
 }
 export interface PaymentDeclinedData extends PaymentChargedData {
   declineCode: string;
@@ -21,7 +27,7 @@ export interface PaymentRefundedData extends PaymentChargedData {
 }
 
 /** The row's fields an event needs: all known before the row is written (its id is ours). */
-type EventSource = Pick<NewPaymentRow, 'id' | 'kind' | 'orderId' | 'chargeId' | 'amountCents' | 'currency' | 'status' | 'declineCode'>;
+type EventSource = Pick<NewPaymentRow, 'id' | 'kind' | 'orderId' | 'chargeId' | 'amountCents' | 'currency' | 'status' | 'declineCode' | 'customerId'>;
 
 /**
  * The event that reports a payment row: `payment.charged`, `payment.declined` or
@@ -30,7 +36,13 @@ type EventSource = Pick<NewPaymentRow, 'id' | 'kind' | 'orderId' | 'chargeId' | 
  * exists if and only if the payment does.
  */
 export function paymentEvent(row: EventSource, traceparent?: string | null): CloudEvent {
-  const base = { paymentId: row.id, orderId: row.orderId, amountCents: row.amountCents, currency: row.currency };
+  const base: PaymentChargedData = {
+    paymentId: row.id,
+    orderId: row.orderId,
+    amountCents: row.amountCents,
+    currency: row.currency,
+    ...(row.customerId ? { customerId: row.customerId } : {}),
+  };
   const envelope = { id: `evt_${row.id}`, source: SOURCE, subject: row.id, traceparent };
   if (row.kind === 'refund') {
     if (!row.chargeId) throw new Error(`refund ${row.id} has no charge`);

@@ -4,7 +4,7 @@ import { constraintFailure } from '../../shared/adapters/cloudflare/d1-constrain
 import { outboxInsert } from '../../shared/adapters/cloudflare/outbox-table';
 import type { CloudEvent } from '../../shared/events/cloud-event';
 import { PAYMENT_EVENTS } from './payment-events';
-import { chargeKeys, payments, refundTotals, type ChargeKeyRow, type NewPaymentRow, type PaymentRow } from './schema';
+import { chargeKeys, paymentMethods, payments, refundTotals, type ChargeKeyRow, type NewPaymentMethodRow, type NewPaymentRow, type PaymentMethodRow, type PaymentRow } from './schema';
 
 /** Why a payment's batch wrote nothing. */
 export type WriteRefusal =
@@ -15,7 +15,7 @@ export type WriteRefusal =
 
 /**
  * Charges and refunds in the payments D1. Every write is ONE batch that holds the payment row
- * AND its event's outbox row (DESIGN.md decision 4): the rows are plain INSERTs, so a refusal
+ * AND its event's outbox row (docs/architecture.md, decision 4): the rows are plain INSERTs, so a refusal
  * (a taken key, an over-refund) is a constraint failure that rolls the whole batch back, event
  * included. Concurrent duplicates therefore race inside SQLite (D1's single writer), not in
  * this code: exactly one batch commits, the others fail and read the winner back. What is read
@@ -27,17 +27,27 @@ export class PaymentRepository {
 
   /**
    * A charge, its claim on its idempotency key (charge_keys: a void already there refuses it)
-   * and its event, in one batch.
+   * and its event, in one batch; with the token of its card when the charge named a card (so a
+   * refused charge leaves no token behind either).
    */
-  async insertCharge(row: NewPaymentRow & { kind: 'charge' }, event: CloudEvent): Promise<'recorded' | WriteRefusal> {
+  async insertCharge(row: NewPaymentRow & { kind: 'charge' }, event: CloudEvent, newMethod?: NewPaymentMethodRow): Promise<'recorded' | WriteRefusal> {
     const db = this.db;
-    return this.refusalOf(() =>
-      db.batch([
-        db.insert(chargeKeys).values({ idempotencyKey: row.idempotencyKey, kind: 'charge', orderId: row.orderId }),
-        db.insert(payments).values(row),
-        outboxInsert(db, event, PAYMENT_EVENTS),
-      ]),
-    );
+    const claim = db.insert(chargeKeys).values({ idempotencyKey: row.idempotencyKey, kind: 'charge', orderId: row.orderId });
+    const rest = [db.insert(payments).values(row), outboxInsert(db, event, PAYMENT_EVENTS)] as const;
+    return this.refusalOf(() => (newMethod ? db.batch([claim, db.insert(paymentMethods).values(newMethod), ...rest]) : db.batch([claim, ...rest])));
+  }
+
+  /** A token from a tokenization request; its key's UNIQUE index refuses a duplicate. */
+  async insertPaymentMethod(row: NewPaymentMethodRow): Promise<'recorded' | WriteRefusal> {
+    return this.refusalOf(() => this.db.insert(paymentMethods).values(row).run());
+  }
+
+  async paymentMethod(id: string): Promise<PaymentMethodRow | undefined> {
+    return this.db.select().from(paymentMethods).where(eq(paymentMethods.id, id)).get();
+  }
+
+  async paymentMethodByKey(key: string): Promise<PaymentMethodRow | undefined> {
+    return this.db.select().from(paymentMethods).where(eq(paymentMethods.idempotencyKey, key)).get();
   }
 
   /**

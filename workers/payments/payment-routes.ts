@@ -12,7 +12,8 @@ import { recordCharge } from './charges';
 import type { PaymentsBindings } from './env';
 import type { Recorded } from './idempotency';
 import { PaymentRepository } from './payment-repository';
-import { chargeInput, listQuery, paymentIdParam, refundInput, toListItem, toPayment, type ChargeVoided, type NothingRefunded } from './payment-schemas';
+import { tokenizeCard } from './payment-methods';
+import { chargeInput, listQuery, paymentIdParam, refundInput, tokenizeInput, toListItem, toPayment, toPaymentMethod, type ChargeVoided, type NothingRefunded } from './payment-schemas';
 import { recordRefund, refundByChargeKey } from './refunds';
 
 type PaymentsContext = Context<AppEnv<PaymentsBindings>>;
@@ -24,7 +25,7 @@ const eventContext = (c: PaymentsContext) => ({ traceparent: outgoingTraceparent
 
 /**
  * A write's answer: 201 with the payment, the same for the first call and every replay of it
- * (DESIGN.md decision 3), a replay marked by `Idempotent-Replayed: true`. A new row committed an
+ * (docs/architecture.md, decision 3), a replay marked by `Idempotent-Replayed: true`. A new row committed an
  * event with it: the outbox relay is kicked to publish it now (after the answer, waitUntil).
  */
 function answer(c: PaymentsContext, { row, replayed }: Recorded) {
@@ -43,7 +44,7 @@ const saga = requireCaller({ issuers: [ORDERS_SERVICE_TOKEN_ISSUER], role: 'admi
 
 /**
  * Whose payments a caller may list: an admin or the saga, any order's; a customer, only the
- * payments made for them (API.md: "for one of the caller's orders"), so another customer's order
+ * payments made for them (docs/api.md: "for one of the caller's orders"), so another customer's order
  * id lists nothing. Anonymous callers get 401.
  */
 function listScope(c: PaymentsContext): { customerId?: string } {
@@ -67,8 +68,18 @@ export const paymentRoutes = new Hono<AppEnv<PaymentsBindings>>()
     return c.json(toPayment(row));
   })
   .post('/charges', saga, validate('header', idempotencyKeyHeader), validate('json', chargeInput), async (c) =>
-    answer(c, await recordCharge(repository(c.env), c.req.valid('header')['idempotency-key'], c.req.valid('json'), eventContext(c))),
+    answer(c, await recordCharge(repository(c.env), c.env, c.req.valid('header')['idempotency-key'], c.req.valid('json'), eventContext(c))),
   )
+  /**
+   * `{card}`: 201 `{id: 'pm_…', card: {last4, fingerprint}}`, the token a charge names instead of
+   * the number. The order saga's edge: placing an order hands the card here once, and only the
+   * token goes on. Once per Idempotency-Key, as every write here.
+   */
+  .post('/payment-methods', saga, validate('header', idempotencyKeyHeader), validate('json', tokenizeInput), async (c) => {
+    const { row, replayed } = await tokenizeCard(repository(c.env), c.env, c.req.valid('header')['idempotency-key'], c.req.valid('json'));
+    if (!replayed) c.get('log').info('card tokenized', { paymentMethodId: row.id, last4: row.cardLast4 });
+    return c.json(toPaymentMethod(row), 201, replayed ? { [REPLAYED_HEADER]: 'true' } : {});
+  })
   /**
    * `{chargeId, amountCents?}`: 201 the refund. `{orderId, chargeIdempotencyKey}` (the saga's
    * compensation): 201 the refund, or 200 `{kind:'void', ...}` (no charge was made: the key is

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { PaymentRow } from './schema';
+import type { PaymentMethodRow, PaymentRow } from './schema';
 
 /**
  * Largest single amount, in minor units (1,000,000.00): far inside 2^53, so JSON numbers and
@@ -13,16 +13,35 @@ export const DEFAULT_CARD = '4242424242424242';
 // z.number().int() accepts only safe integers, so 1e300, 0.5 and "100" all fail here.
 const amountCents = z.number().int().positive().max(MAX_AMOUNT_CENTS);
 
+/** A card number as the test cards are written: 12 to 19 digits. */
+const cardNumber = z.string().regex(/^\d{12,19}$/, 'must be 12 to 19 digits');
+
+/** A token from POST /payments/payment-methods. */
+export const paymentMethodId = z.string().regex(/^pm_[0-9a-f]{32}$/, 'must be a payment method token (pm_…)');
+
+/**
+ * A charge names its card by token (`paymentMethod`, what the order saga sends) or, for an
+ * operator, by number (`card`, tokenized on the way in); neither is the approved test card.
+ */
 export const chargeInput = z
   .object({
     orderId: z.string().min(1).max(128),
     amountCents,
     currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD'),
-    card: z.string().regex(/^\d{12,19}$/, 'must be 12 to 19 digits').default(DEFAULT_CARD),
+    card: cardNumber.optional(),
+    paymentMethod: paymentMethodId.optional(),
     /** Whose payment it is (the saga passes the order's user): only they, or an admin, list it. */
     customerId: z.string().min(1).max(128).optional(),
   })
-  .strict();
+  .strict()
+  .refine((input) => input.card === undefined || input.paymentMethod === undefined, {
+    message: 'name the card or its payment method, not both',
+    path: ['paymentMethod'],
+  });
+
+/** POST /payments/payment-methods: the card to tokenize. */
+export const tokenizeInput = z.object({ card: cardNumber }).strict();
+export type TokenizeInput = z.infer<typeof tokenizeInput>;
 
 export const refundByChargeInput = z
   .object({
@@ -87,7 +106,20 @@ export interface Refund {
   createdAt: string;
 }
 
-/** One row in an order's payment timeline (API.md's `GET /api/payments?orderId=` items). */
+/** A tokenized card as the API shows it: the token, never the number. */
+export interface PaymentMethod {
+  id: string;
+  card: { last4: string; fingerprint: string };
+  createdAt: string;
+}
+
+export const toPaymentMethod = (row: PaymentMethodRow): PaymentMethod => ({
+  id: row.id,
+  card: { last4: row.cardLast4, fingerprint: row.cardFingerprint },
+  createdAt: row.createdAt,
+});
+
+/** One row in an order's payment timeline (docs/api.md's `GET /api/payments?orderId=` items). */
 export interface PaymentListItem {
   id: string;
   kind: PaymentRow['kind'];

@@ -2,9 +2,9 @@ import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { idempotencyKeyHeader } from '../../shared/http/idempotency-key';
 import { header, jsonBody, jsonResponse, problemResponse, validationProblem } from '../../shared/openapi/describe';
-import { chargeInput, listQuery, paymentIdParam, refundByChargeInput, refundByChargeKeyInput } from './payment-schemas';
+import { chargeInput, listQuery, paymentIdParam, refundByChargeInput, refundByChargeKeyInput, tokenizeInput } from './payment-schemas';
 import { describesExactly, type SameShape } from '../../shared/openapi/same-type';
-import type { Charge, PaymentListItem, Refund } from './payment-schemas';
+import type { Charge, PaymentListItem, PaymentMethod, Refund } from './payment-schemas';
 
 /**
  * The payments service's public routes as OpenAPI, at its own paths (`/payments`): the gateway
@@ -25,6 +25,10 @@ const charge = { id: 'pay_1a2b3c', kind: 'charge' as const, orderId: 'ord_012345
 const refund = { ...charge, id: 'pay_4d5e6f', kind: 'refund' as const, chargeId: charge.id, createdAt: '2026-11-23T12:05:00.000Z' };
 
 const listItem = z.strictObject({ id: z.string(), kind: z.enum(['charge', 'refund']), amountCents: z.number().int(), currency: z.string(), status: paymentStatus, createdAt: z.iso.datetime() });
+
+/** payment-schemas.ts `toPaymentMethod`: the token, the card's last four digits and fingerprint. */
+const paymentMethod = z.strictObject({ id: z.string(), card: z.strictObject({ last4: z.string(), fingerprint: z.string() }), createdAt: z.iso.datetime() });
+const token = 'pm_5f0c1e2d3b4a59687766554433221100';
 
 const adminOnly = {
   403: problemResponse(403, 'Writes are for the order saga and for operators (admin role).', 'The admin role is required.'),
@@ -59,13 +63,28 @@ export const paymentsApi = [
     method: 'post',
     path: '/payments/charges',
     summary: 'Charge a card (saga, admin)',
-    description: 'Deduplicated by `Idempotency-Key`: the same key again is the first answer, replayed.',
-    request: { headers: idempotencyKeyHeader, body: jsonBody(chargeInput, { orderId: charge.orderId, amountCents: 25_800, currency: 'USD', card: '4000000000000002' }) },
+    description:
+      'The card is named by its token (`paymentMethod`, from `POST /payments/payment-methods`: what the order saga sends) or by its number (`card`, tokenized on the way in; only the token and the last four digits are kept). Neither: the approved test card `4242424242424242`. The processor\'s verdict was taken when the card was tokenized: `4000000000000002` is declined. Deduplicated by `Idempotency-Key`: the same key again is the first answer, replayed.',
+    request: { headers: idempotencyKeyHeader, body: jsonBody(chargeInput, { orderId: charge.orderId, amountCents: 25_800, currency: 'USD', paymentMethod: token }) },
     responses: {
       201: jsonResponse('The charge (`status` says whether the card was approved).', payment, { ...charge, status: 'declined', declineCode: 'card_declined' }, replayed),
       400: problemResponse(400, 'No Idempotency-Key, or not a charge.', validationProblem([{ path: 'amountCents', message: 'Too small: expected number to be >0' }])),
       ...adminOnly,
-      422: problemResponse(422, 'This Idempotency-Key was used for a different charge.', 'This Idempotency-Key was already used with a different request; use a new key for a new request.'),
+      422: problemResponse(422, 'This Idempotency-Key was used for a different charge, or no such payment method.', 'This Idempotency-Key was already used with a different request; use a new key for a new request.'),
+    },
+  }),
+  createRoute({
+    method: 'post',
+    path: '/payments/payment-methods',
+    summary: 'Tokenize a card (saga, admin)',
+    description:
+      'Where a card number enters the suite and stops: placing an order hands the card here once (with the orders service\'s own service token) and the order, its saga, events and logs carry only the token `pm_…` and the last four digits. Payments keeps the token, a keyed fingerprint (the same card, the same fingerprint; the number cannot be recovered from it) and the last four digits, never the number; the simulated processor decides approve or decline now. Deduplicated by `Idempotency-Key`: the same key with the same card is the first token, replayed; with another card, 422. Without the `CARD_FINGERPRINT_KEY` secret nothing is tokenized (503).',
+    request: { headers: idempotencyKeyHeader, body: jsonBody(tokenizeInput, { card: '4242424242424242' }) },
+    responses: {
+      201: jsonResponse('The token.', paymentMethod, { id: token, card: { last4: '4242', fingerprint: '6f1d2c3b4a5968778695a4b3c2d1e0f00112233445566778899aabbccddeeff0' }, createdAt: charge.createdAt }, replayed),
+      400: problemResponse(400, 'No Idempotency-Key, or not a card number.', validationProblem([{ path: 'card', message: 'must be 12 to 19 digits' }])),
+      ...adminOnly,
+      422: problemResponse(422, 'This Idempotency-Key was used for another card.', 'This Idempotency-Key was already used with a different request; use a new key for a new request.'),
     },
   }),
   createRoute({
@@ -97,3 +116,4 @@ export const paymentsApi = [
 // The answers' schemas are exactly the handlers' types (shared/openapi/same-type.ts).
 describesExactly<SameShape<z.output<typeof payment>, Charge | Refund>>();
 describesExactly<SameShape<z.output<typeof listItem>, PaymentListItem>>();
+describesExactly<SameShape<z.output<typeof paymentMethod>, PaymentMethod>>();

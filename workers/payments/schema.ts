@@ -7,10 +7,11 @@ export { outbox } from '../../shared/adapters/cloudflare/outbox-table';
 /**
  * The payments service's own database (one D1 per service). Charges and refunds share one table
  * because they share one timeline per order (`GET /payments?orderId=`) and one idempotency-key
- * space. Money is integer minor units plus an ISO currency code (DESIGN.md decision 6); the CHECKs
+ * space. Money is integer minor units plus an ISO currency code (docs/architecture.md, decision 6); the CHECKs
  * make the database itself refuse impossible rows, whatever code path writes.
  *
- * Card data: only the last four digits are ever stored (`card_last4`), never the number.
+ * Card data: a charge names its card by token (`payment_method_id`, a payment_methods row) and
+ * keeps its last four digits (`card_last4`); the number itself is never stored.
  */
 export const payments = sqliteTable(
   'payments',
@@ -25,6 +26,8 @@ export const payments = sqliteTable(
     status: text('status', { enum: ['succeeded', 'declined', 'failed'] }).notNull(),
     declineCode: text('decline_code'),
     cardLast4: text('card_last4'),
+    /** The tokenized card a charge was made with (null on a refund, and on charges made before tokens). */
+    paymentMethodId: text('payment_method_id').references((): AnySQLiteColumn => paymentMethods.id),
     /**
      * The customer the payment is for (the order's user), when the caller named one: a customer
      * reads only their own payments. A refund carries its charge's.
@@ -52,8 +55,51 @@ export const payments = sqliteTable(
     index('payments_order_idx').on(table.orderId, table.createdAt),
     // Summing a charge's refunds (the over-refund guard) reads only that charge's refunds.
     index('payments_charge_idx').on(table.chargeId),
+    // Retention asks whether any payment still uses a token.
+    index('payments_payment_method_idx').on(table.paymentMethodId),
   ],
 );
+
+/**
+ * Tokenized cards: what a merchant keeps from its processor, and nothing more. A card is
+ * tokenized once (POST /payments/payment-methods, or inside a charge that names a card) and
+ * everything else (the order saga, its storage, events, logs) holds the token `pm_…`:
+ * - `card_fingerprint`: HMAC-SHA256 of the number under the CARD_FINGERPRINT_KEY secret, so the
+ *   same card is recognised without the number being recoverable (a plain hash of a card number
+ *   is reversed by brute force: few digits are unknown);
+ * - `card_last4`: for receipts and for people;
+ * - `verdict`, `decline_code`: the simulated processor's decision, taken when the card is
+ *   tokenized (processor.ts); a real processor keeps the number behind the token and decides at
+ *   charge time, ours keeps only its decision.
+ * A tokenization request's key and fingerprint make it idempotent (DESIGN.md decision 3); a
+ * token no payment uses is deleted after PAYMENT_METHOD_RETENTION_MS (payment-method-retention.ts).
+ */
+export const paymentMethods = sqliteTable(
+  'payment_methods',
+  {
+    id: text('id').primaryKey(),
+    cardFingerprint: text('card_fingerprint').notNull(),
+    cardLast4: text('card_last4').notNull(),
+    verdict: text('verdict', { enum: ['approved', 'declined'] }).notNull(),
+    declineCode: text('decline_code'),
+    /** The tokenization request's Idempotency-Key; null for a card tokenized inside a charge. */
+    idempotencyKey: text('idempotency_key'),
+    requestFingerprint: text('request_fingerprint'),
+    createdAt: text('created_at').notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))`),
+  },
+  (table) => [
+    check('payment_methods_id_token', sql`${table.id} GLOB 'pm_*'`),
+    check('payment_methods_last4_digits', sql`${table.cardLast4} GLOB '[0-9][0-9][0-9][0-9]'`),
+    check('payment_methods_verdict_known', sql`${table.verdict} IN ('approved', 'declined')`),
+    check('payment_methods_decline_code_only_when_declined', sql`(${table.declineCode} IS NULL) = (${table.verdict} = 'approved')`),
+    check('payment_methods_key_whole', sql`(${table.idempotencyKey} IS NULL) = (${table.requestFingerprint} IS NULL)`),
+    uniqueIndex('payment_methods_idempotency_key_uq').on(table.idempotencyKey),
+    index('payment_methods_created_idx').on(table.createdAt),
+  ],
+);
+
+export type PaymentMethodRow = typeof paymentMethods.$inferSelect;
+export type NewPaymentMethodRow = typeof paymentMethods.$inferInsert;
 
 export type PaymentRow = typeof payments.$inferSelect;
 export type NewPaymentRow = typeof payments.$inferInsert;

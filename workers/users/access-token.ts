@@ -1,7 +1,7 @@
 import { importJWK, SignJWT } from 'jose';
 import type { UsersConfig } from './config';
 
-/** Access tokens live 15 minutes (API.md); clients refresh them with their refresh token. */
+/** Access tokens live 15 minutes (docs/api.md); clients refresh them with their refresh token. */
 export const ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
 export const ACCESS_TOKEN_ALGORITHM = 'ES256';
 

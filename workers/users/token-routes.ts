@@ -39,7 +39,7 @@ const tooManyAttempts = (decision: LimitDecision) =>
 // An IPv6 caller is counted by its /64: one subscriber can pick any address in it.
 const clientIp = (c: UsersContext) => clientNetwork(c.req.header('cf-connecting-ip') ?? '') ?? 'unknown';
 
-/** A new access token and the given refresh token, in API.md's shape. */
+/** A new access token and the given refresh token, in docs/api.md's shape. */
 async function tokenPair(c: UsersContext, user: UserRow, refreshToken: string, nowMs: number): Promise<TokenPair> {
   const accessToken = await issueAccessToken(usersConfig(c.env), { id: user.id, roles: user.roles }, nowMs);
   return { accessToken, refreshToken, tokenType: 'Bearer', expiresIn: ACCESS_TOKEN_TTL_SECONDS };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { UserRow } from './schema';
 
-/** Passwords: at least 12 characters (API.md); at most 256, so hashing cost stays bounded. */
+/** Passwords: at least 12 characters (docs/api.md); at most 256, so hashing cost stays bounded. */
 export const MIN_PASSWORD_LENGTH = 12;
 export const MAX_PASSWORD_LENGTH = 256;
 
@@ -39,7 +39,7 @@ export const refreshInput = z.object({ refreshToken: z.string().min(1).max(512) 
 
 export type RegisterInput = z.infer<typeof registerInput>;
 
-/** API.md's login and refresh answer. */
+/** docs/api.md's login and refresh answer. */
 export interface TokenPair {
   accessToken: string;
   refreshToken: string;

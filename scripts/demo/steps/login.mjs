@@ -1,7 +1,14 @@
 // [1] Log in as the seeded demo user: the users service issues an ES256 JWT, the gateway verifies it.
 import { expectThat } from '../http-client.mjs';
 
-export const DEMO_USER = { email: 'demo@example.com', password: 'demo-password-123' };
+/**
+ * The seeded local demo user; against a deployment (staging), the admin setup:cloudflare created,
+ * given as STRATUS_DEMO_EMAIL and STRATUS_DEMO_PASSWORD.
+ */
+export const DEMO_USER = {
+  email: process.env.STRATUS_DEMO_EMAIL || 'demo@example.com',
+  password: process.env.STRATUS_DEMO_PASSWORD || 'demo-password-123',
+};
 
 /** A JWT's header and claims, read without verifying (the gateway does that). */
 const decodePart = (part) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));

@@ -5,7 +5,7 @@ import type { CloudEvent } from '../../events/cloud-event';
 import type { OutboxDestination, OutboxRecord, OutboxStore, OutboxSummary } from '../../outbox/outbox-message';
 
 /**
- * The transactional outbox (DESIGN.md decision 4): a service writes its state change and the
+ * The transactional outbox (docs/architecture.md, decision 4): a service writes its state change and the
  * event about it in ONE D1 batch (`outboxInsert` is one more statement of that batch), so the
  * event exists if and only if the change committed. The OutboxRelay Durable Object then
  * publishes the rows (shared/outbox/dispatcher.ts). Each service's schema.ts re-exports this

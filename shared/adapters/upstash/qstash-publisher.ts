@@ -12,7 +12,7 @@ export interface QStashPublisherOptions {
 
 /**
  * The outbox's EventPublisher on QStash, through the official client only (swapping the local
- * server for Upstash's is configuration: DESIGN.md decision 7):
+ * server for Upstash's is configuration: docs/architecture.md, decision 7):
  * - topic → `publish({ urlGroup })`, fanned out by QStash to every endpoint of the URL group;
  * - queue → `queue({ queueName }).enqueue({ url })`, delivered in order with the queue's parallelism;
  * - url   → `publish({ url })`.

@@ -27,7 +27,7 @@ export interface SignatureVerifier {
 const isSignatureError = (error: unknown) => error instanceof Error && error.name === 'SignatureError';
 
 /**
- * Verifies a QStash delivery with the official `Receiver` only (QSTASH.md: the JWT, HS256 with
+ * Verifies a QStash delivery with the official `Receiver` only (as QStash signs it: the JWT, HS256 with
  * the current key and then the next one, `iss` Upstash, `sub` the URL, `body` the raw body's
  * SHA-256). Dev mode is off, so the keys given are the only keys: nothing from the environment.
  *

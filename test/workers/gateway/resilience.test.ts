@@ -6,6 +6,7 @@ import { createServiceApp } from '../../../shared/middleware/service-app';
 import { DEFAULT_BREAKER_OPTIONS } from '../../../shared/resilience/circuit-breaker';
 import type { GatewayBindings } from '../../../workers/gateway/env';
 import { forwardToService } from '../../../workers/gateway/proxy';
+import { qstashRetryAfterSeconds } from '../../../workers/gateway/resilience/qstash-retry-after';
 import type { Route, RoutePolicy } from '../../../workers/gateway/routes';
 import { callWorker, testEnv } from '../../support/call-worker';
 
@@ -142,6 +143,40 @@ describe('bulkhead', () => {
     expect((await first).status).toBe(200);
     expect((await queued).status).toBe(200);
     expect(gw.calls).toHaveLength(2);
+  });
+
+  it('on a route QStash calls, the refusal asks for a QStash-sized wait, growing with Upstash-Retried and spread, never 1 s', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const gw = gatewayWith(async () => (await held, Response.json({ ok: true })), { retry: false, breaker: false, callers: 'qstash', bulkhead: { maxConcurrent: 1, maxQueue: 0 } });
+    const first = gw.call('/api/t/hook');
+    await expect.poll(() => gw.calls.length).toBe(1);
+    const refusal = (retried: number) => gw.call('/api/t/hook', { headers: { 'upstash-retried': String(retried) } });
+    const firstTries = await Promise.all(Array.from({ length: 8 }, () => refusal(0)));
+    const waits = firstTries.map((r) => Number(r.headers.get('retry-after')));
+    expect(firstTries.every((r) => r.status === 503)).toBe(true);
+    // QStash's first backoff is ~12 s; spread by 0.5-1.5: 6 to 18 s, and not all the same.
+    for (const wait of waits) expect(wait).toBeGreaterThanOrEqual(6);
+    for (const wait of waits) expect(wait).toBeLessThanOrEqual(18);
+    expect(new Set(waits).size).toBeGreaterThan(1);
+    const third = Number((await refusal(2)).headers.get('retry-after'));
+    expect(third).toBeGreaterThanOrEqual(904);
+    expect(third).toBeLessThanOrEqual(2_712);
+    release();
+    expect((await first).status).toBe(200);
+  });
+});
+
+describe('qstashRetryAfterSeconds', () => {
+  it("is QStash's backoff for the next retry, spread by 0.5 to 1.5, in whole seconds from 1 s to a day", () => {
+    expect(qstashRetryAfterSeconds('0', () => 0.5)).toBe(12);
+    expect(qstashRetryAfterSeconds('1', () => 0.5)).toBe(148);
+    expect(qstashRetryAfterSeconds('2', () => 0)).toBe(904);
+    expect(qstashRetryAfterSeconds('2', () => 0.999)).toBe(2_710);
+    expect(qstashRetryAfterSeconds('9', () => 0.999)).toBe(86_400);
+    // No or a nonsense header: as on a first delivery.
+    expect(qstashRetryAfterSeconds(null, () => 0.5)).toBe(12);
+    expect(qstashRetryAfterSeconds('-3', () => 0.5)).toBe(12);
   });
 });
 

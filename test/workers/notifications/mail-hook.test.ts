@@ -1,5 +1,10 @@
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import { drizzle } from 'drizzle-orm/d1';
 import { afterEach, describe, expect, it } from 'vitest';
-import { all, clearChaos, deliver, get, asAdmin, mailRequested, mailsOfOrder, newOrderId, orderCompleted, paymentEvent, setChaos, type MailDbRow } from './support';
+import notificationsWorker from '../../../workers/notifications/index';
+import { MAIL_HOLD_MS, releaseHeldMails } from '../../../workers/notifications/mail-release';
+import { all, clearChaos, deliver, get, asAdmin, mailRequested, mailRequestsFor, mailsOfOrder, newOrderId, orderCompleted, paymentEvent, setChaos, type MailDbRow } from './support';
 
 /** Delivers an order.completed and returns its two queued mails (receipt, review request). */
 async function queuedMails(orderId = newOrderId()): Promise<MailDbRow[]> {
@@ -8,7 +13,7 @@ async function queuedMails(orderId = newOrderId()): Promise<MailDbRow[]> {
   return mailsOfOrder(orderId);
 }
 
-const mailRow = async (id: string) => (await all<MailDbRow>('SELECT * FROM mails WHERE id = ?', id))[0];
+const mailRow = async (id: string) => (await all<MailDbRow & { created_at: string }>('SELECT * FROM mails WHERE id = ?', id))[0];
 
 afterEach(async () => {
   await clearChaos();
@@ -55,14 +60,80 @@ describe('POST /hooks/mail: the simulated send', () => {
     expect(await mailRow(receipt!.id)).toEqual(first);
   });
 
-  it('addresses a payment mail to the order’s user when an order event has named them', async () => {
+});
+
+describe('payment receipts always have a recipient, whichever event comes first', () => {
+  it('payment.charged naming its customer: the receipt is addressed and queued at once', async () => {
+    const orderId = newOrderId();
+    await deliver('notifications', paymentEvent('payment.charged', orderId, 'u-5'));
+    const [receipt] = await mailsOfOrder(orderId);
+    expect(receipt).toMatchObject({ template: 'payment-receipt', status: 'queued', recipient: 'u-5' });
+    expect(await mailRequestsFor([receipt!.id])).toHaveLength(1);
+    await deliver('mail', mailRequested(receipt!.id));
+    expect(await mailRow(receipt!.id)).toMatchObject({ status: 'sent', recipient: 'u-5' });
+  });
+
+  it('payment.charged before order.completed, no customer named: held, never sent to no one, then sent to the order’s user', async () => {
     const orderId = newOrderId();
     await deliver('notifications', paymentEvent('payment.charged', orderId));
-    const [paymentMail] = await mailsOfOrder(orderId);
-    expect(paymentMail!.recipient).toBeNull();
+    const [receipt] = await mailsOfOrder(orderId);
+    expect(receipt).toMatchObject({ status: 'held', recipient: null });
+    // No send request while held; a stray one (say, published before an upgrade) sends nothing.
+    expect(await mailRequestsFor([receipt!.id])).toHaveLength(0);
+    expect((await deliver('mail', mailRequested(receipt!.id))).status).toBe(200);
+    expect(await mailRow(receipt!.id)).toMatchObject({ status: 'held', recipient: null, sent_at: null });
+
+    // The order event names the user: the held receipt is addressed and gets its send request.
     await deliver('notifications', orderCompleted(orderId, 'u-7'));
-    await deliver('mail', mailRequested(paymentMail!.id));
-    expect(await mailRow(paymentMail!.id)).toMatchObject({ status: 'sent', recipient: 'u-7' });
+    expect(await mailRow(receipt!.id)).toMatchObject({ status: 'queued', recipient: 'u-7' });
+    const [request] = await mailRequestsFor([receipt!.id]);
+    expect(request?.destination).toMatchObject({ kind: 'queue', queue: 'mail-transactional' });
+    await deliver('mail', request!.event);
+    expect(await mailRow(receipt!.id)).toMatchObject({ status: 'sent', recipient: 'u-7' });
+  });
+
+  it('order.completed before payment.charged, no customer named: the receipt is addressed at once', async () => {
+    const orderId = newOrderId();
+    await deliver('notifications', orderCompleted(orderId, 'u-8'));
+    await deliver('notifications', paymentEvent('payment.charged', orderId));
+    const receipt = (await mailsOfOrder(orderId)).find((mail) => mail.template === 'payment-receipt');
+    expect(receipt).toMatchObject({ status: 'queued', recipient: 'u-8' });
+    const [request] = await mailRequestsFor([receipt!.id]);
+    await deliver('mail', request!.event);
+    expect(await mailRow(receipt!.id)).toMatchObject({ status: 'sent', recipient: 'u-8' });
+  });
+
+  it('a held mail whose user never becomes known is given up as undeliverable after the hold, by the sweep', async () => {
+    const orderId = newOrderId();
+    await deliver('notifications', paymentEvent('payment.refunded', orderId));
+    const [mail] = await mailsOfOrder(orderId);
+    const hooksBaseUrl = env.HOOKS_BASE_URL ?? '';
+    const madeAt = Date.parse((await mailRow(mail!.id))!.created_at);
+    // Within the hold: still held.
+    await releaseHeldMails(drizzle(env.DB), { orderId, hooksBaseUrl, now: madeAt + MAIL_HOLD_MS - 1 });
+    expect(await mailRow(mail!.id)).toMatchObject({ status: 'held' });
+    // Past it: undeliverable, for good (an order event afterwards does not send it).
+    expect(await releaseHeldMails(drizzle(env.DB), { orderId, hooksBaseUrl, now: madeAt + MAIL_HOLD_MS })).toEqual({ released: 0, undeliverable: 1 });
+    await deliver('notifications', orderCompleted(orderId, 'u-9'));
+    expect(await mailRow(mail!.id)).toMatchObject({ status: 'undeliverable', recipient: null, sent_at: null });
+    expect(await mailRequestsFor([mail!.id])).toHaveLength(0);
+  });
+
+  it('the scheduled sweep releases a held mail whose user became known (a release that failed after its commit)', async () => {
+    const orderId = newOrderId();
+    await deliver('notifications', paymentEvent('payment.charged', orderId));
+    const [receipt] = await mailsOfOrder(orderId);
+    // The order's user becomes known without the delivery's own release running.
+    await env.DB.prepare("INSERT INTO notifications (id, event_id, kind, order_id, user_id) VALUES (?, ?, 'order.completed', ?, 'u-10')")
+      .bind(`ntf_${crypto.randomUUID()}`, crypto.randomUUID(), orderId)
+      .run();
+    expect(await mailRow(receipt!.id)).toMatchObject({ status: 'held' });
+    const controller = createScheduledController({ scheduledTime: Date.now(), cron: '* * * * *' });
+    const ctx = createExecutionContext();
+    await notificationsWorker.scheduled(controller, env, ctx);
+    await waitOnExecutionContext(ctx);
+    expect(await mailRow(receipt!.id)).toMatchObject({ status: 'queued', recipient: 'u-10' });
+    expect(await mailRequestsFor([receipt!.id])).toHaveLength(1);
   });
 });
 

@@ -81,13 +81,24 @@ describe('POST /hooks/notifications: the other events', () => {
     ['payment.charged', 'payment-receipt'],
     ['payment.declined', 'payment-declined'],
     ['payment.refunded', 'payment-refunded'],
-  ] as const)('%s: one notification and one transactional %s mail, not yet addressed', async (type, template) => {
+  ] as const)('%s: one notification and one transactional %s mail, addressed to the payment’s customer', async (type, template) => {
     const orderId = newOrderId();
-    expect((await deliver('notifications', paymentEvent(type, orderId))).status).toBe(200);
-    expect(await countOf('notifications', 'order_id = ? AND kind = ? AND user_id IS NULL', orderId, type)).toBe(1);
+    expect((await deliver('notifications', paymentEvent(type, orderId, 'u-3'))).status).toBe(200);
+    expect(await countOf('notifications', "order_id = ? AND kind = ? AND user_id = 'u-3'", orderId, type)).toBe(1);
     const mails = await mailsOfOrder(orderId);
-    expect(mails.map(({ priority, template, recipient }) => ({ priority, template, recipient }))).toEqual([{ priority: 'transactional', template, recipient: null }]);
+    expect(mails.map(({ priority, template, status, recipient }) => ({ priority, template, status, recipient }))).toEqual([
+      { priority: 'transactional', template, status: 'queued', recipient: 'u-3' },
+    ]);
     expect(await mailRequestsFor([mails[0]!.id])).toHaveLength(1);
+  });
+
+  it('a payment event naming no customer: its mail is held, with no send request, until the user is known', async () => {
+    const orderId = newOrderId();
+    expect((await deliver('notifications', paymentEvent('payment.declined', orderId))).status).toBe(200);
+    expect(await countOf('notifications', 'order_id = ? AND user_id IS NULL', orderId)).toBe(1);
+    const mails = await mailsOfOrder(orderId);
+    expect(mails.map(({ template, status, recipient }) => ({ template, status, recipient }))).toEqual([{ template: 'payment-declined', status: 'held', recipient: null }]);
+    expect(await mailRequestsFor([mails[0]!.id])).toHaveLength(0);
   });
 
   it('acknowledges an event type it does not act on, writing nothing but the inbox row', async () => {

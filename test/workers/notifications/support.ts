@@ -44,7 +44,8 @@ export const orderCancelled = (orderId: string, userId = 'u1') =>
     data: { orderId, userId, items, totalCents: 2500, currency: 'EUR', reason: 'payment-declined' },
   });
 
-export const paymentEvent = (type: 'payment.charged' | 'payment.declined' | 'payment.refunded', orderId: string) =>
+/** A payment event; `customerId` as the payments service sends it, or none (an older event, an operator's charge). */
+export const paymentEvent = (type: 'payment.charged' | 'payment.declined' | 'payment.refunded', orderId: string, customerId?: string) =>
   cloudEvent({
     type,
     source: 'stratus/payments',
@@ -54,6 +55,7 @@ export const paymentEvent = (type: 'payment.charged' | 'payment.declined' | 'pay
       orderId,
       amountCents: 2500,
       currency: 'EUR',
+      ...(customerId ? { customerId } : {}),
       ...(type === 'payment.declined' ? { declineCode: 'card_declined' } : {}),
       ...(type === 'payment.refunded' ? { chargeId: `pay_${orderId}_charge` } : {}),
     },
@@ -67,7 +69,7 @@ export interface MailDbRow {
   priority: 'transactional' | 'bulk';
   template: string;
   recipient: string | null;
-  status: 'queued' | 'sent';
+  status: 'held' | 'queued' | 'sent' | 'undeliverable';
   attempts: number;
   sent_at: string | null;
 }

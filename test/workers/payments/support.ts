@@ -26,7 +26,7 @@ export const postAsSaga = (path: string, body: unknown, key: string) => callWork
 
 /** An empty payments database (rows that reference payments first). */
 export async function resetPayments(): Promise<void> {
-  await env.DB.batch(['refund_totals', 'charge_keys', 'outbox', 'payments'].map((table) => env.DB.prepare(`DELETE FROM ${table}`)));
+  await env.DB.batch(['refund_totals', 'charge_keys', 'outbox', 'payments', 'payment_methods'].map((table) => env.DB.prepare(`DELETE FROM ${table}`)));
 }
 
 /** The outbox rows, oldest first, with their events parsed. */

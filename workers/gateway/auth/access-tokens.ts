@@ -5,7 +5,7 @@ import type { GatewayBindings } from '../env';
 import { platformOf } from '../platform';
 import { serviceTokenHeader } from './service-tokens';
 
-/** The only algorithm accepted (API.md): `alg: none`, HS256 and anything else are refused. */
+/** The only algorithm accepted (docs/api.md): `alg: none`, HS256 and anything else are refused. */
 const ALGORITHM = 'ES256';
 export const JWKS_PATH = '/.well-known/jwks.json';
 
@@ -68,7 +68,7 @@ export class AccessTokenError extends Error {
 }
 
 /**
- * Verifies a user's access token at the edge (API.md): ES256 only, signed by a key in the users
+ * Verifies a user's access token at the edge (docs/api.md): ES256 only, signed by a key in the users
  * service's JWKS, not expired and already valid, with our issuer and audience, and a subject.
  */
 export async function verifyAccessToken(env: GatewayBindings, token: string, requestId: string): Promise<Identity> {

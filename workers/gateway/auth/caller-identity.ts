@@ -20,7 +20,7 @@ const invalidToken = (description: string) =>
 
 /**
  * Whether the request carries `Authorization: Bearer <ADMIN_TOKEN>`: the operator, who may use
- * `/_ops` (API.md), and only that.
+ * `/_ops` (docs/api.md), and only that.
  */
 export async function isOperator(c: Context<AppEnv<GatewayBindings>>): Promise<boolean> {
   const adminToken = gatewayConfig(c.env).ADMIN_TOKEN;

@@ -74,7 +74,7 @@ export function withEdgePolicy(route: Route, servicePath: string, config: RouteC
     responses[429] ??= problemResponse(429, `Over the rate limit: ${policy.rateLimit.limit} requests per ${policy.rateLimit.windowMs / 1000} s per caller (user, else address).`, 'Too many requests; try again later.', {
       'Retry-After': header.retryAfter,
     });
-    // API.md: every answer of a rate-limited route carries both fields, refusals and errors too.
+    // docs/api.md: every answer of a rate-limited route carries both fields, refusals and errors too.
     const rateLimitHeaders: HeadersObject = {
       [RATELIMIT_POLICY_HEADER]: { description: 'The quota: `q` requests per `w` seconds (IETF ratelimit-headers draft).', schema: { type: 'string' }, example },
       [RATELIMIT_HEADER]: { description: 'What is left: `r` requests for `t` more seconds.', schema: { type: 'string' }, example: `"${route.name}";r=${policy.rateLimit.limit - 1};t=${Math.ceil(policy.rateLimit.windowMs / 1000)}` },

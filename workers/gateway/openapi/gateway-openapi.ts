@@ -17,7 +17,7 @@ import { routes } from '../routes';
 import { isVersioned, weightsBodySchema, type VersionedRoute } from '../traffic/route-versions';
 
 /**
- * The gateway's own endpoints (API.md "Health and metrics", "Operations", "Event deliveries",
+ * The gateway's own endpoints (docs/api.md "Health and metrics", "Operations", "Event deliveries",
  * the BFF and feature flags) and the documentation itself. Written here, beside the handlers in
  * index.ts, ops/ops.ts, traffic/flags.ts and bff/home.ts, with the schemas those handlers validate with
  * (chaos settings, route weights, the sagas' query, CloudEvents).

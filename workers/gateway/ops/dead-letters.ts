@@ -3,7 +3,7 @@ import { HttpError } from '../../../shared/http/problem';
 import type { GatewayBindings } from '../env';
 
 /**
- * The QStash dead-letter queue: deliveries that failed every retry (API.md `GET /_ops/dlq`),
+ * The QStash dead-letter queue: deliveries that failed every retry (docs/api.md `GET /_ops/dlq`),
  * read with the official client, so the local QStash and Upstash's answer alike. Bodies are
  * shown as the consumer would have received them (text), with the consumer's last answer.
  */

@@ -9,7 +9,7 @@ import { gatewayConfig } from '../config';
 import { opsGet } from './ops-services';
 import type { GatewayBindings } from '../env';
 
-/** Every metric the gateway exports, with its HELP text (API.md's names). */
+/** Every metric the gateway exports, with its HELP text (docs/api.md's names). */
 export const METRIC_DEFINITIONS: Record<string, MetricDefinition> = {
   http_requests_total: {
     type: 'counter',

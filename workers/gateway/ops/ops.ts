@@ -18,7 +18,7 @@ import { opsCall, opsForward, opsGet, type OpsAnswer } from './ops-services';
 
 type OpsContext = Context<AppEnv<GatewayBindings>>;
 
-/** `/_ops`: the operator's endpoints (API.md), behind the admin token. */
+/** `/_ops`: the operator's endpoints (docs/api.md), behind the admin token. */
 export const opsRoutes = new Hono<AppEnv<GatewayBindings>>();
 
 opsRoutes.use(async (c, next) => {

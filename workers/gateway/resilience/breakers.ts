@@ -30,5 +30,5 @@ export async function breakerSnapshots(env: GatewayBindings, onError: (upstream:
   return Object.fromEntries(entries.filter((entry) => entry !== null));
 }
 
-/** The `circuit_breaker_state` gauge's value (API.md): 0 closed, 1 half-open, 2 open. */
+/** The `circuit_breaker_state` gauge's value (docs/api.md): 0 closed, 1 half-open, 2 open. */
 export const BREAKER_STATE_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const;
