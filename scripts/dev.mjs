@@ -6,6 +6,7 @@
 // first, so it is the one on :8787; service bindings connect the rest).
 // Ctrl-C stops everything it started.
 import { spawn } from 'node:child_process';
+import { devAdminToken, startDevCrons } from './dev-crons.mjs';
 import { copyGatewayAssets } from './gateway-assets.mjs';
 import { prepareLocal } from './prepare-local.mjs';
 import { startDevQStash } from './qstash/dev-qstash.mjs';
@@ -33,10 +34,14 @@ console.log(`starting ${configs.length} workers; gateway on http://localhost:${P
 // wrangler runs in its own process group so that stopping it stops everything under it
 // (wrangler's CLI, workerd, esbuild), whoever asked us to stop.
 const child = spawn(wranglerCli.command, args, { cwd: ROOT, stdio: 'inherit', env: wranglerEnv(), detached: true });
+// `wrangler dev` fires no cron triggers: each worker's scheduled handler runs on its own
+// schedule through the gateway (dev-crons.mjs), so local behaves as deployed.
+const crons = startDevCrons({ baseUrl: `http://127.0.0.1:${PORT}`, adminToken: devAdminToken() });
 const GRACE_MS = 5_000;
 let stopping = false;
 
 function stop(signal) {
+  crons.stop();
   if (stopping || child.exitCode !== null) return;
   stopping = true;
   try {

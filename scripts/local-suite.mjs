@@ -5,7 +5,6 @@
 // var those files could set is pinned here.
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { importJWK } from 'jose';
 import { Log, LogLevel, Miniflare } from 'miniflare';
@@ -21,17 +20,14 @@ export const ADMIN_TOKEN = 'suite-admin-token';
 const SIGNING_KEYS = { QSTASH_CURRENT_SIGNING_KEY: 'sig_suite_current', QSTASH_NEXT_SIGNING_KEY: 'sig_suite_next' };
 const SIGNING_KEYS_AS_OPTIONS = { currentSigningKey: SIGNING_KEYS.QSTASH_CURRENT_SIGNING_KEY, nextSigningKey: SIGNING_KEYS.QSTASH_NEXT_SIGNING_KEY };
 
-/** A free loopback port: the gateway's URL must be known before it starts (QStash delivers to it). */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
+/**
+ * The origin QStash deliveries are published to and signed for (HOOKS_BASE_URL). The gateway's
+ * real port is known only once workerd has bound port 0, after every worker's vars are fixed, so
+ * the vars name this origin and the local QStash sends its deliveries to the real one
+ * (routeOrigin). Probing for a free port and binding it later raced other processes for it
+ * (ERR_ADDRESS_IN_USE in CI); `.invalid` never resolves, so nothing else can answer for it.
+ */
+const HOOKS_ORIGIN = 'http://gateway.local-suite.invalid';
 
 /** The SQL statements of every migration of a service, in order (drizzle-kit's breakpoints split them). */
 function migrationStatements(service) {
@@ -69,8 +65,6 @@ export async function startLocalSuite({ vars = {}, workerVars = {}, qstash: qsta
   // connection: workerd drops a request sent on a connection it kept alive while it was busy
   // (fresh-connections.mjs says why).
   useFreshConnections();
-  const port = await freePort();
-  const gatewayUrl = `http://127.0.0.1:${port}`;
   const { seed = 1, ...serverOptions } = qstashOptions;
   const qstash = await startQStashServer({ ...SIGNING_KEYS_AS_OPTIONS, random: seededRandom(seed), ...serverOptions });
 
@@ -84,7 +78,7 @@ export async function startLocalSuite({ vars = {}, workerVars = {}, qstash: qsta
     QSTASH_URL: qstash.url,
     QSTASH_TOKEN: qstash.token,
     ...SIGNING_KEYS,
-    HOOKS_BASE_URL: gatewayUrl,
+    HOOKS_BASE_URL: HOOKS_ORIGIN,
     ...vars,
   };
   const perWorker = {
@@ -120,7 +114,7 @@ export async function startLocalSuite({ vars = {}, workerVars = {}, qstash: qsta
   const logs = { lines: 0, text: '', keep: keepLogs };
   const mf = new Miniflare({
     host: '127.0.0.1',
-    port,
+    port: 0, // workerd binds a free port and keeps it: mf.ready says which
     logRequests: false,
     cf: false, // no fetch of the `request.cf` blob from the internet: fully offline
     log: new Log(LogLevel.WARN),
@@ -128,7 +122,8 @@ export async function startLocalSuite({ vars = {}, workerVars = {}, qstash: qsta
     workers,
   });
   try {
-    await mf.ready;
+    const gatewayUrl = new URL(await mf.ready).origin;
+    qstash.routeOrigin(HOOKS_ORIGIN, gatewayUrl);
     // Migrate every database once (the catalog's canary shares the catalog's).
     const databases = new Map();
     for (const service of services) {
@@ -139,7 +134,7 @@ export async function startLocalSuite({ vars = {}, workerVars = {}, qstash: qsta
         databases.set(d1.database_name, db);
       }
     }
-    await setupQStash({ url: qstash.url, token: qstash.token, hooksBaseUrl: gatewayUrl, log: () => {} });
+    await setupQStash({ url: qstash.url, token: qstash.token, hooksBaseUrl: HOOKS_ORIGIN, log: () => {} });
 
     const accessKey = await importJWK(accessKeys.privateJwk, 'ES256');
     return {

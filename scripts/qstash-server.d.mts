@@ -72,6 +72,12 @@ export interface QStashServer {
   /** The key deliveries are signed with now (changes on POST /v2/keys/rotate). */
   readonly currentSigningKey: string;
   readonly nextSigningKey: string;
+  /**
+   * Deliveries to URLs on origin `from` are sent to origin `to`, still signed for the URL as
+   * published (a hosts-file entry; no such knob in QStash): for a harness whose receiving server
+   * binds port 0 after the URLs it publishes to are fixed.
+   */
+  routeOrigin(from: string, to: string): void;
   stats(): QStashStats;
   /** Resolves once nothing is waiting, retrying or in flight; rejects (with the stats) after timeoutMs (default 10 s). */
   waitForIdle(options?: { timeoutMs?: number }): Promise<QStashStats>;

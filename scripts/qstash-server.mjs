@@ -103,6 +103,7 @@ export async function startQStashServer({
     get nextSigningKey() {
       return engine.keys.next;
     },
+    routeOrigin: (from, to) => engine.routeOrigin(from, to),
     stats: () => engine.stats(),
     waitForIdle: (options) => engine.waitForIdle(options),
     async close() {

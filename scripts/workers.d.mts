@@ -5,6 +5,8 @@ export interface ServiceWorker {
   dir: string;
   configPath: string;
   d1: { binding: string; database_name: string; database_id?: string; migrations_dir?: string }[];
+  /** Its `[triggers] crons` (empty without a cron trigger). */
+  crons: string[];
 }
 export function serviceWorkers(): ServiceWorker[];
 export function gatewayConfigPath(): string;

@@ -11,7 +11,7 @@ import { parse } from 'smol-toml';
 export const ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
 export const PERSIST_DIR = join(ROOT, '.wrangler', 'state');
 
-/** @returns {{ name: string, dir: string, configPath: string, d1: { binding: string, database_name: string }[] }[]} */
+/** @returns {{ name: string, dir: string, configPath: string, d1: { binding: string, database_name: string }[], crons: string[] }[]} */
 export function serviceWorkers() {
   const workersDir = join(ROOT, 'workers');
   return readdirSync(workersDir, { withFileTypes: true })
@@ -19,7 +19,7 @@ export function serviceWorkers() {
     .map((entry) => {
       const configPath = join(workersDir, entry.name, 'wrangler.toml');
       const config = parse(readFileSync(configPath, 'utf8'));
-      return { name: entry.name, dir: join(workersDir, entry.name), configPath, d1: config.d1_databases ?? [] };
+      return { name: entry.name, dir: join(workersDir, entry.name), configPath, d1: config.d1_databases ?? [], crons: config.triggers?.crons ?? [] };
     })
     .sort((a, b) => a.name.localeCompare(b.name));
 }

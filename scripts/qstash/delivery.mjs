@@ -11,7 +11,7 @@ const MAX_RESPONSE_BYTES = 1024 * 1024;
 /**
  * @returns {Promise<{ ok: boolean, status?: number, headers?: [string, string][], body?: Buffer, error?: string }>}
  */
-export async function deliverOnce(message, { signingKey, signal }) {
+export async function deliverOnce(message, { signingKey, signal, sendTo = message.url }) {
   const sendsBody = message.method !== 'GET' && message.method !== 'HEAD';
   const headers = new Headers();
   for (const [name, value] of message.headers) headers.append(name, value);
@@ -25,7 +25,8 @@ export async function deliverOnce(message, { signingKey, signal }) {
 
   const timeout = AbortSignal.timeout(message.timeoutMs);
   try {
-    const response = await fetch(message.url, {
+    // Signed for message.url; sent to sendTo, which differs only under the engine's routeOrigin.
+    const response = await fetch(sendTo, {
       method: message.method,
       headers,
       body: sendsBody && message.body.length > 0 ? message.body : undefined,

@@ -42,6 +42,8 @@ export class QStashEngine {
   #attempting = 0;
   #idleWaiters = new Set();
   #closing = new AbortController();
+  /** Origin a destination names -> origin its deliveries are sent to (see routeOrigin). */
+  #originRoutes = new Map();
   #counters = { published: 0, delivered: 0, duplicated: 0, failedAttempts: 0, retried: 0, deadLettered: 0, callbacks: 0 };
 
   /**
@@ -275,10 +277,26 @@ export class QStashEngine {
     return !message.cancelled && !this.#closing.signal.aborted;
   }
 
+  /**
+   * Deliveries to URLs on `from` (an origin, `http://host:port`) are sent to `to` instead, still
+   * signed for the URL as published: a hosts-file entry for this server. A harness uses it when
+   * the published URL must be known before the server behind it has bound a port (the local suite
+   * binds port 0 and learns its port only once it listens).
+   */
+  routeOrigin(from, to) {
+    this.#originRoutes.set(new URL(from).origin, new URL(to).origin);
+  }
+
+  #sentTo(url) {
+    const parsed = new URL(url);
+    const to = this.#originRoutes.get(parsed.origin);
+    return to === undefined ? url : `${to}${parsed.pathname}${parsed.search}`;
+  }
+
   async #attempt(message) {
     this.#attempting++;
     try {
-      return await deliverOnce(message, { signingKey: this.keys.current, signal: this.#closing.signal });
+      return await deliverOnce(message, { signingKey: this.keys.current, signal: this.#closing.signal, sendTo: this.#sentTo(message.url) });
     } finally {
       this.#attempting--;
     }

@@ -107,6 +107,19 @@ export const gatewayTimeout = (detail: string) => new HttpError(504, { detail })
 export const serviceUnavailable = (detail: string, headers?: Record<string, string>) =>
   new HttpError(503, { detail, headers });
 
+/**
+ * The well-formed `errors` of a problem body another service answered, or undefined: a caller
+ * that passes a participant's refusal on (its `detail` may say "see errors") passes these with it.
+ */
+export function fieldErrorsOf(body: unknown): FieldError[] | undefined {
+  const errors = body && typeof body === 'object' ? (body as { errors?: unknown }).errors : undefined;
+  if (!Array.isArray(errors)) return undefined;
+  const wellFormed = errors.filter(
+    (e): e is FieldError => typeof e === 'object' && e !== null && typeof (e as FieldError).path === 'string' && typeof (e as FieldError).message === 'string',
+  );
+  return wellFormed.length > 0 ? wellFormed.map(({ path, message }) => ({ path, message })) : undefined;
+}
+
 /** The body of a problem response, with the request's identity filled in. */
 export function toProblem(error: HttpError, context: { instance: string; requestId?: string }): ProblemDetails {
   const problem: ProblemDetails = {

@@ -66,7 +66,8 @@ export interface DeliveryHandlerOptions<Bindings extends DeliveryBindings, Db ex
   now?: () => number;
 }
 
-export type DeliveryStatus = 'processed' | 'duplicate';
+/** `ignored`: the consumer acts on nothing for this event, so nothing was written, not even an inbox row. */
+export type DeliveryStatus = 'processed' | 'duplicate' | 'ignored';
 
 /** One Receiver per key pair per isolate: keys come from env, known per request. */
 const verifiers = new Map<string, SignatureVerifier>();
@@ -143,6 +144,13 @@ export function deliveryHandler<Bindings extends DeliveryBindings, Db extends De
       log: log.child({ messageId, eventId: event.id, eventType: event.type, eventTraceparent: event.traceparent }),
     };
     const effects = await handle(event, delivery, c);
+    // Nothing to apply, nothing to dedupe: a repeat would be ignored again, so no inbox row is
+    // written. A topic carries more types than a consumer acts on (ledger events reach
+    // notifications, which sends nothing for them); one row each would grow the inbox forever
+    // with rows that guard nothing.
+    if (effects.statements.length === 0 && !effects.afterCommit) {
+      return c.json({ status: 'ignored' satisfies DeliveryStatus, messageId, eventId: event.id }, 200, effects.headers ?? {});
+    }
     const inboxRow = inboxInsert(db, { messageId, consumer, event, receivedAt: now() });
     try {
       await db.batch([inboxRow, ...effects.statements] as [BatchItem<'sqlite'>, ...BatchItem<'sqlite'>[]]);

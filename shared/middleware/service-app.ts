@@ -1,10 +1,10 @@
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
 import { contentTooLarge } from '../http/problem';
 import { isLogLevel } from '../observability/logger';
 import { checkReadiness, readinessResponse, type ReadinessCheck } from '../observability/readiness';
 import type { AppEnv } from './app-env';
+import { bodyLimit } from './body-limit';
 import { problemNotFound, problemOnError } from './problem-handlers';
 import { requestContext, type RequestContextOptions } from './request-context';
 import { HEALTH_PATHS } from './health-paths';
@@ -40,12 +40,7 @@ function bodyLimitFromEnv(fallback: number): MiddlewareHandler {
     const maxSize = Number.isInteger(configured) && configured > 0 ? configured : fallback;
     let limit = limits.get(maxSize);
     if (!limit) {
-      limit = bodyLimit({
-        maxSize,
-        onError: () => {
-          throw contentTooLarge(maxSize);
-        },
-      });
+      limit = bodyLimit(maxSize, () => contentTooLarge(maxSize));
       limits.set(maxSize, limit);
     }
     return limit(c, next);

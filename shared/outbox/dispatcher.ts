@@ -41,11 +41,19 @@ export interface DispatchOptions {
    * due again. A run that dies likewise leaves its rows to be retried when the lease ends.
    */
   leaseMs?: number;
+  /**
+   * Failed attempts after which a row is parked as dead (kept, counted, retried only when an
+   * operator asks); default unbounded. A destination the broker refuses for good (a deleted
+   * topic, a bad URL) would otherwise be retried every few minutes forever, silently.
+   */
+  maxAttempts?: number;
 }
 
 export interface DispatchResult {
   sent: number;
   failed: number;
+  /** Rows this run parked as dead. */
+  parked: number;
   /** Rows still unsent after this run (failed ones, ones not yet due, ones beyond `limit`). */
   pending: number;
   /** When the next pending row may be dispatched (epoch ms); absent when nothing is pending. */
@@ -112,8 +120,10 @@ export async function dispatchOutbox(store: OutboxStore, publisher: EventPublish
   const started = now();
   const leaseUntil = started + leaseMs;
   const records = await store.claim({ now: started, limit, claimer, leaseUntil });
+  const maxAttempts = options.maxAttempts ?? Number.POSITIVE_INFINITY;
   let sent = 0;
   let failed = 0;
+  let parked = 0;
   for (const record of records) {
     // Past this point the claim could lapse mid-publish and another dispatcher take the row.
     if (now() + publishTimeoutMs + LEASE_MARGIN_MS > leaseUntil) break;
@@ -122,8 +132,17 @@ export async function dispatchOutbox(store: OutboxStore, publisher: EventPublish
       messageIds = await publishRecord(record, publisher, publishTimeoutMs);
     } catch (error) {
       const attempts = record.attempts + 1;
-      await store.markFailed(record.id, { claimer, attempts, lastError: describe(error), nextAttemptAt: now() + backoff(attempts) });
+      const failedAt = now();
+      const park = attempts >= maxAttempts;
+      await store.markFailed(record.id, {
+        claimer,
+        attempts,
+        lastError: describe(error),
+        nextAttemptAt: failedAt + backoff(attempts),
+        ...(park ? { deadAt: failedAt } : {}),
+      });
       failed += 1;
+      if (park) parked += 1;
       continue;
     }
     // If this write fails the run ends with its error; the row, published but not marked, is
@@ -133,7 +152,7 @@ export async function dispatchOutbox(store: OutboxStore, publisher: EventPublish
   }
 
   const summary = await store.summary();
-  const result: DispatchResult = { sent, failed, pending: summary.pending };
+  const result: DispatchResult = { sent, failed, parked, pending: summary.pending };
   if (summary.nextAttemptAt !== null) result.nextAttemptAt = summary.nextAttemptAt;
   return result;
 }

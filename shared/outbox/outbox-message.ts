@@ -45,8 +45,11 @@ export interface OutboxRecord {
 }
 
 export interface OutboxSummary {
+  /** Unsent rows still tried (parked ones not included). */
   pending: number;
   sent: number;
+  /** Unsent rows parked after their last allowed attempt, waiting for an operator. */
+  dead: number;
   /** When the oldest unsent row was written; null when none is pending. */
   oldestPendingAt: number | null;
   /**
@@ -67,7 +70,10 @@ export interface OutboxStore {
   claim(request: { now: number; limit: number; claimer: string; leaseUntil: number }): Promise<OutboxRecord[]>;
   /** Records the publish and releases the claim. Idempotent: a row already sent stays as it was. */
   markSent(id: string, sent: { claimer: string; sentAt: number; messageIds: string[] }): Promise<void>;
-  /** Records a failed attempt and releases the claim, only while `claimer` still holds it. Never deletes. */
-  markFailed(id: string, failure: { claimer: string; attempts: number; lastError: string; nextAttemptAt: number }): Promise<void>;
+  /**
+   * Records a failed attempt and releases the claim, only while `claimer` still holds it. Never
+   * deletes. With `deadAt`, the row is parked: never claimed again until an operator retries it.
+   */
+  markFailed(id: string, failure: { claimer: string; attempts: number; lastError: string; nextAttemptAt: number; deadAt?: number }): Promise<void>;
   summary(): Promise<OutboxSummary>;
 }

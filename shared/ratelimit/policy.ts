@@ -53,12 +53,22 @@ export interface RateLimitStep<State> extends RateLimitDecision {
   state: State;
 }
 
+export interface DecideOptions {
+  /**
+   * Units this request counts for (default 1): a BFF screen counts the upstream calls it makes.
+   * 0 only looks: whether one more would be admitted, counting nothing.
+   */
+  cost?: number;
+  /** Keeps background work (a lease renewed or given back) alive after the response; workerd's `ctx.waitUntil`. */
+  waitUntil?: (work: Promise<unknown>) => void;
+}
+
 /** One place that decides: exact per key, or as exact as the backend documents. */
 export interface RateLimitBackend {
   /** For logs: `durable-object`, `upstash`, `memory`. */
   readonly name: string;
-  /** Counts one request against `key` under `policy`; rejects when the backend cannot answer. */
-  decide(key: string, policy: RateLimitPolicy): Promise<RateLimitDecision>;
+  /** Counts one request (`cost` units) against `key` under `policy`; rejects when the backend cannot answer. */
+  decide(key: string, policy: RateLimitPolicy, options?: DecideOptions): Promise<RateLimitDecision>;
 }
 
 /** Throws unless the policy is one the algorithms can run (integers, positive). */

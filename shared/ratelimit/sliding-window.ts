@@ -12,7 +12,8 @@ import type { RateLimitPolicy, RateLimitStep } from './policy';
  * The arithmetic is the script's, operation for operation (`(now % window) / window`, then
  * `(1 - p) × previous`, then floor), so even float rounding agrees. One difference: for a cost
  * above 1 the script only checks that the count is below the limit and then adds the whole cost
- * (overshooting); here the cost must fit. The gateway's cost is always 1, where they are equal.
+ * (overshooting); here the cost must fit. The gateway's cost is 1 except on the BFF screens (3 for a
+ * signed-in one), where Upstash may overshoot by up to 2.
  */
 export interface SlidingWindowState {
   /** Index of the current fixed window: `floor(now / windowMs)`. */

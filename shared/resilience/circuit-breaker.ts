@@ -12,8 +12,16 @@
  *   timer: the next acquire after that moment finds the breaker half-open (a lazy transition).
  * - half-open: at most `halfOpenMaxCalls` probes are admitted in all; one failure re-opens the
  *   breaker, and once that many probes have succeeded it closes with an empty window. Probes that
- *   never report back are given up on after `maxWaitInHalfOpenMs`: it opens again, and a later
- *   half-open period admits fresh probes.
+ *   never report back are given up on `maxWaitInHalfOpenMs` after the last one was admitted: it
+ *   opens again, and a later half-open period admits fresh probes. The timer starts with a probe,
+ *   not with the open period's end, so a breaker nobody called for a minute still closes on the
+ *   sparse probes that follow.
+ *
+ * Outcomes carry the time their call ended. A failure that ended while the breaker was half-open
+ * re-opens it, whether a probe or a call admitted before the breaker opened reports it; outcomes
+ * older than the window, or older than the moment the breaker last closed, are history and count
+ * for nothing (an isolate that could not report for minutes must not open a healthy upstream's
+ * breaker with them).
  */
 
 export interface CircuitBreakerOptions {
@@ -63,10 +71,12 @@ export interface WindowBucket {
 }
 
 export type BreakerState =
-  | { kind: 'closed'; window: WindowBucket[] }
+  /** `since`: when it last closed (absent for a breaker that never opened); earlier outcomes are ignored. */
+  | { kind: 'closed'; window: WindowBucket[]; since?: number }
   /** `calls` and `failureRate` (0–1) say what opened it, for operators. */
   | { kind: 'open'; openedAt: number; calls?: number; failureRate?: number }
-  | { kind: 'half-open'; openedAt: number; inFlight: number; succeeded: number };
+  /** `probeAdmittedAt`: when the latest probe was admitted; the give-up timer counts from it. */
+  | { kind: 'half-open'; openedAt: number; inFlight: number; succeeded: number; probeAdmittedAt?: number };
 
 export type BreakerInput =
   /** A caller asks to make a call. */
@@ -79,8 +89,12 @@ export type BreakerInput =
   | { type: 'outcome'; failed: boolean; durationMs: number; probe: boolean; period?: number }
   /** A permitted call was never made (e.g. refused by a bulkhead): its probe slot is returned. */
   | { type: 'cancel'; probe: boolean; period?: number }
-  /** Closed-state outcomes added up by an isolate: how many calls, how many failed, how many were slow. */
-  | ({ type: 'outcomes' } & OutcomeCounts);
+  /**
+   * Outcomes added up by an isolate: how many calls, how many failed, how many were slow; `at`:
+   * when the newest of them ended, `failedAt`: when the newest failure among them did (both on the
+   * authority's clock, at most `now`).
+   */
+  | ({ type: 'outcomes'; at: number; failedAt?: number } & OutcomeCounts);
 
 export interface OutcomeCounts {
   calls: number;
@@ -134,37 +148,51 @@ function shouldOpen(totals: WindowTotals, options: CircuitBreakerOptions): boole
   return failureRate >= options.failureRateThreshold || slowRate >= options.slowCallRateThreshold;
 }
 
-function withOutcomes(window: WindowBucket[], now: number, counts: OutcomeCounts, options: CircuitBreakerOptions): WindowBucket[] {
+/** The window at `now` with `counts` added to the bucket of `at` (`at` ≤ `now`; buckets stay in time order). */
+function withOutcomes(window: WindowBucket[], at: number, now: number, counts: OutcomeCounts, options: CircuitBreakerOptions): WindowBucket[] {
   const length = bucketLength(options);
-  const start = now - (now % length);
+  const start = at - (at % length);
   const live = liveBuckets(window, now, options);
-  const last = live.at(-1);
   const add = (bucket: WindowBucket): WindowBucket => ({
     start: bucket.start,
     calls: bucket.calls + counts.calls,
     failures: bucket.failures + counts.failures,
     slow: bucket.slow + counts.slow,
   });
-  if (last && last.start === start) return [...live.slice(0, -1), add(last)];
-  return [...live, add({ start, calls: 0, failures: 0, slow: 0 })];
+  const index = live.findIndex((bucket) => bucket.start >= start);
+  if (index === -1) return [...live, add({ start, calls: 0, failures: 0, slow: 0 })];
+  if (live[index]!.start === start) return live.map((bucket, i) => (i === index ? add(bucket) : bucket));
+  return [...live.slice(0, index), add({ start, calls: 0, failures: 0, slow: 0 }), ...live.slice(index)];
 }
 
 /** A share in [0, 1], rounded to three places so it reads well in JSON. */
 const rate = (part: number, whole: number) => (whole === 0 ? 0 : Math.round((part / whole) * 1000) / 1000);
 
-/** Closed with these outcomes added: open if the window now says so. */
+/** Closed with these outcomes (of calls that ended at `at`) added: open if the window now says so. */
 function closedWith(
   current: Extract<BreakerState, { kind: 'closed' }>,
   counts: OutcomeCounts,
+  at: number,
   now: number,
   options: CircuitBreakerOptions,
   result: (next: BreakerState) => BreakerStep,
 ): BreakerStep {
-  const window = withOutcomes(current.window, now, counts, options);
+  // History: fallen out of the window, or from before the breaker last closed (the half-open
+  // probes have spoken since).
+  if (at <= now - options.slidingWindowMs || (current.since !== undefined && at < current.since)) return result(current);
+  const window = withOutcomes(current.window, Math.min(at, now), now, counts, options);
   const totals = windowTotals(window, now, options);
   if (shouldOpen(totals, options)) return result({ kind: 'open', openedAt: now, calls: totals.calls, failureRate: rate(totals.failures, totals.calls) });
-  return result({ kind: 'closed', window });
+  return result({ ...current, window });
 }
+
+/** Open again at `now` because a call failed while half-open; `calls`/`failureRate` for operators. */
+const reopened = (current: Extract<BreakerState, { kind: 'half-open' }>, now: number): BreakerState => ({
+  kind: 'open',
+  openedAt: now,
+  calls: current.succeeded + 1,
+  failureRate: rate(1, current.succeeded + 1),
+});
 
 const moved = (from: BreakerState, to: BreakerState) => (from.kind === to.kind ? undefined : { from: from.kind, to: to.kind });
 
@@ -176,8 +204,16 @@ export function breakerStep(state: BreakerState, input: BreakerInput, now: numbe
     state.kind === 'open' && now - state.openedAt >= options.openDurationMs
       ? { kind: 'half-open', openedAt: state.openedAt, inFlight: 0, succeeded: 0 }
       : state;
-  if (current.kind === 'half-open' && current.inFlight > 0 && now - (current.openedAt + options.openDurationMs) >= options.maxWaitInHalfOpenMs) {
-    current = { kind: 'open', openedAt: now, calls: current.inFlight + current.succeeded, failureRate: rate(current.inFlight, current.inFlight + current.succeeded) };
+  // Every probe in flight was admitted at or before the latest one; once that one is older than
+  // maxWaitInHalfOpenMs (longer than any call may run), those still in flight will never report.
+  // Counted from the latest admission, not from the end of the open period: after a quiet spell
+  // the first probe must not find the timer already run out. (A state stored before
+  // probeAdmittedAt existed falls back to the end of the open period.)
+  if (current.kind === 'half-open' && current.inFlight > 0) {
+    const waitingSince = current.probeAdmittedAt ?? current.openedAt + options.openDurationMs;
+    if (now - waitingSince >= options.maxWaitInHalfOpenMs) {
+      current = { kind: 'open', openedAt: now, calls: current.inFlight + current.succeeded, failureRate: rate(current.inFlight, current.inFlight + current.succeeded) };
+    }
   }
 
   const result = (next: BreakerState, extra: Omit<BreakerStep, 'state' | 'transition'> = {}): BreakerStep => ({
@@ -192,7 +228,7 @@ export function breakerStep(state: BreakerState, input: BreakerInput, now: numbe
       if (current.kind === 'open') return result(current, { permitted: false, probe: false });
       // Half-open: admitted probes are those in flight plus those that already succeeded.
       if (current.inFlight + current.succeeded >= options.halfOpenMaxCalls) return result(current, { permitted: false, probe: false });
-      return result({ ...current, inFlight: current.inFlight + 1 }, { permitted: true, probe: true, period: current.openedAt });
+      return result({ ...current, inFlight: current.inFlight + 1, probeAdmittedAt: now }, { permitted: true, probe: true, period: current.openedAt });
     }
     case 'cancel': {
       if (input.probe && current.kind === 'half-open' && input.period === current.openedAt) {
@@ -201,26 +237,30 @@ export function breakerStep(state: BreakerState, input: BreakerInput, now: numbe
       return result(current);
     }
     case 'outcomes': {
-      // Outcomes reported after the breaker opened belong to calls admitted before: they say
-      // nothing about the upstream now.
-      if (current.kind !== 'closed' || input.calls <= 0) return result(current);
-      return closedWith(current, input, now, options, result);
+      if (input.calls <= 0) return result(current);
+      if (current.kind === 'closed') return closedWith(current, input, input.at, now, options, result);
+      // A call admitted before the breaker opened (by an isolate whose view was still closed)
+      // that failed once half-open had begun says what a failed probe says.
+      const failedAt = input.failures > 0 ? (input.failedAt ?? input.at) : undefined;
+      if (current.kind === 'half-open' && failedAt !== undefined && failedAt >= current.openedAt + options.openDurationMs) return result(reopened(current, now));
+      // Anything else that ended while open or before: the breaker has already acted on it.
+      return result(current);
     }
     case 'outcome': {
       if (current.kind === 'closed') {
         if (input.probe) return result(current); // a probe from an earlier half-open episode
         const slow = input.durationMs >= options.slowCallDurationMs ? 1 : 0;
-        return closedWith(current, { calls: 1, failures: input.failed ? 1 : 0, slow }, now, options, result);
+        return closedWith(current, { calls: 1, failures: input.failed ? 1 : 0, slow }, now, now, options, result);
       }
-      if (current.kind === 'half-open' && input.probe && input.period === current.openedAt) {
-        const inFlight = Math.max(0, current.inFlight - 1);
-        if (input.failed) return result({ kind: 'open', openedAt: now, calls: current.succeeded + 1, failureRate: rate(1, current.succeeded + 1) });
+      if (current.kind !== 'half-open') return result(current); // a call admitted before it opened
+      // A failure now, while half-open, re-opens it, even from a probe of an earlier period.
+      if (input.failed) return result(reopened(current, now));
+      if (input.probe && input.period === current.openedAt) {
         const succeeded = current.succeeded + 1;
-        if (succeeded >= options.halfOpenMaxCalls) return result(closedBreaker());
-        return result({ ...current, inFlight, succeeded });
+        if (succeeded >= options.halfOpenMaxCalls) return result({ kind: 'closed', window: [], since: now });
+        return result({ ...current, inFlight: Math.max(0, current.inFlight - 1), succeeded });
       }
-      // Outcomes of calls admitted before the breaker opened, or of an earlier period's probes,
-      // say nothing about the upstream now.
+      // A success admitted before it opened, or of an earlier period's probes, is no probe of this one.
       return result(current);
     }
   }

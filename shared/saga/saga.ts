@@ -14,7 +14,12 @@
  * - compensation undoes, in reverse order, every forward step that was attempted, except one
  *   that failed for a business reason (it definitely did nothing); an attempt whose outcome is
  *   unknown is undone too, since it may have taken effect;
- * - compensations retry until they succeed; the last one (`finalCompensation`) closes the saga.
+ * - compensations retry until they succeed; the last one (`finalCompensation`) closes the saga;
+ * - a step that must succeed (past the pivot, or a compensation) and has failed
+ *   `stuckAfterAttempts` times becomes STUCK: still retried at the longest backoff, so an outage
+ *   heals by itself, but visible and open to an operator. A participant's refusal for good (a
+ *   business outcome there) is STUCK at once and parked: retrying would get the same answer,
+ *   so only an operator's action (`retryStuck`, `compensateStuck`, `resolveStuck`) moves it.
  */
 
 export interface SagaPlan {
@@ -30,9 +35,13 @@ export interface SagaPlan {
   retry: { baseDelayMs: number; maxDelayMs: number };
   /** How long one attempt may take before the saga assumes its shell died mid-call. */
   attemptLeaseMs: number;
+  /** Failed attempts of a step that must succeed after which the saga is STUCK; default never. */
+  stuckAfterAttempts?: number;
 }
 
-export type SagaStatus = 'PENDING' | 'COMPENSATING' | 'COMPLETED' | 'CANCELLED';
+export type SagaStatus = 'PENDING' | 'COMPENSATING' | 'STUCK' | 'COMPLETED' | 'CANCELLED';
+/** The way a saga was going: forward, or undoing. A STUCK saga keeps the one it was stuck in. */
+export type SagaDirection = 'PENDING' | 'COMPENSATING';
 export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
 export type StepOutcome =
   | { kind: 'ok' }
@@ -66,9 +75,32 @@ export interface SagaState {
   notBefore: number;
   /** Why the saga compensated. */
   reason?: string;
+  /** Set while STUCK: since when, which way it was going, why, and whether it waits for an operator. */
+  stuck?: { since: number; from: SagaDirection; reason: string; parked: boolean };
+  /** What happened to the saga besides its steps: it got stuck, an operator acted (timeline). */
+  history?: SagaEvent[];
 }
 
-export type SagaAction = { kind: 'run'; step: StepRecord; index: number } | { kind: 'wait'; until: number } | { kind: 'done' };
+export interface SagaEvent {
+  at: number;
+  action: 'stuck' | 'recovered' | 'retry' | 'compensate' | 'resolve';
+  note?: string;
+}
+
+export type SagaAction =
+  | { kind: 'run'; step: StepRecord; index: number }
+  | { kind: 'wait'; until: number }
+  /** STUCK on a refusal for good: nothing runs until an operator acts. */
+  | { kind: 'parked' }
+  | { kind: 'done' };
+
+/** Why an operator action was refused (the shell answers 409 with it). */
+export class SagaActionRefused extends Error {
+  readonly isSagaActionRefused = true;
+}
+
+const directionOf = (state: SagaState): SagaDirection => (state.status === 'STUCK' ? (state.stuck?.from ?? 'PENDING') : state.status === 'COMPENSATING' ? 'COMPENSATING' : 'PENDING');
+const withEvent = (state: SagaState, event: SagaEvent): SagaEvent[] => [...(state.history ?? []), event];
 
 export const isTerminal = (status: SagaStatus) => status === 'COMPLETED' || status === 'CANCELLED';
 
@@ -90,6 +122,7 @@ export function startSaga(plan: SagaPlan, id: string, now: number): SagaState {
  */
 export function nextAction(plan: SagaPlan, state: SagaState, now: number): { state: SagaState; action: SagaAction } {
   if (state.current === null || isTerminal(state.status)) return { state, action: { kind: 'done' } };
+  if (state.status === 'STUCK' && state.stuck?.parked) return { state, action: { kind: 'parked' } };
   if (state.status === 'PENDING' && state.current < plan.pivot && now >= state.deadlineAt) {
     state = compensate(plan, state, `deadline of ${plan.deadlineMs} ms passed`, now);
   }
@@ -114,9 +147,13 @@ export function settleStep(plan: SagaPlan, state: SagaState, outcome: StepOutcom
   if (outcome.kind === 'ok') {
     const done = { ...step, status: 'succeeded' as const, finishedAt: now, error: undefined, lastOutcome: 'ok' as const };
     const steps = replace(state.steps, index, done);
+    const direction = directionOf(state);
+    // A STUCK saga whose step finally went through goes on the way it was going.
+    const base: SagaState =
+      state.status === 'STUCK' ? { ...state, status: direction, stuck: undefined, history: withEvent(state, { at: now, action: 'recovered' }) } : state;
     const next = index + 1 < steps.length ? index + 1 : null;
-    if (next !== null) return { ...state, steps, current: next, notBefore: now };
-    return { ...state, steps, current: null, notBefore: now, status: state.status === 'COMPENSATING' ? 'CANCELLED' : 'COMPLETED' };
+    if (next !== null) return { ...base, steps, current: next, notBefore: now };
+    return { ...base, steps, current: null, notBefore: now, status: direction === 'COMPENSATING' ? 'CANCELLED' : 'COMPLETED' };
   }
   const failed = { ...step, error: outcome.error, lastOutcome: outcome.kind };
   if (step.kind === 'forward' && outcome.kind === 'business' && index < plan.pivot) {
@@ -129,7 +166,58 @@ export function settleStep(plan: SagaPlan, state: SagaState, outcome: StepOutcom
   const wait = Math.max(backoff(plan, failed.attempts, random), asked);
   // Before the pivot, never sleep past the deadline: wake then, and compensate.
   const capped = state.status === 'PENDING' && index < plan.pivot ? Math.min(now + wait, Math.max(now, state.deadlineAt)) : now + wait;
-  return { ...state, steps: replace(state.steps, index, { ...failed, status: 'running' }), notBefore: capped };
+  const retried = { ...state, steps: replace(state.steps, index, { ...failed, status: 'running' as const }), notBefore: capped };
+  // Only a step that must succeed can be stuck: one before the pivot compensates instead.
+  const mustSucceed = step.kind === 'compensation' || index >= plan.pivot;
+  const refusedForGood = outcome.kind === 'business';
+  if (!mustSucceed || !(refusedForGood || failed.attempts >= (plan.stuckAfterAttempts ?? Number.POSITIVE_INFINITY))) return retried;
+  const reason = `${step.name}: ${outcome.error}`;
+  const stuck = { since: state.stuck?.since ?? now, from: directionOf(state), reason, parked: refusedForGood };
+  const history = state.status === 'STUCK' ? state.history : withEvent(state, { at: now, action: 'stuck', note: reason });
+  return { ...retried, status: 'STUCK', stuck, ...(history ? { history } : {}) };
+}
+
+/** Operator: run a STUCK saga's step again now (once; it is STUCK again if that fails too). */
+export function retryStuck(state: SagaState, now: number, note?: string): SagaState {
+  if (state.status !== 'STUCK' || !state.stuck) throw new SagaActionRefused(`only a STUCK saga can be retried; this one is ${state.status}`);
+  return { ...state, status: state.stuck.from, stuck: undefined, notBefore: now, history: withEvent(state, { at: now, action: 'retry', ...(note ? { note } : {}) }) };
+}
+
+/**
+ * Operator: turn a STUCK saga back, only where that is safe: it was going forward and its stuck
+ * step was refused for good, so that step did nothing and undoing the earlier ones is right. A
+ * step whose outcome is unknown (timeouts, 5xx) may have taken effect past the pivot, and a
+ * STUCK compensation is already turning back: both are refused.
+ */
+export function compensateStuck(plan: SagaPlan, state: SagaState, now: number, note?: string): SagaState {
+  if (state.status !== 'STUCK' || !state.stuck) throw new SagaActionRefused(`only a STUCK saga can be compensated; this one is ${state.status}`);
+  if (state.stuck.from !== 'PENDING') throw new SagaActionRefused('the saga is already compensating; retry or resolve it');
+  const step = state.current === null ? undefined : state.steps[state.current];
+  if (step?.lastOutcome !== 'business') throw new SagaActionRefused(`${step?.name ?? 'the step'} may have taken effect (its last outcome is not a refusal); compensating is not safe`);
+  const reason = `compensated by an operator${note ? `: ${note}` : ''}`;
+  const history = withEvent(state, { at: now, action: 'compensate', ...(note ? { note } : {}) });
+  return { ...compensate(plan, { ...state, status: 'PENDING', stuck: undefined }, reason, now), history };
+}
+
+/**
+ * Operator: close a STUCK saga by hand (the operator fixed what the step could not): the stuck
+ * step and any left are skipped, and the saga ends the way it was going (COMPLETED forward,
+ * CANCELLED when compensating). The shell then records the final status and its event.
+ */
+export function resolveStuck(state: SagaState, now: number, note?: string): SagaState {
+  if (state.status !== 'STUCK' || !state.stuck) throw new SagaActionRefused(`only a STUCK saga can be resolved; this one is ${state.status}`);
+  const steps = state.steps.map((step, index): StepRecord =>
+    state.current !== null && index >= state.current && step.status !== 'succeeded' ? { ...step, status: 'skipped', finishedAt: now } : step,
+  );
+  return {
+    ...state,
+    steps,
+    status: state.stuck.from === 'COMPENSATING' ? 'CANCELLED' : 'COMPLETED',
+    stuck: undefined,
+    current: null,
+    notBefore: now,
+    history: withEvent(state, { at: now, action: 'resolve', ...(note ? { note } : {}) }),
+  };
 }
 
 /** Turn back: undo every attempted forward step in reverse order, then close the saga. */

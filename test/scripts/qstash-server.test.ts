@@ -63,6 +63,17 @@ describe('local QStash server with the official client and Receiver', () => {
     expect(qstash.stats()).toMatchObject({ published: 1, delivered: 1, retried: 0, dlq: 0, pending: 0, inFlight: 0 });
   });
 
+  it('routeOrigin: deliveries to a named origin reach the server that bound port 0, signed for the URL as published', async () => {
+    const { qstash, endpoint, client } = await setup();
+    const published = 'http://gateway.test.invalid/hooks/routed?x=1';
+    qstash.routeOrigin('http://gateway.test.invalid', endpoint.url('/'));
+    await client.publish({ url: published, body: 'routed' });
+    await qstash.waitForIdle();
+    expect(endpoint.to('/hooks/routed?x=1')).toHaveLength(1);
+    await expect(verify(keysOf(qstash), endpoint.deliveries[0]!, published)).resolves.toBe(true);
+    expect(qstash.stats()).toMatchObject({ delivered: 1, failedAttempts: 0 });
+  });
+
   it('the Receiver refuses a tampered body, another URL and a foreign key', async () => {
     const { qstash, endpoint, client } = await setup();
     const url = endpoint.url('/hooks/b');

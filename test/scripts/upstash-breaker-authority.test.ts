@@ -40,6 +40,24 @@ describe.runIf(redisAvailable)('UpstashBreakerAuthorities on a real redis-server
     expect(await both((a) => a.probeOutcome(options, { failed: false, durationMs: 5, period: probe.period! }))).toEqual({ state: 'closed' });
   });
 
+  it('decides as the in-memory authority does on outcomes with their ages: stale ones count for nothing, a failure while half-open re-opens it', async () => {
+    const redis = authorities(`test:${randomUUID()}:`).authority('catalog');
+    const memory = new MemoryBreakerAuthority(() => clock.now);
+    const both = async <T>(step: (authority: typeof redis) => Promise<T>) => {
+      const [fromRedis, fromMemory] = await Promise.all([step(redis), step(memory)]);
+      expect(fromRedis).toEqual(fromMemory);
+      return fromRedis;
+    };
+    // Failures buffered through a five-minute outage: older than the window.
+    const stale = { calls: 40, failures: 40, slow: 0, ageMs: 5 * 60_000, failedAgeMs: 5 * 60_000 };
+    expect(await both((a) => a.report(options, [stale, { calls: 1, failures: 0, slow: 0, ageMs: 0 }]))).toEqual({ state: 'closed' });
+    expect(await both((a) => a.report(options, { calls: 20, failures: 20, slow: 0, ageMs: 100, failedAgeMs: 100 }))).toMatchObject({ state: 'open' });
+    clock.now += options.openDurationMs + 500;
+    // A call admitted before it opened that failed 200 ms ago, once half-open had begun.
+    const view = await both((a) => a.report(options, { calls: 1, failures: 1, slow: 0, ageMs: 200, failedAgeMs: 200 }));
+    expect(view).toEqual({ state: 'open', openedAt: clock.now });
+  });
+
   it('two processes share one breaker, and reports made at once are all counted', async () => {
     const prefix = `test:${randomUUID()}:`;
     const [one, two] = [authorities(prefix).authority('users'), authorities(prefix).authority('users')];

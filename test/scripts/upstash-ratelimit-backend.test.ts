@@ -1,5 +1,7 @@
 import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startRedisServer } from '../../scripts/redis-server.mjs';
 import { startBridge } from '../../scripts/upstash-redis-bridge.mjs';
@@ -130,6 +132,44 @@ describe.runIf(redisAvailable)('Upstash rate-limit backend on a real redis-serve
     for (let i = 0; i < 5; i++) await shared.decide('k', five);
     expect((await shared.decide('k', five)).allowed).toBe(false);
     expect(await shared.decide('k', { ...five, limit: 6 })).toMatchObject({ allowed: true, remaining: 5 });
+  });
+
+  it('an answer lost on the way back (a network blip after Redis ran the script) counts the decision once, not twice', async () => {
+    // A proxy in front of the bridge that passes the first script call Redis runs (not the
+    // NOSCRIPT answer to an EVALSHA of a script it does not have yet) through to Redis, then drops
+    // the connection instead of relaying the answer: the decision was made and counted, and
+    // the client saw a network error. Retrying that command would run the script, and count, again.
+    let dropped = 0;
+    const proxy: Server = createServer(async (request, response) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of request) chunks.push(chunk as Buffer);
+      const body = Buffer.concat(chunks);
+      const upstream = await fetch(new URL(request.url ?? '/', bridge.url), {
+        method: request.method,
+        headers: { authorization: request.headers.authorization ?? '', 'content-type': 'application/json' },
+        body: request.method === 'GET' ? undefined : body,
+      });
+      const answer = Buffer.from(await upstream.arrayBuffer());
+      if (dropped === 0 && /eval/i.test(body.toString()) && !/NOSCRIPT/.test(answer.toString())) {
+        dropped++;
+        request.socket.destroy();
+        return;
+      }
+      response.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });
+      response.end(answer);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+      const policy: RateLimitPolicy = { algorithm: 'sliding-window', limit: 10, windowMs: 86_400_000 };
+      const blipped = new UpstashRateLimitBackend({ url, token: TOKEN, prefix: `test:${randomUUID()}`, timeoutMs: 5_000 });
+      await expect(blipped.decide('k', policy)).rejects.toThrow(UpstashRateLimitError);
+      expect(dropped).toBe(1);
+      // The lost decision counted once: this is the second, with 8 left (a retry would leave 7).
+      expect(await blipped.decide('k', policy)).toMatchObject({ allowed: true, remaining: 8 });
+    } finally {
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+    }
   });
 
   it('a wrong token, or no Redis at all, is an error the caller sees (never a made-up decision)', async () => {

@@ -9,9 +9,9 @@ let ordersSigner: ServiceTokenSigner | undefined;
  * Headers that let a test call a service as the orders saga does: a service token signed with
  * this run's orders key (issuer `stratus-orders`), for `service`, on no user's behalf.
  */
-export async function asOrdersService(service: string, requestId = 'test-saga'): Promise<Record<string, string>> {
+export async function asOrdersService(service: string): Promise<Record<string, string>> {
   ordersSigner ??= new ServiceTokenSigner(JSON.parse(env.TEST_ORDERS_SERVICE_TOKEN_PRIVATE_JWK) as JWK, ORDERS_SERVICE_TOKEN_ISSUER);
-  return { [SERVICE_TOKEN_HEADER]: await ordersSigner.sign({ service, roles: [], requestId }) };
+  return { [SERVICE_TOKEN_HEADER]: await ordersSigner.sign({ service, roles: [] }) };
 }
 
 /**
@@ -21,10 +21,10 @@ export async function asOrdersService(service: string, requestId = 'test-saga'):
 export async function asGateway(
   service: string,
   user: { id: string; roles: string[] } | null = null,
-  extra: Partial<Pick<ServiceClaims, 'scope' | 'requestId'>> = {},
+  extra: Partial<Pick<ServiceClaims, 'scope'>> = {},
 ): Promise<Record<string, string>> {
   signer ??= new ServiceTokenSigner(JSON.parse(env.TEST_SERVICE_TOKEN_PRIVATE_JWK) as JWK);
-  const token = await signer.sign({ service, userId: user?.id, roles: user?.roles ?? [], requestId: extra.requestId ?? 'test-request', scope: extra.scope });
+  const token = await signer.sign({ service, userId: user?.id, roles: user?.roles ?? [], scope: extra.scope });
   return { [SERVICE_TOKEN_HEADER]: token };
 }
 

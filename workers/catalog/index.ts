@@ -6,6 +6,7 @@ import type { CatalogBindings } from './env';
 import { inventoryRoutes } from './inventory-routes';
 import { orderEventsConsumer } from './order-events-consumer';
 import { productRoutes } from './product-routes';
+import { catalogScheduled } from './retention';
 
 /** A version name as it may appear in a header (the gateway's version names are the same tokens). */
 const VERSION_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -39,6 +40,7 @@ app.route('/inventory', inventoryRoutes);
 // QStash deliveries of the order-events topic, through the gateway's /hooks route.
 app.post('/hooks/catalog', orderEventsConsumer);
 
-export default app;
+/** HTTP through the app; the cron trigger prunes what grows past its retention (retention.ts). */
+export default { fetch: app.fetch, scheduled: catalogScheduled };
 
 export { ChaosStore } from '../../shared/adapters/cloudflare/chaos-store';

@@ -75,6 +75,8 @@ export const reservations = sqliteTable(
       sql`${table.status} = 'released' OR (${table.idempotencyKey} IS NOT NULL AND ${table.requestFingerprint} IS NOT NULL AND ${table.items} IS NOT NULL)`,
     ),
     uniqueIndex('reservations_idempotency_key_uq').on(table.idempotencyKey),
+    // Retention walks settled rows oldest first (retention.ts).
+    index('reservations_updated_idx').on(table.updatedAt),
   ],
 );
 

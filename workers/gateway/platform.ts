@@ -1,3 +1,4 @@
+import { LeasedRateLimitBackend } from '../../shared/ratelimit/leased-backend';
 import type { RateLimitBackend } from '../../shared/ratelimit/policy';
 import type { BreakerAuthority } from '../../shared/resilience/breaker-authority';
 import { upstashRateLimitBackend } from '../../shared/adapters/upstash/ratelimit-backend';
@@ -34,12 +35,19 @@ export interface GatewayPlatform {
 /** How long a rate-limit decision may take before the request goes ahead without one (fail open). */
 export const DECISION_DEADLINE_MS = 1_000;
 
-/** The default rate-limit backend on Cloudflare: a RateLimiter Durable Object per (route, key), exact. */
+/**
+ * The default rate-limit backend on Cloudflare: a RateLimiter Durable Object per (route, key), the
+ * exact authority, asked for slices of the key's allowance that this isolate then spends itself
+ * (shared/ratelimit/lease.ts): no object call per request on a hot key, one per slice.
+ * A slice request waits at most a little less than the gateway's decision deadline, so a waiter
+ * gives up (and leaves the queue) before rate-limit.ts stops waiting for it.
+ */
 export function durableObjectBackend(namespace: DurableObjectNamespace<RateLimiter>): RateLimitBackend {
-  return {
+  return new LeasedRateLimitBackend({
     name: 'durable-object',
-    decide: (key, policy) => namespace.get(namespace.idFromName(key)).decide(policy),
-  };
+    deadlineMs: DECISION_DEADLINE_MS - 50,
+    authority: (key) => namespace.get(namespace.idFromName(key)),
+  });
 }
 
 /** Upstash Redis when UPSTASH_REDIS_REST_URL is set, else the RateLimiter Durable Objects. */

@@ -58,7 +58,7 @@ async function upstreamHeaders(c: Context<AppEnv<GatewayBindings>>, pipeline: Ro
   withPropagation(headers, c.get('requestId'), c.get('trace'));
   // Lets a service build links that work from outside (`/api/catalog/products/...`).
   for (const [name, value] of pipeline.forwardedHeaders) headers.set(name, value);
-  headers.set(SERVICE_TOKEN_HEADER, await pipeline.tokens.token({ service: pipeline.audience, identity, requestId: c.get('requestId') }));
+  headers.set(SERVICE_TOKEN_HEADER, await pipeline.tokens.token({ service: pipeline.audience, identity }));
   return headers;
 }
 

@@ -14,8 +14,11 @@ import { routeUpstream, type Upstream } from './traffic/route-versions';
  * made (auth/service-tokens.ts), so a cache of signed tokens can sit behind it unseen.
  */
 export interface ServiceTokenSource {
-  /** The header's value for a call to `service` made for `identity` during request `requestId`. */
-  token(call: { service: string; identity: Identity | null; requestId: string; scope?: ServiceClaims['scope'] }): Promise<string>;
+  /**
+   * The header's value for a call to `service` made for `identity`. No request id: a token is
+   * reused across requests (auth/service-tokens.ts); the request travels in x-request-id and traceparent.
+   */
+  token(call: { service: string; identity: Identity | null; scope?: ServiceClaims['scope'] }): Promise<string>;
 }
 
 /** One upstream of a route, resolved: its breaker's name, its transport and its guard. */

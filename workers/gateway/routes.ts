@@ -35,6 +35,8 @@ export interface RoutePolicy {
   roles?: string[];
   /** Requests per caller (user, else CF-Connecting-IP) per window; traffic/rate-limit.ts enforces it. */
   rateLimit?: RateLimitPolicy;
+  /** When the limiter cannot answer: `open` (default) lets the request through, `closed` answers 503. */
+  rateLimitFailure?: 'open' | 'closed';
   /** Response caching for GETs: TTL, stale-while-revalidate, tags and what purges them (cache/response-cache.ts). */
   cache?: CachePolicy;
   /** Deadline for the whole upstream call, retries included, in milliseconds. */
@@ -154,6 +156,8 @@ export const routes: readonly Route[] = [
       // Every register and login costs a 100,000-iteration PBKDF2: a caller gets 60 a minute
       // (the service also limits login per account and per address).
       rateLimit: { algorithm: 'sliding-window', limit: 60, windowMs: 60_000 },
+      // An unlimited caller here is a password-guessing and CPU-burning one: no limiter, no call.
+      rateLimitFailure: 'closed',
       timeoutMs: 5_000,
       // Login and register are POSTs without an Idempotency-Key: never retried (proxy.ts).
       retry: { maxAttempts: 2, baseDelayMs: 50, maxDelayMs: 500 },
@@ -195,6 +199,9 @@ export const routes: readonly Route[] = [
       // Payments are nobody else's business. Until edge auth lands only the operator token is an
       // identity; the owner check ("one of the caller's orders") comes with orders.
       auth: 'required',
+      // Per caller, as orders: a charge is a call to the card processor; 30 per 10 s. A flood of
+      // bad tokens is counted by address (route-table.ts), so it meets the limit too.
+      rateLimit: { algorithm: 'sliding-window', limit: 30, windowMs: 10_000 },
       timeoutMs: 5_000,
       // Charges are retried only with an Idempotency-Key (proxy.ts); the service dedupes by it.
       retry: { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1_000 },

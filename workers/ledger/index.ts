@@ -1,6 +1,7 @@
 import { drizzle } from 'drizzle-orm/d1';
 import { outboxHeartbeat } from '../../shared/adapters/cloudflare/outbox-relay';
 import { durableChaosSource } from '../../shared/adapters/cloudflare/chaos-store';
+import { outboxOpsRoutes } from '../../shared/adapters/cloudflare/outbox-ops-routes';
 import { addChaos } from '../../shared/middleware/chaos';
 import { addHealthRoutes, createServiceApp } from '../../shared/middleware/service-app';
 import { createLogger, isLogLevel } from '../../shared/observability/logger';
@@ -29,6 +30,8 @@ addHealthRoutes(app, (c) => ({
 }));
 
 // The read side first: its rebuild route is for operators, not behind ledgerRoutes' signed-in check.
+// The outbox's counts and dead rows for operators (the gateway's /_ops/outbox).
+app.route('/_outbox', outboxOpsRoutes);
 app.route('/ledger', readRoutes);
 app.route('/ledger', ledgerRoutes);
 

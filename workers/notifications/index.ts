@@ -1,13 +1,14 @@
 import { drizzle } from 'drizzle-orm/d1';
-import { outboxHeartbeat } from '../../shared/adapters/cloudflare/outbox-relay';
 import { createLogger } from '../../shared/observability/logger';
 import { durableChaosSource } from '../../shared/adapters/cloudflare/chaos-store';
+import { outboxOpsRoutes } from '../../shared/adapters/cloudflare/outbox-ops-routes';
 import { addChaos } from '../../shared/middleware/chaos';
 import { addHealthRoutes, createServiceApp } from '../../shared/middleware/service-app';
 import { deliveryChaos } from './delivery-chaos';
 import type { NotificationsBindings } from './env';
 import { hookRoutes } from './hook-routes';
 import { releaseHeldMails } from './mail-release';
+import { notificationsScheduled } from './retention';
 import { notificationRoutes } from './notification-routes';
 
 /**
@@ -31,12 +32,14 @@ addHealthRoutes(app, (c) => ({
   },
 }));
 
+// The outbox's counts and dead rows for operators (the gateway's /_ops/outbox).
+app.route('/_outbox', outboxOpsRoutes);
 app.route('/hooks', hookRoutes);
 app.route('/notifications', notificationRoutes);
 
 /**
  * HTTP through the app. The cron trigger (a minute) keeps the outbox moving (outboxHeartbeat) and
- * sweeps held mails: released once their user is known, given up past MAIL_HOLD_MS (mail-release.ts).
+ * prunes what is past its retention (retention.ts) and sweeps held mails: released once their user is known, given up past MAIL_HOLD_MS (mail-release.ts).
  */
 export default {
   fetch: app.fetch,
@@ -49,7 +52,8 @@ export default {
     } catch (error) {
       log.error('held-mail sweep failed; the next minute retries', { error });
     }
-    outboxHeartbeat(controller, env, ctx);
+    // The outbox heartbeat and retention (retention.ts).
+    notificationsScheduled(controller, env, ctx);
   },
 };
 

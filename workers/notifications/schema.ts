@@ -32,6 +32,8 @@ export const notifications = sqliteTable(
     uniqueIndex('notifications_event_id_uq').on(table.eventId),
     index('notifications_order_idx').on(table.orderId, table.createdAt),
     index('notifications_kind_idx').on(table.kind),
+    // Retention walks the oldest first (retention.ts).
+    index('notifications_created_idx').on(table.createdAt),
   ],
 );
 

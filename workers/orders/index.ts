@@ -1,9 +1,10 @@
-import { outboxHeartbeat } from '../../shared/adapters/cloudflare/outbox-relay';
 import { durableChaosSource } from '../../shared/adapters/cloudflare/chaos-store';
+import { outboxOpsRoutes } from '../../shared/adapters/cloudflare/outbox-ops-routes';
 import { addChaos } from '../../shared/middleware/chaos';
 import { addHealthRoutes, createServiceApp } from '../../shared/middleware/service-app';
 import type { OrdersBindings } from './env';
 import { orderRoutes } from './order-routes';
+import { ordersScheduled } from './orders-cron';
 import { sagaRoutes } from './saga-routes';
 import { summaryConsumer } from './summary-consumer';
 
@@ -22,12 +23,14 @@ addHealthRoutes(app, (c) => ({
   },
 }));
 
+// The outbox's counts and dead rows for operators (the gateway's /_ops/outbox).
+app.route('/_outbox', outboxOpsRoutes);
 app.route('/orders', orderRoutes);
 app.route('/sagas', sagaRoutes);
 app.post('/hooks/order-summaries', summaryConsumer);
 
-/** HTTP through the app; the cron trigger keeps the outbox moving (outboxHeartbeat). */
-export default { fetch: app.fetch, scheduled: outboxHeartbeat };
+/** HTTP through the app; the cron keeps the outbox moving, prunes the inbox and sweeps for lost sagas (orders-cron.ts). */
+export default { fetch: app.fetch, scheduled: ordersScheduled };
 
 export { ChaosStore } from '../../shared/adapters/cloudflare/chaos-store';
 export { OutboxRelay } from '../../shared/adapters/cloudflare/outbox-relay';

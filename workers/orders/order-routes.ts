@@ -3,7 +3,7 @@ import { drizzle } from 'drizzle-orm/d1';
 import { Hono, type Context } from 'hono';
 import { decodeCursor, encodeCursor } from '../../shared/http/cursor';
 import { cardForFingerprint, idempotencyKeyHeader, idempotencyKeyReused, REPLAYED_HEADER, requestFingerprint } from '../../shared/http/idempotency-key';
-import { HttpError, notFound, serviceUnavailable, unauthorized } from '../../shared/http/problem';
+import { fieldErrorsOf, HttpError, notFound, serviceUnavailable, unauthorized } from '../../shared/http/problem';
 import { publicPath } from '../../shared/http/public-path';
 import type { AppEnv } from '../../shared/middleware/app-env';
 import { outgoingTraceparent } from '../../shared/observability/trace-context';
@@ -42,7 +42,9 @@ async function quote(c: OrdersContext, input: PlaceOrderInput): Promise<{ items:
   if (answer.outcome.kind === 'transient') throw serviceUnavailable('The catalog could not price the order; try again with the same Idempotency-Key.', { 'retry-after': '1' });
   if (answer.outcome.kind === 'business') {
     const detail = (answer.body as { detail?: string } | null)?.detail ?? answer.outcome.error;
-    throw new HttpError(422, { type: answer.status === 404 ? 'unknown-product' : 'order-not-priced', detail });
+    // The catalog's field errors go with its detail ("…; see errors"): its paths (`items`,
+    // `items.0.quantity`) name the same fields of this request's body.
+    throw new HttpError(422, { type: answer.status === 404 ? 'unknown-product' : 'order-not-priced', detail, errors: fieldErrorsOf(answer.body) });
   }
   const body = answer.body as { items: (OrderLine & { currency: string })[]; totalCents: number; currency: string };
   return { items: body.items.map(({ productId, quantity, unitPriceCents }) => ({ productId, quantity, unitPriceCents })), totalCents: body.totalCents, currency: body.currency };

@@ -1,28 +1,46 @@
 import { DurableObject } from 'cloudflare:workers';
+import { eq } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/d1';
 import { kickOutbox } from '../../shared/adapters/cloudflare/outbox-relay';
 import { createLogger, isLogLevel, type Logger } from '../../shared/observability/logger';
-import { beginStep, isTerminal, nextAction, settleStep, startSaga, type SagaState } from '../../shared/saga/saga';
+import {
+  beginStep,
+  compensateStuck,
+  isTerminal,
+  nextAction,
+  resolveStuck,
+  SagaActionRefused,
+  retryStuck,
+  settleStep,
+  startSaga,
+  type SagaState,
+} from '../../shared/saga/saga';
 import type { OrdersBindings } from './env';
 import { crashBucket } from './crash-bucket';
 import { orderSagaPlan, sagaConfig } from './order-saga-config';
 import { OrderRecords } from './order-records';
 import type { PlacedOrder } from './placed-order';
 import { performStep } from './saga-steps';
+import { orders } from './schema';
 
 interface Stored {
   order: PlacedOrder;
   saga: SagaState;
   /** Whether the order row and `order.placed` are in D1 yet. */
   recorded: boolean;
+  /** When the saga was first seen ended (epoch ms): its storage goes SAGA_RETENTION_MS later. */
+  endedAt?: number;
 }
+
+/** An operator's action on a STUCK saga (`POST /_ops/sagas/:orderId/<action>`). */
+export type OperatorAction = 'retry' | 'compensate' | 'resolve';
+/** What an operator's action came to: done, refused (why), or no saga here (storage gone). */
+export type OperatorResult = { kind: 'done'; status: SagaState['status'] } | { kind: 'refused'; detail: string } | { kind: 'missing' };
 
 export type PlaceResult =
   | { kind: 'created' | 'existing'; orderId: string; status: SagaState['status'] }
   /** The same idempotency key with a different request. */
   | { kind: 'conflict'; orderId: string };
-
-/** Every this many failed attempts of a step that must succeed, the saga logs that it is stuck. */
-const STUCK_ATTEMPTS = 20;
 
 /** How long a saga waits to record its order again when its own D1 failed. */
 const RECORD_RETRY_MS = 1_000;
@@ -58,10 +76,27 @@ export class OrderSaga extends DurableObject<OrdersBindings> {
     return { kind: 'existing', orderId: stored.order.orderId, status: stored.saga.status };
   }
 
+  /**
+   * An ended saga deletes its storage after SAGA_RETENTION_MS; its order row stays, and still
+   * answers a retry of the key (no second order). The body can no longer be compared then: the
+   * fingerprint lived in storage, so a reused key with another body is answered as a replay.
+   */
+  private async replayFromRecord(orderId: string): Promise<PlaceResult | null> {
+    const row = await drizzle(this.env.DB).select({ status: orders.status }).from(orders).where(eq(orders.id, orderId)).get();
+    return row ? { kind: 'existing', orderId, status: row.status } : null;
+  }
+
   /** Starts the saga for a new order, or answers with the one this key already started. */
   async place(order: PlacedOrder): Promise<PlaceResult> {
     const existing = await this.replay(order.fingerprint);
     if (existing) return existing;
+    // A saga that ended and deleted its storage left its order row: the key is answered by it.
+    // That read is I/O, so another call may have placed the order meanwhile: storage is read
+    // again, and nothing but storage runs between that read and the write below.
+    const recorded = await this.replayFromRecord(order.orderId);
+    const placedMeanwhile = await this.replay(order.fingerprint);
+    if (placedMeanwhile) return placedMeanwhile;
+    if (recorded) return recorded;
     const now = Date.now();
     const state: Stored = { order, saga: startSaga(orderSagaPlan(this.env), order.orderId, now), recorded: false };
     await this.ctx.storage.put('state', state);
@@ -104,6 +139,11 @@ export class OrderSaga extends DurableObject<OrdersBindings> {
       const { state: saga, action } = nextAction(plan, stored.saga, Date.now());
       if (saga !== stored.saga) stored = await this.save({ ...stored, saga }, records);
       if (action.kind === 'done') {
+        await this.retainOrDelete(stored);
+        return;
+      }
+      if (action.kind === 'parked') {
+        // Refused for good: nothing to retry on a timer; an operator's action wakes it.
         await this.ctx.storage.deleteAlarm();
         return;
       }
@@ -123,12 +163,12 @@ export class OrderSaga extends DurableObject<OrdersBindings> {
       const settled = settleStep(plan, stored.saga, outcome, Date.now(), Math.random);
       if (outcome.kind !== 'ok') {
         const attempts = stored.saga.steps[action.index]?.attempts ?? 0;
-        // A step that cannot be given up (past the pivot, or a compensation) and keeps failing
-        // needs a person: said at error level every STUCK_ATTEMPTS attempts, for alerting.
-        const stuck = attempts % STUCK_ATTEMPTS === 0 && (action.step.kind === 'compensation' || action.index >= plan.pivot);
         const fields = { orderId: stored.order.orderId, step, attempts, outcome: outcome.kind, error: outcome.error };
-        if (stuck) this.log().error('saga stuck: a step that must succeed keeps failing', fields);
-        else this.log().warn('saga step failed', fields);
+        // A step that cannot be given up (past the pivot, or a compensation) and keeps failing, or
+        // was refused for good, needs a person: STUCK (a status, a metric, /_ops/sagas?status=STUCK).
+        if (settled.status === 'STUCK' && stored.saga.status !== 'STUCK') {
+          this.log().error('saga stuck: a step that must succeed keeps failing or was refused for good', { ...fields, parked: settled.stuck?.parked });
+        } else this.log().warn('saga step failed', fields);
       }
       stored = await this.save({ ...stored, saga: settled }, records);
       if (isTerminal(settled.status)) {
@@ -138,6 +178,68 @@ export class OrderSaga extends DurableObject<OrdersBindings> {
       }
     }
     await this.ctx.storage.setAlarm(Date.now());
+  }
+
+  /**
+   * An ended saga's storage is kept SAGA_RETENTION_MS (for whoever debugs it), then deleted by
+   * its own alarm: a year of orders must not leave a year of objects with storage. The D1 order
+   * row is the record that stays.
+   */
+  private async retainOrDelete(stored: Stored): Promise<void> {
+    const now = Date.now();
+    const endedAt = stored.endedAt ?? now;
+    if (stored.endedAt === undefined) await this.ctx.storage.put('state', { ...stored, endedAt });
+    const until = endedAt + sagaConfig(this.env).SAGA_RETENTION_MS;
+    if (now < until) {
+      await this.ctx.storage.setAlarm(until);
+      return;
+    }
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.log().info('ended saga storage deleted after its retention', { orderId: stored.order.orderId, status: stored.saga.status });
+  }
+
+  /**
+   * An operator's action on a STUCK saga, recorded in its timeline (shared/saga: retryStuck,
+   * compensateStuck, resolveStuck refuse with SagaActionRefused where the action does not apply).
+   */
+  async operate(action: OperatorAction, note?: string): Promise<OperatorResult> {
+    const stored = await this.ctx.storage.get<Stored>('state');
+    if (!stored) return { kind: 'missing' };
+    const now = Date.now();
+    const plan = orderSagaPlan(this.env);
+    let saga: SagaState;
+    try {
+      saga =
+        action === 'retry' ? retryStuck(stored.saga, now, note) : action === 'compensate' ? compensateStuck(plan, stored.saga, now, note) : resolveStuck(stored.saga, now, note);
+    } catch (error) {
+      // Answered as a value: a thrown error's own class does not survive the RPC back.
+      if (error instanceof SagaActionRefused) return { kind: 'refused', detail: error.message };
+      throw error;
+    }
+    const records = new OrderRecords(this.env.DB);
+    const next = await this.save({ ...stored, saga }, records);
+    this.log().warn('operator acted on a stuck saga', { orderId: stored.order.orderId, action, note, status: saga.status });
+    if (action === 'resolve' && (saga.status === 'COMPLETED' || saga.status === 'CANCELLED')) {
+      // The step that would have written the final status and its event was skipped: write them here.
+      await records.settle(next.order, saga, saga.status);
+      kickOutbox(this.env, this.ctx, this.log());
+    }
+    await this.ctx.storage.setAlarm(now);
+    return { kind: 'done', status: saga.status };
+  }
+
+  /**
+   * The cron's sweep: an unfinished saga that is not waiting for an operator has an alarm; one
+   * whose alarm was lost (the runtime gave up retrying it, or the object died between storing
+   * and arming) is armed again. Answers whether it had to be.
+   */
+  async ensureArmed(): Promise<boolean> {
+    const stored = await this.ctx.storage.get<Stored>('state');
+    if (!stored || isTerminal(stored.saga.status) || stored.saga.stuck?.parked) return false;
+    if ((await this.ctx.storage.getAlarm()) !== null) return false;
+    await this.ctx.storage.setAlarm(Date.now());
+    return true;
   }
 
   /** Storage first (the authority), then the D1 mirror unless told not to (best effort: the next save repeats it). */

@@ -29,7 +29,7 @@ export const listQuery = z.object({
   cursor: z.string().max(512).optional(),
 });
 
-const STATUSES = ['PENDING', 'COMPENSATING', 'COMPLETED', 'CANCELLED'] as const;
+const STATUSES = ['PENDING', 'COMPENSATING', 'STUCK', 'COMPLETED', 'CANCELLED'] as const;
 export const sagaListQuery = z.object({
   status: z.enum(STATUSES).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),

@@ -13,7 +13,7 @@ import type { TimelineStep } from './timeline';
  * described by the schemas order-routes.ts validates with.
  */
 
-const orderStatus = z.enum(['PENDING', 'COMPENSATING', 'COMPLETED', 'CANCELLED']);
+const orderStatus = z.enum(['PENDING', 'COMPENSATING', 'STUCK', 'COMPLETED', 'CANCELLED']);
 
 /** One step of the saga's timeline (timeline.ts `TimelineStep`). */
 const sagaStep = z.strictObject({
@@ -23,6 +23,7 @@ const sagaStep = z.strictObject({
   startedAt: z.iso.datetime().nullable(),
   finishedAt: z.iso.datetime().nullable(),
   error: z.string().optional(),
+  note: z.string().optional().describe("An operator's note, on `operator:<action>` entries."),
 });
 
 /** GET /orders/:id (order-routes.ts `toOrder`). */

@@ -65,7 +65,9 @@ function reasonOf(status: number, body: unknown): string {
 export async function callParticipant(env: OrdersBindings, call: ParticipantCall): Promise<ParticipantAnswer> {
   const binding = call.service === 'catalog' ? env.CATALOG : env.PAYMENTS;
   try {
-    const token = await signerFor(env).sign({ service: call.service, roles: [], requestId: call.requestId });
+    // The same token for every saga call to this participant for half its life (service-token.ts);
+    // the request id goes in x-request-id.
+    const token = await signerFor(env).sign({ service: call.service, roles: [] });
     const headers: Record<string, string> = {
       [SERVICE_TOKEN_HEADER]: token,
       'idempotency-key': call.idempotencyKey,

@@ -19,7 +19,8 @@ export const orders = sqliteTable(
     userId: text('user_id').notNull(),
     /** The client's Idempotency-Key: the order id is derived from (user, key), see order-id.ts. */
     idempotencyKey: text('idempotency_key').notNull(),
-    status: text('status', { enum: ['PENDING', 'COMPENSATING', 'COMPLETED', 'CANCELLED'] }).notNull(),
+    /** STUCK: a step that must succeed keeps failing or was refused for good; an operator acts (/_ops/sagas). */
+    status: text('status', { enum: ['PENDING', 'COMPENSATING', 'STUCK', 'COMPLETED', 'CANCELLED'] }).notNull(),
     totalCents: integer('total_cents').notNull(),
     currency: text('currency').notNull(),
     /** JSON: [{productId, quantity, unitPriceCents}] as quoted when the order was placed. */
@@ -36,7 +37,9 @@ export const orders = sqliteTable(
     index('orders_status_idx').on(table.status, table.createdAt),
     check('orders_total_not_negative', sql`${table.totalCents} >= 0`),
     check('orders_currency_iso', sql`${table.currency} GLOB '[A-Z][A-Z][A-Z]'`),
-    check('orders_status_known', sql`${table.status} IN ('PENDING', 'COMPENSATING', 'COMPLETED', 'CANCELLED')`),
+    check('orders_status_known', sql`${table.status} IN ('PENDING', 'COMPENSATING', 'STUCK', 'COMPLETED', 'CANCELLED')`),
+    // The cron's sweep for sagas whose alarm was lost walks unfinished orders by last change.
+    index('orders_updated_idx').on(table.status, table.updatedAt),
     check('orders_items_json', sql`json_valid(${table.items})`),
     check('orders_saga_json', sql`json_valid(${table.saga})`),
   ],

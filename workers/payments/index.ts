@@ -1,11 +1,12 @@
 import { drizzle } from 'drizzle-orm/d1';
-import { outboxHeartbeat } from '../../shared/adapters/cloudflare/outbox-relay';
 import { createLogger } from '../../shared/observability/logger';
 import { durableChaosSource } from '../../shared/adapters/cloudflare/chaos-store';
+import { outboxOpsRoutes } from '../../shared/adapters/cloudflare/outbox-ops-routes';
 import { addChaos } from '../../shared/middleware/chaos';
 import { addHealthRoutes, createServiceApp } from '../../shared/middleware/service-app';
 import type { PaymentsBindings } from './env';
 import { pruneUnusedPaymentMethods } from './payment-method-retention';
+import { paymentsScheduled } from './retention';
 import { paymentRoutes } from './payment-routes';
 
 /**
@@ -23,6 +24,8 @@ addHealthRoutes(app, (c) => ({
   },
 }));
 
+// The outbox's counts and dead rows for operators (the gateway's /_ops/outbox).
+app.route('/_outbox', outboxOpsRoutes);
 app.route('/payments', paymentRoutes);
 
 /**
@@ -32,7 +35,8 @@ app.route('/payments', paymentRoutes);
 export default {
   fetch: app.fetch,
   async scheduled(controller: ScheduledController, env: PaymentsBindings, ctx: ExecutionContext): Promise<void> {
-    outboxHeartbeat(controller, env, ctx);
+    // The outbox heartbeat and the charge keys' retention (retention.ts).
+    paymentsScheduled(controller, env, ctx);
     const log = createLogger({ service: 'payments', component: 'payment-method-retention' });
     try {
       const pruned = await pruneUnusedPaymentMethods(drizzle(env.DB), Date.now());

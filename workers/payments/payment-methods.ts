@@ -32,7 +32,7 @@ export function newPaymentMethod(card: string, fingerprint: string, request?: { 
 }
 
 /**
- * Tokenizes a card once per idempotency key (DESIGN.md decision 3): the same key with the same
+ * Tokenizes a card once per idempotency key (docs/architecture.md, decision 3): the same key with the same
  * card answers the first token; with another card, 422. The request is recognised by the card's
  * keyed fingerprint, never by a plain hash of the number. Concurrent duplicates race on the key's
  * UNIQUE index: one row is written, the others read it back.

@@ -71,7 +71,7 @@ export const payments = sqliteTable(
  * - `verdict`, `decline_code`: the simulated processor's decision, taken when the card is
  *   tokenized (processor.ts); a real processor keeps the number behind the token and decides at
  *   charge time, ours keeps only its decision.
- * A tokenization request's key and fingerprint make it idempotent (DESIGN.md decision 3); a
+ * A tokenization request's key and fingerprint make it idempotent (docs/architecture.md, decision 3); a
  * token no payment uses is deleted after PAYMENT_METHOD_RETENTION_MS (payment-method-retention.ts).
  */
 export const paymentMethods = sqliteTable(
@@ -120,7 +120,11 @@ export const chargeKeys = sqliteTable(
     orderId: text('order_id').notNull(),
     createdAt: text('created_at').notNull().default(sql`(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))`),
   },
-  (table) => [check('charge_keys_kind_known', sql`${table.kind} IN ('charge', 'void')`)],
+  (table) => [
+    check('charge_keys_kind_known', sql`${table.kind} IN ('charge', 'void')`),
+    // Retention walks the oldest keys first (retention.ts).
+    index('charge_keys_created_idx').on(table.createdAt),
+  ],
 );
 
 /**

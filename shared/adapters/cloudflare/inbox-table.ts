@@ -1,4 +1,4 @@
-import { integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import type { CloudEvent } from '../../events/cloud-event';
 import type { SqliteDb } from './outbox-table';
 
@@ -12,6 +12,11 @@ import type { SqliteDb } from './outbox-table';
  *   re-publishing after the broker's deduplication window), per consumer, since one event
  *   fans out to several consumers that may share a database.
  * Each service's schema.ts re-exports this table, so it lands in that service's migrations.
+ *
+ * Retention: a row only has to outlive every redelivery of its message (QStash's longest retry
+ * schedule) and any re-publish of its event, so the owning service's cron deletes rows older
+ * than its INBOX_RETENTION_MS, a bounded batch per tick (retention.ts), through `received_at`'s
+ * index. A delivery that acts on nothing writes no row at all (delivery-handler.ts).
  */
 export const inbox = sqliteTable(
   'inbox',
@@ -25,7 +30,7 @@ export const inbox = sqliteTable(
     /** Epoch milliseconds. */
     receivedAt: integer('received_at').notNull(),
   },
-  (table) => [uniqueIndex('inbox_consumer_event_uq').on(table.consumer, table.eventId)],
+  (table) => [uniqueIndex('inbox_consumer_event_uq').on(table.consumer, table.eventId), index('inbox_received_idx').on(table.receivedAt)],
 );
 
 export type InboxRow = typeof inbox.$inferSelect;

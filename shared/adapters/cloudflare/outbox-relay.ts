@@ -1,9 +1,11 @@
 import { DurableObject } from 'cloudflare:workers';
 import { drizzle } from 'drizzle-orm/d1';
+import { z } from 'zod';
+import { envConfig } from '../../validation/env-config';
 import { createLogger, isLogLevel, type Logger } from '../../observability/logger';
 import { dispatchOutbox, exponentialBackoff, type DispatchResult } from '../../outbox/dispatcher';
 import { qstashPublisher } from '../upstash/qstash-publisher';
-import { d1OutboxStore } from './outbox-table';
+import { d1OutboxStore, type DeadOutboxRow } from './outbox-table';
 
 /** The worker's bindings the relay reads. */
 export interface OutboxRelayBindings {
@@ -17,8 +19,27 @@ export interface OutboxRelayBindings {
   OUTBOX_RETRY_BASE_MS?: string;
   /** Longest wait between a row's attempts; default 300000 ms (5 minutes). */
   OUTBOX_RETRY_MAX_MS?: string;
+  /** Failed publishes after which a row is parked as dead for an operator; default 50 (outboxConfig). */
+  OUTBOX_MAX_ATTEMPTS?: string;
+  /** How long a sent row is kept; default 7 days (outboxConfig). */
+  OUTBOX_SENT_RETENTION_MS?: string;
   LOG_LEVEL?: string;
 }
+
+/**
+ * The outbox's retention and give-up settings, parsed once per env (a bad value is a clear error
+ * naming the variable). 50 attempts at the default backoff (1 s doubling to 5 minutes) is about
+ * 4 hours of trying: long past any QStash outage a retry could ride out, short enough that a
+ * destination refused for good is in front of an operator the same day. A sent row is kept a
+ * week: QStash has it, so the row is only history for operators.
+ */
+export const outboxConfig = envConfig(
+  z.object({
+    OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(50),
+    OUTBOX_SENT_RETENTION_MS: z.coerce.number().int().min(60_000).default(7 * 24 * 60 * 60 * 1000),
+  }),
+  'outbox',
+);
 
 /** What a worker with an outbox binds (wrangler.toml: `OUTBOX`, class `OutboxRelay`). */
 export interface OutboxBindings {
@@ -31,6 +52,8 @@ export const OUTBOX_RELAY_NAME = 'outbox';
 export interface OutboxStatus {
   pending: number;
   sent: number;
+  /** Rows parked after OUTBOX_MAX_ATTEMPTS failures, waiting for an operator's retry. */
+  dead: number;
   /** When the oldest unsent row was written (ISO 8601); null when nothing is pending. */
   oldestPendingAt: string | null;
   /** When the next pending row is due (ISO 8601); null when nothing is pending. */
@@ -91,9 +114,25 @@ export class OutboxRelay extends DurableObject<OutboxRelayBindings> {
     return {
       pending: summary.pending,
       sent: summary.sent,
+      dead: summary.dead,
       oldestPendingAt: iso(summary.oldestPendingAt),
       nextAttemptAt: iso(summary.nextAttemptAt),
     };
+  }
+
+  /** The parked rows, oldest first (`GET /_ops/outbox`). */
+  async dead(limit = 100): Promise<DeadOutboxRow[]> {
+    return this.store().listDead(limit);
+  }
+
+  /** Un-parks one parked row (or all of them) and publishes at once; answers how many went back. */
+  async retryDead(id: string | null): Promise<{ retried: number }> {
+    const retried = await this.store().retryDead(id, Date.now());
+    if (retried > 0) {
+      this.log.warn('parked outbox rows retried by an operator', { id, retried });
+      await this.dispatch().catch(() => undefined);
+    }
+    return { retried };
   }
 
   private store() {
@@ -131,8 +170,8 @@ export class OutboxRelay extends DurableObject<OutboxRelayBindings> {
       }
       const summary = await store.summary();
       return summary.nextAttemptAt === null
-        ? { sent: 0, failed: 0, pending: summary.pending }
-        : { sent: 0, failed: 0, pending: summary.pending, nextAttemptAt: summary.nextAttemptAt };
+        ? { sent: 0, failed: 0, parked: 0, pending: summary.pending }
+        : { sent: 0, failed: 0, parked: 0, pending: summary.pending, nextAttemptAt: summary.nextAttemptAt };
     }
 
     const retryBaseMs = intOr(this.env.OUTBOX_RETRY_BASE_MS, DEFAULTS.retryBaseMs, 86_400_000);
@@ -140,16 +179,21 @@ export class OutboxRelay extends DurableObject<OutboxRelayBindings> {
       // A safety net first: if this run dies (eviction, a deploy), the alarm still fires once its
       // claims have lapsed and publishes what the run did not. Replaced below when the run ends.
       await this.ctx.storage.setAlarm(Date.now() + LEASE_MS + 1_000);
+      const config = outboxConfig(this.env);
       const result = await dispatchOutbox(store, qstashPublisher({ url, token }), {
         leaseMs: LEASE_MS,
+        maxAttempts: config.OUTBOX_MAX_ATTEMPTS,
         limit: intOr(this.env.OUTBOX_BATCH_SIZE, DEFAULTS.batchSize, 500),
         backoff: exponentialBackoff({ baseMs: retryBaseMs, maxMs: intOr(this.env.OUTBOX_RETRY_MAX_MS, DEFAULTS.retryMaxMs, 86_400_000) }),
       });
-      if (result.failed > 0) this.log.warn('outbox publish failed; rows kept for retry', { ...result });
-      // Sent rows are history once QStash has them; a week of it is kept for operators.
-      if (result.sent > 0) {
-        await store.prune(Date.now() - SENT_RETENTION_MS).catch((error: unknown) => this.log.warn('outbox prune failed; next run tries again', { error }));
-      }
+      if (result.parked > 0) this.log.error('outbox rows parked as dead after their last attempt; an operator retries them from /_ops/outbox', { ...result });
+      else if (result.failed > 0) this.log.warn('outbox publish failed; rows kept for retry', { ...result });
+      // Retention: sent rows are history once QStash has them. A bounded batch per run; the
+      // cron's heartbeat makes a run at least once a minute, so a backlog is worked off.
+      await store
+        .prune(Date.now() - config.OUTBOX_SENT_RETENTION_MS)
+        .then((pruned) => pruned > 0 && this.log.info('sent outbox rows pruned', { pruned }))
+        .catch((error: unknown) => this.log.warn('outbox prune failed; next run tries again', { error }));
       // Pending rows (failed, not yet due, or beyond this run's limit): wake at the earliest.
       if (result.pending > 0) await this.ctx.storage.setAlarm(Math.max(result.nextAttemptAt ?? Date.now() + retryBaseMs, Date.now()));
       else await this.ctx.storage.deleteAlarm();
@@ -162,9 +206,6 @@ export class OutboxRelay extends DurableObject<OutboxRelayBindings> {
     }
   }
 }
-
-/** How long a sent outbox row is kept before the relay deletes it. */
-const SENT_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 
 /** The worker's relay. */
 export const outboxRelay = (env: OutboxBindings) => env.OUTBOX.get(env.OUTBOX.idFromName(OUTBOX_RELAY_NAME));

@@ -12,7 +12,10 @@ import type { OutboxDestination, OutboxRecord, OutboxStore, OutboxSummary } from
  * table, so drizzle-kit writes it into that service's own migrations (database per service).
  *
  * Times are epoch milliseconds (integers), so "due" is a plain comparison. Rows are never deleted
- * by a failure: an unsent row is only ever retried.
+ * by a failure: an unsent row is retried until it has failed OUTBOX_MAX_ATTEMPTS times, then parked
+ * as dead (`dead_at`): kept, counted, listed for operators and published again only when one of
+ * them asks (`retryDead`). Sent rows are history: `prune` deletes them past the service's
+ * OUTBOX_SENT_RETENTION_MS, a bounded batch per cron tick.
  */
 export const outbox = sqliteTable(
   'outbox',
@@ -35,9 +38,12 @@ export const outbox = sqliteTable(
     /** Which dispatcher run holds the row, and until when (see `claim` below). */
     claimedBy: text('claimed_by'),
     claimedUntil: integer('claimed_until'),
+    /** When the row was parked after its last allowed failed attempt; null while it is retried. */
+    deadAt: integer('dead_at'),
   },
   (table) => [
     index('outbox_pending_idx').on(table.sentAt, table.nextAttemptAt),
+    index('outbox_sent_idx').on(table.sentAt),
     check('outbox_attempts_non_negative', sql`${table.attempts} >= 0`),
     check('outbox_destination_json', sql`json_valid(${table.destination})`),
     check('outbox_body_json', sql`json_valid(${table.body})`),
@@ -79,10 +85,32 @@ const toRecord = (row: OutboxRow): OutboxRecord => ({
   nextAttemptAt: row.nextAttemptAt,
 });
 
-const unsent = isNull(outbox.sentAt);
+/** Neither sent nor parked: the rows the dispatcher still tries. */
+const unsent = and(isNull(outbox.sentAt), isNull(outbox.deadAt));
+const dead = and(isNull(outbox.sentAt), isNotNull(outbox.deadAt));
+
+/** A parked row as operators see it (`GET /_ops/outbox`). */
+export interface DeadOutboxRow {
+  id: string;
+  type: string;
+  destination: string;
+  attempts: number;
+  lastError: string | null;
+  createdAt: number;
+  deadAt: number;
+}
+
+export interface D1OutboxStore extends OutboxStore {
+  /** Retention: deletes up to `limit` rows sent before `sentBefore` (epoch ms); answers how many. */
+  prune(sentBefore: number, limit?: number): Promise<number>;
+  /** The parked rows, oldest first. */
+  listDead(limit?: number): Promise<DeadOutboxRow[]>;
+  /** Un-parks one row (or every parked row): due now, attempts from zero. Answers how many. */
+  retryDead(id: string | null, now: number): Promise<number>;
+}
 
 /** The OutboxStore the dispatcher runs on, over a service's D1. */
-export function d1OutboxStore(db: DrizzleD1Database<any>): OutboxStore & { prune(sentBefore: number, limit?: number): Promise<number> } {
+export function d1OutboxStore(db: DrizzleD1Database<any>): D1OutboxStore {
   return {
     /**
      * One UPDATE … WHERE id IN (SELECT … LIMIT n) RETURNING: SQLite runs a statement atomically
@@ -115,12 +143,12 @@ export function d1OutboxStore(db: DrizzleD1Database<any>): OutboxStore & { prune
         .where(and(eq(outbox.id, id), unsent));
     },
 
-    async markFailed(id, { claimer, attempts, lastError, nextAttemptAt }) {
+    async markFailed(id, { claimer, attempts, lastError, nextAttemptAt, deadAt }) {
       // Only while this run still holds the row: a lapsed claim's outcome must not overwrite the
       // newer claimer's.
       await db
         .update(outbox)
-        .set({ attempts, lastError, nextAttemptAt, claimedBy: null, claimedUntil: null })
+        .set({ attempts, lastError, nextAttemptAt, claimedBy: null, claimedUntil: null, deadAt: deadAt ?? null })
         .where(and(eq(outbox.id, id), unsent, eq(outbox.claimedBy, claimer)));
     },
 
@@ -129,7 +157,7 @@ export function d1OutboxStore(db: DrizzleD1Database<any>): OutboxStore & { prune
      * `sent_at IS NULL`); `sent` counts the sent rows still kept (see `prune`).
      */
     async summary(): Promise<OutboxSummary> {
-      const [pendingRow, sentRow] = await db.batch([
+      const [pendingRow, sentRow, deadRow] = await db.batch([
         db
           .select({
             pending: sql<number>`count(*)`,
@@ -140,24 +168,54 @@ export function d1OutboxStore(db: DrizzleD1Database<any>): OutboxStore & { prune
           .from(outbox)
           .where(unsent),
         db.select({ sent: sql<number>`count(*)` }).from(outbox).where(isNotNull(outbox.sentAt)),
+        db.select({ dead: sql<number>`count(*)` }).from(outbox).where(dead),
       ]);
       const row = pendingRow[0];
       return {
         pending: Number(row?.pending ?? 0),
         sent: Number(sentRow[0]?.sent ?? 0),
+        dead: Number(deadRow[0]?.dead ?? 0),
         oldestPendingAt: row?.oldestPendingAt ?? null,
         nextAttemptAt: row?.nextAttemptAt ?? null,
       };
     },
 
     /**
-     * Retention: deletes up to `limit` rows sent before `sentBefore` (epoch ms), so the table holds
-     * what is pending plus a recent history, not every event ever. Never touches an unsent row.
+     * Retention: deletes up to `limit` rows sent before `sentBefore` (epoch ms), oldest first
+     * through the `sent_at` index, so the table holds what is pending plus a recent history, not
+     * every event ever. Never touches an unsent or parked row.
      */
     async prune(sentBefore: number, limit = 500): Promise<number> {
-      const old = db.select({ id: outbox.id }).from(outbox).where(and(isNotNull(outbox.sentAt), lt(outbox.sentAt, sentBefore))).limit(limit);
+      const old = db
+        .select({ id: outbox.id })
+        .from(outbox)
+        .where(and(isNotNull(outbox.sentAt), lt(outbox.sentAt, sentBefore)))
+        .orderBy(asc(outbox.sentAt))
+        .limit(limit);
       const deleted = await db.delete(outbox).where(inArray(outbox.id, old)).returning({ id: outbox.id });
       return deleted.length;
+    },
+
+    async listDead(limit = 100): Promise<DeadOutboxRow[]> {
+      const rows = await db.select().from(outbox).where(dead).orderBy(asc(outbox.deadAt)).limit(limit);
+      return rows.map((row) => ({
+        id: row.id,
+        type: row.type,
+        destination: row.destination,
+        attempts: row.attempts,
+        lastError: row.lastError,
+        createdAt: row.createdAt,
+        deadAt: row.deadAt as number,
+      }));
+    },
+
+    async retryDead(id: string | null, now: number): Promise<number> {
+      const rows = await db
+        .update(outbox)
+        .set({ deadAt: null, attempts: 0, nextAttemptAt: now, claimedBy: null, claimedUntil: null })
+        .where(id === null ? dead : and(dead, eq(outbox.id, id)))
+        .returning({ id: outbox.id });
+      return rows.length;
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { BreakerAuthority, BreakerView, CallOutcome, OutcomeCounts } from '../../resilience/breaker-authority';
+import type { BreakerAuthority, BreakerView, CallOutcome, TimedOutcomes } from '../../resilience/breaker-authority';
 import { BreakerLedger } from '../../resilience/breaker-ledger';
 import type { BreakerState, CircuitBreakerOptions } from '../../resilience/circuit-breaker';
 
@@ -22,9 +22,9 @@ export class MemoryBreakerAuthority implements BreakerAuthority {
     return this.ledger.view();
   }
 
-  async report(options: CircuitBreakerOptions, counts: OutcomeCounts): Promise<BreakerView> {
+  async report(options: CircuitBreakerOptions, outcomes: TimedOutcomes | TimedOutcomes[]): Promise<BreakerView> {
     this.calls.report++;
-    return this.ledger.report(options, counts, this.now()).view;
+    return this.ledger.report(options, outcomes, this.now()).view;
   }
 
   async cancelProbe(options: CircuitBreakerOptions, period: number): Promise<BreakerView> {

@@ -1,5 +1,5 @@
 import { limiterStep, type LimiterState } from '../../ratelimit/limiter';
-import { decisionOf, type RateLimitBackend, type RateLimitDecision, type RateLimitPolicy } from '../../ratelimit/policy';
+import { decisionOf, type DecideOptions, type RateLimitBackend, type RateLimitDecision, type RateLimitPolicy } from '../../ratelimit/policy';
 
 /**
  * Rate limits in one process's memory: for a single-process gateway (Bun, Deno, Node) and for
@@ -13,9 +13,12 @@ export class MemoryRateLimitBackend implements RateLimitBackend {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  async decide(key: string, policy: RateLimitPolicy): Promise<RateLimitDecision> {
-    const step = limiterStep(policy, this.states.get(key), this.now());
+  async decide(key: string, policy: RateLimitPolicy, options: DecideOptions = {}): Promise<RateLimitDecision> {
+    const cost = options.cost ?? 1;
+    const step = limiterStep(policy, this.states.get(key), this.now(), cost);
     this.states.set(key, step.state);
+    // A look (cost 0) says whether one more would be admitted.
+    if (cost === 0) return { ...decisionOf(step), allowed: step.remaining >= 1 };
     return decisionOf(step);
   }
 }

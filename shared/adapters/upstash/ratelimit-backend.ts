@@ -1,6 +1,6 @@
 import { Ratelimit } from '@upstash/ratelimit';
 import { Redis } from '@upstash/redis/cloudflare';
-import { assertPolicy, policyFingerprint, type RateLimitBackend, type RateLimitDecision, type RateLimitPolicy } from '../../ratelimit/policy';
+import { assertPolicy, policyFingerprint, type DecideOptions, type RateLimitBackend, type RateLimitDecision, type RateLimitPolicy } from '../../ratelimit/policy';
 
 /**
  * Rate limits in Upstash Redis through @upstash/ratelimit: one count per key for every location
@@ -71,9 +71,14 @@ export class UpstashRateLimitBackend implements RateLimitBackend {
       // throws instead of turning an aborted fetch into a made-up result (what it does with a
       // plain AbortSignal).
       signal: () => AbortSignal.timeout(this.timeoutMs),
-      // One quick retry of a failed connection, not the default five with exponential backoff
-      // (~4 s): the gateway fails open rather than holding a request for that long.
-      retry: { retries: 1, backoff: () => 25 },
+      // No retry: a decision is not idempotent. The client retries on any network error,
+      // including one after Redis ran the script and only the answer was lost, and a second run
+      // counts the request a second time (the limit gets stricter after every blip). The script
+      // has no request id to dedupe by (it is @upstash/ratelimit's), so a failed call stays
+      // failed and the route's failure mode (fail open or closed) decides, as for a timeout.
+      // `retries: 0`, not `retry: false`: @upstash/redis 1.39 turns `false` into one attempt
+      // plus one retry (its loop runs `i <= attempts` with attempts 1).
+      retry: { retries: 0 },
       enableTelemetry: false,
     });
   }
@@ -107,13 +112,20 @@ export class UpstashRateLimitBackend implements RateLimitBackend {
     return limiter;
   }
 
-  async decide(key: string, policy: RateLimitPolicy): Promise<RateLimitDecision> {
+  async decide(key: string, policy: RateLimitPolicy, options: DecideOptions = {}): Promise<RateLimitDecision> {
     assertPolicy(policy);
     const limiter = this.limiter(policy);
     const now = Date.now();
+    const cost = options.cost ?? 1;
     let result: Awaited<ReturnType<Ratelimit['limit']>>;
     try {
-      result = await limiter.limit(key);
+      if (cost === 0) {
+        // A look: what remains, counting nothing (one read, no script run).
+        const left = await limiter.getRemaining(key);
+        const resetMs = Math.max(0, left.reset - now);
+        return { allowed: left.remaining >= 1, limit: left.limit, remaining: left.remaining, resetMs, retryAfterMs: left.remaining >= 1 ? 0 : Math.max(1, resetMs) };
+      }
+      result = await limiter.limit(key, cost === 1 ? undefined : { rate: cost });
     } catch (error) {
       throw new UpstashRateLimitError(`Upstash Redis did not answer the rate-limit decision: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     }

@@ -1,5 +1,5 @@
 import { Redis } from '@upstash/redis/cloudflare';
-import type { BreakerAuthority, BreakerView, CallOutcome, OutcomeCounts } from '../../resilience/breaker-authority';
+import type { BreakerAuthority, BreakerView, CallOutcome, TimedOutcomes } from '../../resilience/breaker-authority';
 import { BreakerLedger } from '../../resilience/breaker-ledger';
 import type { BreakerState, CircuitBreakerOptions } from '../../resilience/circuit-breaker';
 
@@ -112,7 +112,7 @@ export class UpstashBreakerAuthorities {
         const parsed = stored ? (JSON.parse(stored) as StoredLedger) : undefined;
         return new BreakerLedger(parsed?.state, parsed?.transitions).view();
       },
-      report: async (options: CircuitBreakerOptions, counts: OutcomeCounts) => (await update((ledger, now) => ledger.report(options, counts, now))).view,
+      report: async (options: CircuitBreakerOptions, outcomes: TimedOutcomes | TimedOutcomes[]) => (await update((ledger, now) => ledger.report(options, outcomes, now))).view,
       cancelProbe: async (options: CircuitBreakerOptions, period: number) => (await update((ledger, now) => ledger.cancelProbe(options, period, now))).view,
       acquireProbe: async (options: CircuitBreakerOptions) => {
         const { permitted, period, view } = await update((ledger, now) => ledger.acquireProbe(options, now));

@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { ROOT } from '../../../scripts/workers.mjs';
 
@@ -16,14 +15,17 @@ export interface GatewayProcess {
 
 const BIN = join(ROOT, 'node_modules/.bin');
 
-/** A port nothing listens on right now: bound on loopback by the OS, then released for the child. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+/**
+ * The port the runtime says it bound: each is started on port 0 (the OS picks a free one and the
+ * runtime keeps it), and announces it: Bun "Started … server: http://127.0.0.1:40859", Deno
+ * "deno serve: Listening on http://127.0.0.1:35361/". Probing for a free port and handing it to
+ * the child raced other processes for it (ERR_ADDRESS_IN_USE under load).
+ */
+export const announcedPort = (output: string): number | undefined => {
+  // Bun writes an IPv6 host unbracketed (`http://:::37571`): the port is what follows the last colon.
+  const match = /(?:Started [a-z ]*server|Listening on):? https?:\/\/\S*?:(\d+)\/?(?:\s|$)/.exec(output);
+  return match ? Number(match[1]) : undefined;
+};
 
 /** The command that serves runtimes/<runtime>.ts on `port`, as the README gives it. */
 function command(runtime: Runtime, port: number, host: string): { file: string; args: string[]; env: Record<string, string> } {
@@ -58,16 +60,17 @@ function exited(child: ChildProcess): Promise<void> {
  * it has not exited within 5 s.
  */
 export async function startGateway(runtime: Runtime, vars: Record<string, string>, { readyTimeoutMs = 30_000, host = '127.0.0.1' } = {}): Promise<GatewayProcess> {
-  const port = await freePort();
-  const { file, args, env } = command(runtime, port, host);
+  const { file, args, env } = command(runtime, 0, host);
   const child = spawn(file, args, { cwd: ROOT, env: { ...process.env, ...vars, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const url = `http://127.0.0.1:${port}`;
+  let url = '';
   const gateway: GatewayProcess = {
     runtime,
-    url,
+    get url() {
+      return url;
+    },
     output: () => output,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -81,6 +84,9 @@ export async function startGateway(runtime: Runtime, vars: Record<string, string
     await pollUntil(
       async () => {
         if (child.exitCode !== null) throw new Error(`${runtime} exited with ${child.exitCode}:\n${output}`);
+        const port = announcedPort(output);
+        if (port === undefined) return false;
+        url = `http://127.0.0.1:${port}`;
         return fetch(`${url}/health`).then((response) => response.ok, () => false);
       },
       { timeoutMs: readyTimeoutMs, describe: () => `${runtime} gateway never answered /health:\n${output}` },

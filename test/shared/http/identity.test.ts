@@ -55,7 +55,7 @@ describe('requireSignedIn and requireOps', () => {
     app.get('/ops', requireOps('For operators.'), (c) => c.text('ok'));
     return app;
   };
-  const service = (scope?: 'ops'): ServiceClaims => ({ service: 'ledger', roles: [], requestId: 'r1', ...(scope ? { scope } : {}) });
+  const service = (scope?: 'ops'): ServiceClaims => ({ service: 'ledger', roles: [], ...(scope ? { scope } : {}) });
 
   it('requireSignedIn: 401 with a Bearer challenge without an identity, any identity passes', async () => {
     expect(await (await appWith().request('/mine')).json()).toMatchObject({ status: 401, headers: { 'www-authenticate': 'Bearer' } });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   badRequest,
   contentTooLarge,
+  fieldErrorsOf,
   HttpError,
   isHttpError,
   notFound,
@@ -144,5 +145,16 @@ describe('problemResponse', () => {
   it('replaces a Content-Type given in another letter case instead of doubling it', () => {
     const response = problemResponse(toProblem(new HttpError(500), { instance: '/' }), { 'Content-Type': 'text/html' });
     expect(response.headers.get('content-type')).toBe(PROBLEM_CONTENT_TYPE);
+  });
+});
+
+describe('fieldErrorsOf', () => {
+  it('keeps the well-formed errors of a problem body another service answered', () => {
+    const body = { detail: 'The request is not valid; see errors.', errors: [{ path: 'items', message: 'too many', extra: 1 }, { path: 3 }, 'x'] };
+    expect(fieldErrorsOf(body)).toEqual([{ path: 'items', message: 'too many' }]);
+  });
+
+  it('is undefined when there are none', () => {
+    for (const body of [null, 'text', {}, { errors: [] }, { errors: 'no' }, { errors: [{ path: 1, message: 2 }] }]) expect(fieldErrorsOf(body)).toBeUndefined();
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import { DRAIN_LIMIT_BYTES } from '../../../shared/middleware/body-limit';
 import { DEFAULT_BODY_LIMIT_BYTES, addHealthRoutes } from '../../../shared/middleware/service-app';
 import { harness, jsonRequest, problemOf } from '../support/service-app-harness';
 
@@ -16,15 +17,23 @@ function echoApp(options: Parameters<typeof harness>[0] = {}) {
 /** A JSON body of exactly `bytes` bytes: `"xxxx"`. */
 const bodyOf = (bytes: number) => `"${'x'.repeat(bytes - 2)}"`;
 
-/** A body streamed in chunks with no content-length, as a chunked upload arrives. */
-function streamedRequest(totalBytes: number, chunkBytes = 1024): RequestInit {
+/**
+ * A body streamed in chunks with no content-length, as a chunked upload arrives; `seen` says how
+ * much of it was pulled and whether it was cancelled.
+ */
+function streamedRequest(totalBytes: number, chunkBytes = 1024, seen = { pulled: 0, cancelled: false }): RequestInit {
   const chunk = new TextEncoder().encode('x'.repeat(chunkBytes));
   let sent = 0;
   const body = new ReadableStream<Uint8Array>({
     pull(controller) {
       if (sent >= totalBytes) return controller.close();
-      controller.enqueue(chunk.subarray(0, Math.min(chunkBytes, totalBytes - sent)));
-      sent += chunkBytes;
+      const size = Math.min(chunkBytes, totalBytes - sent);
+      controller.enqueue(chunk.subarray(0, size));
+      sent += size;
+      seen.pulled = sent;
+    },
+    cancel() {
+      seen.cancelled = true;
     },
   });
   return { method: 'POST', headers: { 'content-type': 'application/json' }, body, duplex: 'half' } as RequestInit;
@@ -51,6 +60,23 @@ describe('createServiceApp: body limit', () => {
     const { app } = echoApp();
     const response = await app.request('/echo', streamedRequest(10_000), { BODY_LIMIT_BYTES: '4096' });
     expect((await problemOf(response)).status).toBe(413);
+  });
+
+  it('reads an oversized chunked body to its end before the 413: nothing is left unread for the connection (the dev proxy\'s next write got 503)', async () => {
+    const { app } = echoApp();
+    const seen = { pulled: 0, cancelled: false };
+    const response = await app.request('/echo', streamedRequest(1_200_000, 16 * 1024, seen), { BODY_LIMIT_BYTES: String(1024 * 1024) });
+    expect(response.status).toBe(413);
+    expect(seen).toEqual({ pulled: 1_200_000, cancelled: false });
+  });
+
+  it('cancels, rather than reads, the rest of a body past DRAIN_LIMIT_BYTES', async () => {
+    const { app } = echoApp();
+    const seen = { pulled: 0, cancelled: false };
+    const response = await app.request('/echo', streamedRequest(DRAIN_LIMIT_BYTES * 2, 256 * 1024, seen), { BODY_LIMIT_BYTES: '4096' });
+    expect(response.status).toBe(413);
+    expect(seen.cancelled).toBe(true);
+    expect(seen.pulled).toBeLessThan(DRAIN_LIMIT_BYTES * 2);
   });
 
   it('passes a streamed body under the limit through intact', async () => {

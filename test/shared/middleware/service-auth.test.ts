@@ -16,20 +16,20 @@ beforeAll(async () => {
 function service() {
   const app = createServiceApp<object>({ service: 'catalog', verifyServiceToken: true, write: () => undefined });
   app.get('/health', (c) => c.text('alive'));
-  app.get('/who', (c) => c.json({ identity: c.get('identity') ?? null, caller: c.get('caller')?.requestId }));
+  app.get('/who', (c) => c.json({ identity: c.get('identity') ?? null, caller: c.get('caller')?.issuer }));
   return app;
 }
 
 const withToken = async (claims: Partial<Parameters<ServiceTokenSigner['sign']>[0]> = {}) => ({
-  headers: { [SERVICE_TOKEN_HEADER]: await signer.sign({ service: 'catalog', roles: [], requestId: 'r-9', ...claims }) },
+  headers: { [SERVICE_TOKEN_HEADER]: await signer.sign({ service: 'catalog', roles: [], ...claims }) },
 });
 
 describe('serviceAuth (every call into a service)', () => {
   it('puts the user the gateway vouched for on the context', async () => {
     const response = await service().request('/who', await withToken({ userId: 'u1', roles: ['admin'] }), trust);
-    expect(await response.json()).toEqual({ identity: { userId: 'u1', roles: ['admin'] }, caller: 'r-9' });
+    expect(await response.json()).toEqual({ identity: { userId: 'u1', roles: ['admin'] }, caller: 'stratus-gateway' });
     const anonymous = await service().request('/who', await withToken(), trust);
-    expect(await anonymous.json()).toEqual({ identity: null, caller: 'r-9' });
+    expect(await anonymous.json()).toEqual({ identity: null, caller: 'stratus-gateway' });
   });
 
   it('refuses a call without a token, with a tampered token, or with a token for another service: 401 problem', async () => {
@@ -39,7 +39,7 @@ describe('serviceAuth (every call into a service)', () => {
     const cases: RequestInit[] = [
       {},
       { headers: { [SERVICE_TOKEN_HEADER]: `${head}.${elevated}.${signature}` } },
-      { headers: { [SERVICE_TOKEN_HEADER]: await signer.sign({ service: 'payments', roles: [], requestId: 'r' }) } },
+      { headers: { [SERVICE_TOKEN_HEADER]: await signer.sign({ service: 'payments', roles: [] }) } },
     ];
     for (const init of cases) {
       const response = await service().request('/who', init, trust);

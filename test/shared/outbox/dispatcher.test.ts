@@ -41,7 +41,7 @@ describe('dispatchOutbox', () => {
 
     const result = await dispatchOutbox(store, publisher, { now: () => T0 + 5 });
 
-    expect(result).toEqual({ sent: 2, failed: 0, pending: 0 });
+    expect(result).toEqual({ sent: 2, failed: 0, parked: 0, pending: 0 });
     expect(calls.map((call) => call.destination)).toEqual([topic, queue]);
     expect(store.row('evt_1')).toMatchObject({ sentAt: T0 + 5, messageIds: ['m_a', 'm_b'], claimedBy: null });
     expect(store.row('evt_2')).toMatchObject({ sentAt: T0 + 5, messageIds: ['m_c'] });
@@ -67,8 +67,28 @@ describe('dispatchOutbox', () => {
 
     const result = await dispatchOutbox(store, publisher, { now: () => T0, backoff: exponentialBackoff({ baseMs: 1_000 }) });
 
-    expect(result).toEqual({ sent: 0, failed: 1, pending: 1, nextAttemptAt: T0 + 1_000 });
+    expect(result).toEqual({ sent: 0, failed: 1, parked: 0, pending: 1, nextAttemptAt: T0 + 1_000 });
     expect(store.row('evt_1')).toMatchObject({ sentAt: null, attempts: 1, lastError: 'Error: QStash answered 503', nextAttemptAt: T0 + 1_000, claimedBy: null });
+  });
+
+  it('parks a row as dead after maxAttempts failures: never claimed again, counted apart from pending', async () => {
+    const store = new MemoryOutbox();
+    store.add('evt_1', topic, T0);
+    const { publisher, calls } = recordingPublisher(() => {
+      throw new Error('QStash answered 404: topic not found');
+    });
+    const time = clock();
+    const backoff = exponentialBackoff({ baseMs: 1_000 });
+
+    expect(await dispatchOutbox(store, publisher, { now: time.now, backoff, maxAttempts: 2 })).toMatchObject({ failed: 1, parked: 0, pending: 1 });
+    time.advance(1_000);
+    expect(await dispatchOutbox(store, publisher, { now: time.now, backoff, maxAttempts: 2 })).toEqual({ sent: 0, failed: 1, parked: 1, pending: 0 });
+    expect(store.row('evt_1')).toMatchObject({ sentAt: null, attempts: 2, deadAt: T0 + 1_000 });
+    expect(await store.summary()).toMatchObject({ pending: 0, dead: 1 });
+
+    time.advance(3_600_000);
+    await dispatchOutbox(store, publisher, { now: time.now, backoff, maxAttempts: 2 });
+    expect(calls).toHaveLength(2);
   });
 
   it('does not retry a failed row before its next attempt, and publishes it once due', async () => {
@@ -84,12 +104,12 @@ describe('dispatchOutbox', () => {
 
     await dispatchOutbox(store, publisher, { now: time.now, backoff });
     time.advance(999);
-    expect(await dispatchOutbox(store, publisher, { now: time.now, backoff })).toEqual({ sent: 0, failed: 0, pending: 1, nextAttemptAt: T0 + 1_000 });
+    expect(await dispatchOutbox(store, publisher, { now: time.now, backoff })).toEqual({ sent: 0, failed: 0, parked: 0, pending: 1, nextAttemptAt: T0 + 1_000 });
     expect(calls).toHaveLength(1);
 
     failing = false;
     time.advance(1);
-    expect(await dispatchOutbox(store, publisher, { now: time.now, backoff })).toEqual({ sent: 1, failed: 0, pending: 0 });
+    expect(await dispatchOutbox(store, publisher, { now: time.now, backoff })).toEqual({ sent: 1, failed: 0, parked: 0, pending: 0 });
     expect(calls.map((call) => call.deduplicationId)).toEqual(['evt_1', 'evt_1']);
     expect(store.row('evt_1')).toMatchObject({ attempts: 1, sentAt: T0 + 1_000, messageIds: ['m_1'] });
   });
@@ -120,7 +140,7 @@ describe('dispatchOutbox', () => {
 
     const result = await dispatchOutbox(store, publisher, { now: () => T0 + 10, limit: 2 });
 
-    expect(result).toEqual({ sent: 2, failed: 0, pending: 3, nextAttemptAt: T0 + 3 });
+    expect(result).toEqual({ sent: 2, failed: 0, parked: 0, pending: 3, nextAttemptAt: T0 + 3 });
     // Oldest first.
     expect(calls.map((call) => call.deduplicationId)).toEqual(['evt_1', 'evt_2']);
   });
@@ -154,7 +174,7 @@ describe('dispatchOutbox', () => {
     Object.assign(row, { claimedBy: 'other', claimedUntil: T0 + 60_000 });
     const { publisher, calls } = recordingPublisher();
 
-    expect(await dispatchOutbox(store, publisher, { now: () => T0 + 1 })).toEqual({ sent: 0, failed: 0, pending: 1, nextAttemptAt: T0 + 60_000 });
+    expect(await dispatchOutbox(store, publisher, { now: () => T0 + 1 })).toEqual({ sent: 0, failed: 0, parked: 0, pending: 1, nextAttemptAt: T0 + 60_000 });
     expect(calls).toHaveLength(0);
     // The other dispatcher died: once its claim lapses the row is published (same dedup id).
     expect(await dispatchOutbox(store, publisher, { now: () => T0 + 60_000 })).toMatchObject({ sent: 1, pending: 0 });
@@ -172,7 +192,7 @@ describe('dispatchOutbox', () => {
 
     const result = await dispatchOutbox(store, publisher, { now: time.now, leaseMs: 40_000, publishTimeoutMs: 10_000 });
 
-    expect(result).toEqual({ sent: 3, failed: 0, pending: 2, nextAttemptAt: T0 + 40_000 });
+    expect(result).toEqual({ sent: 3, failed: 0, parked: 0, pending: 2, nextAttemptAt: T0 + 40_000 });
     expect(store.row('evt_4')).toMatchObject({ attempts: 0, claimedUntil: T0 + 40_000 });
   });
 
@@ -217,7 +237,7 @@ describe('dispatchOutbox', () => {
 
   it('does nothing on an empty outbox', async () => {
     const { publisher, calls } = recordingPublisher();
-    expect(await dispatchOutbox(new MemoryOutbox(), publisher)).toEqual({ sent: 0, failed: 0, pending: 0 });
+    expect(await dispatchOutbox(new MemoryOutbox(), publisher)).toEqual({ sent: 0, failed: 0, parked: 0, pending: 0 });
     expect(calls).toHaveLength(0);
   });
 });

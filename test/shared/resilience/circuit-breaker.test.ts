@@ -69,6 +69,28 @@ describe('closed', () => {
   });
 });
 
+describe('outcomes with their time', () => {
+  const failures = (n: number, at: number): BreakerInput => ({ type: 'outcomes', calls: n, failures: n, slow: 0, at, failedAt: at });
+
+  it('ignores outcomes older than the window, however many', () => {
+    // Failures buffered for five minutes while the authority could not be reached.
+    expect(run(closedBreaker(), [failures(50, 0)], 300_000).state).toEqual(closedBreaker());
+  });
+
+  it('ignores outcomes from before the breaker last closed', () => {
+    const closed: BreakerState = { kind: 'closed', window: [], since: 20_000 };
+    expect(run(closed, [failures(10, 19_000)], 21_000).state).toEqual(closed);
+    expect(run(closed, [failures(10, 20_500)], 21_000).state.kind).toBe('open');
+  });
+
+  it('files outcomes in the bucket of when they ended, so they leave the window on time', () => {
+    // Three failures that ended at 1_000 (bucket 1_000–2_000), reported at 9_000: out of the window by 12_000.
+    const late = run(closedBreaker(), [failures(3, 1_000)], 9_000).state;
+    expect(run(late, [fail()], 9_500).state.kind).toBe('open');
+    expect(run(late, [fail()], 12_000).state.kind).toBe('closed');
+  });
+});
+
 describe('open', () => {
   const opened: BreakerState = { kind: 'open', openedAt: 1_000 };
 
@@ -104,7 +126,7 @@ describe('half-open', () => {
 
   it('closes once halfOpenMaxCalls probes succeeded, with an empty window', () => {
     const { state, steps } = run(halfOpen(), [acquire, probeOk, probeOk], 6_100);
-    expect(state).toEqual(closedBreaker());
+    expect(state).toEqual({ kind: 'closed', window: [], since: 6_100 });
     expect(steps.at(-1)?.transition).toEqual({ from: 'half-open', to: 'closed' });
   });
 
@@ -131,11 +153,36 @@ describe('half-open', () => {
     expect(givenUp.permitted).toBe(false);
     expect(givenUp.state).toMatchObject({ kind: 'open', openedAt: 6_000 + options.maxWaitInHalfOpenMs });
     expect(givenUp.transition).toEqual({ from: 'half-open', to: 'open' });
-    // The next half-open period admits probes again; the lost probe's late outcome changes nothing.
+    // The next half-open period admits probes again; the lost probe's late success is no probe of it.
     const later = 6_000 + options.maxWaitInHalfOpenMs + options.openDurationMs;
     const fresh = breakerStep(givenUp.state, acquire, later, options);
     expect(fresh).toMatchObject({ permitted: true, probe: true });
-    expect(breakerStep(fresh.state, probeFail, later, options).state).toEqual(fresh.state);
+    expect(breakerStep(fresh.state, probeOk, later, options).state).toEqual(fresh.state);
+  });
+
+  it('counts the give-up timer from the latest probe, so sparse probes after a long quiet spell close it', () => {
+    // Opened at 1_000; nobody calls for a minute; then one call every 45 s, each answered in 50 ms.
+    let state: BreakerState = { kind: 'open', openedAt: 1_000 };
+    const transitions: string[] = [];
+    for (const at of [61_000, 106_000]) {
+      const permit = breakerStep(state, acquire, at, options);
+      expect(permit).toMatchObject({ permitted: true, probe: true, period: 1_000 });
+      const done = breakerStep(permit.state, { type: 'outcome', failed: false, durationMs: 50, probe: true, period: 1_000 }, at + 50, options);
+      for (const step of [permit, done]) if (step.transition) transitions.push(`${step.transition.from}->${step.transition.to}`);
+      state = done.state;
+    }
+    expect(state).toMatchObject({ kind: 'closed', since: 106_050 });
+    expect(transitions).toEqual(['open->half-open', 'half-open->closed']);
+  });
+
+  it('re-opens on any failure that ends while half-open: a call admitted before it opened, or a probe of an earlier period', () => {
+    const beforeOpening: BreakerInput = { type: 'outcomes', calls: 3, failures: 1, slow: 0, at: 6_050, failedAt: 6_040 };
+    expect(run(halfOpen(), [beforeOpening], 6_100).state).toEqual({ kind: 'open', openedAt: 6_100, calls: 1, failureRate: 1 });
+    const earlierProbe: BreakerInput = { type: 'outcome', failed: true, durationMs: 10, probe: true, period: 0 };
+    expect(run(halfOpen(), [earlierProbe], 6_100).state).toMatchObject({ kind: 'open', openedAt: 6_100 });
+    // Failures that ended before the open period was over were already acted on.
+    const duringOpen: BreakerInput = { type: 'outcomes', calls: 3, failures: 3, slow: 0, at: 5_000, failedAt: 5_000 };
+    expect(run(halfOpen(), [duringOpen], 6_100).state.kind).toBe('half-open');
   });
 
   it('gives a cancelled probe slot back', () => {
@@ -187,6 +234,31 @@ const randomOptions = fc.record({
 });
 
 describe('properties', () => {
+  it('closes after halfOpenMaxCalls successful probes however long the quiet spell and however sparse the probes', () => {
+    fc.assert(
+      fc.property(
+        randomOptions,
+        fc.integer({ min: 0, max: 600_000 }),
+        fc.array(fc.integer({ min: 0, max: 120_000 }), { minLength: 5, maxLength: 5 }),
+        (opts, quietMs, gaps) => {
+          // A probe's call lasts less than the route's deadline, which is less than maxWaitInHalfOpenMs.
+          const callMs = Math.floor(opts.maxWaitInHalfOpenMs / 2);
+          let state: BreakerState = { kind: 'open', openedAt: 0 };
+          let now = opts.openDurationMs + quietMs;
+          for (let i = 0; i < opts.halfOpenMaxCalls; i++) {
+            const permit = breakerStep(state, acquire, now, opts);
+            expect(permit.permitted).toBe(true);
+            now += callMs;
+            state = breakerStep(permit.state, { type: 'outcome', failed: false, durationMs: callMs, probe: true, period: permit.period }, now, opts).state;
+            now += gaps[i] ?? 0;
+          }
+          expect(state.kind).toBe('closed');
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('never has more than halfOpenMaxCalls probes admitted in one half-open period', () => {
     fc.assert(
       fc.property(randomOptions, fc.array(operation, { minLength: 50, maxLength: 300 }), (opts, ops) => {

@@ -1,6 +1,18 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { beginStep, nextAction, settleStep, startSaga, type SagaPlan, type SagaState, type StepOutcome } from '../../../shared/saga/saga';
+import {
+  beginStep,
+  compensateStuck,
+  nextAction,
+  resolveStuck,
+  retryStuck,
+  SagaActionRefused,
+  settleStep,
+  startSaga,
+  type SagaPlan,
+  type SagaState,
+  type StepOutcome,
+} from '../../../shared/saga/saga';
 
 // The order saga's shape: reserve → charge → confirm, confirm past the point of no return.
 const plan: SagaPlan = {
@@ -14,23 +26,35 @@ const plan: SagaPlan = {
 const ok: StepOutcome = { kind: 'ok' };
 const half = () => 0.5;
 
-/** Runs the saga as a shell would, answering each attempt with `outcomeOf(step, attempt)`. */
-function drive(outcomeOf: (step: string, attempt: number) => StepOutcome, options: { start?: number; maxSteps?: number } = {}) {
+/**
+ * Runs the saga as a shell would, answering each attempt with `outcomeOf(step, attempt)`. With
+ * `operatorRetries`, an operator answers a parked saga with "retry now" (else the run stops there).
+ */
+function drive(
+  outcomeOf: (step: string, attempt: number) => StepOutcome,
+  options: { start?: number; maxSteps?: number; plan?: SagaPlan; operatorRetries?: boolean; stopWhen?: (state: SagaState) => boolean } = {},
+) {
+  const p = options.plan ?? plan;
   let now = options.start ?? 0;
-  let state = startSaga(plan, 'ord_1', now);
+  let state = startSaga(p, 'ord_1', now);
   const calls: string[] = [];
   for (let i = 0; i < (options.maxSteps ?? 500); i++) {
-    const next = nextAction(plan, state, now);
+    if (options.stopWhen?.(state)) return { state, calls, now };
+    const next = nextAction(p, state, now);
     state = next.state;
-    if (next.action.kind === 'done') return { state, calls, now };
+    if (next.action.kind === 'parked' && options.operatorRetries) {
+      state = retryStuck(state, now);
+      continue;
+    }
+    if (next.action.kind === 'done' || next.action.kind === 'parked') return { state, calls, now };
     if (next.action.kind === 'wait') {
       now = next.action.until;
       continue;
     }
-    state = beginStep(plan, state, now);
+    state = beginStep(p, state, now);
     const step = state.steps[next.action.index]!;
     calls.push(step.name);
-    state = settleStep(plan, state, outcomeOf(step.name, step.attempts), now + 10, half);
+    state = settleStep(p, state, outcomeOf(step.name, step.attempts), now + 10, half);
     now += 10;
   }
   throw new Error(`saga did not end: ${JSON.stringify(state)}`);
@@ -91,6 +115,67 @@ describe('saga core', () => {
     expect(now).toBeGreaterThan(plan.deadlineMs);
   });
 
+  describe('STUCK', () => {
+    const bounded: SagaPlan = { ...plan, stuckAfterAttempts: 5 };
+    const confirmFails = (step: string): StepOutcome => (step === 'confirm' ? { kind: 'transient', error: '503' } : ok);
+
+    it('past the pivot, a step still failing at the bound is STUCK, keeps retrying, and recovers by itself', () => {
+      const stuck = drive(confirmFails, { plan: bounded, stopWhen: (state) => state.status === 'STUCK' });
+      expect(stuck.state.status).toBe('STUCK');
+      expect(stuck.state.stuck).toMatchObject({ from: 'PENDING', parked: false, reason: 'confirm: 503' });
+      expect(stuck.state.history).toEqual([expect.objectContaining({ action: 'stuck', note: 'confirm: 503' })]);
+      expect(nextAction(bounded, stuck.state, stuck.now).action.kind).toBe('wait');
+
+      const { state } = drive((step, attempt) => (step === 'confirm' && attempt < 8 ? { kind: 'transient', error: '503' } : ok), { plan: bounded });
+      expect(state.status).toBe('COMPLETED');
+      expect(state.history?.map((event) => event.action)).toEqual(['stuck', 'recovered']);
+    });
+
+    it('before the pivot a failing step is never STUCK: it compensates at the deadline', () => {
+      const { state } = drive((step) => (step === 'charge' ? { kind: 'transient', error: 'timeout' } : ok), { plan: bounded });
+      expect(state.status).toBe('CANCELLED');
+      expect(state.history).toBeUndefined();
+    });
+
+    it('a compensation refused for good is STUCK at once and parked: nothing runs until an operator acts', () => {
+      const { state, calls } = drive(
+        (step) => (step === 'charge' ? { kind: 'business', error: 'declined' } : step === 'release' ? { kind: 'business', error: 'reservation-committed' } : ok),
+        { plan: bounded },
+      );
+      expect(state.status).toBe('STUCK');
+      expect(state.stuck).toMatchObject({ from: 'COMPENSATING', parked: true });
+      expect(calls.filter((c) => c === 'release')).toHaveLength(1);
+      expect(nextAction(bounded, state, 10 ** 12).action).toEqual({ kind: 'parked' });
+    });
+
+    it('resolve closes a STUCK saga the way it was going, skipping what is left, with the note', () => {
+      const forward = drive(confirmFails, { plan: bounded, stopWhen: (state) => state.status === 'STUCK' }).state;
+      const resolved = resolveStuck(forward, 1_000_000, 'stock committed by hand');
+      expect(resolved.status).toBe('COMPLETED');
+      expect(names(resolved)).toEqual(['reserve:succeeded', 'charge:succeeded', 'confirm:skipped']);
+      expect(resolved.history?.at(-1)).toEqual({ at: 1_000_000, action: 'resolve', note: 'stock committed by hand' });
+      expect(nextAction(bounded, resolved, 1_000_001).action.kind).toBe('done');
+    });
+
+    it('compensate is allowed only for a forward step refused for good, and then undoes what ran', () => {
+      const unknown = drive(confirmFails, { plan: bounded, stopWhen: (state) => state.status === 'STUCK' }).state;
+      expect(() => compensateStuck(bounded, unknown, 1)).toThrow(SagaActionRefused);
+
+      const refused = drive((step) => (step === 'confirm' ? { kind: 'business', error: 'reservation-released' } : ok), { plan: bounded }).state;
+      expect(refused.stuck).toMatchObject({ from: 'PENDING', parked: true });
+      const turned = compensateStuck(bounded, refused, 2, 'refund it');
+      expect(turned.status).toBe('COMPENSATING');
+      expect(turned.steps.filter((step) => step.kind === 'compensation').map((step) => step.name)).toEqual(['refund', 'release', 'cancel']);
+      expect(turned.history?.at(-1)).toMatchObject({ action: 'compensate', note: 'refund it' });
+    });
+
+    it('operator actions on a saga that is not STUCK are refused', () => {
+      const done = drive(() => ok).state;
+      expect(() => retryStuck(done, 1)).toThrow(SagaActionRefused);
+      expect(() => resolveStuck(done, 1)).toThrow(SagaActionRefused);
+    });
+  });
+
   it('compensations retry until they succeed', () => {
     const { state, calls } = drive((step, attempt) => {
       if (step === 'charge') return { kind: 'business', error: 'declined' };
@@ -121,7 +206,8 @@ describe('saga core', () => {
       fc.property(fc.array(outcome, { minLength: 1, maxLength: 40 }), (script) => {
         let i = 0;
         // Compensations and post-pivot steps eventually succeed (a participant comes back).
-        const { state } = drive((step, attempt) => (attempt > 20 ? ok : (script[i++ % script.length] ?? ok)));
+        // A refusal there parks the saga STUCK; the operator's "retry now" goes on with it.
+        const { state } = drive((step, attempt) => (attempt > 20 ? ok : (script[i++ % script.length] ?? ok)), { operatorRetries: true });
         const forward = state.steps.filter((s) => s.kind === 'forward');
         const undo = state.steps.filter((s) => s.kind === 'compensation');
         if (state.status === 'COMPLETED') {

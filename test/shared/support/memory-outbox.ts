@@ -6,6 +6,7 @@ export interface MemoryOutboxRow extends OutboxRecord {
   messageIds: string[] | null;
   claimedBy: string | null;
   claimedUntil: number | null;
+  deadAt: number | null;
 }
 
 /**
@@ -31,6 +32,7 @@ export class MemoryOutbox implements OutboxStore {
       messageIds: null,
       claimedBy: null,
       claimedUntil: null,
+      deadAt: null,
     };
     this.rows.set(id, row);
     return row;
@@ -44,7 +46,7 @@ export class MemoryOutbox implements OutboxStore {
 
   async claim({ now, limit, claimer, leaseUntil }: { now: number; limit: number; claimer: string; leaseUntil: number }): Promise<OutboxRecord[]> {
     const due = [...this.rows.values()]
-      .filter((row) => row.sentAt === null && row.nextAttemptAt <= now && (row.claimedUntil === null || row.claimedUntil <= now))
+      .filter((row) => row.sentAt === null && row.deadAt === null && row.nextAttemptAt <= now && (row.claimedUntil === null || row.claimedUntil <= now))
       .sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || a.createdAt - b.createdAt)
       .slice(0, limit);
     for (const row of due) {
@@ -64,17 +66,26 @@ export class MemoryOutbox implements OutboxStore {
     Object.assign(row, { sentAt, messageIds, claimedBy: null, claimedUntil: null });
   }
 
-  async markFailed(id: string, failure: { claimer: string; attempts: number; lastError: string; nextAttemptAt: number }): Promise<void> {
+  async markFailed(id: string, failure: { claimer: string; attempts: number; lastError: string; nextAttemptAt: number; deadAt?: number }): Promise<void> {
     const row = this.row(id);
     if (row.sentAt !== null || row.claimedBy !== failure.claimer) return;
-    Object.assign(row, { attempts: failure.attempts, lastError: failure.lastError, nextAttemptAt: failure.nextAttemptAt, claimedBy: null, claimedUntil: null });
+    Object.assign(row, {
+      attempts: failure.attempts,
+      lastError: failure.lastError,
+      nextAttemptAt: failure.nextAttemptAt,
+      claimedBy: null,
+      claimedUntil: null,
+      deadAt: failure.deadAt ?? null,
+    });
   }
 
   async summary(): Promise<OutboxSummary> {
-    const pending = [...this.rows.values()].filter((row) => row.sentAt === null);
+    const unsent = [...this.rows.values()].filter((row) => row.sentAt === null);
+    const pending = unsent.filter((row) => row.deadAt === null);
     return {
       pending: pending.length,
-      sent: this.rows.size - pending.length,
+      sent: this.rows.size - unsent.length,
+      dead: unsent.length - pending.length,
       oldestPendingAt: pending.length ? Math.min(...pending.map((row) => row.createdAt)) : null,
       nextAttemptAt: pending.length ? Math.min(...pending.map((row) => Math.max(row.nextAttemptAt, row.claimedUntil ?? 0))) : null,
     };

@@ -149,6 +149,54 @@ describe('access tokens at the edge', () => {
   });
 });
 
+describe('verified access tokens, remembered until they expire', () => {
+  const elevate = (t: string) => {
+    const [head, body, signature] = t.split('.');
+    const payload = { ...JSON.parse(atob(body!.replace(/-/g, '+').replace(/_/g, '/'))), roles: ['admin'] };
+    return `${head}.${btoa(JSON.stringify(payload)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_')}.${signature}`;
+  };
+
+  it('a tampered copy of a token that verified is refused: the memory is keyed by the full token', async () => {
+    const call = gateway();
+    const good = await token();
+    expect((await call(bearer(good))).status).toBe(200);
+    await refused(await call(bearer(elevate(good))));
+    expect(await (await call(bearer(good))).json()).toEqual({ userId: 'u-1', roles: ['customer'] });
+  });
+
+  it('never answers from memory past the token\'s exp', async () => {
+    const call = gateway();
+    const shortLived = await token({ exp: now() + 60 });
+    expect((await call(bearer(shortLived))).status).toBe(200);
+    const realNow = Date.now();
+    // Past exp and past the 5 s of skew the full check allows.
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(realNow + 66_000);
+    try {
+      await refused(await call(bearer(shortLived)));
+    } finally {
+      clock.mockRestore();
+    }
+  });
+
+  it('a remembered token whose key the users service no longer publishes is refused', async () => {
+    const call = gateway();
+    const old = await token();
+    expect((await call(bearer(old))).status).toBe(200);
+    const next = await generateKeyPair('ES256', { extractable: true });
+    jwks = { keys: [{ ...(await exportJWK(next.publicKey)), kid: 'k3', alg: 'ES256' }] };
+    const realNow = Date.now();
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(realNow + 31_000);
+    try {
+      // A token under the new key makes the gateway fetch the keys again: k1 is gone.
+      expect((await call(bearer(await token({}, { key: next.privateKey, kid: 'k3' })))).status).toBe(200);
+      await refused(await call(bearer(old)));
+    } finally {
+      clock.mockRestore();
+      jwks = { keys: [publicJwk] };
+    }
+  });
+});
+
 describe('when the users service fails', () => {
   it('keeps verifying with the keys it has, and asks again once per 30 s, not per request', async () => {
     let attempts = 0;

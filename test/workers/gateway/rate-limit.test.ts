@@ -113,6 +113,42 @@ describe('exact limits with the RateLimiter Durable Object', () => {
   });
 });
 
+describe('a flood on one key is decided in the isolate', () => {
+  it('5,000 requests from 200 concurrent callers against a limit of 100: at most 100 admitted, none let through by a failing limiter, and few object calls', async () => {
+    let objectCalls = 0;
+    const RATE_LIMITER = {
+      idFromName: (name: string) => env.RATE_LIMITER.idFromName(name),
+      get: (id: DurableObjectId) => {
+        const stub = env.RATE_LIMITER.get(id);
+        return {
+          lease: (...args: Parameters<typeof stub.lease>) => (objectCalls++, stub.lease(...args)),
+          giveBack: (...args: Parameters<typeof stub.giveBack>) => (objectCalls++, stub.giveBack(...args)),
+        };
+      },
+    } as unknown as GatewayBindings['RATE_LIMITER'];
+    const gw = gatewayWith({ algorithm: 'sliding-window', limit: 100, windowMs: 86_400_000 }, ok, {}, { RATE_LIMITER });
+    const ip = randomIp();
+    const statuses: number[] = [];
+    let next = 0;
+    const caller = async () => {
+      while (next < 5_000) {
+        next++;
+        statuses.push((await gw.call('/x', { 'cf-connecting-ip': ip })).status);
+      }
+    };
+    await Promise.all(Array.from({ length: 200 }, caller));
+    expect(statuses).toHaveLength(5_000);
+    const admitted = statuses.filter((s) => s === 200).length;
+    expect(admitted).toBeLessThanOrEqual(100);
+    expect(admitted).toBe(100); // one isolate: nothing is lost either
+    expect(statuses.filter((s) => s !== 200 && s !== 429)).toEqual([]);
+    expect(gw.calls).toHaveLength(admitted);
+    expect(await decisions(gw.route, 'error')).toBe(0);
+    console.log(`flood: 5000 requests, ${admitted} admitted, ${objectCalls} RateLimiter object calls`);
+    expect(objectCalls).toBeLessThan(50);
+  }, 180_000);
+});
+
 describe('who is counted', () => {
   const policy: RateLimitPolicy = { algorithm: 'sliding-window', limit: 5, windowMs: 86_400_000 };
 
@@ -262,7 +298,7 @@ describe('fail open: the limiter never becomes the outage', () => {
   it('an unreachable RateLimiter object: the request goes through, RateLimit-Policy only, counted as error', async () => {
     const RATE_LIMITER = {
       idFromName: (name: string) => env.RATE_LIMITER.idFromName(name),
-      get: () => ({ decide: () => Promise.reject(new Error('Durable Object reset because its code was updated')) }),
+      get: () => ({ lease: () => Promise.reject(new Error('Durable Object reset because its code was updated')) }),
     } as unknown as GatewayBindings['RATE_LIMITER'];
     const gw = gatewayWith(policy, ok, {}, { RATE_LIMITER });
     const responses = [await gw.call('/x'), await gw.call('/x')];
@@ -276,7 +312,7 @@ describe('fail open: the limiter never becomes the outage', () => {
   it('a limiter that does not answer: the request goes ahead after the decision deadline', async () => {
     const RATE_LIMITER = {
       idFromName: (name: string) => env.RATE_LIMITER.idFromName(name),
-      get: () => ({ decide: () => new Promise(() => {}) }),
+      get: () => ({ lease: () => new Promise(() => {}) }),
     } as unknown as GatewayBindings['RATE_LIMITER'];
     const gw = gatewayWith(policy, ok, {}, { RATE_LIMITER });
     const response = await gw.call('/x');

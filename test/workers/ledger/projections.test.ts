@@ -26,6 +26,62 @@ const resetShadows = () =>
 const runShadow = (pageSize: number, database = db()) =>
   Promise.all([catchUp(database, 'balances', { target: 'shadow', pageSize }), catchUp(database, 'transactions', { target: 'shadow', pageSize })]);
 
+
+/**
+ * env.DB as a catch-up sees it, with knobs: `hang` makes every call made meanwhile never settle
+ * (the I/O of a cancelled request), `calls` counts the D1 calls (statements run and batches),
+ * `onBatch` runs before each batch.
+ */
+function controllableD1(database: D1Database) {
+  const control = { hang: false, calls: 0, onBatch: undefined as (() => void) | undefined };
+  const never = () => new Promise<never>(() => {});
+  const statement = (real: D1PreparedStatement): D1PreparedStatement =>
+    new Proxy(real, {
+      get(target, property) {
+        const value = Reflect.get(target, property);
+        if (property === 'bind') return (...args: unknown[]) => statement(target.bind(...args));
+        if (typeof value !== 'function') return value;
+        if (['all', 'raw', 'first', 'run'].includes(String(property)))
+          return (...args: unknown[]) => {
+            control.calls++;
+            return control.hang ? never() : value.apply(target, args);
+          };
+        return value.bind(target);
+      },
+    });
+  const proxy = new Proxy(database, {
+    get(target, property) {
+      if (Object.hasOwn(control, property)) return control[property as keyof typeof control];
+      if (property === 'prepare') return (query: string) => statement(target.prepare(query));
+      if (property === 'batch')
+        return (statements: D1PreparedStatement[]) => {
+          control.calls++;
+          control.onBatch?.();
+          return control.hang ? never() : target.batch(statements);
+        };
+      const value = Reflect.get(target, property);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+    set(_target, property, value) {
+      if (!Object.hasOwn(control, property)) return false;
+      (control as Record<string, unknown>)[property as string] = value;
+      return true;
+    },
+  });
+  return proxy as D1Database & typeof control;
+}
+
+/** `count` AccountOpened events appended behind the runner's back (a backlog). */
+const appendBacklog = (count: number) =>
+  env.DB.batch(
+    Array.from({ length: count }, () =>
+      env.DB.prepare("INSERT INTO events (stream_id, version, type, data, metadata, recorded_at) VALUES (?, 1, 'AccountOpened', ?, '{}', 1)").bind(
+        `acc_${crypto.randomUUID()}`,
+        JSON.stringify({ owner: 'Backlog', currency: 'EUR', initialDepositCents: 1, userId: 'u1' }),
+      ),
+    ),
+  );
+
 describe('ledger projections', () => {
   it('the pure projections: each event is one change, relative where it can be', () => {
     const base = { streamId: 'acc_1', metadata: {}, globalPosition: 9, recordedAt: 1_700_000_000_000 };
@@ -152,6 +208,34 @@ describe('ledger projections', () => {
     const live = await liveReadModel();
     expect(live.balances.rows.filter((row) => ids.includes(row.account_id))).toHaveLength(3);
     expect(live.balances.rows).toEqual((await expectedReadModel(live.balances.position)).balances);
+  });
+
+  it('a catch-up whose request was cancelled (its I/O never settles) does not stop the read models: the next trigger takes over once its claim ends', async () => {
+    await projectEvents(env.DB);
+    const database = controllableD1(env.DB);
+    database.hang = true; // the first request is cancelled mid-run: its D1 calls never answer
+    void projectEvents(database, { runDeadlineMs: 200 });
+    database.hang = false;
+    await appendBacklog(1);
+    const settledInTime = await Promise.race([
+      projectEvents(database, { runDeadlineMs: 200 }).then(() => 'applied'),
+      new Promise((resolve) => setTimeout(() => resolve('still stuck'), 5_000)),
+    ]);
+    expect(settledInTime).toBe('applied');
+    expect(await readCheckpoint(db(), 'balances')).toBe(await head());
+    expect(await readCheckpoint(db(), 'transactions')).toBe(await head());
+  });
+
+  it('triggers arriving during a run do not stretch it past its budget: one invocation makes at most 1 + 2 × maxPages D1 calls per projection', async () => {
+    await projectEvents(env.DB);
+    await appendBacklog(10);
+    const database = controllableD1(env.DB);
+    // Every batch the run commits, a command somewhere in this isolate asks for another pass
+    // (with no budget of its own, so every call counted here is the first run's).
+    database.onBatch = () => void projectEvents(database, { maxPages: 0 });
+    await projectEvents(database, { maxPages: 1, pageSize: 1 });
+    expect(database.calls).toBeLessThanOrEqual(2 * (1 + 2 * 1));
+    expect(database.calls).toBeGreaterThan(0);
   });
 
   it('one pass after a command applies at most PAGES_AFTER_COMMIT pages per projection: a backlog is worked off a bounded share at a time', async () => {

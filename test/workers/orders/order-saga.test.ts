@@ -233,6 +233,15 @@ describe('idempotency and validation', () => {
     expect(await stockOf('prod_lamp')).toBe(5);
   });
 
+  it('a 422 that passes on the catalog\'s "see errors" carries the catalog\'s errors', async () => {
+    // Each line is within bounds; the catalog adds lines of one product up (1,200 > 1,000) and refuses.
+    const response = await placeOrder({ items: [{ productId: 'prod_lamp', quantity: 600 }, { productId: 'prod_lamp', quantity: 600 }] });
+    expect(response.status).toBe(422);
+    const problem = await response.json<{ detail: string; errors?: { path: string; message: string }[] }>();
+    expect(problem.detail).toMatch(/see errors/);
+    expect(problem.errors).toEqual([{ path: 'items', message: 'at most 1000 units of one product' }]);
+  });
+
   it('without a signed-in user, placing and reading are 401', async () => {
     expect((await placeOrder({ items: [{ productId: 'prod_lamp', quantity: 1 }] }, newKey(), {})).status).toBe(401);
     expect((await callWorker(orders, '/orders')).status).toBe(401);

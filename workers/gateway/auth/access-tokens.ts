@@ -1,5 +1,7 @@
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import { BoundedLru } from '../../../shared/cache/bounded-lru';
 import type { Identity } from '../../../shared/http/identity';
+import { REQUEST_ID_HEADER } from '../../../shared/observability/request-id';
 import { gatewayConfig } from '../config';
 import type { GatewayBindings } from '../env';
 import { platformOf } from '../platform';
@@ -29,7 +31,7 @@ const REFETCH_COOLDOWN_MS = 30_000;
 const cache = new WeakMap<object, CachedKeys>();
 
 async function fetchKeys(env: GatewayBindings, requestId: string): Promise<CachedKeys> {
-  const headers = await serviceTokenHeader(env, { service: 'users', identity: null, requestId });
+  const headers = { ...(await serviceTokenHeader(env, { service: 'users', identity: null })), [REQUEST_ID_HEADER]: requestId };
   const response = await platformOf(env).service('USERS').fetch(new Request(`https://users.internal${JWKS_PATH}`, { headers, signal: AbortSignal.timeout(2_000) }));
   if (!response.ok) throw new Error(`JWKS answered ${response.status}`);
   const jwks = (await response.json()) as JSONWebKeySet;
@@ -62,6 +64,35 @@ async function keysFor(env: GatewayBindings, kid: string | undefined, requestId:
   }
 }
 
+/**
+ * Access tokens that verified, by their full text, until they expire: a signed-in caller's next
+ * request costs a map lookup instead of an ES256 verification. A token that differs in any byte
+ * is another key and is verified in full. Bounded (LRU), so a flood of distinct valid tokens
+ * costs memory only up to ACCESS_TOKEN_CACHE_ENTRIES.
+ */
+export const ACCESS_TOKEN_CACHE_ENTRIES = 10_000;
+interface VerifiedAccessToken {
+  identity: Identity;
+  /** Epoch ms of its `exp`, with no tolerance: never accepted from here after it. */
+  validUntil: number;
+  /** The key that signed it: accepted from here only while the users service still publishes it. */
+  kid: string | undefined;
+  /** The issuer and audience it was verified for (configuration, fixed per isolate in practice). */
+  issuer: string;
+  audience: string;
+}
+const verified = new BoundedLru<string, VerifiedAccessToken>(ACCESS_TOKEN_CACHE_ENTRIES);
+
+function remembered(env: GatewayBindings, token: string, issuer: string, audience: string): Identity | undefined {
+  const entry = verified.get(token);
+  if (!entry) return undefined;
+  const keys = cache.get(platformOf(env).service('USERS'));
+  const stillPublished = keys !== undefined && (entry.kid === undefined || keys.kids.has(entry.kid));
+  if (Date.now() < entry.validUntil && stillPublished && entry.issuer === issuer && entry.audience === audience) return { userId: entry.identity.userId, roles: [...entry.identity.roles] };
+  verified.delete(token);
+  return undefined;
+}
+
 /** Why a token was refused, as RFC 6750's `error_description` (never the token itself). */
 export class AccessTokenError extends Error {
   override readonly name = 'AccessTokenError';
@@ -73,6 +104,8 @@ export class AccessTokenError extends Error {
  */
 export async function verifyAccessToken(env: GatewayBindings, token: string, requestId: string): Promise<Identity> {
   const config = gatewayConfig(env);
+  const known = remembered(env, token, config.ACCESS_TOKEN_ISSUER, config.ACCESS_TOKEN_AUDIENCE);
+  if (known) return known;
   let kid: string | undefined;
   try {
     const header = JSON.parse(atob((token.split('.')[0] ?? '').replace(/-/g, '+').replace(/_/g, '/'))) as { kid?: unknown };
@@ -93,9 +126,15 @@ export async function verifyAccessToken(env: GatewayBindings, token: string, req
       audience: config.ACCESS_TOKEN_AUDIENCE,
       requiredClaims: ['sub', 'exp', 'iat'],
       clockTolerance: 5,
+      // The same clock as the memory of verified tokens.
+      currentDate: new Date(Date.now()),
     });
     const roles = Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === 'string') : [];
-    return { userId: payload.sub as string, roles };
+    const identity: Identity = { userId: payload.sub as string, roles };
+    // requiredClaims made `exp` a number.
+    const validUntil = payload.exp! * 1000;
+    if (Date.now() < validUntil) verified.set(token, { identity, validUntil, kid, issuer: config.ACCESS_TOKEN_ISSUER, audience: config.ACCESS_TOKEN_AUDIENCE });
+    return identity;
   } catch (error) {
     const code = (error as { code?: string }).code ?? '';
     const reason =

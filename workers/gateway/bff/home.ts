@@ -4,9 +4,9 @@ import type { AppEnv } from '../../../shared/middleware/app-env';
 import type { Product } from '../../catalog/product-schemas';
 import type { Profile } from '../../users/user-schemas';
 import type { toSummary } from '../../orders/order-schemas';
-import { callerIdentity } from '../auth/caller-identity';
 import type { GatewayBindings } from '../env';
 import { fetchPart, type Part } from './part';
+import { homeScreenCost, screenCaller } from './screen-limit';
 
 /**
  * Backends for frontends: one call per screen, composed at the edge from several services in
@@ -21,7 +21,7 @@ type OrderSummary = ReturnType<typeof toSummary>;
 
 /** The parts a home screen is made of; `profile` and `orders` only for a signed-in caller. */
 async function homeParts(c: Ctx, deadlines: { featured: number; profile: number; orders: number }) {
-  const identity = await callerIdentity(c);
+  const identity = await screenCaller(c, homeScreenCost);
   const [featured, profile, orders] = await Promise.all([
     fetchPart<{ items: Product[] }>(c, { route: 'catalog', path: '/products/popular?limit=8', identity: null, timeoutMs: deadlines.featured }),
     identity ? fetchPart<Profile>(c, { route: 'users', path: '/me', identity, timeoutMs: deadlines.profile }) : Promise.resolve(null),

@@ -27,7 +27,7 @@ export async function fetchPart<T>(
   if (!route) return { status: 'unavailable', reason: `no route ${call.route}` };
   const headers = withPropagation(new Headers(), c.get('requestId'), c.get('trace'));
   for (const [name, value] of Object.entries(forwardedPrefixHeaders(route))) headers.set(name, value);
-  const token = await serviceTokenHeader(c.env, { service: serviceName(route), identity: call.identity, requestId: c.get('requestId') });
+  const token = await serviceTokenHeader(c.env, { service: serviceName(route), identity: call.identity });
   for (const [name, value] of Object.entries(token)) headers.set(name, value);
   const url = new URL(call.path, `https://${serviceName(route)}.internal`);
   const guard = upstreamGuard(c.env, route);

@@ -287,7 +287,7 @@ export const gatewayApi: RouteConfig[] = [
     request: { query: sagaListQuery },
     responses: {
       200: jsonResponse('Sagas.', z.strictObject({ items: z.array(orderView.extend({ userId: z.string() })) }), { items: [{ ...orderExample, userId: 'usr_1' }] }),
-      400: problemResponse(400, 'An unknown status, or a limit outside 1 to 200.', validationProblem([{ path: 'status', message: 'Invalid option: expected one of "PENDING"|"COMPENSATING"|"COMPLETED"|"CANCELLED"' }])),
+      400: problemResponse(400, 'An unknown status, or a limit outside 1 to 200.', validationProblem([{ path: 'status', message: 'Invalid option: expected one of "PENDING"|"COMPENSATING"|"STUCK"|"COMPLETED"|"CANCELLED"' }])),
       401: opsUnauthorized,
       502: opsUnreachable('The orders service'),
     },
@@ -329,6 +329,127 @@ export const gatewayApi: RouteConfig[] = [
     summary: 'Drop a dead letter',
     request: { params: z.object({ dlqId: z.string() }) },
     responses: { 204: emptyResponse('Dropped.'), 401: opsUnauthorized, 404: problemResponse(404, 'No such dead letter.', 'No dead letter dlq_1.'), 502: opsUnreachable('QStash') },
+  }),
+  createRoute({
+    method: 'post',
+    path: '/_ops/sagas/{orderId}/{action}',
+    ...ops,
+    summary: 'Act on a STUCK saga',
+    description:
+      '`retry` runs its step now; `compensate` turns it back (only when its stuck forward step was refused for good); `resolve` closes it by hand the way it was going. Recorded in its timeline as `operator:<action>`, with the note.',
+    request: {
+      params: z.object({ orderId: z.string(), action: z.enum(['retry', 'compensate', 'resolve']) }),
+      body: jsonBody(z.strictObject({ note: z.string().optional() }), { note: 'refunded by hand in the processor' }),
+    },
+    responses: {
+      200: jsonResponse('The order after the action.', orderView.extend({ userId: z.string() }), { ...orderExample, userId: 'usr_1' }),
+      400: problemResponse(400, 'Not an order id, an unknown action, or a bad note.', validationProblem([{ path: 'action', message: 'Invalid option' }])),
+      401: opsUnauthorized,
+      404: problemResponse(404, 'No saga for that order.', 'No saga for order ord_1.'),
+      409: problemResponse(409, 'The action does not apply to the saga as it stands.', 'only a STUCK saga can be retried; this one is COMPLETED'),
+      502: opsUnreachable('The orders service'),
+    },
+  }),
+  createRoute({
+    method: 'post',
+    path: '/_ops/dlq/{dlqId}/redrive',
+    ...ops,
+    summary: 'Send one dead letter to its consumer again',
+    description: "QStash's DLQ retry: a new message with retries from zero; the consumer's inbox applies it once.",
+    request: { params: z.object({ dlqId: z.string() }) },
+    responses: {
+      200: jsonResponse('Redriven.', z.strictObject({ redriven: z.number().int(), messageIds: z.array(z.string()) }), { redriven: 1, messageIds: ['msg_2'] }),
+      401: opsUnauthorized,
+      404: problemResponse(404, 'No such dead letter.', 'No dead letter dlq_1.'),
+      502: opsUnreachable('QStash'),
+    },
+  }),
+  createRoute({
+    method: 'post',
+    path: '/_ops/dlq/redrive',
+    ...ops,
+    summary: 'Send every dead letter (or every one of a topic) again',
+    request: { body: jsonBody(z.strictObject({ topic: z.string().optional() }), { topic: 'order-events' }) },
+    responses: {
+      200: jsonResponse('Redriven; `more` when a bounded run left some for another call.', z.strictObject({ redriven: z.number().int(), messageIds: z.array(z.string()), more: z.boolean() }), {
+        redriven: 2,
+        messageIds: ['msg_2', 'msg_3'],
+        more: false,
+      }),
+      400: problemResponse(400, 'A body that is not `{topic?}`.', validationProblem([{ path: 'topic', message: 'Invalid input' }])),
+      401: opsUnauthorized,
+      502: opsUnreachable('QStash'),
+    },
+  }),
+  createRoute({
+    method: 'get',
+    path: '/_ops/outbox',
+    ...ops,
+    summary: "Each service's outbox and its dead rows",
+    description: 'Pending, sent and dead counts, and the rows parked after `OUTBOX_MAX_ATTEMPTS` failed publishes.',
+    responses: {
+      200: jsonResponse(
+        'Per service; `{error}` for a service that could not be read.',
+        z.record(
+          z.string(),
+          z.union([
+            z.strictObject({
+              pending: z.number().int(),
+              sent: z.number().int(),
+              dead: z.number().int(),
+              oldestPendingAt: z.string().nullable(),
+              nextAttemptAt: z.string().nullable(),
+              deadRows: z.array(
+                z.strictObject({
+                  id: z.string(),
+                  type: z.string(),
+                  destination: z.string(),
+                  attempts: z.number().int(),
+                  lastError: z.string().nullable(),
+                  createdAt: z.string(),
+                  deadAt: z.string(),
+                }),
+              ),
+            }),
+            z.strictObject({ error: z.string() }),
+          ]),
+        ),
+        { orders: { pending: 0, sent: 12, dead: 0, oldestPendingAt: null, nextAttemptAt: null, deadRows: [] } },
+      ),
+      401: opsUnauthorized,
+    },
+  }),
+  createRoute({
+    method: 'post',
+    path: '/_ops/outbox/{service}/retry',
+    ...ops,
+    summary: 'Publish dead outbox rows again',
+    request: { params: z.object({ service: z.string() }), body: jsonBody(z.strictObject({ id: z.string().optional() }), {}) },
+    responses: {
+      200: jsonResponse('How many rows went back to pending.', z.strictObject({ retried: z.number().int() }), { retried: 1 }),
+      401: opsUnauthorized,
+      404: problemResponse(404, 'No outbox by that name.', 'No outbox named "nope".'),
+      502: opsUnreachable('The service'),
+    },
+  }),
+  createRoute({
+    method: 'post',
+    path: '/_ops/crons/{service}',
+    ...ops,
+    summary: "Run a service's scheduled handler now",
+    description: '`npm run dev` calls this on each worker\'s own cron schedule (wrangler dev fires no cron triggers); the work is idempotent.',
+    request: { params: z.object({ service: z.string() }), body: jsonBody(z.strictObject({ cron: z.string().optional() }), { cron: '* * * * *' }) },
+    responses: {
+      200: jsonResponse('It ran.', z.strictObject({ service: z.string(), cron: z.string(), scheduledTime: z.string(), outcome: z.string() }), {
+        service: 'orders',
+        cron: '* * * * *',
+        scheduledTime: '2026-11-23T12:00:00.000Z',
+        outcome: 'ok',
+      }),
+      401: opsUnauthorized,
+      404: problemResponse(404, 'No service by that name.', 'No service named "nope".'),
+      502: problemResponse(502, 'The handler threw.', 'The scheduled handler failed.'),
+    },
   }),
   // The ledger's own description of its projection endpoints, as the operator reaches them here.
   ...projectionOperations('/_ops/projections').map((config) => ({

@@ -36,3 +36,30 @@ export async function listDeadLetters(env: GatewayBindings, cursor?: string, cou
 export async function deleteDeadLetter(env: GatewayBindings, dlqId: string): Promise<void> {
   await client(env).dlq.delete(dlqId);
 }
+
+/**
+ * Sends one dead letter to its consumer again (QStash's DLQ retry: a new message, retries from
+ * zero, the dead letter removed). Answers the new message id, or null when there is no such
+ * dead letter.
+ */
+export async function redriveDeadLetter(env: GatewayBindings, dlqId: string): Promise<string | null> {
+  const { responses } = await client(env).dlq.retry(dlqId);
+  return responses[0]?.messageId ?? null;
+}
+
+/** Pages of dead letters one bulk redrive sends at most (100 each): a bound on one request's work. */
+const REDRIVE_PAGES = 10;
+
+/** Sends every dead letter (or every one of a topic) again, page by page; answers the new message ids. */
+export async function redriveDeadLetters(env: GatewayBindings, topic?: string): Promise<{ messageIds: string[]; more: boolean }> {
+  const dlq = client(env).dlq;
+  const messageIds: string[] = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < REDRIVE_PAGES; page++) {
+    const result = await dlq.retry(topic ? { filter: { urlGroup: topic }, count: 100, cursor } : { all: true, count: 100, cursor });
+    messageIds.push(...result.responses.map((response) => response.messageId));
+    cursor = result.cursor;
+    if (!cursor) return { messageIds, more: false };
+  }
+  return { messageIds, more: true };
+}

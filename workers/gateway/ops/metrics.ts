@@ -37,7 +37,7 @@ export const METRIC_DEFINITIONS: Record<string, MetricDefinition> = {
   },
   saga_total: {
     type: 'gauge',
-    help: 'Order sagas by status (PENDING, COMPENSATING, COMPLETED, CANCELLED), as the orders service records them.',
+    help: 'Order sagas by status (PENDING, COMPENSATING, STUCK, COMPLETED, CANCELLED), as the orders service records them.',
   },
   cache_requests_total: {
     type: 'counter',

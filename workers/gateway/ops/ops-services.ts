@@ -62,7 +62,7 @@ export async function opsForward(c: Context<AppEnv<GatewayBindings>>, to: OpsTar
     headers.set(FORWARDED_PREFIX_HEADERS.public, options.prefixes.public);
     headers.set(FORWARDED_PREFIX_HEADERS.upstream, options.prefixes.upstream);
   }
-  const token = await serviceTokenHeader(c.env, { service: audience, identity: null, requestId: c.get('requestId'), scope: 'ops' });
+  const token = await serviceTokenHeader(c.env, { service: audience, identity: null, scope: 'ops' });
   for (const [name, value] of Object.entries(token)) headers.set(name, value);
   const timeoutMs = options.timeoutMs ?? gatewayConfig(c.env).READY_TIMEOUT_MS;
   let response: Response;

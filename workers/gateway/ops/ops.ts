@@ -5,6 +5,8 @@ import type { AppEnv } from '../../../shared/middleware/app-env';
 import { CHAOS_PATH, readChaosSettings } from '../../../shared/middleware/chaos';
 import { toFieldErrors, validate } from '../../../shared/validation/validate';
 import { sagaListQuery } from '../../orders/order-schemas';
+import { operatorActionBody } from '../../orders/saga-routes';
+import { z } from 'zod';
 import { breakerSnapshots } from '../resilience/breakers';
 import { isOperator } from '../auth/caller-identity';
 import { gatewayConfig } from '../config';
@@ -13,7 +15,8 @@ import { metricTotals } from './metrics';
 import { opsMetricsView } from './ops-metrics';
 import { isVersioned, routeWeights, serviceTargets, versionsOf, weightsBodySchema, type ServiceTarget, type VersionedRoute } from '../traffic/route-versions';
 import { routes } from '../routes';
-import { deleteDeadLetter, listDeadLetters } from './dead-letters';
+import { deleteDeadLetter, listDeadLetters, redriveDeadLetter, redriveDeadLetters } from './dead-letters';
+import { countFailedAttempt, refuseLockedOut } from './operator-attempts';
 import { opsCall, opsForward, opsGet, type OpsAnswer } from './ops-services';
 
 type OpsContext = Context<AppEnv<GatewayBindings>>;
@@ -24,8 +27,10 @@ export const opsRoutes = new Hono<AppEnv<GatewayBindings>>();
 opsRoutes.use(async (c, next) => {
   // One metrics series for the operator endpoints (the dashboard polls them), not `unmatched`.
   c.set('routeLabel', '/_ops/*');
+  // Failed tokens are limited per address (operator-attempts.ts): a locked-out address is refused first.
+  await refuseLockedOut(c);
   if (!(await isOperator(c))) {
-    throw unauthorized('The operations endpoints need Authorization: Bearer <ADMIN_TOKEN>.', { 'www-authenticate': 'Bearer realm="stratus-ops"' });
+    await countFailedAttempt(c, unauthorized('The operations endpoints need Authorization: Bearer <ADMIN_TOKEN>.', { 'www-authenticate': 'Bearer realm="stratus-ops"' }));
   }
   // Operator answers describe the system's state right now: never cache them.
   await next();
@@ -168,6 +173,20 @@ opsRoutes.get('/sagas', validate('query', sagaListQuery), async (c) => {
   return c.json(await opsGet(c, 'ORDERS', `/sagas${query.size ? `?${query}` : ''}`));
 });
 
+/**
+ * An operator's action on a STUCK saga (`retry`, `compensate`, `resolve` with `{note?}`), passed to
+ * the orders service, which records it in the saga's timeline. Its answer (the order, a 409 where
+ * the action does not apply, a 404) is the operator's.
+ */
+const sagaActionParams = z.object({ orderId: z.string().regex(/^ord_[0-9a-f]{32}$/, 'not an order id'), action: z.enum(['retry', 'compensate', 'resolve']) });
+opsRoutes.post('/sagas/:orderId/:action', validate('param', sagaActionParams), validate('json', operatorActionBody), async (c) => {
+  const { orderId, action } = c.req.valid('param');
+  const body = c.req.valid('json');
+  const answer = await opsForward(c, 'ORDERS', `/sagas/${orderId}/${action}`, { body });
+  c.get('log').warn('operator saga action', { orderId, action, note: body.note, status: answer.status });
+  return passThrough(c, answer);
+});
+
 /** Deliveries QStash gave up on, with the consumer's last answer; `?cursor=` pages. */
 opsRoutes.get('/dlq', async (c) => {
   try {
@@ -192,6 +211,95 @@ opsRoutes.delete('/dlq/:dlqId', async (c) => {
   }
   return c.body(null, 204);
 });
+
+/** QStash's own failure, as the operator's: its 404 is "no such dead letter", anything else a 502. */
+function deadLetterFailure(c: OpsContext, error: unknown, doing: string, dlqId?: string): never {
+  if (error instanceof HttpError) throw error;
+  if (dlqId !== undefined && (error as { status?: unknown }).status === 404) throw notFound(`No dead letter ${dlqId}.`);
+  c.get('log').warn(`dead letters not ${doing}`, { error });
+  throw new HttpError(502, { detail: `QStash could not be reached to ${doing === 'redriven' ? 'redrive' : 'delete'} dead letters.` });
+}
+
+/** Sends one dead letter to its consumer again (a new message; the consumer's inbox keeps it once). */
+opsRoutes.post('/dlq/:dlqId/redrive', async (c) => {
+  const dlqId = c.req.param('dlqId');
+  let messageId: string | null;
+  try {
+    messageId = await redriveDeadLetter(c.env, dlqId);
+  } catch (error) {
+    deadLetterFailure(c, error, 'redriven', dlqId);
+  }
+  if (messageId === null) throw notFound(`No dead letter ${dlqId}.`);
+  c.get('log').warn('dead letter redriven', { dlqId, messageId });
+  return c.json({ redriven: 1, messageIds: [messageId] });
+});
+
+/** Sends every dead letter, or every one of `{topic}`, to its consumer again. */
+const redriveBody = z.strictObject({ topic: z.string().min(1).max(100).optional() });
+opsRoutes.post('/dlq/redrive', validate('json', redriveBody), async (c) => {
+  const { topic } = c.req.valid('json');
+  try {
+    const { messageIds, more } = await redriveDeadLetters(c.env, topic);
+    c.get('log').warn('dead letters redriven', { topic, redriven: messageIds.length, more });
+    return c.json({ redriven: messageIds.length, messageIds, more });
+  } catch (error) {
+    deadLetterFailure(c, error, 'redriven');
+  }
+});
+
+/** The services with a transactional outbox (an OutboxRelay), by their binding. */
+const OUTBOX_SERVICES = { orders: 'ORDERS', payments: 'PAYMENTS', notifications: 'NOTIFICATIONS', ledger: 'LEDGER' } as const;
+type OutboxService = keyof typeof OUTBOX_SERVICES;
+
+/** Each outbox: pending, sent and dead counts, and the rows parked as dead (retried only by an operator). */
+opsRoutes.get('/outbox', async (c) => {
+  const entries = await Promise.all(
+    Object.entries(OUTBOX_SERVICES).map(async ([service, binding]) => {
+      try {
+        return [service, await opsGet(c, binding, '/_outbox')] as const;
+      } catch (error) {
+        return [service, { error: error instanceof Error ? error.message : String(error) }] as const;
+      }
+    }),
+  );
+  return c.json(Object.fromEntries(entries));
+});
+
+/** Un-parks one dead outbox row (`{id}`) or all of a service's, and publishes them at once. */
+const outboxRetryBody = z.strictObject({ id: z.string().min(1).max(200).optional() });
+opsRoutes.post('/outbox/:service/retry', validate('json', outboxRetryBody), async (c) => {
+  const service = c.req.param('service');
+  if (!(service in OUTBOX_SERVICES)) throw notFound(`No outbox named ${JSON.stringify(service)}; outboxes are ${Object.keys(OUTBOX_SERVICES).join(', ')}.`);
+  const answer = await opsForward(c, OUTBOX_SERVICES[service as OutboxService], '/_outbox/retry', { body: c.req.valid('json') });
+  c.get('log').warn('dead outbox rows retried', { service, id: c.req.valid('json').id, status: answer.status });
+  return passThrough(c, answer);
+});
+
+/**
+ * Runs a service's scheduled handler now (its cron's work: outbox heartbeat, retention, sweeps),
+ * through the service binding. `npm run dev` calls it on each worker's own cron schedule, since
+ * `wrangler dev` fires no cron triggers; an operator may call it to run that work at once. The
+ * work is idempotent, so an extra run is harmless.
+ */
+const CRON_SERVICES = { catalog: 'CATALOG', orders: 'ORDERS', payments: 'PAYMENTS', notifications: 'NOTIFICATIONS', ledger: 'LEDGER', users: 'USERS' } as const;
+const cronBody = z.strictObject({ cron: z.string().min(1).max(100).default('* * * * *') });
+opsRoutes.post('/crons/:service', validate('json', cronBody), async (c) => {
+  const service = c.req.param('service');
+  if (!(service in CRON_SERVICES)) throw notFound(`No service named ${JSON.stringify(service)}; services are ${Object.keys(CRON_SERVICES).join(', ')}.`);
+  const { cron } = c.req.valid('json');
+  const target = c.env[CRON_SERVICES[service as keyof typeof CRON_SERVICES]] as Fetcher & ScheduledTrigger;
+  const scheduledTime = Date.now();
+  const result = await target.scheduled({ cron, scheduledTime });
+  // workerd answers the handler's outcome with the service_binding_extra_handlers flag, else nothing.
+  const outcome = result?.outcome ?? 'ok';
+  c.get('log').info('scheduled handler ran', { service, cron, outcome });
+  return c.json({ service, cron, scheduledTime: new Date(scheduledTime).toISOString(), outcome }, outcome === 'ok' ? 200 : 502);
+});
+
+/** A service binding's `scheduled()` (workerd's Fetcher has it; workers-types leaves it out). */
+interface ScheduledTrigger {
+  scheduled(options: { cron?: string; scheduledTime?: number }): Promise<{ outcome: string; noRetry: boolean } | undefined>;
+}
 
 /**
  * How long the ledger may take to answer a rebuild's start: it runs the rebuild's first slice

@@ -37,7 +37,7 @@ export function serviceChecks(c: Context<AppEnv<GatewayBindings>>, targets: Serv
   for (const { name, binding, audience } of targets) {
     checks[name] = async (signal) => {
       const headers = withPropagation(new Headers(), c.get('requestId'), c.get('trace'));
-      for (const [header, value] of Object.entries(await serviceTokenHeader(c.env, { service: audience, identity: null, requestId: c.get('requestId') }))) {
+      for (const [header, value] of Object.entries(await serviceTokenHeader(c.env, { service: audience, identity: null }))) {
         headers.set(header, value);
       }
       let response: Response;

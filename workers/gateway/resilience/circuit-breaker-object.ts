@@ -1,6 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import { createLogger } from '../../../shared/observability/logger';
-import type { BreakerAuthority, BreakerView, CallOutcome, OutcomeCounts } from '../../../shared/resilience/breaker-authority';
+import type { BreakerAuthority, BreakerView, CallOutcome, TimedOutcomes } from '../../../shared/resilience/breaker-authority';
 import { BreakerLedger, type TransitionKey } from '../../../shared/resilience/breaker-ledger';
 import { breakerSnapshot, type BreakerSnapshot, type BreakerState, type CircuitBreakerOptions } from '../../../shared/resilience/circuit-breaker';
 import type { GatewayBindings } from '../env';
@@ -28,37 +28,38 @@ export class CircuitBreakerObject extends DurableObject<GatewayBindings> impleme
     });
   }
 
-  private async persist(happened: TransitionKey[]): Promise<void> {
+  private async persist({ happened, changed }: { happened: TransitionKey[]; changed: boolean }): Promise<void> {
     const upstream = this.ctx.id.name ?? this.ctx.id.toString();
     for (const transition of happened) log.info('circuit breaker transition', { upstream, transition });
-    await this.ctx.storage.put({ state: this.ledger.state, transitions: this.ledger.transitions });
+    // An isolate renewing its closed view changes nothing: no write.
+    if (changed) await this.ctx.storage.put({ state: this.ledger.state, transitions: this.ledger.transitions });
   }
 
   async current(): Promise<BreakerView> {
     return this.ledger.view();
   }
 
-  async report(options: CircuitBreakerOptions, counts: OutcomeCounts): Promise<BreakerView> {
-    const { view, happened } = this.ledger.report(options, counts, Date.now());
-    await this.persist(happened);
+  async report(options: CircuitBreakerOptions, outcomes: TimedOutcomes | TimedOutcomes[]): Promise<BreakerView> {
+    const { view, ...applied } = this.ledger.report(options, outcomes, Date.now());
+    await this.persist(applied);
     return view;
   }
 
   async cancelProbe(options: CircuitBreakerOptions, period: number): Promise<BreakerView> {
-    const { view, happened } = this.ledger.cancelProbe(options, period, Date.now());
-    await this.persist(happened);
+    const { view, ...applied } = this.ledger.cancelProbe(options, period, Date.now());
+    await this.persist(applied);
     return view;
   }
 
   async acquireProbe(options: CircuitBreakerOptions): Promise<{ permitted: boolean; period?: number; view: BreakerView }> {
-    const { permitted, period, view, happened } = this.ledger.acquireProbe(options, Date.now());
-    await this.persist(happened);
+    const { permitted, period, view, ...applied } = this.ledger.acquireProbe(options, Date.now());
+    await this.persist(applied);
     return { permitted, period, view };
   }
 
   async probeOutcome(options: CircuitBreakerOptions, outcome: CallOutcome & { period: number }): Promise<BreakerView> {
-    const { view, happened } = this.ledger.probeOutcome(options, outcome, Date.now());
-    await this.persist(happened);
+    const { view, ...applied } = this.ledger.probeOutcome(options, outcome, Date.now());
+    await this.persist(applied);
     return view;
   }
 

@@ -64,8 +64,8 @@ export class UpstreamGuard {
     this.bulkhead = new Bulkhead(policy.bulkhead);
     const service = platform.service(upstream.service);
     this.fallbacks = new RouteFallbacks(policy.fallback, async (path) => {
-      // A background refresh, for no one in particular: anonymous, under its own request id.
-      const token = await serviceTokenHeader(env, { service: serviceName(route), identity: null, requestId: `fallback-refresh-${crypto.randomUUID()}` });
+      // A background refresh, for no one in particular: anonymous.
+      const token = await serviceTokenHeader(env, { service: serviceName(route), identity: null });
       const headers = { ...forwardedPrefixHeaders(route), ...token };
       return service.fetch(new Request(new URL(path, `https://${route.name}.internal`), { headers, signal: AbortSignal.timeout(policy.timeoutMs) }));
     });

@@ -60,6 +60,31 @@ export interface EnforceOptions {
   deadlineMs?: number;
 }
 
+/** What happens when the limiter cannot answer (an error, or no decision within the deadline). */
+export type LimiterFailure = 'open' | 'closed';
+
+/** One limit to enforce on this request: a route's, a BFF screen's, the operator endpoints'. */
+export interface Limited {
+  /** The policy's name in the RateLimit fields, and the prefix of the limiter's key. */
+  name: string;
+  /** The metrics label (`rate_limit_decisions_total{route}`). */
+  label: string;
+  /** What a 429's detail names (a path prefix). */
+  what: string;
+  policy: RateLimitPolicy;
+  /** Who is counted: `user:<id>` or `ip:<address>` (rateLimitKey). */
+  key: string;
+  /** Units this request counts for; default 1. */
+  cost?: number;
+  /**
+   * `open` (default): the request goes ahead, the limiter must never become the outage.
+   * `closed`: it is refused with 503 and `Retry-After`, for routes where an unlimited caller is
+   * the worse outcome (login and register, whose every call is a costly password hash; the
+   * operator token's guesses).
+   */
+  failure?: LimiterFailure;
+}
+
 /**
  * A route's rate limit in one isolate and configuration (route-pipeline.ts resolves it once): the
  * seam between the route's pipeline and how decisions are made, so the backend behind it may
@@ -84,35 +109,13 @@ export function effectiveRateLimit(env: GatewayBindings, route: Route): RateLimi
 export function routeLimiter(env: GatewayBindings, route: Route, options: EnforceOptions = {}): RouteLimiter | null {
   const policy = effectiveRateLimit(env, route);
   if (!policy) return null;
-  const backend = options.backend ?? platformOf(env).rateLimits;
-  const deadlineMs = options.deadlineMs ?? DECISION_DEADLINE_MS;
+  const resolved: EnforceOptions = { backend: options.backend ?? platformOf(env).rateLimits, deadlineMs: options.deadlineMs ?? DECISION_DEADLINE_MS };
   const label = routeLabel(route);
-  const policyHeader = rateLimitPolicyHeader(route.name, policy);
+  const failure = route.policy.rateLimitFailure;
   return {
     policy,
     enforce: async (c, identity) => {
-      const key = rateLimitKey(c, identity);
-      let decision: RateLimitDecision;
-      try {
-        decision = await withDeadline(backend.decide(`${route.name}|${key}`, policy), deadlineMs);
-      } catch (error) {
-        c.get('log').warn('rate limiter failed; request let through (fail open)', { route: route.name, backend: backend.name, error });
-        recordRateLimitDecision(c, label, 'error');
-        setOnResponse(c, { [RATELIMIT_POLICY_HEADER]: policyHeader });
-        return;
-      }
-      const headers = rateLimitHeaders(route.name, policy, decision);
-      recordRateLimitDecision(c, label, decision.allowed ? 'allowed' : 'refused');
-      if (decision.allowed) {
-        setOnResponse(c, headers);
-        return;
-      }
-      const seconds = retryAfterSeconds(policy, decision);
-      throw new HttpError(429, {
-        type: 'rate-limited',
-        detail: `Too many requests to ${route.prefix} (${policy.limit} per ${policy.windowMs / 1000} s); try again in ${seconds} s.`,
-        headers: { ...headers, 'retry-after': String(seconds) },
-      });
+      await enforceLimit(c, { name: route.name, label, what: route.prefix, policy, key: rateLimitKey(c, identity), failure }, resolved);
     },
   };
 }
@@ -122,9 +125,10 @@ export function routeLimiter(env: GatewayBindings, route: Route, options: Enforc
  * callers outside a pipeline; the route handler uses its pipeline's). No policy: does nothing.
  *
  * If the backend fails (the object or Redis unreachable, or no answer within the deadline) the
- * request is let through: fail OPEN, with a warning and the decision counted as `error`. A limiter
- * protects the services from excess; it must never become the outage itself. Such a response
- * carries `RateLimit-Policy` (still true) but no `RateLimit` (there is no count to report).
+ * route's `rateLimitFailure` decides: OPEN by default (the request is let through, with a warning
+ * and the decision counted as `error`: a limiter protects the services from excess and must never
+ * become the outage itself; the response carries `RateLimit-Policy`, still true, but no
+ * `RateLimit`, as there is no count to report), or CLOSED (503).
  */
 export async function enforceRateLimit(
   c: Context<AppEnv<GatewayBindings>>,
@@ -133,4 +137,51 @@ export async function enforceRateLimit(
   options: EnforceOptions = {},
 ): Promise<void> {
   await routeLimiter(c.env, route, options)?.enforce(c, identity);
+}
+
+/** waitUntil of this request, when it has an execution context (not in every test). */
+function backgroundOf(c: Context<AppEnv<GatewayBindings>>): ((work: Promise<unknown>) => void) | undefined {
+  try {
+    const ctx = c.executionCtx;
+    return (work) => ctx.waitUntil(work.catch(() => {}));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Counts this request against one limit (`Limited`): returns when admitted, throws 429 (or 503 when failing closed). */
+export async function enforceLimit(c: Context<AppEnv<GatewayBindings>>, limited: Limited, options: EnforceOptions = {}): Promise<RateLimitDecision | undefined> {
+  const { name, label, policy } = limited;
+  const backend = options.backend ?? platformOf(c.env).rateLimits;
+  let decision: RateLimitDecision;
+  try {
+    const decided = backend.decide(`${name}|${limited.key}`, policy, { cost: limited.cost ?? 1, waitUntil: backgroundOf(c) });
+    decision = await withDeadline(decided, options.deadlineMs ?? DECISION_DEADLINE_MS);
+  } catch (error) {
+    recordRateLimitDecision(c, label, 'error');
+    setOnResponse(c, { [RATELIMIT_POLICY_HEADER]: rateLimitPolicyHeader(name, policy) });
+    if (limited.failure === 'closed') {
+      c.get('log').warn('rate limiter failed; request refused (fail closed)', { route: name, backend: backend.name, error });
+      throw new HttpError(503, {
+        type: 'rate-limiter-unavailable',
+        detail: `${limited.what} is only served with a working rate limiter, which did not answer; try again in 1 s.`,
+        headers: { [RATELIMIT_POLICY_HEADER]: rateLimitPolicyHeader(name, policy), 'retry-after': '1' },
+      });
+    }
+    c.get('log').warn('rate limiter failed; request let through (fail open)', { route: name, backend: backend.name, error });
+    return undefined;
+  }
+
+  const headers = rateLimitHeaders(name, policy, decision);
+  recordRateLimitDecision(c, label, decision.allowed ? 'allowed' : 'refused');
+  if (decision.allowed) {
+    setOnResponse(c, headers);
+    return decision;
+  }
+  const seconds = retryAfterSeconds(policy, decision);
+  throw new HttpError(429, {
+    type: 'rate-limited',
+    detail: `Too many requests to ${limited.what} (${policy.limit} per ${policy.windowMs / 1000} s); try again in ${seconds} s.`,
+    headers: { ...headers, 'retry-after': String(seconds) },
+  });
 }

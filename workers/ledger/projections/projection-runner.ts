@@ -26,6 +26,9 @@ import { transactionsProjection } from './transactions';
  *
  * Within one isolate a single-flight guard keeps it to one catch-up at a time (`projectEvents`):
  * a trigger that arrives during a run asks for one more pass instead of starting a second run.
+ * The guard is a claim with a deadline, not a flag its run must clear: each run is bounded in
+ * D1 calls and time, and a run whose request was cancelled (it never settles) loses its claim at
+ * its deadline.
  */
 
 /** Every projection, by the name routes and checkpoints use. `top` is a read of `balances` (top.ts). */
@@ -94,6 +97,14 @@ export interface CatchUpOptions extends RunOptions {
    * a rebuild spreads its pages over several invocations this way (rebuild-object.ts).
    */
   maxPages?: number;
+  /**
+   * Stop before making more than this many D1 calls in all (checkpoint reads after lost races and
+   * the last, empty read included): the bound a caller sharing an invocation's D1 allowance needs.
+   * At least 3 (a checkpoint read, an event read, a batch).
+   */
+  maxCalls?: number;
+  /** Start no page after this time (epoch ms): a run inside a waitUntil ends before its limit. */
+  deadline?: number;
 }
 
 export interface CatchUpProgress {
@@ -101,6 +112,8 @@ export interface CatchUpProgress {
   position: number;
   /** True when the last page read was the head's (nothing left after `position` then). */
   caughtUp: boolean;
+  /** D1 calls made. */
+  calls: number;
 }
 
 /**
@@ -112,79 +125,145 @@ export async function catchUp(db: DrizzleD1Database<any>, name: ProjectionName, 
   return (await advance(db, name, options)).position;
 }
 
-/** `catchUp`, stopping after `maxPages` pages: answers how far it got and whether that is the head. */
+/** `catchUp`, stopping after `maxPages` pages, `maxCalls` D1 calls or at `deadline`: answers how far it got and whether that is the head. */
 export async function advance(db: DrizzleD1Database<any>, name: ProjectionName, options: CatchUpOptions = {}): Promise<CatchUpProgress> {
-  const { target = 'live', pageSize = DEFAULT_PAGE_SIZE, onLostRace = 'retry', maxPages = Infinity } = options;
+  const { target = 'live', pageSize = DEFAULT_PAGE_SIZE, onLostRace = 'retry', maxPages = Infinity, maxCalls = Infinity, deadline = Infinity } = options;
+  if (maxCalls < 3) throw new RangeError(`advance needs room for at least 3 D1 calls, not ${maxCalls}`);
   const projection: Projection<unknown> = PROJECTIONS[name];
   const checkpoint = checkpointName(name, target);
   const store = d1EventStore(db);
+  let calls = 1;
   let from = await readCheckpoint(db, checkpoint);
-  for (let lost = 0, pages = 0; pages < maxPages; ) {
+  // Room for a page: its read and its batch.
+  for (let lost = 0, pages = 0; pages < maxPages && calls + 2 <= maxCalls && Date.now() < deadline; ) {
+    calls++;
     const events = await store.readAll<AccountEvent>({ after: from, limit: pageSize });
-    if (events.length === 0) return { position: from, caughtUp: true };
+    if (events.length === 0) return { position: from, caughtUp: true, calls };
     const to = events.at(-1)!.globalPosition;
     const changes = events.flatMap((event) => projection.changes(event).map((change) => projection.statement(db, target, change)));
     try {
+      calls++;
       // The checkpoint first: a loser fails on its first statement.
       await db.batch(asBatch([moveCheckpoint(db, checkpoint, from, to), ...changes]));
     } catch (error) {
       if (!isCheckpointMoved(error)) throw error;
       if (onLostRace === 'throw') throw rebuildSuperseded(name);
       if (++lost >= MAX_LOST_RACES) throw new Error(`projection ${name} (${target}) lost ${lost} checkpoint races in a row`);
+      // Where the winner left it is unknown until read again; without room to read, stop here.
+      if (calls + 1 > maxCalls) return { position: from, caughtUp: false, calls };
+      calls++;
       from = await readCheckpoint(db, checkpoint);
       continue;
     }
     lost = 0;
     pages++;
     from = to;
-    if (events.length < pageSize) return { position: to, caughtUp: true };
+    if (events.length < pageSize) return { position: to, caughtUp: true, calls };
   }
-  return { position: from, caughtUp: false };
+  return { position: from, caughtUp: false, calls };
 }
 
 const rebuildSuperseded = (name: string) => conflict(`Another rebuild of ${name} started meanwhile and took over its shadow tables.`);
 
+/**
+ * How long one catch-up may run (it starts no page after this) and so how long its claim on the
+ * isolate lasts: under the 30 s a waitUntil may outlive its answer on Cloudflare. A run whose
+ * invocation was cancelled never settles; its claim still ends here, and the next trigger (or a
+ * caller waiting for it) takes over. So a cancelled request delays this isolate's read models by
+ * at most this long, never for the isolate's life.
+ */
+export const RUN_DEADLINE_MS = 20_000;
+
 interface Flight {
+  /** The run under way, if any. */
   running?: Promise<void>;
-  again: boolean;
+  /** When the run's claim ends (its deadline): past it, the run is treated as gone. */
+  claimEnds: number;
+  /** Triggers so far, and the last trigger a finished pass started after (so it applied its events). */
+  requested: number;
+  served: number;
 }
 
 /** One catch-up at a time per database binding, per isolate. */
 const flights = new WeakMap<object, Flight>();
 
-/**
- * Brings every live projection up to the head of the event store. Single-flight per isolate: a
- * call during a run marks one more pass and shares the run's promise, so it settles only after
- * the events that call was made for are applied (a waitUntil on it keeps the isolate for them).
- */
-export function projectEvents(database: D1Database, options: RunOptions & Pick<CatchUpOptions, 'maxPages'> = {}): Promise<void> {
-  let flight = flights.get(database);
-  if (!flight) flights.set(database, (flight = { again: false }));
-  if (flight.running) {
-    flight.again = true;
-    return flight.running;
-  }
-  const current = flight;
-  const db = drizzle(database);
-  current.running = (async () => {
-    try {
-      do {
-        current.again = false;
-        for (const name of Object.keys(PROJECTIONS) as ProjectionName[]) await advance(db, name, options);
-      } while (current.again);
-    } finally {
-      current.running = undefined;
-    }
-  })();
-  return current.running;
+export interface ProjectOptions extends RunOptions {
+  /**
+   * Pages per projection this invocation may apply, as a D1 call budget: 1 + 2 × maxPages calls
+   * per projection, for every pass, re-read and lost race of the run together.
+   */
+  maxPages?: number;
+  /** The run's deadline from its start, in ms (RUN_DEADLINE_MS). */
+  runDeadlineMs?: number;
+}
+
+/** Resolves after `ms` or when `settled` does, whichever is first, and leaves no timer behind. */
+function waitAtMost(settled: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    settled.then(
+      () => undefined,
+      () => undefined,
+    ),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, ms)))),
+  ]).finally(() => clearTimeout(timer));
 }
 
 /**
- * Pages per projection one pass may apply: after a command, and on the cron. Bounded because a
- * pass runs in the invocation that triggered it, which Cloudflare caps in D1 calls (two a page)
- * and CPU: a backlog (a restore, events inserted in bulk) is worked off a bounded share per
- * command and per cron tick instead of by one invocation that cannot finish it, and a command's
- * isolate is never busy for seconds replaying it.
+ * Brings every live projection up to the head of the event store, within this invocation's
+ * budget. Single-flight per isolate: a call during a run waits for a pass that starts after it
+ * (the run makes one more if its budget allows), so it settles once the events it was made for
+ * are applied (a waitUntil on it keeps the isolate for them). A run's claim ends at its deadline:
+ * a caller still waiting then, or whose events the run had no budget left for, runs a bounded
+ * catch-up of its own. No run outlives its deadline or its D1 budget, whatever the traffic.
+ */
+export async function projectEvents(database: D1Database, options: ProjectOptions = {}): Promise<void> {
+  let flight = flights.get(database);
+  if (!flight) flights.set(database, (flight = { claimEnds: 0, requested: 0, served: 0 }));
+  const ticket = ++flight.requested;
+  for (;;) {
+    if (flight.served >= ticket) return;
+    const running = flight.running;
+    if (!running || Date.now() >= flight.claimEnds) break;
+    await waitAtMost(running, flight.claimEnds - Date.now());
+  }
+  const current = flight;
+  const deadline = Date.now() + (options.runDeadlineMs ?? RUN_DEADLINE_MS);
+  const run = runPasses(drizzle(database), current, deadline, options).finally(() => {
+    if (current.running === run) current.running = undefined;
+  });
+  current.running = run;
+  current.claimEnds = deadline;
+  return run;
+}
+
+/**
+ * Passes over every projection while a trigger is unserved, the deadline is not past and each
+ * projection has D1 calls left; a pass that reaches every head serves the triggers made before it.
+ */
+async function runPasses(db: DrizzleD1Database<any>, flight: Flight, deadline: number, options: ProjectOptions): Promise<void> {
+  const names = Object.keys(PROJECTIONS) as ProjectionName[];
+  const callsLeft = new Map(names.map((name) => [name, 1 + 2 * (options.maxPages ?? Infinity)]));
+  while (flight.served < flight.requested && Date.now() < deadline && names.every((name) => callsLeft.get(name)! >= 3)) {
+    const ticket = flight.requested;
+    let caughtUp = true;
+    for (const name of names) {
+      const progress = await advance(db, name, { pageSize: options.pageSize, maxCalls: callsLeft.get(name)!, deadline });
+      callsLeft.set(name, callsLeft.get(name)! - progress.calls);
+      caughtUp &&= progress.caughtUp;
+    }
+    if (!caughtUp) return; // out of budget or time: the backlog waits for the next trigger or the cron
+    flight.served = Math.max(flight.served, ticket);
+  }
+}
+
+/**
+ * Pages per projection one invocation may apply: after a command, and on the cron. Bounded
+ * because a run happens in the invocation that triggered it, which Cloudflare caps in D1 calls
+ * and time: after a command, 2 × (1 + 2 × 10) = 42 calls, which with the command's own few stays
+ * under Workers Free's 50; a backlog (a restore, events inserted in bulk) is worked off a bounded
+ * share per command and per cron tick instead of by one invocation that cannot finish it, and a
+ * command's isolate is never busy for seconds replaying it.
  */
 export const PAGES_AFTER_COMMIT = 10;
 export const PAGES_PER_CRON = 200;

@@ -80,7 +80,7 @@ describe('OutboxRelay', () => {
     await call('/events/evt_1', 'POST');
     const status = await eventually(() => call<OutboxStatus>('/status'), (s) => s.sent === 1);
 
-    expect(status).toEqual({ pending: 0, sent: 1, oldestPendingAt: null, nextAttemptAt: null });
+    expect(status).toEqual({ pending: 0, sent: 1, dead: 0, oldestPendingAt: null, nextAttemptAt: null });
     expect(publishes()).toHaveLength(1);
     expect(publishes()[0]).toMatchObject({ path: '/v2/publish/order-events' });
     expect(publishes()[0]?.headers['upstash-deduplication-id']).toBe('evt_1');

@@ -108,7 +108,7 @@ describe('d1OutboxStore', () => {
 
   it('summarises pending and sent rows and when the next one is due', async () => {
     const store = d1OutboxStore(db);
-    expect(await store.summary()).toEqual({ pending: 0, sent: 0, oldestPendingAt: null, nextAttemptAt: null });
+    expect(await store.summary()).toEqual({ pending: 0, sent: 0, dead: 0, oldestPendingAt: null, nextAttemptAt: null });
 
     await db.batch([insert('evt_1', T0), insert('evt_2', T0 + 10), insert('evt_3', T0 + 20)]);
     await store.claim({ now: T0 + 30, limit: 1, claimer: 'run-1', leaseUntil: T0 + 60_000 });
@@ -116,7 +116,7 @@ describe('d1OutboxStore', () => {
     await store.claim({ now: T0 + 30, limit: 1, claimer: 'run-2', leaseUntil: T0 + 60_000 });
 
     // evt_2 is claimed until T0 + 60 s, so the next due row is evt_3.
-    expect(await store.summary()).toEqual({ pending: 2, sent: 1, oldestPendingAt: T0 + 10, nextAttemptAt: T0 + 20 });
+    expect(await store.summary()).toEqual({ pending: 2, sent: 1, dead: 0, oldestPendingAt: T0 + 10, nextAttemptAt: T0 + 20 });
   });
 
   it('prunes sent rows older than the retention, never a pending one', async () => {
@@ -131,6 +131,24 @@ describe('d1OutboxStore', () => {
     // Even with every sent row past retention, the pending one stays.
     expect(await store.prune(T0 + 1_000_000)).toBe(1);
     expect((await db.select({ id: outbox.id }).from(outbox)).map((r) => r.id)).toEqual(['evt_pending']);
+  });
+
+  it('parks a row that failed for good, lists it, and un-parks it on an operator retry', async () => {
+    await db.batch([insert('evt_dead'), insert('evt_live')]);
+    const store = d1OutboxStore(db);
+    await store.claim({ now: T0, limit: 1, claimer: 'run-1', leaseUntil: T0 + 60_000 });
+    await store.markFailed('evt_dead', { claimer: 'run-1', attempts: 5, lastError: 'Error: 404', nextAttemptAt: T0 + 1_000, deadAt: T0 + 1 });
+
+    expect(await store.summary()).toMatchObject({ pending: 1, dead: 1 });
+    expect(await store.listDead()).toEqual([{ id: 'evt_dead', type: 'order.completed', destination: JSON.stringify(topic), attempts: 5, lastError: 'Error: 404', createdAt: T0, deadAt: T0 + 1 }]);
+    // Parked: not claimed however late it is, and never pruned (it was never sent).
+    expect((await store.claim({ now: T0 + 10_000_000, limit: 10, claimer: 'run-2', leaseUntil: T0 + 10_060_000 })).map((r) => r.id)).toEqual(['evt_live']);
+    expect(await store.prune(T0 + 10_000_000)).toBe(0);
+
+    expect(await store.retryDead('evt_nope', T0 + 2)).toBe(0);
+    expect(await store.retryDead(null, T0 + 2)).toBe(1);
+    expect(await rowOf('evt_dead')).toMatchObject({ deadAt: null, attempts: 0, nextAttemptAt: T0 + 2, sentAt: null });
+    expect(await store.summary()).toMatchObject({ pending: 2, dead: 0 });
   });
 
   it('runs the dispatcher end to end: failures stay, successes are sent', async () => {
@@ -150,7 +168,7 @@ describe('d1OutboxStore', () => {
       { now: () => T0 + 1 },
     );
 
-    expect(result).toEqual({ sent: 1, failed: 1, pending: 1, nextAttemptAt: T0 + 1 + 1_000 });
+    expect(result).toEqual({ sent: 1, failed: 1, parked: 0, pending: 1, nextAttemptAt: T0 + 1 + 1_000 });
     expect(published).toEqual(['evt_ok']);
     expect(await rowOf('evt_bad')).toMatchObject({ attempts: 1, lastError: 'Error: QStash answered 400', sentAt: null, claimedBy: null });
   });
