@@ -30,7 +30,10 @@ export const isEmptyBatch = (batch: MetricBatch): boolean =>
   Object.keys(batch.counters).length === 0 && Object.keys(batch.histograms).length === 0 && Object.keys(batch.gauges).length === 0;
 
 /** Prometheus label-value escaping: backslash, double quote and newline. */
-const escapeLabelValue = (value: string) => value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+// One test before three replaces: label values almost never hold these (every request makes a few keys).
+const NEEDS_ESCAPE = /[\\"\n]/;
+const escapeLabelValue = (value: string) =>
+  NEEDS_ESCAPE.test(value) ? value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n') : value;
 
 /** Canonical series key: labels sorted by name, so the same series always has the same key. */
 export function seriesKey(name: string, labels: Labels = {}): string {
@@ -72,8 +75,10 @@ export function observe(batch: MetricBatch, name: string, labels: Labels, value:
     histogram = { bounds: [...bounds], counts: new Array<number>(bounds.length + 1).fill(0), sum: 0, count: 0 };
     batch.histograms[key] = histogram;
   }
-  let index = histogram.bounds.findIndex((bound) => value <= bound);
-  if (index === -1) index = histogram.bounds.length;
+  // The first bucket that holds the value, else the +Inf one (NaN included); a loop, not findIndex's closure per call.
+  const { bounds: held } = histogram;
+  let index = 0;
+  while (index < held.length && !(value <= held[index]!)) index++;
   histogram.counts[index] = (histogram.counts[index] ?? 0) + 1;
   histogram.sum += value;
   histogram.count += 1;

@@ -52,29 +52,64 @@ function stringify(line: LogFields): string {
   }
 }
 
-export function createLogger(base: { service: string } & LogFields, options: LoggerOptions = {}): Logger {
-  const threshold = LEVEL_RANK[options.level ?? 'info'];
-  const write = options.write ?? ((line: string) => console.log(line));
-  const now = options.now ?? Date.now;
+/** Copies `fields` into `into` without the reserved keys; answers `into`. */
+function addUnreserved(into: LogFields, fields: LogFields | undefined, map: (value: unknown) => unknown = (value) => value): LogFields {
+  if (fields === undefined) return into;
+  for (const key of Object.keys(fields)) if (!RESERVED.has(key)) into[key] = map(fields[key]);
+  return into;
+}
 
+/** What every logger of one `createLogger` shares. */
+interface LoggerCore {
+  service: unknown;
+  threshold: number;
+  write: (line: string) => void;
+  now: () => number;
+}
+
+/**
+ * A class, not an object of closures: every request makes a child logger (request-context.ts),
+ * and a child is then one small object whose methods live on the prototype, and whose fields are
+ * copied once, without the intermediate arrays of entries.
+ */
+class JsonLogger implements Logger {
+  constructor(
+    private readonly core: LoggerCore,
+    private readonly bound: LogFields,
+  ) {}
+
+  debug(msg: string, fields?: LogFields): void {
+    this.emit('debug', msg, fields);
+  }
+  info(msg: string, fields?: LogFields): void {
+    this.emit('info', msg, fields);
+  }
+  warn(msg: string, fields?: LogFields): void {
+    this.emit('warn', msg, fields);
+  }
+  error(msg: string, fields?: LogFields): void {
+    this.emit('error', msg, fields);
+  }
+  child(fields: LogFields): Logger {
+    return new JsonLogger(this.core, addUnreserved({ ...this.bound }, fields));
+  }
+
+  private emit(level: LogLevel, msg: string, fields?: LogFields): void {
+    const { core } = this;
+    if (LEVEL_RANK[level] < core.threshold) return;
+    const line: LogFields = { ts: new Date(core.now()).toISOString(), level, service: core.service, ...this.bound, msg };
+    core.write(stringify(addUnreserved(line, fields, (value) => serialise(value))));
+  }
+}
+
+export function createLogger(base: { service: string } & LogFields, options: LoggerOptions = {}): Logger {
   // Reserved keys are dropped wherever fields come in (per call or via child), so the core of
   // every line is written once and nothing can overwrite it.
-  const unreserved = (fields: LogFields = {}) => Object.entries(fields).filter(([key]) => !RESERVED.has(key));
-
-  const make = (bound: LogFields): Logger => {
-    const emit = (level: LogLevel, msg: string, fields?: LogFields) => {
-      if (LEVEL_RANK[level] < threshold) return;
-      const line: LogFields = { ts: new Date(now()).toISOString(), level, service: base.service, ...bound, msg };
-      for (const [key, value] of unreserved(fields)) line[key] = serialise(value);
-      write(stringify(line));
-    };
-    return {
-      debug: (msg, fields) => emit('debug', msg, fields),
-      info: (msg, fields) => emit('info', msg, fields),
-      warn: (msg, fields) => emit('warn', msg, fields),
-      error: (msg, fields) => emit('error', msg, fields),
-      child: (fields) => make({ ...bound, ...Object.fromEntries(unreserved(fields)) }),
-    };
+  const core: LoggerCore = {
+    service: base.service,
+    threshold: LEVEL_RANK[options.level ?? 'info'],
+    write: options.write ?? ((line: string) => console.log(line)),
+    now: options.now ?? Date.now,
   };
-  return make(Object.fromEntries(unreserved(base)));
+  return new JsonLogger(core, addUnreserved({}, base));
 }

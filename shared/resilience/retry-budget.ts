@@ -30,7 +30,9 @@ export class RetryBudget {
   private slot(now: number): Slot {
     const length = Math.max(1, Math.floor(this.options.windowMs / SLOTS));
     const start = now - (now % length);
-    this.slots = this.slots.filter((slot) => slot.start + length > now - this.options.windowMs);
+    const expired = (slot: Slot) => slot.start + length <= now - this.options.windowMs;
+    // Slots are oldest first: a new array only when the oldest has left the window, not per call.
+    if (this.slots.length > 0 && expired(this.slots[0]!)) this.slots = this.slots.filter((slot) => !expired(slot));
     let current = this.slots.at(-1);
     if (!current || current.start !== start) {
       current = { start, calls: 0, retries: 0 };

@@ -91,7 +91,7 @@ export function retry(options: RetryPolicyOptions): Policy {
       for (let attempt = 1; ; attempt++) {
         let outcome: { result: T } | { error: unknown };
         try {
-          outcome = { result: await call({ ...outer, attempt }) };
+          outcome = { result: await call(attempt === outer.attempt ? outer : { ...outer, attempt }) };
         } catch (error) {
           outcome = { error };
         }

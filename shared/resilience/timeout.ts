@@ -1,4 +1,4 @@
-import { fullContext, type Call, type CallContext, type Policy } from './policy';
+import { fullContext, mayAbort, type Call, type CallContext, type Policy } from './policy';
 
 /** Marker property, not a class check: it survives bundling and RPC (see http/problem.ts). */
 export interface TimeoutError extends Error {
@@ -21,11 +21,12 @@ export function timeout(timeoutMs: number): Policy {
   return {
     async execute<T>(call: Call<T>, context?: Partial<CallContext>): Promise<T> {
       const outer = fullContext(context);
-      const { signal } = outer;
       const controller = new AbortController();
-      const onOuterAbort = () => controller.abort(signal.reason);
-      if (signal.aborted) controller.abort(signal.reason);
-      signal.addEventListener('abort', onOuterAbort, { once: true });
+      // Only a signal someone can abort is worth a listener (most callers give none).
+      const signal = mayAbort(outer) ? outer.signal : undefined;
+      const onOuterAbort = () => controller.abort(signal?.reason);
+      if (signal?.aborted) controller.abort(signal.reason);
+      signal?.addEventListener('abort', onOuterAbort, { once: true });
       let timer: ReturnType<typeof setTimeout> | undefined;
       let expiredError: TimeoutError | undefined;
       const expired = new Promise<never>((_, reject) => {
@@ -36,14 +37,14 @@ export function timeout(timeoutMs: number): Policy {
         }, timeoutMs);
       });
       try {
-        return await Promise.race([call({ ...outer, signal: controller.signal }), expired]);
+        return await Promise.race([call({ signal: controller.signal, attempt: outer.attempt, defer: outer.defer }), expired]);
       } catch (error) {
         // Aborting makes a well-behaved call reject at once with its own AbortError, which can win
         // the race; the caller must still learn that the deadline, not the call, ended it.
         throw expiredError ?? error;
       } finally {
         if (timer !== undefined) clearTimeout(timer);
-        signal.removeEventListener('abort', onOuterAbort);
+        signal?.removeEventListener('abort', onOuterAbort);
       }
     },
   };

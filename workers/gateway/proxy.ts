@@ -46,13 +46,15 @@ function isInternalPath(upstreamPath: string): boolean {
 }
 
 /** Every request header the upstream never sees: per-connection, the gateway's own, and the caller's credentials. */
-const DROPPED_REQUEST_HEADERS = [...HOP_BY_HOP, ...GATEWAY_ONLY, 'host', 'authorization', 'cookie'];
+const DROPPED_REQUEST_HEADERS = new Set([...HOP_BY_HOP, ...GATEWAY_ONLY, 'host', 'authorization', 'cookie']);
 
 async function upstreamHeaders(c: Context<AppEnv<GatewayBindings>>, pipeline: RoutePipeline, identity: Identity | null): Promise<Headers> {
-  const headers = new Headers(c.req.raw.headers);
   // The caller's credentials stay at the edge: services learn who called from the service token
-  // the gateway signs for this call, never from a token they could replay elsewhere.
-  for (const name of DROPPED_REQUEST_HEADERS) headers.delete(name);
+  // the gateway signs for this call, never from a token they could replay elsewhere. Built from
+  // the headers the request has (a handful) rather than a copy with every dropped name deleted
+  // (fifteen calls into the runtime's Headers per request, most for headers that are not there).
+  const headers = new Headers();
+  for (const [name, value] of c.req.raw.headers) if (!DROPPED_REQUEST_HEADERS.has(name)) headers.append(name, value);
   withPropagation(headers, c.get('requestId'), c.get('trace'));
   // Lets a service build links that work from outside (`/api/catalog/products/...`).
   for (const [name, value] of pipeline.forwardedHeaders) headers.set(name, value);
