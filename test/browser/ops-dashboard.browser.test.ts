@@ -371,4 +371,33 @@ describe('the ops dashboard in chromium', () => {
       await ops.close();
     }
   });
+
+  it("lists each outbox's parked rows with a retry button that posts that row's id to its service's retry", async () => {
+    // A row parks only after OUTBOX_MAX_ATTEMPTS failed publishes; the browser answers for the suite here, as the 403 test does.
+    const fresh = await browser.newPage();
+    try {
+      const retries: { url: string; body: unknown }[] = [];
+      const summary = { pending: 0, sent: 3, oldestPendingAt: null, nextAttemptAt: null };
+      const parked = { id: 'evt_parked_1', type: 'order.completed', destination: '{"topic":"order-events"}', attempts: 50, lastError: 'QStash answered 400', createdAt: new Date().toISOString(), deadAt: new Date().toISOString() };
+      await fresh.route('**/_ops/outbox', (route) =>
+        route.fulfill({ json: { orders: { ...summary, dead: retries.length ? 0 : 1, deadRows: retries.length ? [] : [parked] }, payments: { ...summary, dead: 0, deadRows: [] }, notifications: { error: 'The notifications service answered 503.' }, ledger: { ...summary, dead: 0, deadRows: [] } } }),
+      );
+      await fresh.route('**/_ops/outbox/*/retry', (route) => {
+        retries.push({ url: route.request().url(), body: route.request().postDataJSON() });
+        return route.fulfill({ json: { retried: 1 } });
+      });
+      await fresh.goto(suite.url('/_ops'));
+      await fresh.getByLabel('Admin token').fill(ADMIN_TOKEN);
+      await fresh.getByRole('button', { name: 'Sign in' }).click();
+      await fresh.getByRole('button', { name: 'Retry outbox row evt_parked_1', exact: true }).click();
+      await fresh.locator('#outbox-answer', { hasText: 'orders: 1 row sent again' }).waitFor({ timeout: 10_000 });
+      expect(retries).toEqual([{ url: suite.url('/_ops/outbox/orders/retry'), body: { id: 'evt_parked_1' } }]);
+      // Read again after the retry: the row is gone; a service that did not answer shows its error in its row.
+      await fresh.locator('#outbox tr[data-outbox-id="evt_parked_1"]').waitFor({ state: 'detached', timeout: 10_000 });
+      expect(await fresh.locator('#outbox').innerText()).toContain('The notifications service answered 503.');
+      expect(await fresh.locator('#status').innerText()).not.toContain('failed:');
+    } finally {
+      await fresh.close();
+    }
+  });
 });

@@ -54,7 +54,7 @@ const dlqActions = {
 $('dlq-redrive-all').addEventListener('click', () => dlqActions.redriveTopic(undefined));
 
 const retryOutbox = (service, id) =>
-  act($('outbox-error'), `/outbox/${encodeURIComponent(service)}/retry`, { method: 'POST', body: id ? { id } : {} }, (a) => `${service}: ${a.retried} row${a.retried === 1 ? '' : 's'} sent again`);
+  act($('outbox-answer'), `/outbox/${encodeURIComponent(service)}/retry`, { method: 'POST', body: id ? { id } : {} }, (a) => `${service}: ${a.retried} row${a.retried === 1 ? '' : 's'} sent again`);
 
 /** A STUCK saga's action, its answer shown above the list (a 409 is a message, not a failure). */
 async function sagaAction(orderId, action, note) {
