@@ -9,9 +9,10 @@ import { ROOT } from '../../scripts/workers.mjs';
  * The ops dashboard in a real browser (Debian's chromium driven by playwright-core; nothing is
  * downloaded) against the whole suite in workerd: sign in, break the catalog from the page, watch
  * its breaker open, heal it from the page, watch it close; place an order and see its saga's
- * waterfall; read numbers off the traffic and ratio panels; move canary weights. After each phase
- * the status line must name no failed panel (a panel that throws shows there, not as a page
- * error). Every wait is a deadline on something the page shows, never a fixed sleep.
+ * waterfall; read numbers off the traffic and ratio panels; move canary weights; redrive a
+ * delivery dead-lettered by chaos from the DLQ panel; act on STUCK sagas; retry a parked outbox
+ * row. After each phase the status line must name no failed panel (a panel that throws shows
+ * there, not as a page error). Every wait is a deadline on something the page shows, never a fixed sleep.
  */
 
 const CHROMIUM_CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter((p): p is string => Boolean(p));
