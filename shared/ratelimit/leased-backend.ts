@@ -25,7 +25,7 @@ export interface LeasedBackendOptions extends LeaseHolderOptions {
 
 interface Waiter {
   cost: number;
-  /** Settles the waiter's own promise: its share of the answered slice, `ask` again, or the failure. */
+  /** Leaves the waiter its share of the answered slice, `ask` again, or the failure; it looks for it itself. */
   wake: (outcome: Take | Error) => void;
   outcome?: Take | Error;
 }
@@ -134,13 +134,17 @@ export class LeasedRateLimitBackend implements RateLimitBackend {
       let nextAsker = false;
       for (const waiter of [...state.waiters]) {
         if (failure) {
+          state.waiters.delete(waiter);
           waiter.wake(failure);
           continue;
         }
         const take = state.holder.take(now, waiter.cost);
         // Still nothing for it: the first such waiter asks next (for itself and those still
         // waiting, who stay queued, so its slice is sized for all of them).
-        if (take.kind !== 'ask' || !nextAsker) waiter.wake(take);
+        if (take.kind !== 'ask' || !nextAsker) {
+          state.waiters.delete(waiter);
+          waiter.wake(take);
+        }
         if (take.kind === 'ask') nextAsker = true;
       }
     }
@@ -148,10 +152,12 @@ export class LeasedRateLimitBackend implements RateLimitBackend {
   }
 
   /**
-   * Waits until the slice on its way is answered, or the deadline. The answer is left on the
-   * waiter and its own promise settled; it also looks every `POLL_MS` with a timer of its own,
-   * because workerd may hold a continuation settled from another request until the waiting
-   * request has an event of its own.
+   * Waits until the slice on its way is answered, or the deadline. The asking request only leaves
+   * the answer on the waiter (`wake`); the waiter finds it with a timer of its own every `POLL_MS`
+   * and settles its own promise. Nothing of one request is touched from another: in workerd,
+   * settling another request's promise or clearing its timer is I/O on behalf of a different
+   * request, which fails that request ("Cannot perform I/O on behalf of a different request")
+   * or leaves its continuation waiting until it has an event of its own.
    */
   private waitForSlice(state: KeyState, cost: number, deadline: number): Promise<Take> {
     return new Promise<Take>((resolve, reject) => {
@@ -162,7 +168,7 @@ export class LeasedRateLimitBackend implements RateLimitBackend {
         if (outcome instanceof Error) reject(outcome);
         else resolve(outcome);
       };
-      const waiter: Waiter = { cost, wake: (outcome) => ((waiter.outcome = outcome), settle(outcome)) };
+      const waiter: Waiter = { cost, wake: (outcome) => void (waiter.outcome = outcome) };
       const look = () => {
         if (waiter.outcome) return settle(waiter.outcome);
         const left = deadline - this.now();
