@@ -97,6 +97,12 @@ describe('/_ops: failed operator tokens limited per address, failing closed', ()
     expect((await callWorker(gateway, '/_ops/breakers', { headers: { ...operator, 'cf-connecting-ip': randomIp() } })).status).toBe(200);
   });
 
+  it('no token is no guess: 12 calls without one from one address are all 401, and the right token still passes', async () => {
+    const ip = randomIp();
+    expect(await statuses(12, () => callWorker(gateway, '/_ops/routes', { headers: { 'cf-connecting-ip': ip } }))).toEqual(Array(12).fill(401));
+    expect((await callWorker(gateway, '/_ops/routes', { headers: { ...operator, 'cf-connecting-ip': ip } })).status).toBe(200);
+  }, 30_000);
+
   it('the right token never counts: 12 operator calls from one address (over the 10 failures) all pass', async () => {
     const ip = randomIp();
     expect(await statuses(12, () => callWorker(gateway, '/_ops/routes', { headers: { ...operator, 'cf-connecting-ip': ip } }))).toEqual(Array(12).fill(200));

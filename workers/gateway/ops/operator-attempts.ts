@@ -6,7 +6,8 @@ import type { GatewayBindings } from '../env';
 import { enforceLimit, rateLimitKey, type Limited } from '../traffic/rate-limit';
 
 /**
- * Failed operator-token attempts, limited per address: 10 a minute. Only failures count, so the
+ * Failed operator-token attempts (a token presented and wrong; none at all is no guess), limited
+ * per address: 10 a minute. Only failures count, so the
  * dashboard's polling with the right token never meets the limit; but once an address is over
  * it, every request from it is refused (429) until the window frees up, the right token
  * included, or guessing would go on at full speed behind the 429s.

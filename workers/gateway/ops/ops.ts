@@ -31,7 +31,11 @@ opsRoutes.use(async (c, next) => {
   // Failed tokens are limited per address (operator-attempts.ts): a locked-out address is refused first.
   await refuseLockedOut(c);
   if (!(await isOperator(c))) {
-    await countFailedAttempt(c, unauthorized('The operations endpoints need Authorization: Bearer <ADMIN_TOKEN>.', { 'www-authenticate': 'Bearer realm="stratus-ops"' }));
+    const refusal = unauthorized('The operations endpoints need Authorization: Bearer <ADMIN_TOKEN>.', { 'www-authenticate': 'Bearer realm="stratus-ops"' });
+    // Only a token presented and wrong is a guess; a request with none (the dashboard before
+    // sign-in, a monitor, a curious browser) is refused without counting against its address.
+    if (c.req.header('authorization') === undefined) throw refusal;
+    await countFailedAttempt(c, refusal);
   }
   // Operator answers describe the system's state right now: never cache them.
   await next();
