@@ -1,7 +1,7 @@
 import type { Logger } from '../../observability/logger';
 
 /**
- * Retention for a D1 table that grows with traffic (DESIGN.md decision 8): a service's cron
+ * Retention for a D1 table that grows with traffic (docs/architecture.md, decision 8): a service's cron
  * deletes the rows older than their horizon, oldest first, at most `limit` per tick, so a backlog
  * (a first deploy on a year of rows) is worked off over several ticks instead of one statement
  * that runs past the invocation's limits. Each rule names a time column with an index, so the
