@@ -17,7 +17,7 @@ import { codeNote, writeSection } from '../lib/results-file.mjs';
 import { PRODUCTS, SAGA_VARS } from '../orders/orders.mjs';
 import { ledgerJob, openLedgerAccounts, orderJob, pacedLoad } from './load.mjs';
 import { soakSection, seriesOf } from './report.mjs';
-import { d1RowCounts, objectsFolder, startObjectCounter, workerdRssBytes } from './samples.mjs';
+import { miniflareFolder, startStorageReader, workerdRssBytes } from './samples.mjs';
 
 const RESULTS = join(ROOT, 'bench', 'RESULTS.md');
 const RAW_OUT = join(ROOT, 'bench', '.out', 'soak.json'); // git-ignored
@@ -92,7 +92,7 @@ async function main() {
     else process.env.TMPDIR = previousTmp;
   }
   console.log('soak: suite started');
-  const objects = startObjectCounter(objectsFolder(tmp));
+  const storage = startStorageReader(miniflareFolder(tmp));
   const timers = [];
   try {
     const catalog = suite.db('catalog');
@@ -172,8 +172,7 @@ async function main() {
     const takeSample = async () => {
       const t = Date.now() - startedAt;
       suite.logs.text = suite.logs.text.slice(-20_000); // a tail for an error, not a run's worth
-      const [tables, objectFiles] = await Promise.all([d1RowCounts(suite), objects.scan()]);
-      const unfinished = await suite.db('orders').prepare("SELECT count(*) AS n FROM orders WHERE status NOT IN ('COMPLETED', 'CANCELLED')").first('n');
+      const { tables, objects: objectFiles, unfinishedOrders: unfinished } = await storage.scan();
       const rss = workerdRssBytes();
       const qstash = suite.qstash.stats();
       const sample = {
@@ -199,8 +198,7 @@ async function main() {
           `limiters ${limiters?.withStorage ?? 0}/${limiters?.files ?? 0}, workerd ${sample.workerdRssMiB?.toFixed(0)} MiB, crons ${crons.runs}`,
       );
     };
-    // A sample whose reads fail (Miniflare's D1 proxy drops a connection now and then when
-    // workerd is saturated) is tried again, then skipped and counted: the run goes on.
+    // A sample whose reads fail is tried again, then skipped and counted: the run goes on.
     let skippedSamples = 0;
     const trySample = async () => {
       for (let attempt = 1; ; attempt++) {
@@ -258,7 +256,7 @@ async function main() {
     throw error;
   } finally {
     for (const timer of timers) clearInterval(timer);
-    objects.close();
+    storage.close();
     await disposeSuite(suite);
     rmSync(tmp, { recursive: true, force: true });
   }

@@ -1,49 +1,31 @@
-// What the soak run samples over time: the row count of every table of every service's D1, how
-// many Durable Objects of each class hold storage (object-storage.mjs, read from workerd's files),
-// and the resident memory of workerd (from /proc).
+// What the soak run samples over time: the row count of every table of every service's D1 and
+// how many Durable Objects of each class hold storage (storage-files.mjs, read from workerd's own
+// files), and the resident memory of workerd (from /proc).
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { ROOT, serviceWorkers } from '../../scripts/workers.mjs';
+import { ROOT } from '../../scripts/workers.mjs';
 import { childPids } from '../lib/process-cpu.mjs';
 
-/** Every table of every service's D1 (the catalog's canary shares the catalog's): `orders.inbox` → rows. */
-export async function d1RowCounts(suite) {
-  const counts = {};
-  const done = new Set();
-  for (const service of serviceWorkers()) {
-    for (const d1 of service.d1) {
-      if (done.has(d1.database_name)) continue;
-      done.add(d1.database_name);
-      const name = d1.database_name.replace(/^stratus-/, '');
-      const db = suite.db(name);
-      if (!db) continue;
-      const tables = (
-        await db
-          .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' AND name != 'd1_migrations' ORDER BY name")
-          .all()
-      ).results.map((row) => row.name);
-      // One batch per database: the counts of one instant.
-      const results = await db.batch(tables.map((name) => db.prepare(`SELECT count(*) AS n FROM "${name}"`)));
-      tables.forEach((table, i) => (counts[`${name}.${table}`] = results[i].results[0].n));
-    }
-  }
-  return counts;
-}
-
 /**
- * The object counter (object-storage.mjs under Bun, a dev dependency), kept running so it
- * remembers which files it has read. `scan()` answers `{ "<worker>-<Class>": { files, withStorage } }`.
+ * The storage reader (storage-files.mjs under Bun, a dev dependency), kept running so it
+ * remembers which object files it has read. `scan()` answers
+ * `{ objects: { "<worker>-<Class>": { files, withStorage } }, tables: { "<db>.<table>": rows }, unfinishedOrders }`.
  */
-export function startObjectCounter(objectsDir) {
-  const child = spawn(join(ROOT, 'node_modules', '.bin', 'bun'), [join(ROOT, 'bench', 'soak', 'object-storage.mjs'), objectsDir], {
+export function startStorageReader(miniflareDir) {
+  const child = spawn(join(ROOT, 'node_modules', '.bin', 'bun'), [join(ROOT, 'bench', 'soak', 'storage-files.mjs'), miniflareDir], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const waiting = [];
-  createInterface({ input: child.stdout }).on('line', (line) => waiting.shift()?.resolve(JSON.parse(line)));
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    const answer = JSON.parse(line);
+    const waiter = waiting.shift();
+    if (answer.error) waiter?.reject(new Error(`storage reader: ${answer.error}`));
+    else waiter?.resolve(answer);
+  });
   child.on('exit', (code) => {
-    for (const w of waiting.splice(0)) w.reject(new Error(`the object counter exited (${code})`));
+    for (const w of waiting.splice(0)) w.reject(new Error(`the storage reader exited (${code})`));
   });
   return {
     pid: child.pid,
@@ -59,11 +41,11 @@ export function startObjectCounter(objectsDir) {
   };
 }
 
-/** The folder Miniflare keeps Durable Objects in when started with TMPDIR=`tmp`: `<tmp>/miniflare-*\/do`. */
-export function objectsFolder(tmp) {
+/** The folder Miniflare keeps its storage in (Durable Objects in `do/`, D1 in `d1/`) when started with TMPDIR=`tmp`. */
+export function miniflareFolder(tmp) {
   const miniflare = readdirSync(tmp).filter((name) => name.startsWith('miniflare-'));
   if (miniflare.length !== 1) throw new Error(`expected one Miniflare folder in ${tmp}, found ${miniflare.length}`);
-  return join(tmp, miniflare[0], 'do');
+  return join(tmp, miniflare[0]);
 }
 
 /** Every process under `pid` (children, their children, ...). */
