@@ -6,7 +6,7 @@
 // verdict per series: flat once retention applies, or growing (verdict.mjs). Recorded in
 // bench/RESULTS.md (`## Soak`) by a run of the default length or longer; shorter runs print and
 // write bench/.out/soak.json only. Never asserted: a growing bounded series is reported as a finding.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { cronSchedules } from '../../scripts/dev-crons.mjs';
@@ -63,6 +63,7 @@ const RETENTION_VARS = {
 
 const disarm = guardRun('soak', durationMs + 10 * 60_000);
 const runId = Date.now().toString(36);
+class WorkerdGone extends Error {}
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main() {
@@ -174,6 +175,11 @@ async function main() {
       suite.logs.text = suite.logs.text.slice(-20_000); // a tail for an error, not a run's worth
       const { tables, objects: objectFiles, unfinishedOrders: unfinished } = await storage.scan();
       const rss = workerdRssBytes();
+      if (rss === null && existsSync('/proc/self/status')) {
+        // workerd is gone: every later sample would only count refused requests.
+        console.error(`soak: workerd exited; its last output:\n${suite.logs.text.split('\n').slice(-60).join('\n')}`);
+        throw new WorkerdGone();
+      }
       const qstash = suite.qstash.stats();
       const sample = {
         t,
@@ -205,6 +211,7 @@ async function main() {
         try {
           return await takeSample();
         } catch (error) {
+          if (error instanceof WorkerdGone) throw error;
           if (attempt === 3) {
             skippedSamples++;
             console.log(`soak: sample skipped: ${error?.cause?.message ?? error?.message ?? error}`);

@@ -34,10 +34,7 @@ export function startStorageReader(miniflareDir) {
         waiting.push({ resolve, reject });
         child.stdin.write('scan\n');
       }),
-    close: () => {
-      child.stdin.end();
-      child.kill();
-    },
+    close: () => child.stdin.end(), // it exits at the end of its input and removes its copies
   };
 }
 

@@ -8,8 +8,14 @@
 // after the object calls `deleteAll()`: emptied (no tables at all, or only workerd's
 // `_cf_METADATA`), not removed. So counting files counts every object ever made; an object has
 // storage when one of its tables (the KV API's `_cf_KV`, or a table of its own SQL) has a row.
-// Each file is opened read-only (workerd keeps its WAL; a reader never blocks it) and only again
-// once it or its WAL changed (mtime and size), so thousands of ended sagas cost a stat each.
+// A file is read again only once it or its WAL changed (mtime and size), so thousands of ended
+// sagas cost a stat each.
+//
+// Never opened where workerd has it: each file is copied with its WAL and the copy is read, so
+// nothing here can take a lock or rewrite a WAL index under workerd (whose SQLite runs behind its
+// own VFS). A run that opened workerd's files read-only lost its workerd 2.5 minutes in, cause
+// not established; copies take the reader out of the question. A copy made mid-write has a torn
+// WAL tail, which SQLite drops by its checksums; a copy that cannot be read keeps the last answer.
 //
 // D1: every database is one SQLite file under `<folder>/d1/`, named by a hash; each is known by a
 // table only it has (SIGNATURES), and every table's rows are counted.
@@ -17,7 +23,8 @@
 // Line protocol on stdin/stdout: each line in (any text) → one JSON line out, in order:
 // { objects: { "<worker>-<Class>": { files, withStorage } }, tables: { "<db>.<table>": rows }, unfinishedOrders }.
 import { Database } from 'bun:sqlite';
-import { readdirSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -25,6 +32,18 @@ const root = process.argv[2];
 if (!root) throw new Error('usage: bun bench/soak/storage-files.mjs <Miniflare folder>');
 const objectsRoot = join(root, 'do');
 const d1Root = join(root, 'd1');
+const scratch = mkdtempSync(join(tmpdir(), 'stratus-soak-read-'));
+process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
+process.on('SIGTERM', () => process.exit(0));
+
+/** Opens a copy of `path` (and its WAL): workerd's own files are never opened here. */
+function openCopy(path) {
+  const copy = join(scratch, 'read.sqlite');
+  for (const suffix of ['-wal', '-shm', '']) rmSync(`${copy}${suffix}`, { force: true });
+  copyFileSync(path, copy);
+  if (existsSync(`${path}-wal`)) copyFileSync(`${path}-wal`, `${copy}-wal`);
+  return new Database(copy);
+}
 
 /** path → { stamp, hasStorage } */
 const seen = new Map();
@@ -42,7 +61,7 @@ const stampOf = (path) => {
 };
 
 function hasStorage(path) {
-  const db = new Database(path, { readonly: true });
+  const db = openCopy(path);
   try {
     const tables = db
       .query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT IN ('_cf_METADATA')")
@@ -109,7 +128,7 @@ function scanDatabases() {
   const tables = {};
   let unfinishedOrders = null;
   for (const path of sqliteFiles(d1Root)) {
-    const db = new Database(path, { readonly: true });
+    const db = openCopy(path);
     try {
       const names = db
         .query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' AND name != 'd1_migrations' ORDER BY name")
