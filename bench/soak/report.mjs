@@ -90,6 +90,9 @@ export function soakSection(run) {
       `QStash duplicateRate ${settings.duplicateRate} throughout: ${q.delivered} deliveries, ${q.duplicated} duplicated, ${q.retried} retried, ${q.deadLettered} dead-lettered.`,
     `- **Crons**: ${run.crons.runs} scheduled-handler runs${Object.keys(run.crons.failed).length ? `, failed: ${JSON.stringify(run.crons.failed)}` : ', none failed'}. ` +
       `Samples: ${samples.length}${run.skippedSamples ? `, ${run.skippedSamples} skipped (their reads failed three times)` : ''}.`,
+    ...(run.workerdExit
+      ? [`- **workerd exited** ${minutes(run.workerdExit.t)} minutes into the run (\`${run.workerdExit.line.trim()}\`); the run ended there, with the samples up to then.`]
+      : []),
     `- **Verdict**: ${findings.length === 0 ? 'every bounded series is flat' : `${findings.length} bounded series grew: ${findings.map((s) => s.name).join(', ')}`}` +
       `${run.tooShort ? ' (the run was too short for its horizon: verdicts compare a climb, not a plateau)' : ''}. Flat: the last third's maximum is at most the middle third's + 10 % + 10 (rows, objects) or + 32 MiB (memory); bench/README.md says why.`,
     '',

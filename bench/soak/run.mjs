@@ -29,8 +29,8 @@ const settings = {
   // The workers' zod configs refuse a horizon under 60 s.
   retentionS: Math.max(60, positiveKnob('SOAK_RETENTION_S', 120)),
   cronS: positiveKnob('SOAK_CRON_S', 10),
-  ordersPerS: positiveKnob('SOAK_ORDERS_PER_S', 4),
-  ledgerPerS: positiveKnob('SOAK_LEDGER_PER_S', 4),
+  ordersPerS: positiveKnob('SOAK_ORDERS_PER_S', 2.5),
+  ledgerPerS: positiveKnob('SOAK_LEDGER_PER_S', 2.5),
   maxInFlight: 24,
   rotateS: 60, // callers of orders change every minute: rate-limiter objects for new keys, old ones quiet
   usersPerRotation: 20,
@@ -177,8 +177,9 @@ async function main() {
       const rss = workerdRssBytes();
       if (rss === null && existsSync('/proc/self/status')) {
         // workerd is gone: every later sample would only count refused requests.
+        const lastWords = suite.logs.text.split('\n').filter((line) => line.startsWith('***') || /error: |signal/i.test(line));
         console.error(`soak: workerd exited; its last output:\n${suite.logs.text.split('\n').slice(-60).join('\n')}`);
-        throw new WorkerdGone();
+        throw new WorkerdGone(lastWords.at(-1) ?? 'no last words');
       }
       const qstash = suite.qstash.stats();
       const sample = {
@@ -206,12 +207,16 @@ async function main() {
     };
     // A sample whose reads fail is tried again, then skipped and counted: the run goes on.
     let skippedSamples = 0;
+    let workerdExit = null; // { t, line } when workerd exited mid-run: the run ends there and reports it
     const trySample = async () => {
       for (let attempt = 1; ; attempt++) {
         try {
           return await takeSample();
         } catch (error) {
-          if (error instanceof WorkerdGone) throw error;
+          if (error instanceof WorkerdGone) {
+            workerdExit = { t: Date.now() - startedAt, line: error.message };
+            return;
+          }
           if (attempt === 3) {
             skippedSamples++;
             console.log(`soak: sample skipped: ${error?.cause?.message ?? error?.message ?? error}`);
@@ -223,14 +228,14 @@ async function main() {
     };
     await trySample();
     let slot = 1;
-    while (Date.now() - startedAt < durationMs) {
+    while (Date.now() - startedAt < durationMs && !workerdExit) {
       await sleep(Math.max(0, startedAt + slot++ * settings.sampleS * 1000 - Date.now()));
       if (Date.now() - startedAt > durationMs + 1000) break;
       await trySample();
     }
     await Promise.all([orders.stop(), ledger.stop()]);
     for (const timer of timers.splice(0)) clearInterval(timer);
-    await setChaos(false);
+    if (!workerdExit) await setChaos(false);
 
     const run = {
       date: new Date().toISOString().slice(0, 10),
@@ -242,6 +247,7 @@ async function main() {
       tooShort,
       chaosChanges,
       skippedSamples,
+      workerdExit,
       crons,
       orders: orders.stats(),
       ledger: ledger.stats(),
