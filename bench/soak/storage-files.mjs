@@ -13,8 +13,9 @@
 //
 // Never opened where workerd has it: each file is copied with its WAL and the copy is read, so
 // nothing here can take a lock or rewrite a WAL index under workerd (whose SQLite runs behind its
-// own VFS). A run that opened workerd's files read-only lost its workerd 2.5 minutes in, cause
-// not established; copies take the reader out of the question. A copy made mid-write has a torn
+// own VFS). A run that opened workerd's files read-only lost its workerd 2.5 minutes in; a later
+// run reading copies lost it too (a segfault inside workerd's Durable Object container), so the
+// reader was likely not the cause, but copies keep it out of the question. A copy made mid-write has a torn
 // WAL tail, which SQLite drops by its checksums; a copy that cannot be read keeps the last answer.
 //
 // D1: every database is one SQLite file under `<folder>/d1/`, named by a hash; each is known by a
