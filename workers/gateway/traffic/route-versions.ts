@@ -178,7 +178,7 @@ async function pinnedVersion(c: Ctx, route: VersionedRoute): Promise<string | un
   if (pinned === undefined) return undefined;
   const adminToken = gatewayConfig(c.env).ADMIN_TOKEN;
   const token = c.req.header(PIN_HEADER.opsToken);
-  if (!adminToken || !token || !secretsEqual(token, adminToken)) {
+  if (!adminToken || !token || !(await secretsEqual(token, adminToken))) {
     const refusal = new HttpError(403, {
       type: 'version-pin-refused',
       detail: `${PIN_HEADER.version} is for operators: send the ops token in ${PIN_HEADER.opsToken} with it, or leave it out.`,
