@@ -73,7 +73,13 @@ describe('an operator pins their own requests to a version', () => {
   it('refuses a pin without the ops token (403, not ignored) or with a version the route lacks (400)', async () => {
     const gw = testEnv({});
     const alice = users.get('usr_release_0')!;
-    for (const headers of [{ ...alice, 'x-stratus-version': 'v2' }, { 'x-stratus-version': 'v2', 'x-stratus-ops-token': 'wrong' }, { ...alice, 'x-stratus-version': 'v2', authorization: 'Bearer test-admin-token' }]) {
+    const attempts: Record<string, string>[] = [
+      { ...alice, 'x-stratus-version': 'v2' },
+      { 'x-stratus-version': 'v2', 'x-stratus-ops-token': 'wrong' },
+      // The ops token in Authorization is not an access token: 401 before any pin is looked at.
+      { ...alice, 'x-stratus-version': 'v2', authorization: 'Bearer test-admin-token' },
+    ];
+    for (const headers of attempts) {
       const response = await callWorker(gateway, PRODUCT, { headers: { ...headers, 'cf-connecting-ip': '198.51.100.77' } }, gw);
       expect([JSON.stringify(headers), response.status]).toEqual([JSON.stringify(headers), headers.authorization === 'Bearer test-admin-token' ? 401 : 403]);
       if (response.status === 403) expect(await response.json()).toMatchObject({ type: '/problems/version-pin-refused' });
