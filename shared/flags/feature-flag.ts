@@ -4,6 +4,12 @@ import { bucketOf } from '../routing/stable-hash';
 /** Buckets per flag: 10,000, so a rollout moves in steps of 0.01%. */
 const BUCKETS = 10_000;
 
+/** Subject ids one flag's allow or deny list may hold: each isolate keeps every list in memory. */
+export const MAX_FLAG_LIST_IDS = 1_000;
+
+/** A subject id in an allow or deny list: a user id (or visitor id), never free text. */
+const subjectId = z.string().min(1).max(128);
+
 /** A flag key names the flag in responses, logs and headers, so it is a plain token. */
 const FLAG_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -18,9 +24,9 @@ export const featureFlagSchema = z
     /** Share of subjects the flag is on for, 0 to 100 in steps of 0.01. */
     rolloutPercent: z.number().min(0).max(100).refine(inHundredths, 'rolloutPercent goes in steps of 0.01 (12.34, not 12.345)'),
     /** Subject ids the flag is always on for (while enabled): staff, testers, a customer who asked. */
-    allow: z.array(z.string().min(1)).optional(),
+    allow: z.array(subjectId).max(MAX_FLAG_LIST_IDS).optional(),
     /** Subject ids the flag is always off for. */
-    deny: z.array(z.string().min(1)).optional(),
+    deny: z.array(subjectId).max(MAX_FLAG_LIST_IDS).optional(),
   })
   .strict()
   .superRefine((flag, ctx) => {

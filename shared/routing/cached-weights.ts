@@ -1,9 +1,19 @@
-import { WeightedChoice, type VersionWeights } from './weighted-choice';
+import { WeightedChoice, type VersionAllowLists, type VersionWeights } from './weighted-choice';
+
+/** A route's split as stored: the weights, and the users sent to a version whatever the weights. */
+export interface StoredSplit {
+  weights: VersionWeights;
+  allow?: VersionAllowLists;
+}
 
 /** Where a route's weights are kept for every isolate (a Durable Object, Redis); null: never set. */
 export interface WeightsStore {
-  get(): Promise<VersionWeights | null>;
-  set(weights: VersionWeights): Promise<void>;
+  get(): Promise<StoredSplit | null>;
+  /**
+   * Stores new weights, and new allow lists when `allow` is given (left out: the stored ones are
+   * kept, so a rollout moving weights never drops them); answers what is stored now.
+   */
+  set(split: StoredSplit): Promise<StoredSplit>;
 }
 
 export interface CachedWeightsOptions {
@@ -54,7 +64,7 @@ export class CachedWeights {
   async current(onProblem?: (problem: string, error?: unknown) => void, maxAgeMs = this.options.refreshMs): Promise<WeightedChoice> {
     const now = this.now();
     if (this.cached && now - this.cached.at < maxAgeMs) return this.cached.choice;
-    let stored: VersionWeights | null;
+    let stored: StoredSplit | null;
     try {
       stored = await withDeadline(this.options.store.get(), this.options.readTimeoutMs ?? 250);
     } catch (error) {
@@ -65,11 +75,13 @@ export class CachedWeights {
     }
     let choice = this.defaultChoice;
     if (stored) {
-      if (this.options.accepts && !this.options.accepts(stored)) {
-        onProblem?.(`stored weights ${JSON.stringify(stored)} do not fit the route's versions; using the defaults`);
+      if (this.options.accepts && !this.options.accepts(stored.weights)) {
+        onProblem?.(`stored weights ${JSON.stringify(stored.weights)} do not fit the route's versions; using the defaults`);
       } else {
         try {
-          choice = this.cached && sameWeights(this.cached.choice.weights, stored) ? this.cached.choice : new WeightedChoice(stored, this.options.salt);
+          const allow = stored.allow ?? {};
+          const same = this.cached && sameWeights(this.cached.choice.weights, stored.weights) && sameAllowLists(this.cached.choice.allow, allow);
+          choice = same && this.cached ? this.cached.choice : new WeightedChoice(stored.weights, this.options.salt, allow);
         } catch (error) {
           onProblem?.('stored weights are not valid; using the defaults', error);
         }
@@ -79,10 +91,15 @@ export class CachedWeights {
     return choice;
   }
 
-  /** Stores new weights for every isolate, and uses them here at once. Validate them first. */
-  async set(weights: VersionWeights): Promise<WeightedChoice> {
-    const choice = new WeightedChoice(weights, this.options.salt);
-    await this.options.store.set(choice.weights);
+  /**
+   * Stores new weights (and allow lists, when given) for every isolate, and uses them here at
+   * once. Validate them first.
+   */
+  async set(weights: VersionWeights, allow?: VersionAllowLists): Promise<WeightedChoice> {
+    // Built first, so weights that could never be used are refused before anything is stored.
+    new WeightedChoice(weights, this.options.salt, allow);
+    const stored = await this.options.store.set(allow === undefined ? { weights } : { weights, allow });
+    const choice = new WeightedChoice(stored.weights, this.options.salt, stored.allow ?? {});
     this.cached = { choice, at: this.now() };
     return choice;
   }
@@ -91,6 +108,16 @@ export class CachedWeights {
 function sameWeights(a: VersionWeights, b: VersionWeights): boolean {
   const keys = Object.keys(a);
   return keys.length === Object.keys(b).length && keys.every((key) => Object.hasOwn(b, key) && a[key] === b[key]);
+}
+
+function sameAllowLists(a: VersionAllowLists, b: VersionAllowLists): boolean {
+  const nonEmpty = (lists: VersionAllowLists) => Object.entries(lists).filter(([, ids]) => ids.length > 0);
+  const left = nonEmpty(a);
+  const right = new Map(nonEmpty(b));
+  return left.length === right.size && left.every(([version, ids]) => {
+    const other = right.get(version);
+    return other !== undefined && other.length === ids.length && ids.every((id, i) => other[i] === id);
+  });
 }
 
 /**

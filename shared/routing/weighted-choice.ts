@@ -26,6 +26,45 @@ export function weightProblems(weights: Readonly<Record<string, unknown>>): stri
   return problems;
 }
 
+/**
+ * `{ <version>: [user ids] }`: users sent to a version whatever the weights ("employees first": the
+ * staff use the canary while it has 0% of everyone else).
+ */
+export type VersionAllowLists = Readonly<Record<string, readonly string[]>>;
+
+/** User ids a route's allow lists may hold in all: every isolate keeps them in memory. */
+export const MAX_ALLOWED_USERS = 1_000;
+const MAX_USER_ID_LENGTH = 128;
+
+/** Every reason these allow lists cannot go with these weights; empty when fine. */
+export function allowListProblems(weights: VersionWeights, allow: Readonly<Record<string, unknown>>): { path: string[]; message: string }[] {
+  const problems: { path: string[]; message: string }[] = [];
+  const seen = new Map<string, string>();
+  let total = 0;
+  for (const [version, ids] of Object.entries(allow)) {
+    if (!Object.hasOwn(weights, version)) {
+      problems.push({ path: [version], message: `unknown version; the versions are ${Object.keys(weights).join(', ')}` });
+      continue;
+    }
+    if (!Array.isArray(ids)) {
+      problems.push({ path: [version], message: 'must be a list of user ids' });
+      continue;
+    }
+    ids.forEach((id: unknown, index) => {
+      if (typeof id !== 'string' || id.length === 0 || id.length > MAX_USER_ID_LENGTH) {
+        problems.push({ path: [version, String(index)], message: `a user id is 1-${MAX_USER_ID_LENGTH} characters` });
+        return;
+      }
+      const other = seen.get(id);
+      if (other !== undefined && other !== version) problems.push({ path: [version, String(index)], message: `"${id}" is also allowed on ${other}; a user goes to one version` });
+      seen.set(id, version);
+    });
+    total += ids.length;
+  }
+  if (total > MAX_ALLOWED_USERS) problems.push({ path: [], message: `at most ${MAX_ALLOWED_USERS} user ids in all, got ${total}` });
+  return problems;
+}
+
 /** The weights as a request body carries them (docs/api.md `PUT /_ops/routes/:name {weights}`). */
 export const versionWeightsSchema = z.record(z.string(), z.number()).superRefine((weights, ctx) => {
   for (const message of weightProblems(weights)) ctx.addIssue({ code: 'custom', message });
@@ -74,20 +113,41 @@ export class WeightedChoice {
   /** Versions with a share, in layout order, and where each one's run of buckets ends. */
   private readonly versions: readonly string[];
   private readonly ends: readonly number[];
+  /** The allow lists as given (only versions with ids), for `GET /_ops/routes`. */
+  readonly allow: VersionAllowLists;
+  /** User id → the version its allow list sends it to. */
+  private readonly allowed = new Map<string, string>();
 
   constructor(
     weights: VersionWeights,
     private readonly salt: string,
+    allow: VersionAllowLists = {},
   ) {
-    const problems = weightProblems(weights);
+    const problems = [...weightProblems(weights), ...allowListProblems(weights, allow).map((p) => `allow.${p.path.join('.')}: ${p.message}`)];
     if (problems.length > 0) throw new RangeError(`WeightedChoice: ${problems.join('; ')}`);
     this.weights = Object.freeze({ ...weights });
+    const lists: Record<string, readonly string[]> = {};
+    for (const [version, ids] of Object.entries(allow)) {
+      if (ids.length === 0) continue;
+      lists[version] = Object.freeze([...ids]);
+      for (const id of ids) this.allowed.set(id, version);
+    }
+    this.allow = Object.freeze(lists);
     const laidOut = Object.keys(weights)
       .sort(byName)
       .filter((version) => weights[version]! > 0);
     let end = 0;
     this.ends = laidOut.map((version) => (end += weights[version]! * (BUCKETS / 100)));
     this.versions = laidOut;
+  }
+
+  /**
+   * The version a signed-in user's allow list sends them to, whatever the weights; undefined when
+   * they are on no list (then `choose` decides). Only user ids: a visitor cookie is anyone's to
+   * copy, so it is never on a list.
+   */
+  allowedVersion(userId: string): string | undefined {
+    return this.allowed.get(userId);
   }
 
   /** The version for this key; the same key, salt and weights always give the same version. */

@@ -42,6 +42,12 @@ export interface ServiceClaims {
   roles: string[];
   /** Extra powers: `ops` for the operator's endpoints (the chaos switch). */
   scope?: 'ops';
+  /**
+   * The feature flags that are on for this caller, as the gateway evaluated them (its `flags`
+   * claim, keys in code-unit order): a service reads a flag from here (shared/flags/caller-flags.ts),
+   * never from a header a client could send. Absent: none on (or a caller that evaluates none).
+   */
+  flags?: string[];
 }
 
 interface SignedToken {
@@ -69,7 +75,9 @@ export class ServiceTokenSigner {
 
   async sign(claims: ServiceClaims, now = Date.now()): Promise<string> {
     // Every claim is in the key, in a form no two different claim sets share (JSON of an array).
-    const cacheKey = JSON.stringify([claims.service, claims.userId ?? null, claims.roles, claims.scope ?? null]);
+    // The flags are in it too: a caller whose flags changed gets a new token at once, and callers
+    // with the same flags (most of them, for most flag sets) still share one.
+    const cacheKey = JSON.stringify([claims.service, claims.userId ?? null, claims.roles, claims.scope ?? null, claims.flags ?? []]);
     const reusable = this.signed.get(cacheKey);
     if (reusable && now < reusable.reuseUntil) return reusable.token;
     // importJWK returns a CryptoKey for EC keys; the union type also covers symmetric keys.
@@ -77,6 +85,7 @@ export class ServiceTokenSigner {
     const iat = Math.floor(now / 1000);
     const payload: Record<string, unknown> = { roles: claims.roles };
     if (claims.scope) payload.scope = claims.scope;
+    if (claims.flags?.length) payload.flags = claims.flags;
     const jwt = new SignJWT(payload)
       .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT', ...(this.kid ? { kid: this.kid } : {}) })
       .setIssuer(this.issuer)
@@ -89,6 +98,9 @@ export class ServiceTokenSigner {
     return token;
   }
 }
+
+/** A copy a caller may change without touching the remembered claims. */
+const copyClaims = (claims: ServiceClaims): ServiceClaims => ({ ...claims, roles: [...claims.roles], ...(claims.flags ? { flags: [...claims.flags] } : {}) });
 
 /** A token that did not verify, with the reason (for the log, never for the caller). */
 export class ServiceTokenError extends Error {
@@ -166,10 +178,11 @@ export class ServiceTokenVerifier {
         userId: payload.sub,
         roles,
         scope: payload.scope === 'ops' ? 'ops' : undefined,
+        ...(Array.isArray(payload.flags) ? { flags: payload.flags.filter((f): f is string => typeof f === 'string') } : {}),
       };
       // requiredClaims made both numbers; remembered only while valid without any tolerance.
       const validUntil = Math.min(payload.exp!, payload.iat! + SERVICE_TOKEN_TTL_SECONDS) * 1000;
-      if (now < validUntil) this.verified.set(token, { claims: { ...claims, roles: [...roles] }, validUntil });
+      if (now < validUntil) this.verified.set(token, { claims: copyClaims(claims), validUntil });
       return claims;
     } catch (error) {
       throw new ServiceTokenError(error instanceof Error ? error.message : String(error));

@@ -53,7 +53,7 @@ afterEach(async () => {
 describe('versions of the catalog route', () => {
   it('serves everyone from v1 by default, and says so', async () => {
     const gw = testEnv({});
-    expect(await routesNow(gw)).toEqual({ catalog: { versions: ['v1', 'v2'], weights: { v1: 100, v2: 0 } } });
+    expect(await routesNow(gw)).toEqual({ catalog: { versions: ['v1', 'v2'], weights: { v1: 100, v2: 0 }, allow: {} } });
     for (const headers of [...users.values()].slice(0, 5)) expect(await served(gw, headers)).toMatchObject({ status: 200, by: 'catalog@v1', version: 'v1', cookie: null });
     expect(await served(gw, visitor(1))).toMatchObject({ status: 200, by: 'catalog@v1', version: 'v1' });
   });
@@ -62,7 +62,7 @@ describe('versions of the catalog route', () => {
     const gw = testEnv({});
     const put = await putWeights(gw, { weights: { v2: 30, v1: 70 } });
     expect(put.status).toBe(200);
-    expect(await put.json()).toEqual({ catalog: { versions: ['v1', 'v2'], weights: { v1: 70, v2: 30 } } });
+    expect(await put.json()).toEqual({ catalog: { versions: ['v1', 'v2'], weights: { v1: 70, v2: 30 }, allow: {} } });
 
     const first = new Map<string, string>();
     for (const [user, headers] of users) {

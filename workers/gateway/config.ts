@@ -117,8 +117,11 @@ const configSchema = z.object({
   BREAKER_REPORT_INTERVAL_MS: milliseconds(1_000, 0),
   // How long an isolate routes by the weights it last read (traffic/route-versions.ts); 0 reads every time.
   ROUTE_WEIGHTS_REFRESH_MS: milliseconds(1_000, 0),
-  // e.g. [{"key":"new-checkout","enabled":true,"rolloutPercent":10}]; evaluated per caller at GET /api/flags.
+  // e.g. [{"key":"new-checkout","enabled":true,"rolloutPercent":10}]: the defaults, evaluated per
+  // caller; an operator's PUT /_ops/flags/:key replaces one at run time.
   FEATURE_FLAGS: featureFlags,
+  // Every isolate uses a flag changed at run time within this long (traffic/live-flags.ts); 0 reads every time.
+  FLAGS_REFRESH_MS: milliseconds(1_000, 0),
   // `false` turns the response cache off: cacheable routes answer `x-cache: BYPASS`.
   CACHE_ENABLED: z
     .enum(['true', 'false', '1', '0', ''])

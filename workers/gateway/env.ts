@@ -3,6 +3,8 @@ import type { CircuitBreakerObject } from './resilience/circuit-breaker-object';
 import type { MetricsStore } from './ops/metrics-store';
 import type { RateLimiter } from './traffic/rate-limiter-object';
 import type { RouteWeights } from './traffic/route-weights-object';
+import type { FlagStore } from './traffic/flag-store-object';
+import type { CanaryRollout } from './traffic/canary-rollout-object';
 
 /** Service bindings to the private workers; the route table names its targets by these keys. */
 export interface ServiceBindings {
@@ -26,6 +28,10 @@ export interface GatewayBindings extends ServiceBindings, CacheBindings {
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
   /** One per versioned route, named after it: the weights every isolate routes by (traffic/route-versions.ts). */
   ROUTE_WEIGHTS: DurableObjectNamespace<RouteWeights>;
+  /** One object ("flags"): the feature flags operators set at run time (traffic/live-flags.ts). */
+  FLAGS: DurableObjectNamespace<FlagStore>;
+  /** One per versioned route, named after it: its automated canary rollout (traffic/canary-rollout-object.ts). */
+  ROLLOUTS: DurableObjectNamespace<CanaryRollout>;
   /**
    * The static assets (`[assets]` in wrangler.toml: workers/gateway/public): the ops dashboard's
    * page, scripts and styles, and Swagger UI's files for /docs. The worker runs first for every
@@ -48,8 +54,10 @@ export interface GatewayBindings extends ServiceBindings, CacheBindings {
   BREAKER_REPORT_INTERVAL_MS?: string;
   /** How long an isolate trusts the route weights it read before reading them again. */
   ROUTE_WEIGHTS_REFRESH_MS?: string;
-  /** JSON: feature flag definitions (shared/flags), evaluated per caller at GET /api/flags. */
+  /** JSON: the default feature flag definitions (shared/flags); operators change them at run time (PUT /_ops/flags/:key). */
   FEATURE_FLAGS?: string;
+  /** Within how long every isolate uses a flag changed through another (traffic/live-flags.ts). */
+  FLAGS_REFRESH_MS?: string;
   /** QStash (local or Upstash's): read for /_ops/dlq. */
   QSTASH_URL?: string;
   QSTASH_TOKEN?: string;

@@ -20,6 +20,8 @@ export { CircuitBreakerObject } from './resilience/circuit-breaker-object';
 export { MetricsStore } from './ops/metrics-store';
 export { RouteWeights } from './traffic/route-weights-object';
 export { RateLimiter } from './traffic/rate-limiter-object';
+export { FlagStore } from './traffic/flag-store-object';
+export { CanaryRollout } from './traffic/canary-rollout-object';
 
 /**
  * The gateway: the suite's only public worker. Shared baseline first (request id, trace, logs,

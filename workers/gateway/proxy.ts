@@ -16,7 +16,8 @@ import { FALLBACK_HEADER, FALLBACK_REASON_HEADER } from './resilience/fallback-r
 import { qstashRetryAfterSeconds } from './resilience/qstash-retry-after';
 import { routePipeline, type RoutePipeline } from './route-pipeline';
 import { isHiddenPath, rewritePath, serviceName, type Route } from './routes';
-import { chooseVersion } from './traffic/route-versions';
+import { currentFlags, flagSubject } from './traffic/live-flags';
+import { chooseVersion, PIN_HEADER } from './traffic/route-versions';
 import { identifiesCaller } from './traffic/visitor-cookie';
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) describe one connection and are never forwarded. */
@@ -30,6 +31,9 @@ const INTERNAL_UPSTREAM_PATHS = new Set<string>([...Object.values(HEALTH_PATHS),
 
 /** Headers only the gateway may set; a client sending them is ignored, never trusted. */
 const GATEWAY_ONLY = [SERVICE_TOKEN_HEADER, ...Object.values(FORWARDED_PREFIX_HEADERS)];
+
+/** An operator's version pin and the ops token that comes with it are the gateway's to read, never a service's. */
+const PIN_HEADERS = [PIN_HEADER.version, PIN_HEADER.opsToken];
 
 /**
  * Whether a path names one of a service's internal endpoints, judged as the service will see it:
@@ -46,7 +50,7 @@ function isInternalPath(upstreamPath: string): boolean {
 }
 
 /** Every request header the upstream never sees: per-connection, the gateway's own, and the caller's credentials. */
-const DROPPED_REQUEST_HEADERS = new Set([...HOP_BY_HOP, ...GATEWAY_ONLY, 'host', 'authorization', 'cookie']);
+const DROPPED_REQUEST_HEADERS = new Set([...HOP_BY_HOP, ...GATEWAY_ONLY, ...PIN_HEADERS, 'host', 'authorization', 'cookie']);
 
 async function upstreamHeaders(c: Context<AppEnv<GatewayBindings>>, pipeline: RoutePipeline, identity: Identity | null): Promise<Headers> {
   // The caller's credentials stay at the edge: services learn who called from the service token
@@ -58,7 +62,10 @@ async function upstreamHeaders(c: Context<AppEnv<GatewayBindings>>, pipeline: Ro
   withPropagation(headers, c.get('requestId'), c.get('trace'));
   // Lets a service build links that work from outside (`/api/catalog/products/...`).
   for (const [name, value] of pipeline.forwardedHeaders) headers.set(name, value);
-  headers.set(SERVICE_TOKEN_HEADER, await pipeline.tokens.token({ service: pipeline.audience, identity }));
+  // The feature flags on for this caller ride in the token (traffic/live-flags.ts: cached per
+  // isolate, refreshed in the background, evaluated once per caller and flag set).
+  const flags = (await currentFlags(c)).onFor(flagSubject(c, identity));
+  headers.set(SERVICE_TOKEN_HEADER, await pipeline.tokens.token({ service: pipeline.audience, identity, flags }));
   return headers;
 }
 

@@ -18,7 +18,7 @@ export interface ServiceTokenSource {
    * The header's value for a call to `service` made for `identity`. No request id: a token is
    * reused across requests (auth/service-tokens.ts); the request travels in x-request-id and traceparent.
    */
-  token(call: { service: string; identity: Identity | null; scope?: ServiceClaims['scope'] }): Promise<string>;
+  token(call: { service: string; identity: Identity | null; scope?: ServiceClaims['scope']; flags?: string[] }): Promise<string>;
 }
 
 /** One upstream of a route, resolved: its breaker's name, its transport and its guard. */

@@ -8,6 +8,7 @@ import { publicPath } from '../../shared/http/public-path';
 import type { AppEnv } from '../../shared/middleware/app-env';
 import { outgoingTraceparent } from '../../shared/observability/trace-context';
 import { validate } from '../../shared/validation/validate';
+import { applyNewCheckoutRules } from './checkout-rules';
 import type { OrdersBindings } from './env';
 import { orderIdFor } from './order-id';
 import { sagaConfig } from './order-saga-config';
@@ -92,17 +93,22 @@ export const orderRoutes = new Hono<AppEnv<OrdersBindings>>()
     const orderId = await orderIdFor(identity.userId, key);
     const fingerprint = await fingerprintOf(input);
     const saga = c.env.ORDER_SAGA.get(c.env.ORDER_SAGA.idFromName(orderId));
-    const newOrder = async (): Promise<PlacedOrder> => ({
-      orderId,
-      userId: identity.userId,
-      idempotencyKey: key,
-      fingerprint,
-      ...(await quote(c, input)),
-      ...(input.paymentMethod ? { paymentMethod: await tokenize(c, orderId, input.paymentMethod.card) } : {}),
-      placedAt: new Date().toISOString(),
-      requestId: c.get('requestId'),
-      traceparent: outgoingTraceparent(c.get('trace')),
-    });
+    const newOrder = async (): Promise<PlacedOrder> => {
+      const priced = await quote(c, input);
+      // Behind the new-checkout flag: refused here, before a card is tokenized or the saga starts.
+      applyNewCheckoutRules(c, priced);
+      return {
+        orderId,
+        userId: identity.userId,
+        idempotencyKey: key,
+        fingerprint,
+        ...priced,
+        ...(input.paymentMethod ? { paymentMethod: await tokenize(c, orderId, input.paymentMethod.card) } : {}),
+        placedAt: new Date().toISOString(),
+        requestId: c.get('requestId'),
+        traceparent: outgoingTraceparent(c.get('trace')),
+      };
+    };
     // A retry is answered by the saga alone, before the catalog is asked for anything.
     const result = (await saga.replay(fingerprint)) ?? (await saga.place(await newOrder()));
     if (result.kind === 'conflict') throw idempotencyKeyReused();

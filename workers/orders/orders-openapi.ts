@@ -88,7 +88,7 @@ export const ordersApi = [
       400: problemResponse(400, 'No Idempotency-Key, or a body that is not an order.', validationProblem([{ path: 'idempotency-key', message: 'the Idempotency-Key header is required' }])),
       422: problemResponse(
         422,
-        'An unknown product or mixed currencies, or this Idempotency-Key already placed a different order.',
+        'An unknown product or mixed currencies, this Idempotency-Key already placed a different order, or (with the `new-checkout` flag on for the caller) a total over 5,000.00 (`/problems/order-over-limit`).',
         problemExample(422, 'This Idempotency-Key was already used with a different request; use a new key for a new request.', { type: '/problems/idempotency-key-reused' }),
       ),
     },

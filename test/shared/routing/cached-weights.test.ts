@@ -1,21 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { CachedWeights, type WeightsStore } from '../../../shared/routing/cached-weights';
+import { CachedWeights, type StoredSplit, type WeightsStore } from '../../../shared/routing/cached-weights';
 import type { VersionWeights } from '../../../shared/routing/weighted-choice';
 
-/** A store shared by several "isolates" (CachedWeights instances), counting its reads. */
+/** A store shared by several "isolates" (CachedWeights instances), counting its reads; it keeps allow lists a split leaves out, as the Durable Object does. */
 function sharedStore(initial: VersionWeights | null = null) {
-  let weights = initial;
+  let split: StoredSplit | null = initial ? { weights: initial } : null;
   let failing = false;
   const store = {
     reads: 0,
     async get() {
       store.reads++;
       if (failing) throw new Error('store down');
-      return weights;
+      return split;
     },
-    async set(next: VersionWeights) {
+    async set(next: StoredSplit) {
       if (failing) throw new Error('store down');
-      weights = { ...next };
+      const allow = next.allow ?? split?.allow;
+      split = allow ? { weights: { ...next.weights }, allow } : { weights: { ...next.weights } };
+      return split;
     },
     fail: (on: boolean) => (failing = on),
   } satisfies WeightsStore & Record<string, unknown>;
@@ -88,7 +90,7 @@ describe('CachedWeights', () => {
 
   it('a store that does not answer costs at most readTimeoutMs, and the last weights are kept', async () => {
     const clock = { now: 0 };
-    const hanging: WeightsStore = { get: () => new Promise(() => undefined), set: async () => undefined };
+    const hanging: WeightsStore = { get: () => new Promise(() => undefined), set: async (split) => split };
     const weights = new CachedWeights({ store: hanging, defaults: DEFAULTS, salt: 'catalog', refreshMs: 1_000, readTimeoutMs: 5, now: () => clock.now });
     const problems: string[] = [];
     expect((await weights.current((p) => problems.push(p))).weights).toEqual(DEFAULTS);
@@ -118,6 +120,34 @@ describe('CachedWeights', () => {
     expect(() => new CachedWeights({ store: sharedStore(), defaults: { v1: 60, v2: 60 }, salt: 's', refreshMs: 1_000 })).toThrow(/add up to 100/);
     const store = sharedStore();
     await expect(isolate(store, clock).set({ v1: 50.5, v2: 49.5 })).rejects.toThrow(/whole percent/);
+    expect(await store.get()).toBeNull();
+  });
+
+  it('sends allow-listed users to their version whatever the weights, and keeps the lists when only weights change', async () => {
+    const store = sharedStore();
+    const clock = { now: 0 };
+    const a = isolate(store, clock);
+    const b = isolate(store, clock);
+    await a.set({ v1: 100, v2: 0 }, { v2: ['usr_staff_1', 'usr_staff_2'] });
+    const choice = await a.current();
+    expect(choice.allowedVersion('usr_staff_1')).toBe('v2');
+    expect(choice.allowedVersion('usr_customer')).toBeUndefined();
+    expect(choice.choose('usr_staff_1')).toBe('v1');
+    // A rollout step moves the weights only: the staff stay on v2, in every isolate.
+    await a.set({ v1: 90, v2: 10 });
+    clock.now = 1_000;
+    expect((await b.current()).allow).toEqual({ v2: ['usr_staff_1', 'usr_staff_2'] });
+    expect((await b.current()).weights).toEqual({ v1: 90, v2: 10 });
+    // Empty lists clear them.
+    await a.set({ v1: 100, v2: 0 }, {});
+    expect((await a.current()).allowedVersion('usr_staff_1')).toBeUndefined();
+  });
+
+  it('refuses allow lists naming an unknown version or one user on two versions, storing nothing', async () => {
+    const store = sharedStore();
+    const weights = isolate(store, { now: 0 });
+    await expect(weights.set({ v1: 100, v2: 0 }, { v3: ['usr_1'] })).rejects.toThrow(/unknown version/);
+    await expect(weights.set({ v1: 100, v2: 0 }, { v1: ['usr_1'], v2: ['usr_1'] })).rejects.toThrow(/a user goes to one version/);
     expect(await store.get()).toBeNull();
   });
 });

@@ -30,6 +30,19 @@ describe('service tokens', () => {
     expect(Object.keys(decodeJwt(token)).sort()).toEqual(['aud', 'exp', 'iat', 'iss', 'roles', 'scope', 'sub']);
   });
 
+  it('carries the flags on for the caller, and a caller whose flags change gets a new token at once', async () => {
+    const signer = new ServiceTokenSigner(gateway.privateJwk);
+    const verifier = new ServiceTokenVerifier([gateway.publicJwk], 'catalog');
+    const withFlag = await signer.sign({ ...claims, flags: ['new-checkout'] });
+    expect(await verifier.verify(withFlag)).toEqual({ ...claims, issuer: SERVICE_TOKEN_ISSUER, flags: ['new-checkout'] });
+    // Reused for the same flags, a new one for others (the cache key holds them); none: no claim at all.
+    expect(await signer.sign({ ...claims, flags: ['new-checkout'] })).toBe(withFlag);
+    const without = await signer.sign({ ...claims, flags: [] });
+    expect(without).not.toBe(withFlag);
+    expect(decodeJwt(without).flags).toBeUndefined();
+    expect((await verifier.verify(without)).flags).toBeUndefined();
+  });
+
   it('is for one service only: another service refuses it', async () => {
     const token = await new ServiceTokenSigner(gateway.privateJwk).sign(claims);
     expect(await failure(new ServiceTokenVerifier([gateway.publicJwk], 'payments').verify(token))).toBe('ServiceTokenError');

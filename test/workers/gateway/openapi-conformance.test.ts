@@ -80,6 +80,25 @@ describe('the gateway answers as /openapi.json says', () => {
     await conforms('get', '/docs', '/docs');
   });
 
+  it('the release endpoints: feature flags and canary rollouts', async () => {
+    await conforms('get', '/_ops/flags', '/_ops/flags', { headers: operator });
+    await conforms('put', '/_ops/flags/{key}', '/_ops/flags/conformance', { ...json({ enabled: true, rolloutPercent: 5, allow: ['usr_conformance'] }, operator), method: 'PUT' });
+    await conforms('put', '/_ops/flags/{key}', '/_ops/flags/conformance', { ...json({ enabled: true, rolloutPercent: 500 }, operator), method: 'PUT' });
+    await conforms('get', '/_ops/flags', '/_ops/flags', { headers: operator });
+    await conforms('delete', '/_ops/flags/{key}', '/_ops/flags/conformance', { headers: operator });
+    await conforms('delete', '/_ops/flags/{key}', '/_ops/flags/conformance', { headers: operator });
+    await conforms('get', '/_ops/rollouts', '/_ops/rollouts', { headers: operator });
+    await conforms('post', '/_ops/rollouts/{route}', '/_ops/rollouts/catalog', json({ steps: [10, 50] }, operator));
+    await conforms('post', '/_ops/rollouts/{route}', '/_ops/rollouts/catalog', json({ steps: [10, 100], holdSeconds: 600, maxErrorRate: 0.01, maxP99Ms: 800 }, operator));
+    await conforms('get', '/_ops/rollouts/{route}', '/_ops/rollouts/catalog', { headers: operator });
+    await conforms('get', '/_ops/rollouts', '/_ops/rollouts', { headers: operator });
+    await conforms('delete', '/_ops/rollouts/{route}', '/_ops/rollouts/catalog', { headers: operator });
+    await conforms('delete', '/_ops/rollouts/{route}', '/_ops/rollouts/catalog', { headers: operator });
+    await conforms('get', '/_ops/rollouts/{route}', '/_ops/rollouts/nope', { headers: operator });
+    await env.ROLLOUTS.get(env.ROLLOUTS.idFromName('catalog')).clear();
+    await env.ROUTE_WEIGHTS.get(env.ROUTE_WEIGHTS.idFromName('catalog')).clear();
+  });
+
   it('users and catalog', async () => {
     const email = `conformance-${crypto.randomUUID()}@example.com`;
     await conforms('post', '/api/users/register', '/api/users/register', json({ email, password: 'a long enough password' }));

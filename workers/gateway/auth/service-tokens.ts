@@ -21,18 +21,19 @@ function signerFor(env: GatewayBindings): ServiceTokenSigner {
  * The header that lets one call into a service: a token for that service only, saying who the
  * end user is (if anyone). Every call the gateway makes to a service carries one; services refuse
  * calls without it. The signer hands out the same token for the same (service, user, roles,
- * scope) for half its life, so a call costs a map lookup, not an ES256 signature; which request
+ * scope, flags on) for half its life, so a call costs a map lookup, not an ES256 signature; which request
  * caused the call is in `x-request-id` and `traceparent`, not in the token.
  */
 export async function serviceTokenHeader(
   env: GatewayBindings,
-  call: { service: string; identity: Identity | null; scope?: ServiceClaims['scope'] },
+  call: { service: string; identity: Identity | null; scope?: ServiceClaims['scope']; flags?: string[] },
 ): Promise<Record<string, string>> {
   const token = await signerFor(env).sign({
     service: call.service,
     userId: call.identity?.userId,
     roles: call.identity?.roles ?? [],
     scope: call.scope,
+    flags: call.flags,
   });
   return { [SERVICE_TOKEN_HEADER]: token };
 }

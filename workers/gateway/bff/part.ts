@@ -7,6 +7,7 @@ import type { GatewayBindings } from '../env';
 import { platformOf } from '../platform';
 import { FALLBACK_HEADER } from '../resilience/fallback-rules';
 import { forwardedPrefixHeaders, routes, serviceName } from '../routes';
+import { currentFlags, flagSubject } from '../traffic/live-flags';
 import { serviceTokenHeader } from '../auth/service-tokens';
 import { upstreamGuard } from '../resilience/upstream-guard';
 
@@ -27,7 +28,9 @@ export async function fetchPart<T>(
   if (!route) return { status: 'unavailable', reason: `no route ${call.route}` };
   const headers = withPropagation(new Headers(), c.get('requestId'), c.get('trace'));
   for (const [name, value] of Object.entries(forwardedPrefixHeaders(route))) headers.set(name, value);
-  const token = await serviceTokenHeader(c.env, { service: serviceName(route), identity: call.identity });
+  // The caller's flags, as on every call the gateway makes for them (proxy.ts).
+  const flags = (await currentFlags(c)).onFor(flagSubject(c, call.identity));
+  const token = await serviceTokenHeader(c.env, { service: serviceName(route), identity: call.identity, flags });
   for (const [name, value] of Object.entries(token)) headers.set(name, value);
   const url = new URL(call.path, `https://${serviceName(route)}.internal`);
   const guard = upstreamGuard(c.env, route);

@@ -13,6 +13,7 @@ import { describesExactly, type SameShape } from '../../../shared/openapi/same-t
 import type { ReadinessReport } from '../../../shared/observability/readiness';
 import type { listDeadLetters } from '../ops/dead-letters';
 import { opsMetricsSchema } from '../ops/ops-metrics';
+import { releaseOperations } from './release-openapi';
 import { routes } from '../routes';
 import { isVersioned, weightsBodySchema, type VersionedRoute } from '../traffic/route-versions';
 
@@ -58,7 +59,14 @@ export const breakerState = z.strictObject({
 const catalogRoute = routes.find((r): r is VersionedRoute => r.name === 'catalog' && isVersioned(r));
 if (!catalogRoute) throw new Error('the catalog route has no versions: the /_ops/routes example needs one');
 const weightsBody = weightsBodySchema(catalogRoute);
-const routeWeights = z.record(z.string(), z.strictObject({ versions: z.array(z.string()), weights: z.record(z.string(), z.number().int()) }));
+const routeWeights = z.record(
+  z.string(),
+  z.strictObject({
+    versions: z.array(z.string()),
+    weights: z.record(z.string(), z.number().int()),
+    allow: z.record(z.string(), z.array(z.string())).describe('Signed-in users sent to a version whatever the weights ("employees first").'),
+  }),
+);
 
 const part = <T extends z.ZodType>(data: T) =>
   z.union([z.strictObject({ status: z.literal('ok'), data, degraded: z.literal(true).optional() }), z.strictObject({ status: z.literal('unavailable'), reason: z.string() })]);
@@ -262,17 +270,18 @@ export const gatewayApi: RouteConfig[] = [
     path: '/_ops/routes',
     ...ops,
     summary: 'Canary / blue-green weights',
-    responses: { 200: jsonResponse('Each route with versions.', routeWeights, { catalog: { versions: ['v1', 'v2'], weights: { v1: 90, v2: 10 } } }), 401: opsUnauthorized },
+    responses: { 200: jsonResponse('Each route with versions.', routeWeights, { catalog: { versions: ['v1', 'v2'], weights: { v1: 90, v2: 10 }, allow: { v2: ['usr_staff_1'] } } }), 401: opsUnauthorized },
   }),
   createRoute({
     method: 'put',
     path: '/_ops/routes/{name}',
     ...ops,
     summary: "Change a route's weights",
-    description: 'Whole percents naming exactly the route\'s versions, summing to 100; every isolate follows within `ROUTE_WEIGHTS_REFRESH_MS`, no redeploy.',
-    request: { params: z.object({ name: z.string() }), body: jsonBody(weightsBody, { weights: { v1: 90, v2: 10 } }) },
+    description:
+      'Whole percents naming exactly the route\'s versions, summing to 100; every isolate follows within `ROUTE_WEIGHTS_REFRESH_MS`, no redeploy. `allow` replaces the allow lists (left out: kept). 409 while an automated rollout runs, unless only `allow` changes.',
+    request: { params: z.object({ name: z.string() }), body: jsonBody(weightsBody, { weights: { v1: 90, v2: 10 }, allow: { v2: ['usr_staff_1'] } }) },
     responses: {
-      200: jsonResponse('The route\'s weights now.', routeWeights, { catalog: { versions: ['v1', 'v2'], weights: { v1: 90, v2: 10 } } }),
+      200: jsonResponse('The route\'s weights now.', routeWeights, { catalog: { versions: ['v1', 'v2'], weights: { v1: 90, v2: 10 }, allow: { v2: ['usr_staff_1'] } } }),
       400: problemResponse(400, 'Weights that do not name every version or do not sum to 100.', validationProblem([{ path: 'weights.v3', message: 'unknown version; catalog has v1, v2' }])),
       401: opsUnauthorized,
       404: problemResponse(404, 'No route with versions by that name.', 'No route with versions named "nope"; routes with versions are catalog.'),
@@ -458,6 +467,7 @@ export const gatewayApi: RouteConfig[] = [
     // The gateway calls with the ops scope, which the ledger always lets through: no 403 here.
     responses: { ...Object.fromEntries(Object.entries(config.responses).filter(([status]) => status !== '403')), 401: opsUnauthorized, 502: opsUnreachable('The ledger service') },
   })),
+  ...releaseOperations,
   ...hookOperations,
   createRoute({
     method: 'get',

@@ -32,6 +32,10 @@ export const METRIC_DEFINITIONS: Record<string, MetricDefinition> = {
     type: 'counter',
     help: 'Requests to a route with versions (canary / blue-green), by route, the version chosen, and status.',
   },
+  route_version_request_duration_seconds: {
+    type: 'histogram',
+    help: 'Time to respond to requests of a route with versions, by route and the version chosen: what an automated canary rollout judges p99 by.',
+  },
   rate_limit_decisions_total: {
     type: 'counter',
     help: 'Rate-limit decisions by route: allowed, refused (429), or error (the limiter did not answer and the request was let through).',
@@ -82,7 +86,10 @@ export function recordRequest(c: Context<AppEnv<GatewayBindings>>, request: Comp
   metrics.observe('http_request_duration_seconds', labels, request.durationMs / 1000, DURATION_BUCKETS_SECONDS);
   // Its own counter, not a label on the one above: only versioned routes have it (a few series each).
   const chosen = c.get('routeVersion');
-  if (chosen) metrics.counter('route_version_requests_total', { route: chosen.route, version: chosen.version, status: String(request.status) });
+  if (chosen) {
+    metrics.counter('route_version_requests_total', { route: chosen.route, version: chosen.version, status: String(request.status) });
+    metrics.observe('route_version_request_duration_seconds', { route: chosen.route, version: chosen.version }, request.durationMs / 1000, DURATION_BUCKETS_SECONDS);
+  }
   const flush = metrics.scheduleFlush();
   if (!flush) return;
   const guarded = flush.catch((error: unknown) => c.get('log').warn('metrics flush failed; kept for the next one', { error }));

@@ -17,6 +17,8 @@ import { isVersioned, routeWeights, serviceTargets, versionsOf, weightsBodySchem
 import { routes } from '../routes';
 import { deleteDeadLetter, listDeadLetters, redriveDeadLetter, redriveDeadLetters } from './dead-letters';
 import { countFailedAttempt, refuseLockedOut } from './operator-attempts';
+import { flagRoutes } from './flag-routes';
+import { rolloutRoutes, runningRollout } from './rollout-routes';
 import { opsCall, opsForward, opsGet, type OpsAnswer } from './ops-services';
 import { OUTBOX_SERVICES, type OutboxService } from './outbox-services';
 
@@ -134,10 +136,14 @@ function versionedRoute(c: OpsContext): VersionedRoute {
 async function currentWeights(c: OpsContext, route: VersionedRoute) {
   const log = c.get('log');
   const choice = await routeWeights(c.env, route).current((problem, error) => log.warn(`route weights: ${problem}`, { route: route.name, error }), 0);
-  return { versions: versionsOf(route), weights: choice.weights };
+  return { versions: versionsOf(route), weights: choice.weights, allow: choice.allow };
 }
 
-/** Canary / blue-green weights of every route with versions: `{<route>: {versions, weights}}`. */
+/** The same weights, whatever order they were written in. */
+const sameSplit = (a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>) =>
+  Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([version, weight]) => b[version] === weight);
+
+/** Canary / blue-green weights of every route with versions: `{<route>: {versions, weights, allow}}`. */
 opsRoutes.get('/routes', async (c) => {
   const entries = await Promise.all(routes.filter(isVersioned).map(async (route) => [route.name, await currentWeights(c, route)] as const));
   return c.json(Object.fromEntries(entries));
@@ -146,7 +152,9 @@ opsRoutes.get('/routes', async (c) => {
 /**
  * New weights for a route, for every isolate, without a redeploy: this isolate uses them at once,
  * the others within ROUTE_WEIGHTS_REFRESH_MS. Whole percents naming exactly the route's versions,
- * summing to 100; anything else is a 400 and changes nothing.
+ * summing to 100; anything else is a 400 and changes nothing. `allow` (`{<version>: [user ids]}`)
+ * replaces the allow lists ("employees first"); left out, they are kept. While an automated
+ * rollout runs, only the allow lists may change (409 otherwise).
  */
 opsRoutes.put('/routes/:name', async (c) => {
   const route = versionedRoute(c);
@@ -159,9 +167,14 @@ opsRoutes.put('/routes/:name', async (c) => {
   const parsed = weightsBodySchema(route).safeParse(body);
   if (!parsed.success) throw validationFailed(toFieldErrors(parsed.error));
   const before = await currentWeights(c, route);
-  const choice = await routeWeights(c.env, route).set(parsed.data.weights);
-  c.get('log').warn('route weights changed', { route: route.name, from: before.weights, to: choice.weights });
-  return c.json({ [route.name]: { versions: versionsOf(route), weights: choice.weights } });
+  // An automated rollout owns the weights while it runs (rollout-routes.ts); allow lists stay the operator's.
+  const rollout = await runningRollout(c.env, route.name);
+  if (rollout && !sameSplit(before.weights, parsed.data.weights)) {
+    throw new HttpError(409, { type: 'rollout-active', detail: `A rollout of ${route.name} is moving its weights (now ${rollout.canaryPercent}% on ${rollout.canary}); abort it first (DELETE /_ops/rollouts/${route.name}), or change only allow.` });
+  }
+  const choice = await routeWeights(c.env, route).set(parsed.data.weights, parsed.data.allow);
+  c.get('log').warn('route weights changed', { route: route.name, from: before.weights, to: choice.weights, allowed: Object.values(choice.allow).reduce((n, ids) => n + ids.length, 0) });
+  return c.json({ [route.name]: { versions: versionsOf(route), weights: choice.weights, allow: choice.allow } });
 });
 
 /**
@@ -336,6 +349,10 @@ opsRoutes.get('/projections/:name', async (c) => {
   const name = c.req.param('name');
   return passThrough(c, await opsForward(c, 'LEDGER', `/ledger/projections/${encodeURIComponent(name)}`, { method: 'GET', prefixes: ledgerPrefixes }));
 });
+
+// Feature flags and automated canary rollouts: releases changed at run time (flag-routes.ts, rollout-routes.ts).
+opsRoutes.route('/', flagRoutes);
+opsRoutes.route('/', rolloutRoutes);
 
 // Anything else under /_ops is the admin's 404, not the public one (auth ran first).
 opsRoutes.all('*', (c) => {

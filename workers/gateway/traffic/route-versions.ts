@@ -3,8 +3,11 @@ import { getCookie } from 'hono/cookie';
 import { z } from 'zod';
 import type { Identity } from '../../../shared/http/identity';
 import type { AppEnv } from '../../../shared/middleware/app-env';
-import { CachedWeights } from '../../../shared/routing/cached-weights';
-import { versionWeightsSchema, weightProblems, type VersionWeights } from '../../../shared/routing/weighted-choice';
+import { HttpError } from '../../../shared/http/problem';
+import { CachedWeights, type StoredSplit } from '../../../shared/routing/cached-weights';
+import { allowListProblems, MAX_ALLOWED_USERS, versionWeightsSchema, weightProblems } from '../../../shared/routing/weighted-choice';
+import { secretsEqual } from '../../../shared/security/constant-time';
+import { countFailedAttempt } from '../ops/operator-attempts';
 import { gatewayConfig } from '../config';
 import type { GatewayBindings, ServiceBindings } from '../env';
 import { routes, serviceName, type Route } from '../routes';
@@ -24,7 +27,9 @@ import { VISITOR_COOKIE } from './visitor-cookie';
  * The weights live in a `RouteWeights` Durable Object per route, changed by an operator with
  * `PUT /_ops/routes/:name` (ops/ops.ts), and each isolate reads them through a cache (at most once per
  * `ROUTE_WEIGHTS_REFRESH_MS`, 1 s by default; a change made through an isolate is used there at
- * once). The chosen version is kept on the context (`chosenVersion(c)`, for cache keys and
+ * once). Before the weights: an operator's pin (`x-stratus-version` with the ops token, to try a
+ * version before it gets traffic), then the route's allow lists (signed-in users sent to a
+ * version whatever the weights: "employees first"). The chosen version is kept on the context (`chosenVersion(c)`, for cache keys and
  * metrics), its binding serves the call (proxy.ts), and the response says `x-served-by:
  * <route>@<version>`.
  */
@@ -125,7 +130,7 @@ export const routeWeights = perIsolate((env, route: VersionedRoute): CachedWeigh
   // A stub belongs to the request that made it (workerd refuses I/O across requests): one per read.
   const stub = () => namespace.get(namespace.idFromName(route.name));
   return new CachedWeights({
-    store: { get: async () => (await stub().get()) as VersionWeights | null, set: (weights) => stub().set(weights) },
+    store: { get: async () => (await stub().get()) as StoredSplit | null, set: async (split) => (await stub().set(split)) as StoredSplit },
     defaults: route.defaultWeights,
     salt: route.name,
     refreshMs: gatewayConfig(env).ROUTE_WEIGHTS_REFRESH_MS,
@@ -155,17 +160,55 @@ export function stickyKey(c: Ctx, identity: Identity | null): string {
 }
 
 /**
+ * An operator pins their own requests to one version of a versioned route, to try a canary before
+ * it gets any traffic: `x-stratus-version: <version>` with the ops token in `x-stratus-ops-token`
+ * (its own header: `Authorization` carries the operator's access token on an API route, so they
+ * can test as a signed-in user). Both headers stay at the edge (proxy.ts never forwards them).
+ */
+export const PIN_HEADER = { version: 'x-stratus-version', opsToken: 'x-stratus-ops-token' } as const;
+
+/**
+ * The version an operator pinned this request to, or undefined when it names none. A pin without
+ * the ops token is a 403 (not ignored: the operator must not believe they tried the canary when
+ * the weights chose for them); a wrong token also counts as a failed operator attempt for the
+ * address (ops/operator-attempts.ts: after 10 a minute, 429). A version the route does not have is a 400.
+ */
+async function pinnedVersion(c: Ctx, route: VersionedRoute): Promise<string | undefined> {
+  const pinned = c.req.header(PIN_HEADER.version);
+  if (pinned === undefined) return undefined;
+  const adminToken = gatewayConfig(c.env).ADMIN_TOKEN;
+  const token = c.req.header(PIN_HEADER.opsToken);
+  if (!adminToken || !token || !(await secretsEqual(token, adminToken))) {
+    const refusal = new HttpError(403, {
+      type: 'version-pin-refused',
+      detail: `${PIN_HEADER.version} is for operators: send the ops token in ${PIN_HEADER.opsToken} with it, or leave it out.`,
+    });
+    if (token === undefined) throw refusal;
+    await countFailedAttempt(c, refusal);
+  }
+  const versions = versionsOf(route);
+  if (!versions.includes(pinned)) throw new HttpError(400, { type: 'unknown-version', detail: `${route.name} has no version ${JSON.stringify(pinned)}; its versions are ${versions.join(', ')}.` });
+  return pinned;
+}
+
+/**
  * Chooses the version of `route` that serves this request and keeps it on the context; undefined
- * for a route without versions. Idempotent per request: a second call (say, a cache lookup before
+ * for a route without versions. In order: an operator's pin, the signed-in user's allow list, the
+ * weights by the sticky key. Idempotent per request: a second call (say, a cache lookup before
  * the proxy) gets the same answer without another read.
  */
 export async function chooseVersion(c: Ctx, route: Route, identity: Identity | null): Promise<string | undefined> {
   if (!isVersioned(route)) return undefined;
   const already = c.get('routeVersion');
   if (already?.route === route.name) return already.version;
+  const pinned = await pinnedVersion(c, route);
+  if (pinned !== undefined) {
+    c.set('routeVersion', { route: route.name, version: pinned });
+    return pinned;
+  }
   const log = c.get('log');
   const choice = await routeWeights(c.env, route).current((problem, error) => log.warn(`route weights: ${problem}`, { route: route.name, error }));
-  const version = choice.choose(stickyKey(c, identity));
+  const version = (identity ? choice.allowedVersion(identity.userId) : undefined) ?? choice.choose(stickyKey(c, identity));
   c.set('routeVersion', { route: route.name, version });
   return version;
 }
@@ -195,13 +238,19 @@ export const versionResponseHeaders: MiddlewareHandler<AppEnv<GatewayBindings>> 
   if (minted) c.header('set-cookie', `${VISITOR_COOKIE}=${minted}; Max-Age=${ONE_YEAR_SECONDS}; Path=/; HttpOnly; Secure; SameSite=Lax`, { append: true });
 };
 
-/** A `PUT /_ops/routes/:name` body: `{weights}` naming exactly the route's versions, whole percents summing to 100. */
+/**
+ * A `PUT /_ops/routes/:name` body: `{weights, allow?}`, the weights naming exactly the route's
+ * versions, whole percents summing to 100; `allow` (`{<version>: [user ids]}`, at most
+ * MAX_ALLOWED_USERS ids in all, a user on one version) replaces the allow lists, left out keeps them.
+ */
 export function weightsBodySchema(route: VersionedRoute) {
   const versions = versionsOf(route);
   return z
-    .object({ weights: versionWeightsSchema })
+    .object({ weights: versionWeightsSchema, allow: z.record(z.string(), z.array(z.string()).max(MAX_ALLOWED_USERS)).optional() })
     .strict()
-    .superRefine(({ weights }, ctx) => {
+    .superRefine(({ weights, allow }, ctx) => {
+      const everyVersion = Object.fromEntries(versions.map((version) => [version, 0]));
+      for (const problem of allowListProblems(everyVersion, allow ?? {})) ctx.addIssue({ code: 'custom', path: ['allow', ...problem.path], message: problem.message });
       for (const version of Object.keys(weights)) {
         if (!versions.includes(version)) ctx.addIssue({ code: 'custom', path: ['weights', version], message: `unknown version; ${route.name} has ${versions.join(', ')}` });
       }

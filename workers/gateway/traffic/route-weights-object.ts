@@ -1,6 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
-import type { VersionWeights } from '../../../shared/routing/weighted-choice';
-import type { WeightsStore } from '../../../shared/routing/cached-weights';
+import type { VersionAllowLists, VersionWeights } from '../../../shared/routing/weighted-choice';
+import type { StoredSplit, WeightsStore } from '../../../shared/routing/cached-weights';
 import type { GatewayBindings } from '../env';
 
 /**
@@ -11,16 +11,26 @@ import type { GatewayBindings } from '../env';
  * get here (`PUT /_ops/routes/:name`).
  */
 export class RouteWeights extends DurableObject<GatewayBindings> implements WeightsStore {
-  async get(): Promise<VersionWeights | null> {
-    return (await this.ctx.storage.get<VersionWeights>('weights')) ?? null;
+  async get(): Promise<StoredSplit | null> {
+    const stored = await this.ctx.storage.get<VersionWeights | VersionAllowLists>(['weights', 'allow']);
+    const weights = stored.get('weights') as VersionWeights | undefined;
+    if (!weights) return null;
+    const allow = stored.get('allow') as VersionAllowLists | undefined;
+    return allow ? { weights, allow } : { weights };
   }
 
-  async set(weights: VersionWeights): Promise<void> {
-    await this.ctx.storage.put('weights', { ...weights });
+  /**
+   * New weights, and new allow lists when given (kept otherwise: the automated rollout moves
+   * weights only, canary-rollout-object.ts). One `put` of both keys: never one without the other.
+   */
+  async set(split: StoredSplit): Promise<StoredSplit> {
+    const allow = split.allow ?? (await this.ctx.storage.get<VersionAllowLists>('allow'));
+    await this.ctx.storage.put(allow ? { weights: { ...split.weights }, allow } : { weights: { ...split.weights } });
+    return allow ? { weights: split.weights, allow } : { weights: split.weights };
   }
 
-  /** Back to the route's defaults (tests, and an operator who wants the code's split back). */
+  /** Back to the route's defaults, no allow lists (tests, and an operator who wants the code's split back). */
   async clear(): Promise<void> {
-    await this.ctx.storage.delete('weights');
+    await this.ctx.storage.delete(['weights', 'allow']);
   }
 }

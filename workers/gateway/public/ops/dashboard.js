@@ -6,6 +6,7 @@ import { canaryControls, chaosControls } from './controls-panel.js';
 import { renderDlq } from './dlq-panel.js';
 import { renderOutbox } from './outbox-panel.js';
 import { renderRatios } from './ratios-panel.js';
+import { renderFlags, renderRollouts } from './releases-panel.js';
 import { renderSagas } from './sagas-panel.js';
 import { renderStuckSagas } from './stuck-sagas-panel.js';
 import { renderTraffic, resetTraffic, showLatencyOf } from './traffic-panel.js';
@@ -52,6 +53,9 @@ const dlqActions = {
   redriveTopic: (topic) => act($('dlq-answer'), '/dlq/redrive', { method: 'POST', body: topic ? { topic } : {} }, (a) => `Redriven ${a.redriven}${topic ? ` of ${topic}` : ''}${a.more ? ' (more left: redrive again)' : ''}`),
 };
 $('dlq-redrive-all').addEventListener('click', () => dlqActions.redriveTopic(undefined));
+
+/** A flag or rollout change from the releases panel. */
+const releaseAction = (path, init, done) => act($('releases-answer'), path, init, done);
 
 const retryOutbox = (service, id) =>
   act($('outbox-answer'), `/outbox/${encodeURIComponent(service)}/retry`, { method: 'POST', body: id ? { id } : {} }, (a) => `${service}: ${a.retried} row${a.retried === 1 ? '' : 's'} sent again`);
@@ -107,6 +111,8 @@ async function readPanels(all) {
   const reads = [
     ['breakers', () => ops('/breakers').then((b) => renderBreakers($('breakers'), b, { minMs: MIN_WINDOW_MS }))],
     ['metrics', () => ops('/metrics').then((m) => { renderTraffic(traffic, m); renderRatios({ rateLimitsTable: $('rate-limits'), cacheTable: $('cache') }, m); })],
+    // A running rollout moves every second or so: read with the fast panels.
+    ['rollouts', () => ops('/rollouts').then((r) => renderRollouts($('rollouts'), r, releaseAction))],
     ...(chaosRefused ? [] : [['chaos', () => ops('/chaos').then(renderChaos, (error) => {
       // Fault injection is off here (ALLOW_CHAOS=false): say so in the panel, not as a failure, and stop asking.
       if (!(error instanceof OpsError && error.status === 403)) throw error;
@@ -116,6 +122,7 @@ async function readPanels(all) {
     ...(slow
       ? [
           ['routes', () => ops('/routes').then(renderCanary)],
+          ['flags', () => ops('/flags').then((f) => renderFlags($('flags'), f, releaseAction))],
           ['sagas', () => ops('/sagas?limit=10').then((s) => renderSagas($('sagas'), s))],
           ['stuck', () => ops('/sagas?status=STUCK&limit=50').then((s) => renderStuckSagas($('stuck'), s, sagaAction))],
           ['outbox', () => ops('/outbox').then((o) => renderOutbox($('outbox'), o, retryOutbox))],
