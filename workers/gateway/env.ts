@@ -3,6 +3,7 @@ import type { CircuitBreakerObject } from './resilience/circuit-breaker-object';
 import type { MetricsStore } from './ops/metrics-store';
 import type { RateLimiter } from './traffic/rate-limiter-object';
 import type { RouteWeights } from './traffic/route-weights-object';
+import type { TelemetryBindings } from '../../shared/observability/telemetry';
 
 /** Service bindings to the private workers; the route table names its targets by these keys. */
 export interface ServiceBindings {
@@ -18,7 +19,7 @@ export interface ServiceBindings {
 }
 
 /** The gateway's bindings (root wrangler.toml, secrets in .dev.vars locally); the response cache's are in cache/cache-config.ts. */
-export interface GatewayBindings extends ServiceBindings, CacheBindings {
+export interface GatewayBindings extends ServiceBindings, CacheBindings, TelemetryBindings {
   METRICS: DurableObjectNamespace<MetricsStore>;
   /** One circuit breaker per upstream, named after it. */
   BREAKERS: DurableObjectNamespace<CircuitBreakerObject>;
