@@ -41,6 +41,11 @@ export interface GatewayBindings extends ServiceBindings, CacheBindings, Telemet
   ALLOW_CHAOS?: string;
   CORS_ORIGINS?: string;
   LOG_LEVEL?: string;
+  /**
+   * Where /_ops/traces and /_ops/logs read spans and logs: the local OTLP receiver's base URL
+   * (scripts/otel-receiver.mjs; `npm run dev` sets it). Unset (a deployment): those routes say so.
+   */
+  OTEL_QUERY_URL?: string;
   BODY_LIMIT_BYTES?: string;
   METRICS_FLUSH_INTERVAL_MS?: string;
   READY_TIMEOUT_MS?: string;
