@@ -74,14 +74,6 @@ describe('the gateway answers as /openapi.json says', () => {
     await conforms('delete', '/_ops/chaos/{service}', '/_ops/chaos/catalog', { headers: operator }, chaosAllowed);
     await conforms('get', '/_ops/metrics', '/_ops/metrics', { headers: operator });
     await conforms('get', '/_ops/metrics', '/_ops/metrics');
-    // Traces and logs: no trace store here (503), a store that does not answer (502), bad input (400), no token (401).
-    await conforms('get', '/_ops/traces', '/_ops/traces?status=5xx', { headers: operator });
-    await conforms('get', '/_ops/traces', '/_ops/traces?status=bad', { headers: operator });
-    await conforms('get', '/_ops/traces/{traceId}', '/_ops/traces/4bf92f3577b34da6a3ce929d0e0e4736', { headers: { ...operator, accept: 'application/json' } });
-    await conforms('get', '/_ops/traces/{traceId}', '/_ops/traces/not-a-trace', { headers: operator });
-    await conforms('get', '/_ops/logs', '/_ops/logs?requestId=r1', { headers: operator }, testEnv({ OTEL_QUERY_URL: 'http://127.0.0.1:1' }));
-    await conforms('get', '/_ops/logs', '/_ops/logs?level=loud', { headers: operator });
-    await conforms('get', '/_ops/logs', '/_ops/logs');
     await conforms('get', '/_ops/projections/{name}', '/_ops/projections/balances', { headers: operator });
     await conforms('post', '/_ops/projections/{name}/rebuild', '/_ops/projections/nope/rebuild', { headers: operator });
     await conforms('get', '/openapi.json', '/openapi.json');
@@ -141,5 +133,17 @@ describe('the gateway answers as /openapi.json says', () => {
     await conforms('get', '/api/ledger/top', '/api/ledger/top', { headers: customer });
     await conforms('post', '/api/ledger/accounts/{id}/freeze', `${account}/freeze`, { headers: customer });
     await conforms('get', '/api/ledger/accounts/{id}', account);
+  });
+});
+
+describe('the traces and logs views answer as /openapi.json says', () => {
+  it('traces and logs: no trace store here (503), one that does not answer (502), bad input (400), no token (401)', async () => {
+    await conforms('get', '/_ops/traces', '/_ops/traces?status=5xx', { headers: operator });
+    await conforms('get', '/_ops/traces', '/_ops/traces?status=bad', { headers: operator });
+    await conforms('get', '/_ops/traces/{traceId}', '/_ops/traces/4bf92f3577b34da6a3ce929d0e0e4736', { headers: { ...operator, accept: 'application/json' } });
+    await conforms('get', '/_ops/traces/{traceId}', '/_ops/traces/not-a-trace', { headers: operator });
+    await conforms('get', '/_ops/logs', '/_ops/logs?requestId=r1', { headers: operator }, testEnv({ OTEL_QUERY_URL: 'http://127.0.0.1:1' }));
+    await conforms('get', '/_ops/logs', '/_ops/logs?level=loud', { headers: operator });
+    await conforms('get', '/_ops/logs', '/_ops/logs');
   });
 });

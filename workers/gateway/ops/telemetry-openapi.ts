@@ -37,6 +37,8 @@ const anyValue = z.union([
   z.strictObject({ boolValue: z.boolean() }),
 ]);
 const keyValue = z.strictObject({ key: z.string(), value: anyValue });
+// OTLP messages carry more optional fields than these (flags, links, dropped counts, schemaUrl):
+// the ones a reader needs are named, the rest allowed.
 const otlpSpan = z.object({
   traceId: z.string(),
   spanId: z.string(),
@@ -46,14 +48,18 @@ const otlpSpan = z.object({
   startTimeUnixNano: z.string(),
   endTimeUnixNano: z.string(),
   attributes: z.array(keyValue),
-  status: z.object({ code: z.number().int() }),
-});
+  status: z.object({ code: z.number().int() }).catchall(z.unknown()),
+}).catchall(z.unknown());
 const otlpTrace = z.strictObject({
   resourceSpans: z.array(
-    z.object({
-      resource: z.object({ attributes: z.array(keyValue) }),
-      scopeSpans: z.array(z.object({ scope: z.object({ name: z.string() }).optional(), spans: z.array(otlpSpan) })),
-    }),
+    z
+      .object({
+        resource: z.object({ attributes: z.array(keyValue) }).catchall(z.unknown()),
+        scopeSpans: z.array(
+          z.object({ scope: z.object({ name: z.string() }).catchall(z.unknown()).optional(), spans: z.array(otlpSpan) }).catchall(z.unknown()),
+        ),
+      })
+      .catchall(z.unknown()),
   ),
 });
 const logLine = z
