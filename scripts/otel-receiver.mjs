@@ -100,7 +100,7 @@ export async function startOtelReceiver({ port = 0, host = '127.0.0.1', maxTrace
   /** traceId → { spans: [{service, span}] }, oldest first (a Map keeps insertion order). */
   const traces = new Map();
   /** Log lines as the query answers them, oldest first. */
-  let logs = [];
+  const logs = [];
   const counts = { spans: 0, logLines: 0, droppedTraces: 0, droppedSpans: 0, droppedLogLines: 0 };
 
   function addSpans(body) {
@@ -150,10 +150,11 @@ export async function startOtelReceiver({ port = 0, host = '127.0.0.1', maxTrace
       }
     }
     counts.logLines += added.length;
-    logs = logs.concat(added);
+    for (const line of added) logs.push(line);
     if (logs.length > maxLogLines) {
+      // One splice per batch, not a copy of the whole store per line.
       counts.droppedLogLines += logs.length - maxLogLines;
-      logs = logs.slice(logs.length - maxLogLines);
+      logs.splice(0, logs.length - maxLogLines);
     }
   }
 
