@@ -37,9 +37,7 @@ const anyValue = z.union([
   z.strictObject({ boolValue: z.boolean() }),
 ]);
 const keyValue = z.strictObject({ key: z.string(), value: anyValue });
-// OTLP messages carry more optional fields than these (flags, links, dropped counts, schemaUrl):
-// the ones a reader needs are named, the rest allowed.
-const otlpSpan = z.object({
+const otlpSpan = z.strictObject({
   traceId: z.string(),
   spanId: z.string(),
   parentSpanId: z.string().optional(),
@@ -48,23 +46,20 @@ const otlpSpan = z.object({
   startTimeUnixNano: z.string(),
   endTimeUnixNano: z.string(),
   attributes: z.array(keyValue),
-  status: z.object({ code: z.number().int() }).catchall(z.unknown()),
-}).catchall(z.unknown());
+  status: z.strictObject({ code: z.number().int() }),
+  links: z.array(z.strictObject({ traceId: z.string(), spanId: z.string() })).optional(),
+  flags: z.number().int().optional(),
+});
 const otlpTrace = z.strictObject({
   resourceSpans: z.array(
-    z
-      .object({
-        resource: z.object({ attributes: z.array(keyValue) }).catchall(z.unknown()),
-        scopeSpans: z.array(
-          z.object({ scope: z.object({ name: z.string() }).catchall(z.unknown()).optional(), spans: z.array(otlpSpan) }).catchall(z.unknown()),
-        ),
-      })
-      .catchall(z.unknown()),
+    z.strictObject({
+      resource: z.strictObject({ attributes: z.array(keyValue) }),
+      scopeSpans: z.array(z.strictObject({ scope: z.strictObject({ name: z.string(), version: z.string().optional() }).optional(), spans: z.array(otlpSpan) })),
+    }),
   ),
 });
-const logLine = z
-  .object({ ts: z.iso.datetime(), service: z.string(), level: z.string(), msg: z.string(), requestId: z.string().nullable(), traceId: z.string().nullable() })
-  .catchall(z.unknown());
+/** A log line: `ts, service, level, msg, requestId, traceId, spanId`, then whatever fields the line had. */
+const logLine = z.record(z.string(), z.unknown());
 
 const traceExample = {
   resourceSpans: [
