@@ -89,6 +89,8 @@ const serviceTrust = {
 };
 const serviceTestVars = {
   ...serviceTrust,
+  // No span or log export, whatever a developer's .dev.vars says (`npm run dev` sets it there).
+  OTEL_EXPORTER_OTLP_ENDPOINT: '',
   TEST_SERVICE_TOKEN_PRIVATE_JWK: JSON.stringify(serviceTokenKeys.privateJwk),
   TEST_ORDERS_SERVICE_TOKEN_PRIVATE_JWK: JSON.stringify(ordersServiceTokenKeys.privateJwk),
 };
@@ -120,6 +122,8 @@ const testVars = {
   // breaker state without waiting on a timer.
   METRICS_FLUSH_INTERVAL_MS: '0',
   BREAKER_REPORT_INTERVAL_MS: '0',
+  OTEL_EXPORTER_OTLP_ENDPOINT: '',
+  OTEL_QUERY_URL: '',
 };
 
 export default defineConfig({

@@ -2,12 +2,13 @@
 // `npm run dev`: the whole suite on this machine, nothing to sign up for. Applies local D1
 // migrations and seeds demo data for every service, starts the local QStash (in this process, on
 // :8080 or QSTASH_PORT, with the topics and queues of shared/events/topology.json; skipped when
-// QSTASH_URL points elsewhere), then runs every worker in one `wrangler dev` process (gateway
+// QSTASH_URL points elsewhere) and the local OTLP receiver (:4318 or OTEL_PORT), then runs every worker in one `wrangler dev` process (gateway
 // first, so it is the one on :8787; service bindings connect the rest).
 // Ctrl-C stops everything it started.
 import { spawn } from 'node:child_process';
 import { devAdminToken, startDevCrons } from './dev-crons.mjs';
 import { copyGatewayAssets } from './gateway-assets.mjs';
+import { ensureOtelDevVars, startDevOtel } from './otel/dev-otel.mjs';
 import { prepareLocal } from './prepare-local.mjs';
 import { startDevQStash } from './qstash/dev-qstash.mjs';
 import { wranglerCommand, wranglerEnv } from './wrangler-cli.mjs';
@@ -18,6 +19,10 @@ const PORT = process.env.PORT ?? '8787';
 await prepareLocal();
 copyGatewayAssets();
 const qstash = await startDevQStash();
+// Every worker's spans and log lines go to a local OTLP receiver (scripts/otel-receiver.mjs, on
+// :4318 or OTEL_PORT), which the gateway's /_ops/traces and /_ops/logs read.
+ensureOtelDevVars();
+const otel = await startDevOtel();
 
 const configs = [gatewayConfigPath(), ...serviceWorkers().map((service) => service.configPath)];
 const wranglerCli = wranglerCommand();
@@ -69,5 +74,5 @@ child.on('exit', (code, signal) => {
   }
   // The local QStash lives in this process; close it (bounded) so no delivery is cut mid-write.
   const exit = () => process.exit(stopping ? 0 : (code ?? (signal ? 1 : 0)));
-  Promise.race([qstash.close(), new Promise((resolve) => setTimeout(resolve, 1_000))]).then(exit, exit);
+  Promise.race([Promise.all([qstash.close(), otel.close()]), new Promise((resolve) => setTimeout(resolve, 1_000))]).then(exit, exit);
 });

@@ -1,4 +1,5 @@
 import type { Miniflare } from 'miniflare';
+import type { OtelReceiver } from './otel-receiver.mjs';
 import type { QStashServer, QStashServerOptions } from './qstash-server.mjs';
 
 export const ADMIN_TOKEN: string;
@@ -22,6 +23,8 @@ export interface LocalSuite {
   url(path: string): string;
   gatewayUrl: string;
   qstash: QStashServer;
+  /** The OTLP receiver every worker exports its spans and log lines to. */
+  otel: OtelReceiver;
   logs: { lines: number; text: string };
   mf: Miniflare;
   db(service: string): SuiteDatabase;

@@ -10,6 +10,7 @@ import { importJWK } from 'jose';
 import { Log, LogLevel, Miniflare } from 'miniflare';
 import { signAccessToken } from './access-token.mjs';
 import { generateSigningKeyPair } from './dev-keys.mjs';
+import { startOtelReceiver } from './otel-receiver.mjs';
 import { useFreshConnections } from './fresh-connections.mjs';
 import { setupQStash } from './qstash-setup.mjs';
 import { seededRandom, startQStashServer } from './qstash-server.mjs';
@@ -67,6 +68,9 @@ export async function startLocalSuite({ vars = {}, workerVars = {}, qstash: qsta
   useFreshConnections();
   const { seed = 1, ...serverOptions } = qstashOptions;
   const qstash = await startQStashServer({ ...SIGNING_KEYS_AS_OPTIONS, random: seededRandom(seed), ...serverOptions });
+  // Every worker exports its spans and log lines here (OTLP/HTTP JSON), and the gateway's
+  // /_ops/traces and /_ops/logs read them back, as under `npm run dev`.
+  const otel = await startOtelReceiver();
 
   const gatewayKeys = await generateSigningKeyPair('suite-gateway');
   const ordersKeys = await generateSigningKeyPair('suite-orders');
@@ -79,6 +83,7 @@ export async function startLocalSuite({ vars = {}, workerVars = {}, qstash: qsta
     QSTASH_TOKEN: qstash.token,
     ...SIGNING_KEYS,
     HOOKS_BASE_URL: HOOKS_ORIGIN,
+    OTEL_EXPORTER_OTLP_ENDPOINT: otel.url,
     ...vars,
   };
   const perWorker = {
@@ -90,6 +95,7 @@ export async function startLocalSuite({ vars = {}, workerVars = {}, qstash: qsta
       SERVICE_TOKEN_PRIVATE_JWK: JSON.stringify(gatewayKeys.privateJwk),
       UPSTASH_REDIS_REST_URL: '',
       UPSTASH_REDIS_REST_TOKEN: '',
+      OTEL_QUERY_URL: otel.url,
     },
     orders: { SERVICE_TOKEN_PRIVATE_JWK: JSON.stringify(ordersKeys.privateJwk) },
     payments: { CARD_FINGERPRINT_KEY: `suite-${randomUUID()}` },
@@ -107,7 +113,7 @@ export async function startLocalSuite({ vars = {}, workerVars = {}, qstash: qsta
     bundledWorkerOptions(gatewayConfigPath(), `${buildPrefix}-gateway`, { bindings: { ...common, ...perWorker.gateway, ...workerVars.gateway } }),
     ...services.map((service) =>
       bundledWorkerOptions(service.configPath, `${buildPrefix}-${service.name}`, {
-        bindings: { ...common, ...(perWorker[service.name] ?? {}), ...(workerVars[service.name] ?? {}) },
+        bindings: { ...common, OTEL_SERVICE_NAME: service.name, ...(perWorker[service.name] ?? {}), ...(workerVars[service.name] ?? {}) },
       }),
     ),
   ];
@@ -141,6 +147,8 @@ export async function startLocalSuite({ vars = {}, workerVars = {}, qstash: qsta
       url: (path) => new URL(path, gatewayUrl).href,
       gatewayUrl,
       qstash,
+      /** The OTLP receiver every worker exports to (scripts/otel-receiver.mjs). */
+      otel,
       logs,
       mf,
       /** A service's D1 as its worker sees it: `db('orders')`. */
@@ -150,11 +158,11 @@ export async function startLocalSuite({ vars = {}, workerVars = {}, qstash: qsta
         `Bearer ${await signAccessToken(accessKey, accessKeys.privateJwk.kid, userId, roles)}`,
       operator: { authorization: `Bearer ${ADMIN_TOKEN}` },
       dispose: async () => {
-        await Promise.allSettled([mf.dispose(), qstash.close()]);
+        await Promise.allSettled([mf.dispose(), qstash.close(), otel.close()]);
       },
     };
   } catch (error) {
-    await Promise.allSettled([mf.dispose(), qstash.close()]);
+    await Promise.allSettled([mf.dispose(), qstash.close(), otel.close()]);
     throw error;
   }
 }

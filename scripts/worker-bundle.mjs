@@ -42,6 +42,8 @@ export function bundledWorkerOptions(configPath, name, overrides = {}) {
     compatibilityFlags: config.compatibility_flags,
     modules: [{ type: 'ESModule', path: bundleWorker(configPath, name) }],
     ...overrides,
-    bindings: { ...(workerOptions.bindings ?? {}), ...(overrides.bindings ?? {}) },
+    // No span or log export unless the caller asks for it (local-suite.mjs does): a developer's
+    // .dev.vars, which wrangler reads in, points the exporters at `npm run dev`'s receiver.
+    bindings: { ...(workerOptions.bindings ?? {}), OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_QUERY_URL: '', ...(overrides.bindings ?? {}) },
   };
 }

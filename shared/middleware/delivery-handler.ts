@@ -8,6 +8,8 @@ import { parseCloudEvent } from '../events/cloud-event';
 import topology from '../events/topology.json' with { type: 'json' };
 import { badRequest, HttpError } from '../http/problem';
 import type { Logger } from '../observability/logger';
+import { parentOf, SpanKind, type SpanParent } from '../observability/span';
+import { tracedD1 } from '../adapters/cloudflare/traced-d1';
 import type { AppEnv } from './app-env';
 
 /** A consumer named in shared/events/topology.json; its hook path is `consumers[name]`. */
@@ -109,7 +111,9 @@ export function deliveryHandler<Bindings extends DeliveryBindings, Db extends De
   const { consumer, handle } = options;
   const path = topology.consumers[consumer];
   if (!path) throw new Error(`deliveryHandler: no consumer ${consumer} in shared/events/topology.json`);
-  const database = options.db ?? ((c: Context<AppEnv<Bindings>>) => drizzle(c.env.DB) as unknown as Db);
+  // The default database's batches are spans of the delivery's span (traced-d1.ts).
+  const database = (c: Context<AppEnv<Bindings>>, span: SpanParent): Db =>
+    options.db ? options.db(c) : (drizzle(tracedD1(c.env.DB, c.get('telemetry').tracer, span)) as unknown as Db);
   const verifierFor = options.verifier ?? defaultVerifier;
   const now = options.now ?? Date.now;
 
@@ -135,11 +139,31 @@ export function deliveryHandler<Bindings extends DeliveryBindings, Db extends De
     if (!parsed.ok) throw badRequest('The delivery is not a CloudEvent.', parsed.issues);
     const event = parsed.event;
 
-    const db = database(c);
+    // The delivery's span: a consumer of the event, child of this request (QStash → gateway →
+    // here, which continued the publisher's trace from the forwarded traceparent) and linked to
+    // the publishing span the event's own traceparent names.
+    const topicName = c.req.header('upstash-topic-name') ?? null;
+    const publishedBy = parentOf(event.traceparent);
+    return c.get('telemetry').tracer.trace(
+      `deliver ${event.type}`,
+      SpanKind.CONSUMER,
+      c.get('trace'),
+      async (span) => {
+        if (publishedBy) span.addLink(publishedBy);
+        const response = await consume(c, event, messageId, topicName, log, span);
+        span.setAttribute('http.response.status_code', response.status);
+        return response;
+      },
+      { 'messaging.system': 'qstash', 'messaging.destination.name': topicName ?? consumer, 'messaging.consumer.group.name': consumer, 'messaging.message.id': messageId, 'cloudevents.event_id': event.id, 'cloudevents.event_type': event.type },
+    );
+  };
+
+  async function consume(c: Context<AppEnv<Bindings>>, event: CloudEvent, messageId: string, topicName: string | null, log: Logger, span: SpanParent): Promise<Response> {
+    const db = database(c, span);
     const delivery: Delivery<Db> = {
       messageId,
       retried: retriedOf(c.req.header('upstash-retried')),
-      topicName: c.req.header('upstash-topic-name') ?? null,
+      topicName,
       db,
       log: log.child({ messageId, eventId: event.id, eventType: event.type, eventTraceparent: event.traceparent }),
     };
@@ -170,5 +194,5 @@ export function deliveryHandler<Bindings extends DeliveryBindings, Db extends De
       }
     }
     return c.json({ status: 'processed' satisfies DeliveryStatus, messageId, eventId: event.id }, 200, effects.headers ?? {});
-  };
+  }
 }

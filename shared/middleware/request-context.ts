@@ -2,6 +2,8 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 import { createLogger, type LogLevel, type Logger } from '../observability/logger';
 import { acceptOrCreateRequestId, REQUEST_ID_HEADER } from '../observability/request-id';
+import { SpanKind, SpanStatus } from '../observability/span';
+import { telemetryFor, type Telemetry } from '../observability/telemetry';
 import { continueTrace, formatTraceparent, type RandomBytes } from '../observability/trace-context';
 import type { AppEnv } from './app-env';
 
@@ -35,12 +37,16 @@ export interface RequestContextOptions {
  */
 export const requestContext = (options: RequestContextOptions): MiddlewareHandler<AppEnv> => {
   const now = options.now ?? Date.now;
-  const loggers = new Map<LogLevel, Logger>();
-  const baseLogger = (level: LogLevel) => {
-    let logger = loggers.get(level);
+  // One logger per level and telemetry (the exporter's, when OTEL_EXPORTER_OTLP_ENDPOINT is set:
+  // its lines are also kept for OTLP export), made once per isolate.
+  const loggers = new Map<Telemetry, Map<LogLevel, Logger>>();
+  const baseLogger = (level: LogLevel, telemetry: Telemetry) => {
+    let byLevel = loggers.get(telemetry);
+    if (!byLevel) loggers.set(telemetry, (byLevel = new Map()));
+    let logger = byLevel.get(level);
     if (!logger) {
-      logger = createLogger({ service: options.service }, { level, write: options.write, now });
-      loggers.set(level, logger);
+      logger = createLogger({ service: options.service }, { level, write: telemetry.writer(options.write), now });
+      byLevel.set(level, logger);
     }
     return logger;
   };
@@ -49,7 +55,8 @@ export const requestContext = (options: RequestContextOptions): MiddlewareHandle
     const started = now();
     const requestId = acceptOrCreateRequestId(c.req.header(REQUEST_ID_HEADER));
     const trace = continueTrace(c.req.header('traceparent'), c.req.header('tracestate'), options.random);
-    const log = baseLogger(options.logLevel?.(c) ?? 'info').child({
+    const telemetry = telemetryFor(options.service, c.env as Record<string, string | undefined> | undefined);
+    const log = baseLogger(options.logLevel?.(c) ?? 'info', telemetry).child({
       requestId,
       traceId: trace.traceId,
       spanId: trace.spanId,
@@ -58,6 +65,7 @@ export const requestContext = (options: RequestContextOptions): MiddlewareHandle
     c.set('requestId', requestId);
     c.set('trace', trace);
     c.set('log', log);
+    c.set('telemetry', telemetry);
 
     await next();
 
@@ -88,8 +96,32 @@ export const requestContext = (options: RequestContextOptions): MiddlewareHandle
       // Bookkeeping (metrics) must never turn an answered request into a failure.
       log.error('request bookkeeping failed', { error });
     }
+    if (telemetry.enabled) {
+      // The request's own span: its ids were made above (and are on every log line already).
+      telemetry.tracer
+        .adopt(trace, `${completed.method} ${completed.route}`, SpanKind.SERVER, started, {
+          'http.request.method': completed.method,
+          'http.route': completed.route,
+          'url.path': c.req.path,
+          'http.response.status_code': completed.status,
+          'request.id': requestId,
+          'upstream.service': completed.service === options.service ? undefined : completed.service,
+        })
+        .end(completed.status >= 500 ? SpanStatus.ERROR : SpanStatus.UNSET, started + completed.durationMs);
+      telemetry.flush(waitUntilOf(c));
+    }
   };
 };
+
+/** The request's `waitUntil`, or undefined where there is no execution context (an app called directly in a test). */
+function waitUntilOf(c: Context): ((promise: Promise<unknown>) => void) | undefined {
+  try {
+    const ctx = c.executionCtx;
+    return (promise) => ctx.waitUntil(promise);
+  } catch {
+    return undefined;
+  }
+}
 
 /** The pattern of the handler that answered; `unmatched` when only middleware ran (a 404). */
 function matchedRoute(c: Context): string {

@@ -100,7 +100,8 @@ const rows = async <T>(service: string, sql: string): Promise<T[]> => (await sui
 
 beforeAll(async () => {
   suite = await startLocalSuite({
-    vars: { SAGA_DEADLINE_MS: '20000', SAGA_RETRY_BASE_MS: '50', SAGA_RETRY_MAX_MS: '1000', SAGA_CALL_TIMEOUT_MS: '2000', CHAOS_REFRESH_MS: '200' },
+    // LOG_LEVEL info: the traced order's request lines (info) are exported for /_ops/logs.
+    vars: { LOG_LEVEL: 'info', SAGA_DEADLINE_MS: '20000', SAGA_RETRY_BASE_MS: '50', SAGA_RETRY_MAX_MS: '1000', SAGA_CALL_TIMEOUT_MS: '2000', CHAOS_REFRESH_MS: '200' },
     workerVars: {
       orders: { SAGA_CRASH_PERCENT: String(CRASH_PERCENT) },
       gateway: { METRICS_FLUSH_INTERVAL_MS: '1000', BREAKER_REPORT_INTERVAL_MS: '1000' },
@@ -286,5 +287,98 @@ describe(`${ORDERS} concurrent orders under chaos (seed ${SEED})`, () => {
     const count = (status: string) => Number(new RegExp(`^saga_total\\{status="${status}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
     expect(count('COMPLETED') + count('CANCELLED')).toBe(ORDERS);
     expect(count('PENDING')).toBe(0);
+  });
+});
+
+interface OtlpSpanJson {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  kind: number;
+  startTimeUnixNano: string;
+  endTimeUnixNano: string;
+}
+interface OtlpTraceJson {
+  resourceSpans: { resource: { attributes: { key: string; value: { stringValue?: string } }[] }; scopeSpans: { spans: OtlpSpanJson[] }[] }[];
+}
+
+/** Runs last: the order it places is not one of the chaos run's, whose totals the tests above check. */
+describe('one order, traced across every worker', () => {
+  const PRODUCER = 4;
+  const CONSUMER = 5;
+
+  it('yields one trace with spans from gateway, orders, catalog, payments and notifications, every parent present, timings nested; its log lines from every worker', async () => {
+    await suite.db('catalog').prepare("INSERT INTO products (id, name, description, price_cents, currency, stock) VALUES ('prod_traced', 'traced', '', 1200, 'USD', 5)").run();
+    const requestId = `traced-${Date.now()}`;
+    const answer = await fetch(suite.url('/api/orders'), {
+      method: 'POST',
+      headers: { authorization: await suite.bearer('usr_traced'), 'content-type': 'application/json', 'idempotency-key': requestId, 'x-request-id': requestId },
+      body: JSON.stringify({ items: [{ productId: 'prod_traced', quantity: 1 }] }),
+    });
+    expect(answer.status, await answer.clone().text()).toBe(202);
+    // traceresponse names the trace the gateway started for this request.
+    const traceId = answer.headers.get('traceresponse')!.split('-')[1]!;
+
+    const spansOf = async () => {
+      const response = await fetch(suite.url(`/_ops/traces/${traceId}`), { headers: { ...suite.operator, accept: 'application/json' } });
+      if (response.status === 404) return [];
+      expect(response.status).toBe(200);
+      const trace = (await response.json()) as OtlpTraceJson;
+      return trace.resourceSpans.flatMap((r) => {
+        const service = r.resource.attributes.find((a) => a.key === 'service.name')?.value.stringValue ?? '';
+        return r.scopeSpans.flatMap((s) => s.spans.map((span) => ({ service, ...span })));
+      });
+    };
+    const complete = (spans: Awaited<ReturnType<typeof spansOf>>) => {
+      const ids = new Set(spans.map((s) => s.spanId));
+      const services = new Set(spans.map((s) => s.service));
+      return (
+        ['gateway', 'orders', 'catalog', 'payments', 'notifications'].every((s) => services.has(s)) &&
+        spans.some((s) => s.service === 'notifications' && s.name.startsWith('deliver ')) &&
+        spans.some((s) => s.name === 'saga step confirm') &&
+        spans.filter((s) => s.parentSpanId).every((s) => ids.has(s.parentSpanId!))
+      );
+    };
+    const spans = await poll('the whole trace exported', spansOf, complete, 30_000);
+
+    // One root: the gateway's request span.
+    const roots = spans.filter((s) => !s.parentSpanId);
+    expect(roots.map((s) => `${s.service} ${s.name}`)).toEqual(['gateway POST /api/orders/*']);
+    expect(new Set(spans.map((s) => s.traceId))).toEqual(new Set([traceId]));
+    // Every kind of span the trace promises.
+    const names = spans.map((s) => `${s.service} ${s.name}`);
+    for (const expected of [/^gateway POST orders$/, /^orders POST \/orders$/, /^orders saga step reserve$/, /^catalog POST \/inventory\/reservations$/, /^payments POST \/payments\/charges$/, /^\S+ D1 batch$/, /^\S+ publish order\./, /^notifications deliver /]) {
+      expect(names.some((name) => expected.test(name)), `${expected} in ${names.join(', ')}`).toBe(true);
+    }
+    // Timings nest: a child starts within its parent and, unless it is asynchronous work the
+    // parent only started (a saga step or an outbox publish after the order was accepted, a
+    // delivery after a publish: CONSUMER and PRODUCER spans, and a PRODUCER's children), ends
+    // within it too.
+    const byId = new Map(spans.map((s) => [s.spanId, s]));
+    for (const span of spans) {
+      const parent = span.parentSpanId ? byId.get(span.parentSpanId) : undefined;
+      if (!parent) continue;
+      const where = `${span.service} ${span.name} in ${parent.service} ${parent.name}`;
+      expect(BigInt(span.startTimeUnixNano) >= BigInt(parent.startTimeUnixNano), where).toBe(true);
+      expect(BigInt(span.endTimeUnixNano) >= BigInt(span.startTimeUnixNano), where).toBe(true);
+      if (span.kind !== CONSUMER && span.kind !== PRODUCER && parent.kind !== PRODUCER) expect(BigInt(span.endTimeUnixNano) <= BigInt(parent.endTimeUnixNano), where).toBe(true);
+    }
+
+    // The trace list finds it by route and status.
+    const list = (await (await fetch(suite.url('/_ops/traces?route=/api/orders&status=2xx&limit=500'), { headers: suite.operator })).json()) as { items: { traceId: string }[] };
+    expect(list.items.map((t) => t.traceId)).toContain(traceId);
+
+    // The request's log lines, from every worker it reached with its request id.
+    const logs = await poll(
+      'the request log lines exported',
+      async () => (await (await fetch(suite.url(`/_ops/logs?requestId=${requestId}`), { headers: suite.operator })).json()) as { items: { service: string; requestId: string; traceId: string; msg: string }[] },
+      (l) => ['gateway', 'orders', 'catalog', 'payments'].every((s) => l.items.some((item) => item.service === s)),
+      10_000,
+    );
+    for (const item of logs.items) {
+      expect(item.requestId).toBe(requestId);
+      expect(item.traceId).toBe(traceId);
+    }
   });
 });

@@ -1,5 +1,6 @@
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { drizzle } from 'drizzle-orm/d1';
+import { requestD1 } from '../../shared/adapters/cloudflare/traced-d1';
 import { requireCaller } from '../../shared/http/identity';
 import { idempotencyKeyHeader, REPLAYED_HEADER } from '../../shared/http/idempotency-key';
 import type { AppEnv } from '../../shared/middleware/app-env';
@@ -11,7 +12,8 @@ import { quoteInput, reservationIdParam, reserveInput } from './inventory-schema
 import { priceItems } from './quote';
 import { commit, release, reserve } from './reservations';
 
-const repository = (env: CatalogBindings) => new InventoryRepository(drizzle(env.DB));
+/** The repository over the request's D1: each batch a span of the request (traced-d1.ts). */
+const repository = (c: Context<AppEnv<CatalogBindings>>) => new InventoryRepository(drizzle(requestD1(c)));
 
 /**
  * Inventory for the order saga (workers/orders), which calls with its own service token
@@ -24,19 +26,19 @@ export const inventoryRoutes = new Hono<AppEnv<CatalogBindings>>()
   .use(requireCaller({ issuers: [ORDERS_SERVICE_TOKEN_ISSUER], role: 'admin' }))
   .post('/quote', validate('json', quoteInput), async (c) => {
     const { items } = c.req.valid('json');
-    const products = await repository(c.env).products(items.map((item) => item.productId));
+    const products = await repository(c).products(items.map((item) => item.productId));
     return c.json(priceItems(items, products));
   })
   .post('/reservations', validate('header', idempotencyKeyHeader), validate('json', reserveInput), async (c) => {
-    const { answer, replayed } = await reserve(repository(c.env), c.req.valid('header')['idempotency-key'], c.req.valid('json'));
+    const { answer, replayed } = await reserve(repository(c), c.req.valid('header')['idempotency-key'], c.req.valid('json'));
     if (!replayed) c.get('log').info('stock reserved', { reservationId: answer.reservationId, items: answer.items.length });
     return c.json(answer, 201, replayed ? { [REPLAYED_HEADER]: 'true' } : {});
   })
   .post('/reservations/:id/commit', validate('param', reservationIdParam), async (c) => {
-    return c.json(await commit(repository(c.env), c.req.valid('param').id));
+    return c.json(await commit(repository(c), c.req.valid('param').id));
   })
   .post('/reservations/:id/release', validate('param', reservationIdParam), async (c) => {
-    const { answer, releasedNow } = await release(repository(c.env), c.req.valid('param').id);
+    const { answer, releasedNow } = await release(repository(c), c.req.valid('param').id);
     if (releasedNow) c.get('log').info('reservation released', { reservationId: answer.reservationId });
     return c.json(answer);
   });

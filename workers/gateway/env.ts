@@ -5,6 +5,7 @@ import type { RateLimiter } from './traffic/rate-limiter-object';
 import type { RouteWeights } from './traffic/route-weights-object';
 import type { FlagStore } from './traffic/flag-store-object';
 import type { CanaryRollout } from './traffic/canary-rollout-object';
+import type { TelemetryBindings } from '../../shared/observability/telemetry';
 
 /** Service bindings to the private workers; the route table names its targets by these keys. */
 export interface ServiceBindings {
@@ -20,7 +21,7 @@ export interface ServiceBindings {
 }
 
 /** The gateway's bindings (root wrangler.toml, secrets in .dev.vars locally); the response cache's are in cache/cache-config.ts. */
-export interface GatewayBindings extends ServiceBindings, CacheBindings {
+export interface GatewayBindings extends ServiceBindings, CacheBindings, TelemetryBindings {
   METRICS: DurableObjectNamespace<MetricsStore>;
   /** One circuit breaker per upstream, named after it. */
   BREAKERS: DurableObjectNamespace<CircuitBreakerObject>;
@@ -46,6 +47,11 @@ export interface GatewayBindings extends ServiceBindings, CacheBindings {
   ALLOW_CHAOS?: string;
   CORS_ORIGINS?: string;
   LOG_LEVEL?: string;
+  /**
+   * Where /_ops/traces and /_ops/logs read spans and logs: the local OTLP receiver's base URL
+   * (scripts/otel-receiver.mjs; `npm run dev` sets it). Unset (a deployment): those routes say so.
+   */
+  OTEL_QUERY_URL?: string;
   BODY_LIMIT_BYTES?: string;
   METRICS_FLUSH_INTERVAL_MS?: string;
   READY_TIMEOUT_MS?: string;

@@ -7,6 +7,7 @@ import { CHAOS_PATH } from '../../shared/middleware/chaos';
 import { SERVICE_TOKEN_HEADER } from '../../shared/security/service-token';
 import { HEALTH_PATHS } from '../../shared/middleware/service-app';
 import { withPropagation } from '../../shared/observability/propagation';
+import { SpanKind, SpanStatus } from '../../shared/observability/span';
 import { isBrokenCircuitError } from '../../shared/resilience/breaker-policy';
 import { isBulkheadRejectedError } from '../../shared/resilience/bulkhead';
 import { isRetryableRequest } from '../../shared/resilience/retry';
@@ -133,7 +134,7 @@ export async function forward(c: Context<AppEnv<GatewayBindings>>, pipeline: Rou
   const method = c.req.method;
   // Canary / blue-green: the version chosen for this caller serves the call, under its own breaker.
   const [headers, version] = await Promise.all([upstreamHeaders(c, pipeline, identity), chooseVersion(c, route, identity)]);
-  const { guard, transport } = pipeline.upstream(version);
+  const { guard, transport, upstream } = pipeline.upstream(version);
   // A key only makes a write repeatable where the service dedupes by it (routes.ts `idempotencyKeys`).
   const keysHonoured = route.policy.idempotencyKeys !== false;
   const repeatable = guard.policy.retry !== false && isRetryableRequest(method, keysHonoured ? c.req.raw.headers : NO_HEADERS);
@@ -142,13 +143,36 @@ export async function forward(c: Context<AppEnv<GatewayBindings>>, pipeline: Rou
   // The visitor cookie alone identifies no one (traffic/visitor-cookie.ts).
   const fallbackRequest = { method, upstreamPath, search, identified: identifiesCaller(c.req.raw) };
   const defer = deferTo(c);
+  const { tracer } = c.get('telemetry');
+  let attempts = 0;
 
   let response: Response;
   try {
     // The deadline covers the wait for the response head (fetch resolves then); the body streams on
     // its own time, so a large but steady download is not cut off.
     response = await guard.execute(
-      ({ signal }) => transport.fetch(new Request(target, { method, headers, body, redirect: 'manual', signal })),
+      ({ signal }) => {
+        if (!tracer.enabled) return transport.fetch(new Request(target, { method, headers, body, redirect: 'manual', signal }));
+        // Each attempt is its own span under the request's (retries read as siblings), and the
+        // service continues the trace from the attempt that reached it.
+        const span = tracer.start(`${method} ${upstream.name}`, SpanKind.CLIENT, c.get('trace'), {
+          'http.request.method': method,
+          'url.path': upstreamPath,
+          'upstream.service': upstream.name,
+          'retry.attempt': ++attempts,
+        });
+        headers.set('traceparent', span.traceparent());
+        return transport.fetch(new Request(target, { method, headers, body, redirect: 'manual', signal })).then(
+          (answer) => {
+            span.setAttribute('http.response.status_code', answer.status).end(answer.status >= 500 ? SpanStatus.ERROR : SpanStatus.UNSET);
+            return answer;
+          },
+          (error: unknown) => {
+            span.setAttribute('error.type', error instanceof Error ? error.name : 'error').end(SpanStatus.ERROR);
+            throw error;
+          },
+        );
+      },
       { repeatable, defer, request: fallbackRequest },
     );
   } catch (error) {

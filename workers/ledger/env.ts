@@ -1,12 +1,13 @@
 import type { ChaosBindings } from '../../shared/adapters/cloudflare/chaos-store';
 import type { OutboxBindings, OutboxRelayBindings } from '../../shared/adapters/cloudflare/outbox-relay';
+import type { TelemetryBindings } from '../../shared/observability/telemetry';
 
 /**
  * The ledger worker's bindings (workers/ledger/wrangler.toml): its D1 (the event store, the
  * snapshots and the outbox), the chaos switch, and the outbox relay that publishes ledger events
  * (QSTASH_URL, QSTASH_TOKEN: from .dev.vars locally, `wrangler secret put` in production).
  */
-export interface LedgerBindings extends ChaosBindings, OutboxBindings, OutboxRelayBindings {
+export interface LedgerBindings extends ChaosBindings, OutboxBindings, OutboxRelayBindings, TelemetryBindings {
   DB: D1Database;
   LOG_LEVEL?: string;
   /** Snapshot an account every this many events (ledger-config.ts; default 50, 0 = never). */

@@ -2,7 +2,10 @@ import { DurableObject } from 'cloudflare:workers';
 import { eq } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import { kickOutbox } from '../../shared/adapters/cloudflare/outbox-relay';
+import { tracedD1 } from '../../shared/adapters/cloudflare/traced-d1';
 import { createLogger, isLogLevel, type Logger } from '../../shared/observability/logger';
+import { parentOf, SpanKind, SpanStatus } from '../../shared/observability/span';
+import { telemetryFor } from '../../shared/observability/telemetry';
 import {
   beginStep,
   compensateStuck,
@@ -59,7 +62,12 @@ const MAX_STEPS_PER_WAKE = 16;
 export class OrderSaga extends DurableObject<OrdersBindings> {
   private log(): Logger {
     const level = this.env.LOG_LEVEL;
-    return createLogger({ service: 'orders', component: 'order-saga' }, { level: isLogLevel(level) ? level : 'info' });
+    return createLogger({ service: 'orders', component: 'order-saga' }, { level: isLogLevel(level) ? level : 'info', write: this.telemetry().writer() });
+  }
+
+  /** The orders service's spans and log export in this object's isolate (shared/observability/telemetry.ts). */
+  private telemetry() {
+    return telemetryFor('orders', this.env);
   }
 
   /**
@@ -120,6 +128,15 @@ export class OrderSaga extends DurableObject<OrdersBindings> {
   }
 
   override async alarm(): Promise<void> {
+    try {
+      await this.runSaga();
+    } finally {
+      // This wake's spans and log lines leave after it, not on its way.
+      this.telemetry().flush((promise) => this.ctx.waitUntil(promise));
+    }
+  }
+
+  private async runSaga(): Promise<void> {
     let stored = await this.ctx.storage.get<Stored>('state');
     if (!stored) return;
     if (!stored.recorded) {
@@ -158,9 +175,23 @@ export class OrderSaga extends DurableObject<OrdersBindings> {
       stored = await this.save({ ...stored, saga: beginStep(plan, stored.saga, Date.now()) }, records, { mirror: false });
       await this.ctx.storage.setAlarm(stored.saga.notBefore);
       const step = action.step.name;
-      const outcome = await performStep(this.env, stored.order, stored.saga, step);
+      // The step's span: a child of the request that placed the order, begun by an alarm after
+      // that request may have answered (hence CONSUMER: asynchronous work it started). It lasts
+      // until the outcome is stored, and the participants' spans are its children.
+      const compensation = action.step.kind === 'compensation';
+      const placedBy = parentOf(stored.order.traceparent);
+      const span = placedBy
+        ? this.telemetry().tracer.start(`saga ${compensation ? 'compensate' : 'step'} ${step}`, SpanKind.CONSUMER, placedBy, {
+            'saga.order_id': stored.order.orderId,
+            'saga.step': step,
+            'saga.step.kind': action.step.kind,
+            'saga.step.attempt': stored.saga.steps[action.index]?.attempts,
+          })
+        : undefined;
+      const outcome = await performStep(this.env, stored.order, stored.saga, step, span);
       await this.maybeCrash(stored, step);
       const settled = settleStep(plan, stored.saga, outcome, Date.now(), Math.random);
+      span?.setAttribute('saga.outcome', outcome.kind);
       if (outcome.kind !== 'ok') {
         const attempts = stored.saga.steps[action.index]?.attempts ?? 0;
         const fields = { orderId: stored.order.orderId, step, attempts, outcome: outcome.kind, error: outcome.error };
@@ -170,7 +201,8 @@ export class OrderSaga extends DurableObject<OrdersBindings> {
           this.log().error('saga stuck: a step that must succeed keeps failing or was refused for good', { ...fields, parked: settled.stuck?.parked });
         } else this.log().warn('saga step failed', fields);
       }
-      stored = await this.save({ ...stored, saga: settled }, records);
+      stored = await this.save({ ...stored, saga: settled }, span ? new OrderRecords(tracedD1(this.env.DB, this.telemetry().tracer, span)) : records);
+      span?.end(outcome.kind === 'ok' ? SpanStatus.UNSET : SpanStatus.ERROR);
       if (isTerminal(settled.status)) {
         this.log().info('saga ended', { orderId: stored.order.orderId, status: settled.status, reason: settled.reason });
         // The final step wrote the order event: publish it now rather than at the relay's next alarm.
@@ -265,7 +297,9 @@ export class OrderSaga extends DurableObject<OrdersBindings> {
     const before = await this.ctx.storage.get<Stored>('state');
     if (!before) throw new Error('no saga to record');
     if (before.recorded) return before;
-    await new OrderRecords(this.env.DB).record(before.order, before.saga);
+    // Its batch is a span of the request that placed the order (place() runs inside it).
+    const placedBy = parentOf(before.order.traceparent);
+    await new OrderRecords(placedBy ? tracedD1(this.env.DB, this.telemetry().tracer, placedBy) : this.env.DB).record(before.order, before.saga);
     const current = (await this.ctx.storage.get<Stored>('state')) ?? before;
     const recorded = { ...current, recorded: true };
     await this.ctx.storage.put('state', recorded);

@@ -1,3 +1,6 @@
+import { tracedD1 } from '../../shared/adapters/cloudflare/traced-d1';
+import type { Span } from '../../shared/observability/span';
+import { telemetryFor } from '../../shared/observability/telemetry';
 import type { SagaState, StepOutcome } from '../../shared/saga/saga';
 import type { OrdersBindings } from './env';
 import { sagaConfig } from './order-saga-config';
@@ -13,7 +16,10 @@ type Step = 'reserve' | 'charge' | 'confirm' | 'refund' | 'release' | 'cancel';
  * (docs/architecture.md, decision 3). The reservation is named by the order id, so `release` and `commit`
  * find it whichever attempt made it, and a release that comes before a late reserve blocks it.
  */
-export async function performStep(env: OrdersBindings, order: PlacedOrder, saga: SagaState, step: string): Promise<StepOutcome> {
+export async function performStep(env: OrdersBindings, order: PlacedOrder, saga: SagaState, step: string, span?: Span): Promise<StepOutcome> {
+  // The participants continue the trace from the step's span (order-saga.ts), and its own D1
+  // batches are spans of it; without one, from the request that placed the order.
+  const db = span ? tracedD1(env.DB, telemetryFor('orders', env).tracer, span) : env.DB;
   const call = (service: ParticipantCall['service'], path: string, body?: unknown) =>
     callParticipant(env, {
       service,
@@ -21,7 +27,7 @@ export async function performStep(env: OrdersBindings, order: PlacedOrder, saga:
       body,
       idempotencyKey: `${order.orderId}:${step}`,
       requestId: order.requestId,
-      traceparent: order.traceparent,
+      traceparent: span?.recording ? span.traceparent() : order.traceparent,
       timeoutMs: sagaConfig(env).SAGA_CALL_TIMEOUT_MS,
     });
   const reservation = `/inventory/reservations/${encodeURIComponent(order.orderId)}`;
@@ -55,14 +61,14 @@ export async function performStep(env: OrdersBindings, order: PlacedOrder, saga:
     case 'confirm': {
       const commit = await call('catalog', `${reservation}/commit`);
       if (commit.outcome.kind !== 'ok') return commit.outcome;
-      return local(() => new OrderRecords(env.DB).settle(order, saga, 'COMPLETED'));
+      return local(() => new OrderRecords(db).settle(order, saga, 'COMPLETED'));
     }
     case 'refund':
       return (await call('payments', '/payments/refunds', { orderId: order.orderId, chargeIdempotencyKey: `${order.orderId}:charge` })).outcome;
     case 'release':
       return (await call('catalog', `${reservation}/release`)).outcome;
     case 'cancel':
-      return local(() => new OrderRecords(env.DB).settle(order, saga, 'CANCELLED'));
+      return local(() => new OrderRecords(db).settle(order, saga, 'CANCELLED'));
     default:
       return { kind: 'business', error: `unknown step ${step}` };
   }

@@ -1,12 +1,13 @@
 import type { ChaosBindings } from '../../shared/adapters/cloudflare/chaos-store';
 import type { OutboxBindings, OutboxRelayBindings } from '../../shared/adapters/cloudflare/outbox-relay';
+import type { TelemetryBindings } from '../../shared/observability/telemetry';
 
 /**
  * The payments worker's bindings (workers/payments/wrangler.toml): its D1, the chaos switch, and
  * the outbox relay that publishes payment events (QSTASH_URL, QSTASH_TOKEN: from .dev.vars
  * locally, `wrangler secret put` in production).
  */
-export interface PaymentsBindings extends ChaosBindings, OutboxBindings, OutboxRelayBindings {
+export interface PaymentsBindings extends ChaosBindings, OutboxBindings, OutboxRelayBindings, TelemetryBindings {
   DB: D1Database;
   LOG_LEVEL?: string;
   /** The trusted service-token keys (JSON; per issuer): calls without a valid token are 401. */

@@ -1,5 +1,6 @@
 import { Hono, type Context } from 'hono';
 import { drizzle } from 'drizzle-orm/d1';
+import { requestD1 } from '../../shared/adapters/cloudflare/traced-d1';
 import { kickOutbox } from '../../shared/adapters/cloudflare/outbox-relay';
 import { requireCaller } from '../../shared/http/identity';
 import { idempotencyKeyHeader, REPLAYED_HEADER } from '../../shared/http/idempotency-key';
@@ -18,7 +19,8 @@ import { recordRefund, refundByChargeKey } from './refunds';
 
 type PaymentsContext = Context<AppEnv<PaymentsBindings>>;
 
-const repository = (env: PaymentsBindings) => new PaymentRepository(drizzle(env.DB));
+/** The repository over the request's D1: each batch a span of the request (traced-d1.ts). */
+const repository = (c: Context<AppEnv<PaymentsBindings>>) => new PaymentRepository(drizzle(requestD1(c)));
 
 /** The request's trace, carried by the events it causes (CloudEvents traceparent extension). */
 const eventContext = (c: PaymentsContext) => ({ traceparent: outgoingTraceparent(c.get('trace')) });
@@ -56,19 +58,19 @@ function listScope(c: PaymentsContext): { customerId?: string } {
 
 export const paymentRoutes = new Hono<AppEnv<PaymentsBindings>>()
   .get('/', validate('query', listQuery), async (c) => {
-    const rows = await repository(c.env).listByOrder(c.req.valid('query').orderId, listScope(c).customerId);
+    const rows = await repository(c).listByOrder(c.req.valid('query').orderId, listScope(c).customerId);
     return c.json({ items: rows.map(toListItem) });
   })
   .get('/:id', validate('param', paymentIdParam), async (c) => {
     const { id } = c.req.valid('param');
-    const row = await repository(c.env).get(id);
+    const row = await repository(c).get(id);
     const { customerId } = listScope(c);
     // Another customer's payment is answered as no payment at all.
     if (!row || (customerId !== undefined && row.customerId !== customerId)) throw notFound(`No payment with id ${id}.`);
     return c.json(toPayment(row));
   })
   .post('/charges', saga, validate('header', idempotencyKeyHeader), validate('json', chargeInput), async (c) =>
-    answer(c, await recordCharge(repository(c.env), c.env, c.req.valid('header')['idempotency-key'], c.req.valid('json'), eventContext(c))),
+    answer(c, await recordCharge(repository(c), c.env, c.req.valid('header')['idempotency-key'], c.req.valid('json'), eventContext(c))),
   )
   /**
    * `{card}`: 201 `{id: 'pm_…', card: {last4, fingerprint}}`, the token a charge names instead of
@@ -76,7 +78,7 @@ export const paymentRoutes = new Hono<AppEnv<PaymentsBindings>>()
    * token goes on. Once per Idempotency-Key, as every write here.
    */
   .post('/payment-methods', saga, validate('header', idempotencyKeyHeader), validate('json', tokenizeInput), async (c) => {
-    const { row, replayed } = await tokenizeCard(repository(c.env), c.env, c.req.valid('header')['idempotency-key'], c.req.valid('json'));
+    const { row, replayed } = await tokenizeCard(repository(c), c.env, c.req.valid('header')['idempotency-key'], c.req.valid('json'));
     if (!replayed) c.get('log').info('card tokenized', { paymentMethodId: row.id, last4: row.cardLast4 });
     return c.json(toPaymentMethod(row), 201, replayed ? { [REPLAYED_HEADER]: 'true' } : {});
   })
@@ -88,8 +90,8 @@ export const paymentRoutes = new Hono<AppEnv<PaymentsBindings>>()
   .post('/refunds', saga, validate('header', idempotencyKeyHeader), validate('json', refundInput), async (c) => {
     const key = c.req.valid('header')['idempotency-key'];
     const input = c.req.valid('json');
-    if ('chargeId' in input) return answer(c, await recordRefund(repository(c.env), key, input, eventContext(c)));
-    const result = await refundByChargeKey(repository(c.env), key, input, eventContext(c));
+    if ('chargeId' in input) return answer(c, await recordRefund(repository(c), key, input, eventContext(c)));
+    const result = await refundByChargeKey(repository(c), key, input, eventContext(c));
     if (result.kind === 'refund') return answer(c, result.recorded);
     c.get('log').info(result.kind === 'void' ? 'charge key voided' : 'nothing to refund', { ...result });
     const { kind, orderId, chargeIdempotencyKey } = result;

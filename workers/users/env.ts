@@ -1,7 +1,8 @@
 import type { ChaosBindings } from '../../shared/adapters/cloudflare/chaos-store';
+import type { TelemetryBindings } from '../../shared/observability/telemetry';
 
 /** The users worker's bindings (workers/users/wrangler.toml; the keys are secrets, `.dev.vars` locally). */
-export interface UsersBindings extends ChaosBindings {
+export interface UsersBindings extends ChaosBindings, TelemetryBindings {
   DB: D1Database;
   LOG_LEVEL?: string;
   BODY_LIMIT_BYTES?: string;

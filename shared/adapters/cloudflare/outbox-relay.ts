@@ -4,11 +4,13 @@ import { z } from 'zod';
 import { envConfig } from '../../validation/env-config';
 import { createLogger, isLogLevel, type Logger } from '../../observability/logger';
 import { dispatchOutbox, exponentialBackoff, type DispatchResult } from '../../outbox/dispatcher';
+import { tracedPublisher } from '../../outbox/traced-publisher';
+import { telemetryFor, type Telemetry, type TelemetryBindings } from '../../observability/telemetry';
 import { qstashPublisher } from '../upstash/qstash-publisher';
 import { d1OutboxStore, type DeadOutboxRow } from './outbox-table';
 
 /** The worker's bindings the relay reads. */
-export interface OutboxRelayBindings {
+export interface OutboxRelayBindings extends TelemetryBindings {
   /** The service's D1, holding its `outbox` table. */
   DB: D1Database;
   QSTASH_URL?: string;
@@ -24,6 +26,8 @@ export interface OutboxRelayBindings {
   /** How long a sent row is kept; default 7 days (outboxConfig). */
   OUTBOX_SENT_RETENTION_MS?: string;
   LOG_LEVEL?: string;
+  /** service.name of the relay's spans and log lines (the worker that binds it); default `outbox-relay`. */
+  OTEL_SERVICE_NAME?: string;
 }
 
 /**
@@ -90,9 +94,10 @@ let reportedUnconfigured = false;
 export class OutboxRelay extends DurableObject<OutboxRelayBindings> {
   private running: Promise<DispatchResult> | null = null;
   private runAgain = false;
+  private readonly telemetry: Telemetry = telemetryFor(this.env.OTEL_SERVICE_NAME || 'outbox-relay', this.env);
   private readonly log: Logger = createLogger(
     { service: 'outbox-relay' },
-    { level: isLogLevel(this.env.LOG_LEVEL) ? this.env.LOG_LEVEL : 'info' },
+    { level: isLogLevel(this.env.LOG_LEVEL) ? this.env.LOG_LEVEL : 'info', write: this.telemetry.writer() },
   );
 
   /** Dispatch now; resolves with the run's outcome (after any run this kick joined). */
@@ -154,6 +159,8 @@ export class OutboxRelay extends DurableObject<OutboxRelayBindings> {
         return result;
       } finally {
         this.running = null;
+        // The run's publish spans and log lines leave after it.
+        this.telemetry.flush((promise) => this.ctx.waitUntil(promise));
       }
     };
     this.running = run();
@@ -180,7 +187,7 @@ export class OutboxRelay extends DurableObject<OutboxRelayBindings> {
       // claims have lapsed and publishes what the run did not. Replaced below when the run ends.
       await this.ctx.storage.setAlarm(Date.now() + LEASE_MS + 1_000);
       const config = outboxConfig(this.env);
-      const result = await dispatchOutbox(store, qstashPublisher({ url, token }), {
+      const result = await dispatchOutbox(store, tracedPublisher(qstashPublisher({ url, token }), this.telemetry.tracer), {
         leaseMs: LEASE_MS,
         maxAttempts: config.OUTBOX_MAX_ATTEMPTS,
         limit: intOr(this.env.OUTBOX_BATCH_SIZE, DEFAULTS.batchSize, 500),

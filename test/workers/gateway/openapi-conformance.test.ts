@@ -154,3 +154,15 @@ describe('the gateway answers as /openapi.json says', () => {
     await conforms('get', '/api/ledger/accounts/{id}', account);
   });
 });
+
+describe('the traces and logs views answer as /openapi.json says', () => {
+  it('traces and logs: no trace store here (503), one that does not answer (502), bad input (400), no token (401)', async () => {
+    await conforms('get', '/_ops/traces', '/_ops/traces?status=5xx', { headers: operator });
+    await conforms('get', '/_ops/traces', '/_ops/traces?status=bad', { headers: operator });
+    await conforms('get', '/_ops/traces/{traceId}', '/_ops/traces/4bf92f3577b34da6a3ce929d0e0e4736', { headers: { ...operator, accept: 'application/json' } });
+    await conforms('get', '/_ops/traces/{traceId}', '/_ops/traces/not-a-trace', { headers: operator });
+    await conforms('get', '/_ops/logs', '/_ops/logs?requestId=r1', { headers: operator }, testEnv({ OTEL_QUERY_URL: 'http://127.0.0.1:1' }));
+    await conforms('get', '/_ops/logs', '/_ops/logs?level=loud', { headers: operator });
+    await conforms('get', '/_ops/logs', '/_ops/logs');
+  });
+});

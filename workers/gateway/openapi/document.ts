@@ -11,6 +11,7 @@ import type { ServiceBindings } from '../env';
 import { isHiddenPath, routes, type Route } from '../routes';
 import { SECURITY_SCHEMES, withEdgePolicy } from './edge-policy';
 import { gatewayApi } from './gateway-openapi';
+import { telemetryApi } from '../ops/telemetry-openapi';
 
 /**
  * The one OpenAPI 3.1 document of the public API (`GET /openapi.json`), merged here.
@@ -89,7 +90,7 @@ const BODY_PROBLEMS = {
 const withBodyProblems = (config: RouteConfig): RouteConfig => (config.request?.body ? { ...config, responses: { ...BODY_PROBLEMS, ...config.responses } } : config);
 
 /** Every public operation: the gateway's own endpoints and every service's, as described. */
-export const publicOperations = (): RouteConfig[] => [...gatewayApi, ...serviceOperations()].map(withBodyProblems).map(withProblemInstances);
+export const publicOperations = (): RouteConfig[] => [...gatewayApi, ...telemetryApi, ...serviceOperations()].map(withBodyProblems).map(withProblemInstances);
 
 const INFO = {
   title: 'stratus',

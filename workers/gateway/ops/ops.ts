@@ -21,6 +21,7 @@ import { flagRoutes } from './flag-routes';
 import { rolloutRoutes, runningRollout } from './rollout-routes';
 import { opsCall, opsForward, opsGet, type OpsAnswer } from './ops-services';
 import { OUTBOX_SERVICES, type OutboxService } from './outbox-services';
+import { telemetryRoutes } from './telemetry-routes';
 
 type OpsContext = Context<AppEnv<GatewayBindings>>;
 
@@ -43,6 +44,9 @@ opsRoutes.use(async (c, next) => {
   await next();
   c.header('cache-control', 'no-store');
 });
+
+// Traces and logs (telemetry-routes.ts), behind the token like everything here.
+opsRoutes.route('/', telemetryRoutes);
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
