@@ -1,3 +1,4 @@
+import type { ServiceMetricsBindings } from '../../shared/adapters/cloudflare/service-metrics';
 import type { ChaosBindings } from '../../shared/adapters/cloudflare/chaos-store';
 import type { OutboxBindings, OutboxRelayBindings } from '../../shared/adapters/cloudflare/outbox-relay';
 
@@ -6,7 +7,7 @@ import type { OutboxBindings, OutboxRelayBindings } from '../../shared/adapters/
  * snapshots and the outbox), the chaos switch, and the outbox relay that publishes ledger events
  * (QSTASH_URL, QSTASH_TOKEN: from .dev.vars locally, `wrangler secret put` in production).
  */
-export interface LedgerBindings extends ChaosBindings, OutboxBindings, OutboxRelayBindings {
+export interface LedgerBindings extends ServiceMetricsBindings, ChaosBindings, OutboxBindings, OutboxRelayBindings {
   DB: D1Database;
   LOG_LEVEL?: string;
   /** Snapshot an account every this many events (ledger-config.ts; default 50, 0 = never). */

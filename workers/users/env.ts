@@ -1,7 +1,8 @@
+import type { ServiceMetricsBindings } from '../../shared/adapters/cloudflare/service-metrics';
 import type { ChaosBindings } from '../../shared/adapters/cloudflare/chaos-store';
 
 /** The users worker's bindings (workers/users/wrangler.toml; the keys are secrets, `.dev.vars` locally). */
-export interface UsersBindings extends ChaosBindings {
+export interface UsersBindings extends ServiceMetricsBindings, ChaosBindings {
   DB: D1Database;
   LOG_LEVEL?: string;
   BODY_LIMIT_BYTES?: string;

@@ -5,6 +5,8 @@ import { envConfig } from '../../validation/env-config';
 import { createLogger, isLogLevel, type Logger } from '../../observability/logger';
 import { dispatchOutbox, exponentialBackoff, type DispatchResult } from '../../outbox/dispatcher';
 import { qstashPublisher } from '../upstash/qstash-publisher';
+import { timedPublisher } from '../../outbox/timed-publisher';
+import { recordCall, type ServiceMetricsBindings } from './service-metrics';
 import { d1OutboxStore, type DeadOutboxRow } from './outbox-table';
 
 /** The worker's bindings the relay reads. */
@@ -180,7 +182,9 @@ export class OutboxRelay extends DurableObject<OutboxRelayBindings> {
       // claims have lapsed and publishes what the run did not. Replaced below when the run ends.
       await this.ctx.storage.setAlarm(Date.now() + LEASE_MS + 1_000);
       const config = outboxConfig(this.env);
-      const result = await dispatchOutbox(store, qstashPublisher({ url, token }), {
+      // Each publish timed as service_call_duration_seconds{to="qstash"} (service-metrics.ts).
+      const publisher = timedPublisher(qstashPublisher({ url, token }), (call) => recordCall(this.env as Partial<ServiceMetricsBindings>, this.ctx, call));
+      const result = await dispatchOutbox(store, publisher, {
         leaseMs: LEASE_MS,
         maxAttempts: config.OUTBOX_MAX_ATTEMPTS,
         limit: intOr(this.env.OUTBOX_BATCH_SIZE, DEFAULTS.batchSize, 500),
