@@ -96,7 +96,7 @@ export class AlertEvaluator extends DurableObject<GatewayBindings> {
     } catch (error) {
       log.error('alert evaluation failed; next on schedule', { error });
     } finally {
-      const interval = config?.ALERT_EVAL_INTERVAL_MS ?? 15_000;
+      const interval = config?.ALERT_EVAL_INTERVAL_MS ?? 30_000;
       const nextNotification = Math.min(...this.pending.map((n) => n.nextAt));
       await this.ctx.storage.setAlarm(Math.max(Date.now(), Math.min(Date.now() + interval, nextNotification)));
     }

@@ -27,8 +27,8 @@ const milliseconds = (fallback: number, min: number) => z.coerce.number().int().
 const monitoringSchema = z.object({
   // JSON array of rules (shared/alerts/alert-rules.ts); unset or empty: DEFAULT_ALERT_RULES.
   ALERT_RULES: json.pipe(alertRulesSchema.optional()).transform((rules) => rules ?? DEFAULT_ALERT_RULES),
-  // How often the AlertEvaluator object evaluates every rule (its alarm).
-  ALERT_EVAL_INTERVAL_MS: milliseconds(15_000, 10),
+  // How often the AlertEvaluator object evaluates every rule (its alarm); 30 s, as often as a scrape.
+  ALERT_EVAL_INTERVAL_MS: milliseconds(30_000, 10),
   // Where firing and resolved notifications go; unset: alerts are only shown (/_ops/alerts).
   ALERT_WEBHOOK_URL: optionalUrl,
   // Secret: signs every notification (Standard Webhooks, `whsec_` + base64 key).
