@@ -31,7 +31,7 @@ interface PendingNotification {
 
 /** Retention: at most this many notifications wait; the oldest is dropped (and logged) past it. */
 const MAX_PENDING_NOTIFICATIONS = 100;
-/** A notification is given up on (and logged) after this many failed attempts: ~1 h of backoff. */
+/** A notification is given up on (and logged) after this many failed attempts: 1 s doubling, about 5 to 9 minutes in all. */
 const MAX_ATTEMPTS = 10;
 const RETRY_BASE_MS = 1_000;
 const RETRY_MAX_MS = 10 * 60_000;

@@ -20,7 +20,7 @@ const optionalUrl = optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()
 const milliseconds = (fallback: number, min: number) => z.coerce.number().int().min(min).default(fallback);
 
 /**
- * The alerts' and the synthetic user's settings (docs/operations.md). Apart from the gateway's
+ * The alerts' and the synthetic user's settings (docs/alerts.md). Apart from the gateway's
  * other configuration (config.ts) so that a bad alert rule is reported by the alerts, and never
  * stops the gateway from answering traffic.
  */
