@@ -124,6 +124,15 @@ const testVars = {
   BREAKER_REPORT_INTERVAL_MS: '0',
   OTEL_EXPORTER_OTLP_ENDPOINT: '',
   OTEL_QUERY_URL: '',
+  // Alerts time-scaled: evaluated every 50 ms, the catalog's breaker alert fires after 0.3 s open;
+  // notifications go to a receiver the alert test stands in for, signed with this run's secret.
+  ALERT_RULES: JSON.stringify([
+    { name: 'catalog-breaker', kind: 'breaker_open', upstream: 'catalog', for: 0.3 },
+    { name: 'synthetic-check', kind: 'synthetic_failed', windowSeconds: 60 },
+  ]),
+  ALERT_EVAL_INTERVAL_MS: '50',
+  ALERT_WEBHOOK_URL: 'https://alerts.test/hook',
+  ALERT_WEBHOOK_SECRET: `whsec_${Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64')}`,
 };
 
 export default defineConfig({

@@ -9,15 +9,22 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Cron } from 'croner';
-import { ROOT, serviceWorkers } from './workers.mjs';
+import { parse } from 'smol-toml';
+import { gatewayConfigPath, ROOT, serviceWorkers } from './workers.mjs';
 
 /**
  * Every (service, cron) pair of the suite's workers, from their wrangler.toml.
  * @param {{ name: string, crons: string[] }[]} [workers]
  * @returns {{ service: string, cron: string }[]}
  */
-export function cronSchedules(workers = serviceWorkers()) {
+export function cronSchedules(workers = [...serviceWorkers(), gatewayWorker()]) {
   return workers.flatMap((worker) => worker.crons.map((cron) => ({ service: worker.name, cron })));
+}
+
+/** The gateway (root wrangler.toml) as a cron source: its synthetic check and alerts, run as `gateway`. */
+function gatewayWorker() {
+  const config = parse(readFileSync(gatewayConfigPath(), 'utf8'));
+  return { name: 'gateway', crons: config.triggers?.crons ?? [] };
 }
 
 /**

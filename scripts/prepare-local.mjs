@@ -21,6 +21,7 @@ export async function prepareLocal({ log = console.log } = {}) {
   await ensureServiceTokenKeys({ log });
   await ensureAccessTokenKey({ log });
   ensureCardFingerprintKey({ log });
+  ensureSyntheticUser({ log });
   // Publishers and consumers of events: the local QStash's URL and credentials, and the gateway's
   // base URL that deliveries go to (HOOKS_BASE_URL/hooks/<consumer>).
   ensureQStashDevVars({ log });
@@ -58,6 +59,18 @@ function ensureCardFingerprintKey({ log }) {
   if (readDevVar(devVars, 'CARD_FINGERPRINT_KEY')) return;
   writeDevVar(devVars, 'CARD_FINGERPRINT_KEY', randomBytes(32).toString('base64url'));
   log(`${relative(ROOT, devVars)}: generated the card-fingerprint key (local only, git-ignored)`);
+}
+
+/**
+ * The synthetic user's credentials (the gateway's cron signs in as them every minute): the seeded
+ * demo user, added to a .dev.vars made before the check existed. An empty value keeps it off.
+ */
+function ensureSyntheticUser({ log }) {
+  const devVars = join(ROOT, '.dev.vars');
+  if (readDevVar(devVars, 'SYNTHETIC_EMAIL') !== undefined) return;
+  writeDevVar(devVars, 'SYNTHETIC_EMAIL', 'demo@example.com');
+  writeDevVar(devVars, 'SYNTHETIC_PASSWORD', 'demo-password-123');
+  log('.dev.vars: the synthetic check signs in as the seeded demo user (SYNTHETIC_EMAIL, SYNTHETIC_PASSWORD)');
 }
 
 /** RFC 7638 thumbprint of an EC public key: a kid that names exactly this key. */

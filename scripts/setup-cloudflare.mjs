@@ -11,7 +11,9 @@
 //   3. the signing keys (access tokens; the gateway's and the orders service's service tokens),
 //      generated where a worker lacks its secret, set with `wrangler secret bulk` on stdin, never
 //      printed; their public halves written as vars (SERVICE_TOKEN_PUBLIC_JWKS, ACCESS_TOKEN_KID);
-//      ADMIN_TOKEN; QStash's token and signing keys when QSTASH_TOKEN is given;
+//      ADMIN_TOKEN; QStash's token and signing keys when QSTASH_TOKEN is given; the alert
+//      webhook's secret (ALERT_WEBHOOK_URL too when given) and the synthetic user's credentials
+//      when SYNTHETIC_EMAIL and SYNTHETIC_PASSWORD are given;
 //   4. remote migrations, then every worker in binding order; the gateway's URL recorded
 //      (GATEWAY_URL) and HOOKS_BASE_URL set to it on every consumer (which are deployed again);
 //   5. the QStash topology (qstash:setup) when QSTASH_TOKEN is given;
@@ -130,6 +132,26 @@ async function main() {
     adminToken = process.env.ADMIN_TOKEN || randomBytes(24).toString('base64url');
     setSecret('gateway', 'ADMIN_TOKEN', adminToken);
     changed('gateway: ADMIN_TOKEN set');
+  }
+
+  // Alerts (docs/alerts.md): ALERT_WEBHOOK_URL, when given, becomes the gateway's var; the secret
+  // that signs every notification is ALERT_WEBHOOK_SECRET when given, else a new one printed once
+  // (the receiver needs it to verify). The synthetic user's credentials, when given as
+  // SYNTHETIC_EMAIL and SYNTHETIC_PASSWORD (an account made for it), become the gateway's secrets.
+  if (process.env.ALERT_WEBHOOK_URL && editConfig(byName.gateway.configPath, (text) => setEnvVar(text, env, 'ALERT_WEBHOOK_URL', process.env.ALERT_WEBHOOK_URL))) {
+    changed(`${relative(byName.gateway.configPath)}: ALERT_WEBHOOK_URL`);
+  }
+  if (!have.gateway.has('ALERT_WEBHOOK_SECRET')) {
+    const secret = process.env.ALERT_WEBHOOK_SECRET || `whsec_${randomBytes(32).toString('base64')}`;
+    setSecret('gateway', 'ALERT_WEBHOOK_SECRET', secret);
+    if (!process.env.ALERT_WEBHOOK_SECRET) log(`  the alert webhook's signing secret (give it to the receiver; shown once): ${secret}`);
+    changed('gateway: ALERT_WEBHOOK_SECRET set');
+  }
+  for (const name of ['SYNTHETIC_EMAIL', 'SYNTHETIC_PASSWORD']) {
+    if (process.env[name] && !have.gateway.has(name)) {
+      setSecret('gateway', name, process.env[name]);
+      changed(`gateway: ${name} set`);
+    }
   }
 
   // The key of payments' card fingerprints (an HMAC, so a fingerprint cannot be reversed by

@@ -48,7 +48,7 @@ export async function preflight({ env, workers, workersPlan, qstashPlan, ordersP
   if (secrets) {
     for (const worker of workers) {
       const have = new Set(await secretNames(worker.configPath, env));
-      const missing = requiredSecrets(worker.name, { qstash }).filter((name) => !have.has(name));
+      const missing = requiredSecrets(worker.name, { qstash, alertWebhook: Boolean(gateway?.vars.ALERT_WEBHOOK_URL) }).filter((name) => !have.has(name));
       if (missing.length > 0) {
         problems.push({ problem: `${worker.worker}: secret${missing.length > 1 ? 's' : ''} ${missing.join(', ')} not set`, fix: `run \`${setup}\` (it sets every missing secret)` });
       }

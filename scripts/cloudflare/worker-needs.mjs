@@ -12,11 +12,15 @@ export const SERVICE_TOKEN_SIGNERS = { gateway: 'stratus-gateway', orders: 'stra
 /**
  * The secrets worker `name` must hold. QStash's only when the environment uses QStash (its
  * QSTASH_URL var is set): without it events stay in the outboxes, which is a working deployment.
+ * ALERT_WEBHOOK_SECRET only when the gateway notifies (its ALERT_WEBHOOK_URL var is set): every
+ * notification is signed. The synthetic user's SYNTHETIC_EMAIL / SYNTHETIC_PASSWORD are optional
+ * (without them the check does not run), so never required here.
  * @param {string} name the worker's folder name, or `gateway`
- * @param {{ qstash: boolean }} options
+ * @param {{ qstash: boolean, alertWebhook?: boolean }} options
  */
-export function requiredSecrets(name, { qstash }) {
+export function requiredSecrets(name, { qstash, alertWebhook = false }) {
   const secrets = [];
+  if (name === 'gateway' && alertWebhook) secrets.push('ALERT_WEBHOOK_SECRET');
   if (name === 'gateway') secrets.push('ADMIN_TOKEN');
   if (name in SERVICE_TOKEN_SIGNERS) secrets.push('SERVICE_TOKEN_PRIVATE_JWK');
   if (name === 'users') secrets.push('ACCESS_TOKEN_PRIVATE_JWK');

@@ -3,7 +3,7 @@ import { badRequest, HttpError, notFound, validationFailed } from '../http/probl
 import { chaosSettingsSchema, decideChaos, type ChaosSettings, type ChaosSource } from '../chaos/chaos-settings';
 import { toFieldErrors } from '../validation/validate';
 import type { AppEnv } from './app-env';
-import { HEALTH_PATHS } from './health-paths';
+import { HEALTH_PATHS, SERVICE_METRICS_PATH } from './health-paths';
 
 /**
  * Where a service takes its chaos settings. Only the gateway reaches it (`PUT/DELETE
@@ -12,8 +12,11 @@ import { HEALTH_PATHS } from './health-paths';
  */
 export const CHAOS_PATH = '/_chaos';
 
-/** Paths chaos leaves alone: the health probes and the chaos switch itself. */
-const EXEMPT = new Set<string>([...Object.values(HEALTH_PATHS), CHAOS_PATH]);
+/**
+ * Paths chaos leaves alone: the health probes, the chaos switch itself, and the metrics the gateway
+ * scrapes (a broken service's numbers are what an operator needs to see it break).
+ */
+const EXEMPT = new Set<string>([...Object.values(HEALTH_PATHS), CHAOS_PATH, SERVICE_METRICS_PATH]);
 
 /** Waits `ms`, or less if the request is given up on (the caller aborted). */
 const pause = (ms: number, signal: AbortSignal) =>

@@ -206,6 +206,9 @@ describe('the ops dashboard in chromium', () => {
     await page.waitForSelector('#rate-limits tbody tr:has-text("/api/catalog/*")', { timeout: 10_000 });
     await page.waitForSelector('#dlq tbody tr', { timeout: 10_000 });
     expect(await page.locator('#dlq-error').innerText()).toBe('');
+    // The alerts panel lists every configured rule with its state.
+    await page.waitForSelector('#alerts tbody tr[data-rule="breaker-open"]', { timeout: 10_000 });
+    expect(await page.locator('#alerts tbody tr').count()).toBeGreaterThanOrEqual(6);
 
     // An order placed through the gateway: its saga shows as a waterfall of its steps, all succeeded.
     const placed = await fetch(suite.url('/api/orders'), {

@@ -1,3 +1,4 @@
+import type { ServiceMetricsBindings } from '../../shared/adapters/cloudflare/service-metrics';
 import type { ChaosBindings } from '../../shared/adapters/cloudflare/chaos-store';
 import type { DeliveryBindings } from '../../shared/middleware/delivery-handler';
 import type { TelemetryBindings } from '../../shared/observability/telemetry';
@@ -8,7 +9,7 @@ import type { TelemetryBindings } from '../../shared/observability/telemetry';
  * QSTASH_CURRENT_SIGNING_KEY, QSTASH_NEXT_SIGNING_KEY and HOOKS_BASE_URL (DeliveryBindings): from
  * .dev.vars locally and `wrangler secret put` in production.
  */
-export interface CatalogBindings extends ChaosBindings, DeliveryBindings, TelemetryBindings {
+export interface CatalogBindings extends ServiceMetricsBindings, ChaosBindings, DeliveryBindings, TelemetryBindings {
   DB: D1Database;
   LOG_LEVEL?: string;
   /** The gateway's public service-token keys (a JSON JWK array): calls without a valid token are 401. */

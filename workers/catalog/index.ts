@@ -1,5 +1,7 @@
 import { durableChaosSource } from '../../shared/adapters/cloudflare/chaos-store';
 import { addChaos } from '../../shared/middleware/chaos';
+import { recordServiceRequestOf, serviceMetricsRoutes } from '../../shared/adapters/cloudflare/service-metrics';
+import { SERVICE_METRICS_PATH } from '../../shared/middleware/health-paths';
 import { addHealthRoutes, createServiceApp } from '../../shared/middleware/service-app';
 import type { MiddlewareHandler } from 'hono';
 import type { CatalogBindings } from './env';
@@ -26,7 +28,7 @@ const serviceVersion: MiddlewareHandler = async (c, next) => {
  * commits and releases stock through /inventory. Reached only through the gateway's service
  * binding (workers_dev = false), which strips `/api/catalog` before the request arrives here.
  */
-const app = createServiceApp<CatalogBindings>({ service: 'catalog', verifyServiceToken: true, early: [serviceVersion] });
+const app = createServiceApp<CatalogBindings>({ service: 'catalog', onComplete: recordServiceRequestOf, verifyServiceToken: true, early: [serviceVersion] });
 addChaos(app, (c) => durableChaosSource(c.env));
 
 addHealthRoutes(app, (c) => ({
@@ -35,6 +37,8 @@ addHealthRoutes(app, (c) => ({
   },
 }));
 
+// Its RED metrics, read by the gateway's /metrics (service-metrics.ts).
+app.route(SERVICE_METRICS_PATH, serviceMetricsRoutes);
 app.route('/products', productRoutes);
 app.route('/inventory', inventoryRoutes);
 // QStash deliveries of the order-events topic, through the gateway's /hooks route.
@@ -44,3 +48,4 @@ app.post('/hooks/catalog', orderEventsConsumer);
 export default { fetch: app.fetch, scheduled: catalogScheduled };
 
 export { ChaosStore } from '../../shared/adapters/cloudflare/chaos-store';
+export { MetricsStore } from '../../shared/adapters/cloudflare/metrics-store';

@@ -1,6 +1,7 @@
 import type { CacheBindings } from './cache/cache-config';
 import type { CircuitBreakerObject } from './resilience/circuit-breaker-object';
 import type { MetricsStore } from './ops/metrics-store';
+import type { AlertEvaluator } from './monitoring/alert-evaluator';
 import type { RateLimiter } from './traffic/rate-limiter-object';
 import type { RouteWeights } from './traffic/route-weights-object';
 import type { FlagStore } from './traffic/flag-store-object';
@@ -23,6 +24,8 @@ export interface ServiceBindings {
 /** The gateway's bindings (root wrangler.toml, secrets in .dev.vars locally); the response cache's are in cache/cache-config.ts. */
 export interface GatewayBindings extends ServiceBindings, CacheBindings, TelemetryBindings {
   METRICS: DurableObjectNamespace<MetricsStore>;
+  /** The alert evaluator (one object, "global"): rules, states and notifications (monitoring/alert-evaluator.ts). */
+  ALERTS: DurableObjectNamespace<AlertEvaluator>;
   /** One circuit breaker per upstream, named after it. */
   BREAKERS: DurableObjectNamespace<CircuitBreakerObject>;
   /** One rate limiter per route and caller key (traffic/rate-limit.ts). */
@@ -67,4 +70,16 @@ export interface GatewayBindings extends ServiceBindings, CacheBindings, Telemet
   /** QStash (local or Upstash's): read for /_ops/dlq. */
   QSTASH_URL?: string;
   QSTASH_TOKEN?: string;
+  /** Alerts and the synthetic user (monitoring/monitoring-config.ts parses them). */
+  ALERT_RULES?: string;
+  ALERT_EVAL_INTERVAL_MS?: string;
+  ALERT_WEBHOOK_URL?: string;
+  /** Secret: signs alert notifications (Standard Webhooks). */
+  ALERT_WEBHOOK_SECRET?: string;
+  ALERT_EXTERNAL_URL?: string;
+  SYNTHETIC_EMAIL?: string;
+  /** Secret: the synthetic user's password. */
+  SYNTHETIC_PASSWORD?: string;
+  SYNTHETIC_BASE_URL?: string;
+  SYNTHETIC_ORDER_TIMEOUT_MS?: string;
 }

@@ -14,10 +14,12 @@ import { serviceChecks } from './ops/readiness';
 import { versionResponseHeaders } from './traffic/route-versions';
 import { addRouteTable } from './route-table';
 import { routes, type Route } from './routes';
+import { gatewayScheduled, serveSyntheticChecksWith } from './monitoring/gateway-cron';
 
 export { CacheTagsObject } from './cache/cache-tags-object';
 export { CircuitBreakerObject } from './resilience/circuit-breaker-object';
 export { MetricsStore } from './ops/metrics-store';
+export { AlertEvaluator } from './monitoring/alert-evaluator';
 export { RouteWeights } from './traffic/route-weights-object';
 export { RateLimiter } from './traffic/rate-limiter-object';
 export { FlagStore } from './traffic/flag-store-object';
@@ -45,5 +47,12 @@ app.get('/api/flags', flagsResponse);
 // Through the route's response cache, if it has one (cache/response-cache.ts).
 addRouteTable(app, routes, cached);
 
+// The synthetic check (monitoring/gateway-cron.ts) calls the app in-process.
+serveSyntheticChecksWith(app.fetch);
+
 export type { Route };
-export default app;
+/**
+ * HTTP through the app (its `fetch`); the cron trigger's `scheduled` runs the synthetic check and
+ * keeps the alerts evaluating. Added to the app itself, so importers still get the Hono app.
+ */
+export default Object.assign(app, { scheduled: gatewayScheduled });

@@ -1,3 +1,4 @@
+import type { ServiceMetricsBindings } from '../../shared/adapters/cloudflare/service-metrics';
 import type { ChaosBindings } from '../../shared/adapters/cloudflare/chaos-store';
 import type { OutboxBindings, OutboxRelayBindings } from '../../shared/adapters/cloudflare/outbox-relay';
 import type { TelemetryBindings } from '../../shared/observability/telemetry';
@@ -7,7 +8,7 @@ import type { TelemetryBindings } from '../../shared/observability/telemetry';
  * snapshots and the outbox), the chaos switch, and the outbox relay that publishes ledger events
  * (QSTASH_URL, QSTASH_TOKEN: from .dev.vars locally, `wrangler secret put` in production).
  */
-export interface LedgerBindings extends ChaosBindings, OutboxBindings, OutboxRelayBindings, TelemetryBindings {
+export interface LedgerBindings extends ServiceMetricsBindings, ChaosBindings, OutboxBindings, OutboxRelayBindings, TelemetryBindings {
   DB: D1Database;
   LOG_LEVEL?: string;
   /** Snapshot an account every this many events (ledger-config.ts; default 50, 0 = never). */

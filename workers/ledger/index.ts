@@ -3,6 +3,8 @@ import { outboxHeartbeat } from '../../shared/adapters/cloudflare/outbox-relay';
 import { durableChaosSource } from '../../shared/adapters/cloudflare/chaos-store';
 import { outboxOpsRoutes } from '../../shared/adapters/cloudflare/outbox-ops-routes';
 import { addChaos } from '../../shared/middleware/chaos';
+import { recordServiceRequestOf, serviceMetricsRoutes } from '../../shared/adapters/cloudflare/service-metrics';
+import { SERVICE_METRICS_PATH } from '../../shared/middleware/health-paths';
 import { addHealthRoutes, createServiceApp } from '../../shared/middleware/service-app';
 import { createLogger, isLogLevel } from '../../shared/observability/logger';
 import type { LedgerBindings } from './env';
@@ -20,7 +22,7 @@ import { readRoutes } from './read-routes';
  * commits its events' outbox rows in the same batch. Reached only through the gateway's service
  * binding, which maps `/api/ledger/*` to `/ledger/*`.
  */
-const app = createServiceApp<LedgerBindings>({ service: 'ledger', verifyServiceToken: true });
+const app = createServiceApp<LedgerBindings>({ service: 'ledger', onComplete: recordServiceRequestOf, verifyServiceToken: true });
 addChaos(app, (c) => durableChaosSource(c.env));
 
 addHealthRoutes(app, (c) => ({
@@ -31,6 +33,8 @@ addHealthRoutes(app, (c) => ({
 
 // The read side first: its rebuild route is for operators, not behind ledgerRoutes' signed-in check.
 // The outbox's counts and dead rows for operators (the gateway's /_ops/outbox).
+// Its RED metrics, read by the gateway's /metrics (service-metrics.ts).
+app.route(SERVICE_METRICS_PATH, serviceMetricsRoutes);
 app.route('/_outbox', outboxOpsRoutes);
 app.route('/ledger', readRoutes);
 app.route('/ledger', ledgerRoutes);
@@ -57,5 +61,6 @@ export default {
 };
 
 export { ChaosStore } from '../../shared/adapters/cloudflare/chaos-store';
+export { MetricsStore } from '../../shared/adapters/cloudflare/metrics-store';
 export { OutboxRelay } from '../../shared/adapters/cloudflare/outbox-relay';
 export { ProjectionRebuild } from './projections/rebuild-object';

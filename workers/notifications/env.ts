@@ -1,3 +1,4 @@
+import type { ServiceMetricsBindings } from '../../shared/adapters/cloudflare/service-metrics';
 import type { ChaosBindings } from '../../shared/adapters/cloudflare/chaos-store';
 import type { OutboxBindings, OutboxRelayBindings } from '../../shared/adapters/cloudflare/outbox-relay';
 import type { DeliveryBindings } from '../../shared/middleware/delivery-handler';
@@ -9,7 +10,7 @@ import type { TelemetryBindings } from '../../shared/observability/telemetry';
  * consumers' keys (QSTASH_CURRENT_SIGNING_KEY, QSTASH_NEXT_SIGNING_KEY, HOOKS_BASE_URL: verifying
  * deliveries), all from .dev.vars locally and `wrangler secret put` in production.
  */
-export interface NotificationsBindings extends ChaosBindings, OutboxBindings, OutboxRelayBindings, DeliveryBindings, TelemetryBindings {
+export interface NotificationsBindings extends ServiceMetricsBindings, ChaosBindings, OutboxBindings, OutboxRelayBindings, DeliveryBindings, TelemetryBindings {
   DB: D1Database;
   LOG_LEVEL?: string;
   /** The gateway's public service-token keys: calls without a valid token are 401. */

@@ -3,6 +3,8 @@ import { createLogger } from '../../shared/observability/logger';
 import { durableChaosSource } from '../../shared/adapters/cloudflare/chaos-store';
 import { outboxOpsRoutes } from '../../shared/adapters/cloudflare/outbox-ops-routes';
 import { addChaos } from '../../shared/middleware/chaos';
+import { recordServiceRequestOf, serviceMetricsRoutes } from '../../shared/adapters/cloudflare/service-metrics';
+import { SERVICE_METRICS_PATH } from '../../shared/middleware/health-paths';
 import { addHealthRoutes, createServiceApp } from '../../shared/middleware/service-app';
 import { deliveryChaos } from './delivery-chaos';
 import type { NotificationsBindings } from './env';
@@ -18,7 +20,7 @@ import { notificationRoutes } from './notification-routes';
  * recorded in D1 and marked sent once its send request is delivered to /hooks/mail. Reached only
  * through the gateway (workers_dev = false): QStash deliveries arrive via its /hooks routes.
  */
-const app = createServiceApp<NotificationsBindings>({ service: 'notifications', verifyServiceToken: true });
+const app = createServiceApp<NotificationsBindings>({ service: 'notifications', onComplete: recordServiceRequestOf, verifyServiceToken: true });
 // Chaos stands in for the mail provider failing, among other things. On a delivery it must be a
 // 5xx, so QStash retries it (delivery-chaos.ts).
 addChaos(app, (c) => {
@@ -33,6 +35,8 @@ addHealthRoutes(app, (c) => ({
 }));
 
 // The outbox's counts and dead rows for operators (the gateway's /_ops/outbox).
+// Its RED metrics, read by the gateway's /metrics (service-metrics.ts).
+app.route(SERVICE_METRICS_PATH, serviceMetricsRoutes);
 app.route('/_outbox', outboxOpsRoutes);
 app.route('/hooks', hookRoutes);
 app.route('/notifications', notificationRoutes);
@@ -58,4 +62,5 @@ export default {
 };
 
 export { ChaosStore } from '../../shared/adapters/cloudflare/chaos-store';
+export { MetricsStore } from '../../shared/adapters/cloudflare/metrics-store';
 export { OutboxRelay } from '../../shared/adapters/cloudflare/outbox-relay';

@@ -1,10 +1,11 @@
+import type { ServiceMetricsBindings } from '../../shared/adapters/cloudflare/service-metrics';
 import type { ChaosBindings } from '../../shared/adapters/cloudflare/chaos-store';
 import type { OutboxRelay } from '../../shared/adapters/cloudflare/outbox-relay';
 import type { OrderSaga } from './order-saga';
 import type { TelemetryBindings } from '../../shared/observability/telemetry';
 
 /** The orders worker's bindings (workers/orders/wrangler.toml; secrets in .dev.vars locally). */
-export interface OrdersBindings extends ChaosBindings, TelemetryBindings {
+export interface OrdersBindings extends ServiceMetricsBindings, ChaosBindings, TelemetryBindings {
   DB: D1Database;
   /** The saga's participants. */
   CATALOG: Fetcher;

@@ -1,6 +1,8 @@
 import { durableChaosSource } from '../../shared/adapters/cloudflare/chaos-store';
 import { outboxOpsRoutes } from '../../shared/adapters/cloudflare/outbox-ops-routes';
 import { addChaos } from '../../shared/middleware/chaos';
+import { recordServiceRequestOf, serviceMetricsRoutes } from '../../shared/adapters/cloudflare/service-metrics';
+import { SERVICE_METRICS_PATH } from '../../shared/middleware/health-paths';
 import { addHealthRoutes, createServiceApp } from '../../shared/middleware/service-app';
 import type { OrdersBindings } from './env';
 import { orderRoutes } from './order-routes';
@@ -14,7 +16,7 @@ import { summaryConsumer } from './summary-consumer';
  * list as a read model fed by order events. Reached only through the gateway's service binding,
  * which maps `/api/orders/*` to `/orders/*` and `/hooks/order-summaries` to itself.
  */
-const app = createServiceApp<OrdersBindings>({ service: 'orders', verifyServiceToken: true });
+const app = createServiceApp<OrdersBindings>({ service: 'orders', onComplete: recordServiceRequestOf, verifyServiceToken: true });
 addChaos(app, (c) => durableChaosSource(c.env));
 
 addHealthRoutes(app, (c) => ({
@@ -24,6 +26,8 @@ addHealthRoutes(app, (c) => ({
 }));
 
 // The outbox's counts and dead rows for operators (the gateway's /_ops/outbox).
+// Its RED metrics, read by the gateway's /metrics (service-metrics.ts).
+app.route(SERVICE_METRICS_PATH, serviceMetricsRoutes);
 app.route('/_outbox', outboxOpsRoutes);
 app.route('/orders', orderRoutes);
 app.route('/sagas', sagaRoutes);
@@ -33,5 +37,6 @@ app.post('/hooks/order-summaries', summaryConsumer);
 export default { fetch: app.fetch, scheduled: ordersScheduled };
 
 export { ChaosStore } from '../../shared/adapters/cloudflare/chaos-store';
+export { MetricsStore } from '../../shared/adapters/cloudflare/metrics-store';
 export { OutboxRelay } from '../../shared/adapters/cloudflare/outbox-relay';
 export { OrderSaga } from './order-saga';

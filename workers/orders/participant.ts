@@ -1,6 +1,8 @@
 import type { JWK } from 'jose';
 import { ORDERS_SERVICE_TOKEN_ISSUER, SERVICE_TOKEN_HEADER, ServiceTokenSigner } from '../../shared/security/service-token';
 import type { StepOutcome } from '../../shared/saga/saga';
+import { recordCall } from '../../shared/adapters/cloudflare/service-metrics';
+import { outcomeOfError } from '../../shared/metrics/red-metrics';
 import type { OrdersBindings } from './env';
 
 /** One signer per configured key, per isolate (the key is imported once). */
@@ -64,6 +66,10 @@ function reasonOf(status: number, body: unknown): string {
  */
 export async function callParticipant(env: OrdersBindings, call: ParticipantCall): Promise<ParticipantAnswer> {
   const binding = call.service === 'catalog' ? env.CATALOG : env.PAYMENTS;
+  const started = Date.now();
+  // service_call_duration_seconds{from="orders"}: no lifetime is passed (the saga's object stays
+  // alive past the call; a route's flush that is cut short is sent by the isolate's next flush).
+  const timed = (outcome: 'ok' | 'error' | 'timeout') => recordCall(env, undefined, { from: 'orders', to: call.service, outcome, durationMs: Date.now() - started });
   try {
     // The same token for every saga call to this participant for half its life (service-token.ts);
     // the request id goes in x-request-id.
@@ -88,6 +94,7 @@ export async function callParticipant(env: OrdersBindings, call: ParticipantCall
     } catch {
       body = text;
     }
+    timed(response.ok ? 'ok' : 'error');
     if (response.ok) return { outcome: { kind: 'ok' }, status: response.status, body };
     const error = reasonOf(response.status, body);
     if (isTransientStatus(response.status)) {
@@ -99,6 +106,7 @@ export async function callParticipant(env: OrdersBindings, call: ParticipantCall
     if (problemType(body) === 'idempotency-key-reused') return { outcome: { kind: 'transient', error }, status: response.status, body };
     return { outcome: { kind: 'business', error }, status: response.status, body };
   } catch (error) {
+    timed(outcomeOfError(error));
     const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     return { outcome: { kind: 'transient', error: message }, status: 0, body: null };
   }

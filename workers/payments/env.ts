@@ -1,3 +1,4 @@
+import type { ServiceMetricsBindings } from '../../shared/adapters/cloudflare/service-metrics';
 import type { ChaosBindings } from '../../shared/adapters/cloudflare/chaos-store';
 import type { OutboxBindings, OutboxRelayBindings } from '../../shared/adapters/cloudflare/outbox-relay';
 import type { TelemetryBindings } from '../../shared/observability/telemetry';
@@ -7,7 +8,7 @@ import type { TelemetryBindings } from '../../shared/observability/telemetry';
  * the outbox relay that publishes payment events (QSTASH_URL, QSTASH_TOKEN: from .dev.vars
  * locally, `wrangler secret put` in production).
  */
-export interface PaymentsBindings extends ChaosBindings, OutboxBindings, OutboxRelayBindings, TelemetryBindings {
+export interface PaymentsBindings extends ServiceMetricsBindings, ChaosBindings, OutboxBindings, OutboxRelayBindings, TelemetryBindings {
   DB: D1Database;
   LOG_LEVEL?: string;
   /** The trusted service-token keys (JSON; per issuer): calls without a valid token are 401. */

@@ -3,6 +3,8 @@ import { createLogger } from '../../shared/observability/logger';
 import { durableChaosSource } from '../../shared/adapters/cloudflare/chaos-store';
 import { outboxOpsRoutes } from '../../shared/adapters/cloudflare/outbox-ops-routes';
 import { addChaos } from '../../shared/middleware/chaos';
+import { recordServiceRequestOf, serviceMetricsRoutes } from '../../shared/adapters/cloudflare/service-metrics';
+import { SERVICE_METRICS_PATH } from '../../shared/middleware/health-paths';
 import { addHealthRoutes, createServiceApp } from '../../shared/middleware/service-app';
 import type { PaymentsBindings } from './env';
 import { pruneUnusedPaymentMethods } from './payment-method-retention';
@@ -15,7 +17,7 @@ import { paymentRoutes } from './payment-routes';
  * in one batch; the OutboxRelay publishes the events to the payment-events topic. Reached only through a service binding (workers_dev = false); the
  * gateway maps `/api/payments/*` to `/payments/*` here.
  */
-const app = createServiceApp<PaymentsBindings>({ service: 'payments', verifyServiceToken: true });
+const app = createServiceApp<PaymentsBindings>({ service: 'payments', onComplete: recordServiceRequestOf, verifyServiceToken: true });
 addChaos(app, (c) => durableChaosSource(c.env));
 
 addHealthRoutes(app, (c) => ({
@@ -25,6 +27,8 @@ addHealthRoutes(app, (c) => ({
 }));
 
 // The outbox's counts and dead rows for operators (the gateway's /_ops/outbox).
+// Its RED metrics, read by the gateway's /metrics (service-metrics.ts).
+app.route(SERVICE_METRICS_PATH, serviceMetricsRoutes);
 app.route('/_outbox', outboxOpsRoutes);
 app.route('/payments', paymentRoutes);
 
@@ -48,4 +52,5 @@ export default {
 };
 
 export { ChaosStore } from '../../shared/adapters/cloudflare/chaos-store';
+export { MetricsStore } from '../../shared/adapters/cloudflare/metrics-store';
 export { OutboxRelay } from '../../shared/adapters/cloudflare/outbox-relay';

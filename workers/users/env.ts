@@ -1,8 +1,9 @@
+import type { ServiceMetricsBindings } from '../../shared/adapters/cloudflare/service-metrics';
 import type { ChaosBindings } from '../../shared/adapters/cloudflare/chaos-store';
 import type { TelemetryBindings } from '../../shared/observability/telemetry';
 
 /** The users worker's bindings (workers/users/wrangler.toml; the keys are secrets, `.dev.vars` locally). */
-export interface UsersBindings extends ChaosBindings, TelemetryBindings {
+export interface UsersBindings extends ServiceMetricsBindings, ChaosBindings, TelemetryBindings {
   DB: D1Database;
   LOG_LEVEL?: string;
   BODY_LIMIT_BYTES?: string;

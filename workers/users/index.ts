@@ -1,5 +1,7 @@
 import { durableChaosSource } from '../../shared/adapters/cloudflare/chaos-store';
 import { addChaos } from '../../shared/middleware/chaos';
+import { recordServiceRequestOf, serviceMetricsRoutes } from '../../shared/adapters/cloudflare/service-metrics';
+import { SERVICE_METRICS_PATH } from '../../shared/middleware/health-paths';
 import { addHealthRoutes, createServiceApp } from '../../shared/middleware/service-app';
 import { signingKey } from './access-token';
 import { usersConfig } from './config';
@@ -17,7 +19,7 @@ import { userRoutes } from './user-routes';
  * Secrets (passwords, access and refresh tokens) never reach a log line: the request line logs
  * the path, never the body, and handlers log only ids.
  */
-const app = createServiceApp<UsersBindings>({ service: 'users', verifyServiceToken: true });
+const app = createServiceApp<UsersBindings>({ service: 'users', onComplete: recordServiceRequestOf, verifyServiceToken: true });
 addChaos(app, (c) => durableChaosSource(c.env));
 
 addHealthRoutes(app, (c) => ({
@@ -30,6 +32,8 @@ addHealthRoutes(app, (c) => ({
   },
 }));
 
+// Its RED metrics, read by the gateway's /metrics (service-metrics.ts).
+app.route(SERVICE_METRICS_PATH, serviceMetricsRoutes);
 app.route('/', jwksRoutes);
 app.route('/', userRoutes);
 app.route('/', tokenRoutes);
@@ -37,3 +41,4 @@ app.route('/', tokenRoutes);
 export default app;
 
 export { ChaosStore } from '../../shared/adapters/cloudflare/chaos-store';
+export { MetricsStore } from '../../shared/adapters/cloudflare/metrics-store';

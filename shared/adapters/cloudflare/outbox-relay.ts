@@ -7,6 +7,8 @@ import { dispatchOutbox, exponentialBackoff, type DispatchResult } from '../../o
 import { tracedPublisher } from '../../outbox/traced-publisher';
 import { telemetryFor, type Telemetry, type TelemetryBindings } from '../../observability/telemetry';
 import { qstashPublisher } from '../upstash/qstash-publisher';
+import { timedPublisher } from '../../outbox/timed-publisher';
+import { recordCall, type ServiceMetricsBindings } from './service-metrics';
 import { d1OutboxStore, type DeadOutboxRow } from './outbox-table';
 
 /** The worker's bindings the relay reads. */
@@ -187,7 +189,9 @@ export class OutboxRelay extends DurableObject<OutboxRelayBindings> {
       // claims have lapsed and publishes what the run did not. Replaced below when the run ends.
       await this.ctx.storage.setAlarm(Date.now() + LEASE_MS + 1_000);
       const config = outboxConfig(this.env);
-      const result = await dispatchOutbox(store, tracedPublisher(qstashPublisher({ url, token }), this.telemetry.tracer), {
+      // Each publish timed as service_call_duration_seconds{to="qstash"} (service-metrics.ts).
+      const publisher = timedPublisher(qstashPublisher({ url, token }), (call) => recordCall(this.env as Partial<ServiceMetricsBindings>, this.ctx, call));
+      const result = await dispatchOutbox(store, tracedPublisher(publisher, this.telemetry.tracer), {
         leaseMs: LEASE_MS,
         maxAttempts: config.OUTBOX_MAX_ATTEMPTS,
         limit: intOr(this.env.OUTBOX_BATCH_SIZE, DEFAULTS.batchSize, 500),

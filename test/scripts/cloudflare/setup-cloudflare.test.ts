@@ -43,7 +43,11 @@ describe('npm run setup:cloudflare', { timeout: 180_000 }, () => {
     const gateway = state.workers['stratus-gateway-staging']!;
     const orders = state.workers['stratus-orders-staging']!;
     const users = state.workers['stratus-users-staging']!;
-    expect(Object.keys(gateway.secrets).sort()).toEqual(['ADMIN_TOKEN', 'SERVICE_TOKEN_PRIVATE_JWK']);
+    expect(Object.keys(gateway.secrets).sort()).toEqual(['ADMIN_TOKEN', 'ALERT_WEBHOOK_SECRET', 'SERVICE_TOKEN_PRIVATE_JWK']);
+    // The alert webhook's secret: a Standard Webhooks key (whsec_ + 32 random bytes), printed once for the receiver.
+    const webhookSecret = gateway.secrets.ALERT_WEBHOOK_SECRET!;
+    expect(Buffer.from(webhookSecret.replace(/^whsec_/, ''), 'base64')).toHaveLength(32);
+    expect(stdout.split(webhookSecret)).toHaveLength(2);
     expect(Object.keys(orders.secrets)).toEqual(['SERVICE_TOKEN_PRIVATE_JWK']);
     expect(Object.keys(users.secrets)).toEqual(['ACCESS_TOKEN_PRIVATE_JWK']);
     // Payments' card fingerprint key: random, 32 bytes, and never printed.

@@ -41,6 +41,19 @@ const readiness = z.strictObject({
   checks: z.record(z.string(), z.strictObject({ status, error: z.string().optional() })),
 });
 
+/** `GET /_ops/alerts` (monitoring/alert-evaluator.ts `AlertItem`). */
+const alertsSchema = z.strictObject({
+  items: z.array(
+    z.strictObject({
+      rule: z.string(),
+      kind: z.enum(['breaker_open', 'dlq_not_empty', 'saga_stuck', 'route_5xx_ratio', 'route_p99', 'synthetic_failed']),
+      state: z.enum(['inactive', 'pending', 'firing', 'resolved']),
+      since: z.iso.datetime(),
+      value: z.number().optional(),
+    }),
+  ),
+});
+
 /** One upstream's breaker as `GET /_ops/breakers` shows it (ops/ops.ts, from circuit-breaker.ts `BreakerSnapshot`). */
 export const breakerState = z.strictObject({
   state: z.enum(['closed', 'open', 'half-open']),
@@ -227,6 +240,24 @@ export const gatewayApi: RouteConfig[] = [
         cache: [{ route: '/api/catalog/*', hit: 6, stale: 0, miss: 2, bypass: 4, hitRatio: 0.75 }],
       }),
       401: opsUnauthorized,
+    },
+  }),
+  createRoute({
+    method: 'get',
+    path: '/_ops/alerts',
+    ...ops,
+    summary: "Every alert rule's state",
+    description:
+      'The rules of `ALERT_RULES` (or the defaults), each as the AlertEvaluator last judged it: `inactive`, `pending` (the condition holds, not yet for its `for`), `firing`, or `resolved`; `since` is when that state began, `value` what the rule last measured. Reading it also starts the evaluator. 503 when `ALERT_RULES` or another alert setting is invalid.',
+    responses: {
+      200: jsonResponse('In the configured order.', alertsSchema, {
+        items: [
+          { rule: 'breaker-open', kind: 'breaker_open', state: 'firing', since: '2026-11-23T12:00:30.000Z', value: 2 },
+          { rule: 'synthetic-check', kind: 'synthetic_failed', state: 'inactive', since: '2026-11-23T11:00:00.000Z', value: 0 },
+        ],
+      }),
+      401: opsUnauthorized,
+      503: problemResponse(503, 'The alert settings are invalid; `detail` names the variable.', problemExample(503, 'invalid gateway (alerts and synthetic check) configuration: ALERT_RULES: not valid JSON', { type: '/problems/alerts-misconfigured' })),
     },
   }),
   createRoute({

@@ -33,6 +33,13 @@ export async function listDeadLetters(env: GatewayBindings, cursor?: string, cou
   };
 }
 
+/** How many deliveries the dead-letter queue holds (the first page, up to 100); null without QStash. */
+export async function countDeadLetters(env: GatewayBindings): Promise<number | null> {
+  if (!env.QSTASH_URL || !env.QSTASH_TOKEN) return null;
+  const page = await client(env).dlq.listMessages({ count: 100 });
+  return page.messages.length;
+}
+
 export async function deleteDeadLetter(env: GatewayBindings, dlqId: string): Promise<void> {
   await client(env).dlq.delete(dlqId);
 }

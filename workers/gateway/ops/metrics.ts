@@ -1,13 +1,16 @@
 import type { Context } from 'hono';
 import { BatchingRecorder } from '../../../shared/metrics/batching-recorder';
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus, type MetricDefinition } from '../../../shared/metrics/prometheus-text';
-import { addCounter, setGauge, type MetricBatch } from '../../../shared/metrics/metric-batch';
+import type { MetricBatch } from '../../../shared/metrics/metric-batch';
+import { RED_METRIC_DEFINITIONS } from '../../../shared/metrics/red-metrics';
 import type { AppEnv } from '../../../shared/middleware/app-env';
 import type { CompletedRequest } from '../../../shared/middleware/request-context';
-import { BREAKER_STATE_VALUE, breakerSnapshots } from '../resilience/breakers';
+import { breakerSnapshots } from '../resilience/breakers';
 import { gatewayConfig } from '../config';
 import { opsGet } from './ops-services';
-import { OUTBOX_SERVICES } from './outbox-services';
+import { countDeadLetters } from './dead-letters';
+import { collectTotals, type TotalsSources } from './suite-totals';
+import { SYNTHETIC_METRIC_DEFINITIONS } from '../monitoring/synthetic-metrics';
 import type { GatewayBindings } from '../env';
 
 /** Every metric the gateway exports, with its HELP text (docs/api.md's names). */
@@ -51,7 +54,13 @@ export const METRIC_DEFINITIONS: Record<string, MetricDefinition> = {
   cache_requests_total: {
     type: 'counter',
     help: 'Requests to routes with a cache policy, by route and result: hit, stale (served while refreshed), miss, or bypass (not cacheable).',
+  },  qstash_dlq_messages: {
+    type: 'gauge',
+    help: "Deliveries in QStash's dead-letter queue (the first page, up to 100), waiting for an operator (/_ops/dlq).",
   },
+  // Each service's own RED series (shared/metrics/red-metrics.ts), and the synthetic user's.
+  ...RED_METRIC_DEFINITIONS,
+  ...SYNTHETIC_METRIC_DEFINITIONS,
 };
 
 export const DURATION_BUCKETS_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
@@ -65,7 +74,7 @@ const metricsStub = (env: GatewayBindings) => env.METRICS.get(env.METRICS.idFrom
 let latestEnv: GatewayBindings | undefined;
 let recorder: BatchingRecorder | undefined;
 
-function isolateRecorder(env: GatewayBindings): BatchingRecorder {
+export function isolateRecorder(env: GatewayBindings): BatchingRecorder {
   latestEnv = env;
   recorder ??= new BatchingRecorder({
     source: crypto.randomUUID(),
@@ -120,41 +129,23 @@ export async function metricTotals(c: Context<AppEnv<GatewayBindings>>): Promise
   return metricsStub(c.env).snapshot();
 }
 
-/**
- * `/metrics`: this isolate's pending deltas are flushed first, so a scrape right after a request
- * sees it; then the totals across all isolates are rendered.
- */
-export async function metricsResponse(c: Context<AppEnv<GatewayBindings>>): Promise<Response> {
-  const [totals, breakers, sagas, outboxes] = await Promise.all([
-    metricTotals(c),
-    breakerSnapshots(c.env, (upstream, error) => c.get('log').warn('breaker state unreadable for /metrics', { upstream, error })),
-    // The orders service counts its sagas; a scrape without it still answers, without the series.
-    opsGet<Record<string, number>>(c, 'ORDERS', '/sagas/counts').catch(() => null),
-    // Likewise each outbox's parked rows: a service that does not answer has no series this scrape.
-    Promise.all(
-      Object.entries(OUTBOX_SERVICES).map(([service, binding]) =>
-        opsGet<{ dead: number }>(c, binding, '/_outbox').then(({ dead }) => [service, dead] as const, () => null),
-      ),
-    ),
-  ]);
-  addBreakerSeries(totals, breakers);
-  for (const [status, count] of Object.entries(sagas ?? {})) setGauge(totals, 'saga_total', { status }, count);
-  for (const entry of outboxes) if (entry) setGauge(totals, 'outbox_dead_total', { service: entry[0] }, entry[1]);
-  return new Response(renderPrometheus(totals, METRIC_DEFINITIONS), {
-    headers: { 'content-type': PROMETHEUS_CONTENT_TYPE, 'cache-control': 'no-store' },
-  });
+/** The sources of `/metrics`, read through this request (suite-totals.ts). */
+export function requestSources(c: Context<AppEnv<GatewayBindings>>): TotalsSources {
+  return {
+    gateway: () => metricTotals(c),
+    breakers: () => breakerSnapshots(c.env, (upstream, error) => c.get('log').warn('breaker state unreadable for /metrics', { upstream, error })),
+    serviceGet: (to, path) => opsGet(c, to, path),
+    deadLetters: () => countDeadLetters(c.env),
+  };
 }
 
 /**
- * Breaker series are read from each breaker's Durable Object at scrape time rather than counted
- * per isolate: the object already holds the one true state and the transition counts.
+ * `/metrics`: this isolate's pending deltas are flushed first, so a scrape right after a request
+ * sees it; then the totals across all isolates and every service are rendered.
  */
-function addBreakerSeries(totals: MetricBatch, breakers: Awaited<ReturnType<typeof breakerSnapshots>>): void {
-  for (const [upstream, snapshot] of Object.entries(breakers)) {
-    setGauge(totals, 'circuit_breaker_state', { upstream }, BREAKER_STATE_VALUE[snapshot.state]);
-    for (const [transition, count] of Object.entries(snapshot.transitions)) {
-      const [from = '', to = ''] = transition.split('->');
-      addCounter(totals, 'circuit_breaker_transitions_total', { upstream, from, to }, count);
-    }
-  }
+export async function metricsResponse(c: Context<AppEnv<GatewayBindings>>): Promise<Response> {
+  const totals = await collectTotals(requestSources(c));
+  return new Response(renderPrometheus(totals, METRIC_DEFINITIONS), {
+    headers: { 'content-type': PROMETHEUS_CONTENT_TYPE, 'cache-control': 'no-store' },
+  });
 }

@@ -1,6 +1,7 @@
 // The ops dashboard: sign in with the admin token, then poll the /_ops JSON endpoints and draw
 // each panel. Polling stops while the tab is hidden and resumes (at once) when it is shown.
 import { ops, OpsError, token } from './api.js';
+import { renderAlerts } from './alerts-panel.js';
 import { renderBreakers, resetBreakers } from './breakers-panel.js';
 import { canaryControls, chaosControls } from './controls-panel.js';
 import { renderDlq } from './dlq-panel.js';
@@ -110,6 +111,7 @@ async function readPanels(all) {
   const slow = all || ticks % SLOW_EVERY === 0;
   const reads = [
     ['breakers', () => ops('/breakers').then((b) => renderBreakers($('breakers'), b, { minMs: MIN_WINDOW_MS }))],
+    ['alerts', () => ops('/alerts').then((a) => renderAlerts($('alerts'), a))],
     ['metrics', () => ops('/metrics').then((m) => { renderTraffic(traffic, m); renderRatios({ rateLimitsTable: $('rate-limits'), cacheTable: $('cache') }, m); })],
     // A running rollout moves every second or so: read with the fast panels.
     ['rollouts', () => ops('/rollouts').then((r) => renderRollouts($('rollouts'), r, releaseAction))],
