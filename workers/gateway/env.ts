@@ -1,6 +1,7 @@
 import type { CacheBindings } from './cache/cache-config';
 import type { CircuitBreakerObject } from './resilience/circuit-breaker-object';
 import type { MetricsStore } from './ops/metrics-store';
+import type { OriginHealthRegistry } from './traffic/origin-health-object';
 import type { RateLimiter } from './traffic/rate-limiter-object';
 import type { RouteWeights } from './traffic/route-weights-object';
 
@@ -26,6 +27,8 @@ export interface GatewayBindings extends ServiceBindings, CacheBindings {
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
   /** One per versioned route, named after it: the weights every isolate routes by (traffic/route-versions.ts). */
   ROUTE_WEIGHTS: DurableObjectNamespace<RouteWeights>;
+  /** One object, `registry`: the last health check of every HTTP origin (traffic/origin-health.ts). */
+  ORIGIN_HEALTH: DurableObjectNamespace<OriginHealthRegistry>;
   /**
    * The static assets (`[assets]` in wrangler.toml: workers/gateway/public): the ops dashboard's
    * page, scripts and styles, and Swagger UI's files for /docs. The worker runs first for every
@@ -48,6 +51,10 @@ export interface GatewayBindings extends ServiceBindings, CacheBindings {
   BREAKER_REPORT_INTERVAL_MS?: string;
   /** How long an isolate trusts the route weights it read before reading them again. */
   ROUTE_WEIGHTS_REFRESH_MS?: string;
+  /** JSON: the HTTP origins of each pool route, e.g. the legacy monolith's URL (config.ts). */
+  ORIGIN_POOLS?: string;
+  /** How long an isolate trusts the origins' health it read before reading it again. */
+  ORIGIN_HEALTH_REFRESH_MS?: string;
   /** JSON: feature flag definitions (shared/flags), evaluated per caller at GET /api/flags. */
   FEATURE_FLAGS?: string;
   /** QStash (local or Upstash's): read for /_ops/dlq. */

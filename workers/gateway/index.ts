@@ -12,12 +12,15 @@ import { opsRoutes } from './ops/ops';
 import { dashboardRoutes } from './ops/ops-dashboard';
 import { serviceChecks } from './ops/readiness';
 import { versionResponseHeaders } from './traffic/route-versions';
+import { runGatewayCron } from './ops/gateway-cron';
+import { servedByHeader } from './traffic/served-by';
 import { addRouteTable } from './route-table';
-import { routes, type Route } from './routes';
+import { originRoutes, routes, type Route } from './routes';
 
 export { CacheTagsObject } from './cache/cache-tags-object';
 export { CircuitBreakerObject } from './resilience/circuit-breaker-object';
 export { MetricsStore } from './ops/metrics-store';
+export { OriginHealthRegistry } from './traffic/origin-health-object';
 export { RouteWeights } from './traffic/route-weights-object';
 export { RateLimiter } from './traffic/rate-limiter-object';
 
@@ -38,10 +41,16 @@ app.route('/bff', bffRoutes);
 app.route('/', docsRoutes);
 // Below here: x-served-by for a versioned route, and the visitor cookie when one was minted.
 app.use(versionResponseHeaders);
+app.use(servedByHeader);
 app.get('/api/flags', flagsResponse);
 
-// Through the route's response cache, if it has one (cache/response-cache.ts).
-addRouteTable(app, routes, cached);
+// Through the route's response cache, if it has one (cache/response-cache.ts). Then the pools of
+// HTTP origins, among them the legacy monolith as the fallback for every path nothing else claims.
+addRouteTable(app, [...routes, ...originRoutes], cached);
 
 export type { Route };
-export default app;
+/** The cron (wrangler.toml `[triggers]`): health checks of every HTTP origin (ops/gateway-cron.ts). */
+const scheduled: ExportedHandlerScheduledHandler<GatewayBindings> = (_controller, env, ctx) => ctx.waitUntil(runGatewayCron(env));
+
+// The Hono app itself (its `fetch`, and its `routes` for the OpenAPI tests) with the cron's handler beside it.
+export default Object.assign(app, { scheduled });

@@ -32,6 +32,10 @@ export const METRIC_DEFINITIONS: Record<string, MetricDefinition> = {
     type: 'counter',
     help: 'Requests to a route with versions (canary / blue-green), by route, the version chosen, and status.',
   },
+  origin_requests_total: {
+    type: 'counter',
+    help: 'Attempts sent to each HTTP origin of a pool route, by route, origin and outcome (the status code, or error): the share /_ops/origins shows.',
+  },
   rate_limit_decisions_total: {
     type: 'counter',
     help: 'Rate-limit decisions by route: allowed, refused (429), or error (the limiter did not answer and the request was let through).',
@@ -96,6 +100,11 @@ export function recordRequest(c: Context<AppEnv<GatewayBindings>>, request: Comp
 /** A rate-limit decision, counted with the request's other metrics (its flush is recordRequest's). */
 export function recordRateLimitDecision(c: Context<AppEnv<GatewayBindings>>, route: string, decision: 'allowed' | 'refused' | 'error'): void {
   isolateRecorder(c.env).counter('rate_limit_decisions_total', { route, decision });
+}
+
+/** One attempt on an HTTP origin of a pool (traffic/origin-proxy.ts), counted with the request's other metrics. */
+export function recordOriginAttempt(c: Context<AppEnv<GatewayBindings>>, route: string, origin: string, outcome: string): void {
+  isolateRecorder(c.env).counter('origin_requests_total', { route, origin, outcome });
 }
 
 /** A response-cache outcome (cache/response-cache.ts), counted with the request's other metrics (its flush is recordRequest's). */

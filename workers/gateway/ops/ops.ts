@@ -19,6 +19,8 @@ import { deleteDeadLetter, listDeadLetters, redriveDeadLetter, redriveDeadLetter
 import { countFailedAttempt, refuseLockedOut } from './operator-attempts';
 import { opsCall, opsForward, opsGet, type OpsAnswer } from './ops-services';
 import { OUTBOX_SERVICES, type OutboxService } from './outbox-services';
+import { runGatewayCron } from './gateway-cron';
+import { originPoolsView } from './origin-pools-view';
 
 type OpsContext = Context<AppEnv<GatewayBindings>>;
 
@@ -55,6 +57,9 @@ opsRoutes.get('/breakers', async (c) => {
   );
   return c.json(body);
 });
+
+/** Each pool of HTTP origins: its origins, their health and their share of its traffic (origin-pools-view.ts). */
+opsRoutes.get('/origins', async (c) => c.json(await originPoolsView(c)));
 
 /**
  * The dashboard's numbers (ops-metrics.ts): per-route request totals and latency histograms, and
@@ -286,6 +291,12 @@ const CRON_SERVICES = { catalog: 'CATALOG', orders: 'ORDERS', payments: 'PAYMENT
 const cronBody = z.strictObject({ cron: z.string().min(1).max(100).default('* * * * *') });
 opsRoutes.post('/crons/:service', validate('json', cronBody), async (c) => {
   const service = c.req.param('service');
+  if (service === 'gateway') {
+    // The gateway's own cron: the origins' health checks, run here in this request.
+    const scheduledTime = Date.now();
+    await runGatewayCron(c.env);
+    return c.json({ service, cron: c.req.valid('json').cron, scheduledTime: new Date(scheduledTime).toISOString(), outcome: 'ok' });
+  }
   if (!(service in CRON_SERVICES)) throw notFound(`No service named ${JSON.stringify(service)}; services are ${Object.keys(CRON_SERVICES).join(', ')}.`);
   const { cron } = c.req.valid('json');
   const target = c.env[CRON_SERVICES[service as keyof typeof CRON_SERVICES]] as Fetcher & ScheduledTrigger;
