@@ -3,11 +3,13 @@
 // migrations and seeds demo data for every service, starts the local QStash (in this process, on
 // :8080 or QSTASH_PORT, with the topics and queues of shared/events/topology.json; skipped when
 // QSTASH_URL points elsewhere), then runs every worker in one `wrangler dev` process (gateway
-// first, so it is the one on :8787; service bindings connect the rest).
+// first, so it is the one on :8787; service bindings connect the rest), with the legacy monolith
+// (scripts/legacy-monolith.mjs, on :8790 or LEGACY_PORT) behind the gateway's strangler-fig route.
 // Ctrl-C stops everything it started.
 import { spawn } from 'node:child_process';
 import { devAdminToken, startDevCrons } from './dev-crons.mjs';
 import { copyGatewayAssets } from './gateway-assets.mjs';
+import { legacyOriginPools, startLegacyMonolith } from './legacy-monolith.mjs';
 import { prepareLocal } from './prepare-local.mjs';
 import { startDevQStash } from './qstash/dev-qstash.mjs';
 import { wranglerCommand, wranglerEnv } from './wrangler-cli.mjs';
@@ -18,6 +20,9 @@ const PORT = process.env.PORT ?? '8787';
 await prepareLocal();
 copyGatewayAssets();
 const qstash = await startDevQStash();
+// The old application the gateway strangles: every path no route claims goes to it.
+const legacy = await startLegacyMonolith({ port: Number(process.env.LEGACY_PORT ?? 8790) });
+console.log(`legacy monolith on ${legacy.url} (the gateway's fallback; /api/users/* is carved out to the users worker)`);
 
 const configs = [gatewayConfigPath(), ...serviceWorkers().map((service) => service.configPath)];
 const wranglerCli = wranglerCommand();
@@ -29,6 +34,8 @@ const args = [
   '--port', PORT,
   '--ip', '127.0.0.1',
   '--show-interactive-dev-session=false',
+  // The monolith's address, for this run (a deployment sets ORIGIN_POOLS as a var).
+  '--var', `ORIGIN_POOLS:${legacyOriginPools(legacy.url)}`,
 ];
 console.log(`starting ${configs.length} workers; gateway on http://localhost:${PORT}`);
 // wrangler runs in its own process group so that stopping it stops everything under it
@@ -69,5 +76,5 @@ child.on('exit', (code, signal) => {
   }
   // The local QStash lives in this process; close it (bounded) so no delivery is cut mid-write.
   const exit = () => process.exit(stopping ? 0 : (code ?? (signal ? 1 : 0)));
-  Promise.race([qstash.close(), new Promise((resolve) => setTimeout(resolve, 1_000))]).then(exit, exit);
+  Promise.race([Promise.all([qstash.close(), legacy.close()]), new Promise((resolve) => setTimeout(resolve, 1_000))]).then(exit, exit);
 });

@@ -1,4 +1,5 @@
 import type { Miniflare } from 'miniflare';
+import type { LegacyMonolith } from './legacy-monolith.mjs';
 import type { QStashServer, QStashServerOptions } from './qstash-server.mjs';
 
 export const ADMIN_TOKEN: string;
@@ -22,6 +23,8 @@ export interface LocalSuite {
   url(path: string): string;
   gatewayUrl: string;
   qstash: QStashServer;
+  /** The legacy monolith behind the gateway's strangler-fig route (scripts/legacy-monolith.mjs). */
+  legacy: LegacyMonolith;
   logs: { lines: number; text: string };
   mf: Miniflare;
   db(service: string): SuiteDatabase;

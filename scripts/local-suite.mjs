@@ -10,6 +10,7 @@ import { importJWK } from 'jose';
 import { Log, LogLevel, Miniflare } from 'miniflare';
 import { signAccessToken } from './access-token.mjs';
 import { generateSigningKeyPair } from './dev-keys.mjs';
+import { legacyOriginPools, startLegacyMonolith } from './legacy-monolith.mjs';
 import { useFreshConnections } from './fresh-connections.mjs';
 import { setupQStash } from './qstash-setup.mjs';
 import { seededRandom, startQStashServer } from './qstash-server.mjs';
@@ -67,6 +68,8 @@ export async function startLocalSuite({ vars = {}, workerVars = {}, qstash: qsta
   useFreshConnections();
   const { seed = 1, ...serverOptions } = qstashOptions;
   const qstash = await startQStashServer({ ...SIGNING_KEYS_AS_OPTIONS, random: seededRandom(seed), ...serverOptions });
+  // The legacy monolith behind the gateway's strangler-fig route, on a free port.
+  const legacy = await startLegacyMonolith({ port: 0 });
 
   const gatewayKeys = await generateSigningKeyPair('suite-gateway');
   const ordersKeys = await generateSigningKeyPair('suite-orders');
@@ -90,6 +93,7 @@ export async function startLocalSuite({ vars = {}, workerVars = {}, qstash: qsta
       SERVICE_TOKEN_PRIVATE_JWK: JSON.stringify(gatewayKeys.privateJwk),
       UPSTASH_REDIS_REST_URL: '',
       UPSTASH_REDIS_REST_TOKEN: '',
+      ORIGIN_POOLS: legacyOriginPools(legacy.url),
     },
     orders: { SERVICE_TOKEN_PRIVATE_JWK: JSON.stringify(ordersKeys.privateJwk) },
     payments: { CARD_FINGERPRINT_KEY: `suite-${randomUUID()}` },
@@ -141,6 +145,7 @@ export async function startLocalSuite({ vars = {}, workerVars = {}, qstash: qsta
       url: (path) => new URL(path, gatewayUrl).href,
       gatewayUrl,
       qstash,
+      legacy,
       logs,
       mf,
       /** A service's D1 as its worker sees it: `db('orders')`. */
@@ -150,11 +155,11 @@ export async function startLocalSuite({ vars = {}, workerVars = {}, qstash: qsta
         `Bearer ${await signAccessToken(accessKey, accessKeys.privateJwk.kid, userId, roles)}`,
       operator: { authorization: `Bearer ${ADMIN_TOKEN}` },
       dispose: async () => {
-        await Promise.allSettled([mf.dispose(), qstash.close()]);
+        await Promise.allSettled([mf.dispose(), qstash.close(), legacy.close()]);
       },
     };
   } catch (error) {
-    await Promise.allSettled([mf.dispose(), qstash.close()]);
+    await Promise.allSettled([mf.dispose(), qstash.close(), legacy.close()]);
     throw error;
   }
 }
