@@ -9,14 +9,18 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Cron } from 'croner';
-import { ROOT, serviceWorkers } from './workers.mjs';
+import { parse } from 'smol-toml';
+import { gatewayConfigPath, ROOT, serviceWorkers } from './workers.mjs';
+
+/** The gateway's own crons (root wrangler.toml: the HTTP origins' health checks), as `gateway`. */
+const gatewayWorker = () => ({ name: 'gateway', crons: parse(readFileSync(gatewayConfigPath(), 'utf8')).triggers?.crons ?? [] });
 
 /**
- * Every (service, cron) pair of the suite's workers, from their wrangler.toml.
+ * Every (service, cron) pair of the suite's workers, the gateway's included, from their wrangler.toml.
  * @param {{ name: string, crons: string[] }[]} [workers]
  * @returns {{ service: string, cron: string }[]}
  */
-export function cronSchedules(workers = serviceWorkers()) {
+export function cronSchedules(workers = [gatewayWorker(), ...serviceWorkers()]) {
   return workers.flatMap((worker) => worker.crons.map((cron) => ({ service: worker.name, cron })));
 }
 

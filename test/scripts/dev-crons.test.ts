@@ -26,6 +26,8 @@ describe('dev crons', () => {
       for (const cron of worker.crons) expect(schedules).toContainEqual({ service: worker.name, cron });
     }
     expect(schedules.map((s) => s.service)).toEqual(expect.arrayContaining(['catalog', 'ledger', 'notifications', 'orders', 'payments']));
+    // The gateway's own: the HTTP origins' health checks (POST /_ops/crons/gateway).
+    expect(schedules).toContainEqual({ service: 'gateway', cron: '* * * * *' });
     // The canary shares the catalog's D1: pruned once, by the catalog's cron.
     expect(schedules.map((s) => s.service)).not.toContain('catalog-canary');
   });
