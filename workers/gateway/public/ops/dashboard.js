@@ -5,6 +5,7 @@ import { renderBreakers, resetBreakers } from './breakers-panel.js';
 import { canaryControls, chaosControls } from './controls-panel.js';
 import { renderDlq } from './dlq-panel.js';
 import { renderOutbox } from './outbox-panel.js';
+import { renderOrigins } from './origins-panel.js';
 import { renderRatios } from './ratios-panel.js';
 import { renderSagas } from './sagas-panel.js';
 import { renderStuckSagas } from './stuck-sagas-panel.js';
@@ -116,6 +117,7 @@ async function readPanels(all) {
     ...(slow
       ? [
           ['routes', () => ops('/routes').then(renderCanary)],
+          ['origins', () => ops('/origins').then((o) => renderOrigins($('origins'), o))],
           ['sagas', () => ops('/sagas?limit=10').then((s) => renderSagas($('sagas'), s))],
           ['stuck', () => ops('/sagas?status=STUCK&limit=50').then((s) => renderStuckSagas($('stuck'), s, sagaAction))],
           ['outbox', () => ops('/outbox').then((o) => renderOutbox($('outbox'), o, retryOutbox))],
