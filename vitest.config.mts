@@ -399,6 +399,8 @@ export default defineConfig({
           name: 'gateway',
           include: ['test/workers/gateway/**/*.test.ts', 'test/e2e/**/*.test.ts'],
           setupFiles: ['test/e2e/apply-migrations.ts'],
+          // Loopback HTTP origins (and the legacy monolith) for the origin-pool tests, started in Node.
+          globalSetup: ['test/workers/gateway/origins.global-setup.ts'],
         },
       },
     ],

@@ -12,8 +12,11 @@ import { DECISION_DEADLINE_MS, PLATFORM, type GatewayPlatform, type ServiceTrans
 import { serviceChecks } from '../workers/gateway/ops/readiness';
 import { addRouteTable } from '../workers/gateway/route-table';
 import { serviceTargets } from '../workers/gateway/traffic/route-versions';
-import { routes, type Route } from '../workers/gateway/routes';
+import { originRoutes, routes, type OriginRoute, type Route } from '../workers/gateway/routes';
+import { poolOrigins } from '../workers/gateway/traffic/origin-pool';
+import { servedByHeader } from '../workers/gateway/traffic/served-by';
 import { httpService } from './http-service';
+import { MemoryOriginHealth, startOriginHealthTimer } from './origin-health-timer';
 import { portableConfig, SERVICE_NAMES, type PortableConfig } from './portable-config';
 
 /**
@@ -34,7 +37,7 @@ import { portableConfig, SERVICE_NAMES, type PortableConfig } from './portable-c
  */
 export interface PortableGateway {
   readonly config: PortableConfig;
-  readonly routes: readonly Route[];
+  readonly routes: readonly (Route | OriginRoute)[];
   /**
    * Answers one request. `peerAddress` is the TCP peer as the server saw it: it becomes
    * `CF-Connecting-IP` (workers/gateway/traffic/rate-limit.ts keys anonymous callers by it), overwriting whatever the
@@ -79,11 +82,12 @@ function portablePlatform(name: string, config: PortableConfig): GatewayPlatform
     },
     rateLimits,
     breakerAuthority: breakerAuthorities(state),
+    originHealth: new MemoryOriginHealth(),
   };
 }
 
 /** The worker's bindings (env.ts, cache/cache-config.ts): none of them exists here. */
-const CLOUDFLARE_BINDINGS = new Set<string>([...SERVICE_NAMES, 'CATALOG_CANARY', 'METRICS', 'BREAKERS', 'RATE_LIMITER', 'ROUTE_WEIGHTS', 'CACHE_TAGS', 'FLAGS', 'ROLLOUTS']);
+const CLOUDFLARE_BINDINGS = new Set<string>([...SERVICE_NAMES, 'CATALOG_CANARY', 'METRICS', 'BREAKERS', 'RATE_LIMITER', 'ROUTE_WEIGHTS', 'CACHE_TAGS', 'FLAGS', 'ROLLOUTS', 'ORIGIN_HEALTH', 'ALERTS']);
 
 /**
  * The gateway's code is typed against the worker's env; here it holds only the variables and the
@@ -134,13 +138,18 @@ export function clientAddress(peer: string, forwardedFor: string | null, trusted
 export function portableGateway(runtime: string, vars: Record<string, string | undefined>): PortableGateway {
   const config = portableConfig(vars);
   const platform = portablePlatform(runtime, config);
-  const env = portableEnv(vars, platform);
+  // Origin health lives in this process's memory: reading it is free, so no isolate cache in front.
+  const env = portableEnv({ ORIGIN_HEALTH_REFRESH_MS: '0', ...vars }, platform);
   // Fails at start, naming the variable, rather than on the first request.
   gatewayConfig(env);
 
-  const table = servedRoutes(config);
+  // Pool routes with origins here (ORIGIN_POOLS, as on Cloudflare), checked by a timer in place of the cron.
+  const pools: OriginRoute[] = originRoutes.filter((route) => poolOrigins(env, route).length > 0);
+  startOriginHealthTimer(env, platform.originHealth, config.healthCheckIntervalMs, (line) => console.log(JSON.stringify(line)));
+  const table = [...servedRoutes(config), ...pools];
   const targets = serviceTargets().filter((target) => config.upstreams[target.binding]);
   const app = createServiceApp<GatewayBindings>({ service: 'gateway', early: [corsPolicy] });
+  app.use(servedByHeader);
   addHealthRoutes(app, (c) => serviceChecks(c, targets), (c) => gatewayConfig(c.env).READY_TIMEOUT_MS);
   addRouteTable(app, table);
 

@@ -25,6 +25,8 @@ const portableSchema = z
     STATE: z.enum(['memory', 'upstash']).default('memory'),
     UPSTASH_REDIS_REST_URL: z.preprocess(blankAsUnset, url.optional()),
     UPSTASH_REDIS_REST_TOKEN: z.preprocess(blankAsUnset, z.string().optional()),
+    // How often each HTTP origin of a pool (ORIGIN_POOLS) is asked for its health (the cron's work on Cloudflare).
+    HEALTH_CHECK_INTERVAL_MS: z.coerce.number().int().min(100).default(10_000),
     // The proxies in front of this process whose X-Forwarded-For is believed: addresses, comma-separated.
     TRUSTED_PROXIES: z.preprocess(
       blankAsUnset,
@@ -54,6 +56,8 @@ export interface PortableConfig {
   state: { kind: 'memory' } | { kind: 'upstash'; url: string; token: string };
   /** The base URL of each service that has one; routes to the others are not served. */
   upstreams: Partial<Record<keyof ServiceBindings, string>>;
+  /** How often pool origins are health-checked here (in memory, by a timer). */
+  healthCheckIntervalMs: number;
   /** TRUSTED_PROXIES, each address spelled as `canonicalAddress` spells it. */
   trustedProxies: ReadonlySet<string>;
 }
@@ -76,6 +80,7 @@ export function portableConfig(vars: Record<string, string | undefined>): Portab
     state:
       parsed.STATE === 'upstash' ? { kind: 'upstash', url: parsed.UPSTASH_REDIS_REST_URL!, token: parsed.UPSTASH_REDIS_REST_TOKEN! } : { kind: 'memory' },
     upstreams,
+    healthCheckIntervalMs: parsed.HEALTH_CHECK_INTERVAL_MS,
     trustedProxies: parsed.TRUSTED_PROXIES,
   };
 }

@@ -20,11 +20,12 @@ import { ledger } from './demo/steps/ledger.mjs';
 import { login } from './demo/steps/login.mjs';
 import { compensatedOrder, completedOrder } from './demo/steps/orders.mjs';
 import { rateLimit } from './demo/steps/rate-limit.mjs';
+import { stranglerFig } from './demo/steps/strangler-fig.mjs';
 
 // The suite under `npm run dev` is workerd too: a connection per request (fresh-connections.mjs).
 useFreshConnections();
 
-const STEPS = [login, cachedCatalog, rateLimit, completedOrder, compensatedOrder, breaker, fanOut, ledger];
+const STEPS = [login, cachedCatalog, rateLimit, completedOrder, compensatedOrder, breaker, fanOut, ledger, stranglerFig];
 
 const { values: options } = parseArgs({
   options: {

@@ -13,7 +13,7 @@
 import { join } from 'node:path';
 import { applyRemoteMigrations, deployWorkers } from './cloudflare/deploy-steps.mjs';
 import { environmentFrom, environmentWorkers, flagValue } from './cloudflare/environments.mjs';
-import { planOptions, preflight, refuseOn } from './cloudflare/preflight.mjs';
+import { planOptions, preflight, preflightWarnings, refuseOn } from './cloudflare/preflight.mjs';
 import { gradualRollout } from './cloudflare/rollout.mjs';
 import { deployTargets } from './deploy-order.mjs';
 import { copyGatewayAssets } from './gateway-assets.mjs';
@@ -39,6 +39,7 @@ async function deploy() {
   const env = environmentFrom(argv);
   const workers = environmentWorkers(env);
   refuseOn(await preflight({ env, workers, ...planOptions(argv) }));
+  for (const warning of preflightWarnings({ env, workers })) console.warn(`warning: ${warning}`);
   await applyRemoteMigrations(workers, env);
   copyGatewayAssets();
   if (!argv.includes('--gradual')) {

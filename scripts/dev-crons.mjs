@@ -12,8 +12,11 @@ import { Cron } from 'croner';
 import { parse } from 'smol-toml';
 import { gatewayConfigPath, ROOT, serviceWorkers } from './workers.mjs';
 
+/** The gateway's own crons (root wrangler.toml: the HTTP origins' health checks), as `gateway`. */
+const gatewayWorker = () => ({ name: 'gateway', crons: parse(readFileSync(gatewayConfigPath(), 'utf8')).triggers?.crons ?? [] });
+
 /**
- * Every (service, cron) pair of the suite's workers, from their wrangler.toml.
+ * Every (service, cron) pair of the suite's workers, the gateway's included, from their wrangler.toml.
  * @param {{ name: string, crons: string[] }[]} [workers]
  * @returns {{ service: string, cron: string }[]}
  */

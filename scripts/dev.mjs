@@ -2,13 +2,16 @@
 // `npm run dev`: the whole suite on this machine, nothing to sign up for. Applies local D1
 // migrations and seeds demo data for every service, starts the local QStash (in this process, on
 // :8080 or QSTASH_PORT, with the topics and queues of shared/events/topology.json; skipped when
-// QSTASH_URL points elsewhere) and the local OTLP receiver (:4318 or OTEL_PORT), then runs every worker in one `wrangler dev` process (gateway
-// first, so it is the one on :8787; service bindings connect the rest).
+// QSTASH_URL points elsewhere) and the local OTLP receiver (:4318 or OTEL_PORT), then runs every
+// worker in one `wrangler dev` process (gateway first, so it is the one on :8787; service bindings
+// connect the rest), with the legacy monolith (scripts/legacy-monolith.mjs, on :8790 or
+// LEGACY_PORT) behind the gateway's strangler-fig route.
 // Ctrl-C stops everything it started.
 import { spawn } from 'node:child_process';
 import { devAdminToken, startDevCrons } from './dev-crons.mjs';
 import { copyGatewayAssets } from './gateway-assets.mjs';
 import { ensureOtelDevVars, startDevOtel } from './otel/dev-otel.mjs';
+import { legacyOriginPools, startLegacyMonolith } from './legacy-monolith.mjs';
 import { prepareLocal } from './prepare-local.mjs';
 import { startDevQStash } from './qstash/dev-qstash.mjs';
 import { wranglerCommand, wranglerEnv } from './wrangler-cli.mjs';
@@ -24,6 +27,10 @@ const qstash = await startDevQStash();
 ensureOtelDevVars();
 const otel = await startDevOtel();
 
+// The old application the gateway strangles: every path no route claims goes to it.
+const legacy = await startLegacyMonolith({ port: Number(process.env.LEGACY_PORT ?? 8790) });
+console.log(`legacy monolith on ${legacy.url} (the gateway's fallback; /api/users/* is carved out to the users worker)`);
+
 const configs = [gatewayConfigPath(), ...serviceWorkers().map((service) => service.configPath)];
 const wranglerCli = wranglerCommand();
 const args = [
@@ -34,6 +41,8 @@ const args = [
   '--port', PORT,
   '--ip', '127.0.0.1',
   '--show-interactive-dev-session=false',
+  // The monolith's address, for this run (a deployment sets ORIGIN_POOLS as a var).
+  '--var', `ORIGIN_POOLS:${legacyOriginPools(legacy.url)}`,
 ];
 console.log(`starting ${configs.length} workers; gateway on http://localhost:${PORT}`);
 // wrangler runs in its own process group so that stopping it stops everything under it
@@ -74,5 +83,5 @@ child.on('exit', (code, signal) => {
   }
   // The local QStash lives in this process; close it (bounded) so no delivery is cut mid-write.
   const exit = () => process.exit(stopping ? 0 : (code ?? (signal ? 1 : 0)));
-  Promise.race([Promise.all([qstash.close(), otel.close()]), new Promise((resolve) => setTimeout(resolve, 1_000))]).then(exit, exit);
+  Promise.race([Promise.all([qstash.close(), otel.close(), legacy.close()]), new Promise((resolve) => setTimeout(resolve, 1_000))]).then(exit, exit);
 });

@@ -1,5 +1,6 @@
 import type { Miniflare } from 'miniflare';
 import type { OtelReceiver } from './otel-receiver.mjs';
+import type { LegacyMonolith } from './legacy-monolith.mjs';
 import type { QStashServer, QStashServerOptions } from './qstash-server.mjs';
 
 export const ADMIN_TOKEN: string;
@@ -25,6 +26,8 @@ export interface LocalSuite {
   qstash: QStashServer;
   /** The OTLP receiver every worker exports its spans and log lines to. */
   otel: OtelReceiver;
+  /** The legacy monolith behind the gateway's strangler-fig route (scripts/legacy-monolith.mjs). */
+  legacy: LegacyMonolith;
   logs: { lines: number; text: string };
   mf: Miniflare;
   db(service: string): SuiteDatabase;

@@ -11,6 +11,7 @@ import { Log, LogLevel, Miniflare } from 'miniflare';
 import { signAccessToken } from './access-token.mjs';
 import { generateSigningKeyPair } from './dev-keys.mjs';
 import { startOtelReceiver } from './otel-receiver.mjs';
+import { legacyOriginPools, startLegacyMonolith } from './legacy-monolith.mjs';
 import { useFreshConnections } from './fresh-connections.mjs';
 import { setupQStash } from './qstash-setup.mjs';
 import { seededRandom, startQStashServer } from './qstash-server.mjs';
@@ -72,6 +73,9 @@ export async function startLocalSuite({ vars = {}, workerVars = {}, qstash: qsta
   // /_ops/traces and /_ops/logs read them back, as under `npm run dev`.
   const otel = await startOtelReceiver();
 
+  // The legacy monolith behind the gateway's strangler-fig route, on a free port.
+  const legacy = await startLegacyMonolith({ port: 0 });
+
   const gatewayKeys = await generateSigningKeyPair('suite-gateway');
   const ordersKeys = await generateSigningKeyPair('suite-orders');
   const accessKeys = await generateSigningKeyPair('suite-access');
@@ -96,6 +100,7 @@ export async function startLocalSuite({ vars = {}, workerVars = {}, qstash: qsta
       UPSTASH_REDIS_REST_URL: '',
       UPSTASH_REDIS_REST_TOKEN: '',
       OTEL_QUERY_URL: otel.url,
+      ORIGIN_POOLS: legacyOriginPools(legacy.url),
     },
     orders: { SERVICE_TOKEN_PRIVATE_JWK: JSON.stringify(ordersKeys.privateJwk) },
     payments: { CARD_FINGERPRINT_KEY: `suite-${randomUUID()}` },
@@ -149,6 +154,7 @@ export async function startLocalSuite({ vars = {}, workerVars = {}, qstash: qsta
       qstash,
       /** The OTLP receiver every worker exports to (scripts/otel-receiver.mjs). */
       otel,
+      legacy,
       logs,
       mf,
       /** A service's D1 as its worker sees it: `db('orders')`. */
@@ -158,11 +164,11 @@ export async function startLocalSuite({ vars = {}, workerVars = {}, qstash: qsta
         `Bearer ${await signAccessToken(accessKey, accessKeys.privateJwk.kid, userId, roles)}`,
       operator: { authorization: `Bearer ${ADMIN_TOKEN}` },
       dispose: async () => {
-        await Promise.allSettled([mf.dispose(), qstash.close(), otel.close()]);
+        await Promise.allSettled([mf.dispose(), qstash.close(), otel.close(), legacy.close()]);
       },
     };
   } catch (error) {
-    await Promise.allSettled([mf.dispose(), qstash.close(), otel.close()]);
+    await Promise.allSettled([mf.dispose(), qstash.close(), otel.close(), legacy.close()]);
     throw error;
   }
 }

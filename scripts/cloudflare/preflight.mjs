@@ -100,6 +100,27 @@ export async function preflight({ env, workers, workersPlan, qstashPlan, ordersP
   return problems;
 }
 
+/**
+ * What a deploy goes ahead with but says: a gateway whose ORIGIN_POOLS names no legacy monolith,
+ * so the strangler fig has no fallback (`/` and every path no route claims answer 404).
+ * @param {{ env: string, workers: import('./environments.mjs').EnvWorker[] }} options
+ * @returns {string[]}
+ */
+export function preflightWarnings({ env, workers }) {
+  const gateway = workers.find((w) => w.name === 'gateway');
+  if (!gateway) return [];
+  let pools = {};
+  try {
+    pools = JSON.parse(gateway.vars.ORIGIN_POOLS || '{}');
+  } catch {
+    return [`gateway: ORIGIN_POOLS in [env.${env}.vars] is not JSON; the gateway will refuse to start with it`];
+  }
+  if (Array.isArray(pools?.legacy) && pools.legacy.length > 0) return [];
+  return [
+    `gateway: ORIGIN_POOLS in [env.${env}.vars] names no legacy monolith, so / and every path no route claims answer 404; to put one behind the strangler fig: ORIGIN_POOLS = '{"legacy":[{"name":"monolith","url":"https://…"}]}'`,
+  ];
+}
+
 /** Prints the refusals and exits 1 when there are any. */
 export function refuseOn(problems, what = 'deploy', log = console.error) {
   if (problems.length === 0) return;

@@ -127,6 +127,17 @@ export class BreakerClient {
     return this.ask(now);
   }
 
+  /**
+   * Whether a call now would be refused without asking anyone: open, and its open period not over
+   * (or a probe was just refused here). What a pool of origins skips: an origin whose breaker
+   * refuses is not picked, and is picked again once a probe may be due.
+   */
+  refusing(): boolean {
+    const now = this.now();
+    if (this.local) return this.local.kind === 'open' && now < this.local.openedAt + this.options.breaker.openDurationMs;
+    return this.view.state !== 'closed' && now < this.localRefusalEnds();
+  }
+
   /** How long a refused caller should wait before trying again (for `Retry-After`). */
   retryAfterMs(): number {
     const now = this.now();

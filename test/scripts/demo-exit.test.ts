@@ -56,7 +56,7 @@ it('exits 1 with a ✗ line when a step does not behave as described', { timeout
   expect(output, output).toContain(`against the running suite at ${url}`);
   expect(output, output).toMatch(/✗ /);
   expect(output, output).toContain('steps did not behave as described');
-  expect(output).not.toContain('All 8 steps behaved as described.');
+  expect(output).not.toContain('All 9 steps behaved as described.');
   expect(code, output).toBe(1);
   // It asked the stand-in, not some other suite.
   expect(requested).toContain('GET /health');

@@ -26,7 +26,8 @@ describe('dev crons', () => {
       for (const cron of worker.crons) expect(schedules).toContainEqual({ service: worker.name, cron });
     }
     expect(schedules.map((s) => s.service)).toEqual(expect.arrayContaining(['catalog', 'ledger', 'notifications', 'orders', 'payments']));
-    // The gateway's own (root wrangler.toml): the synthetic user's check and the alerts, every minute.
+    // The gateway's own (root wrangler.toml): the HTTP origins' health checks, the synthetic user's
+    // check and the alerts, every minute.
     expect(schedules).toContainEqual({ service: 'gateway', cron: '* * * * *' });
     // The canary shares the catalog's D1: pruned once, by the catalog's cron.
     expect(schedules.map((s) => s.service)).not.toContain('catalog-canary');

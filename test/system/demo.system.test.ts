@@ -58,7 +58,7 @@ it('walks every step of the demo against its own suite and exits 0', { timeout: 
   onTestFinished(() => demo.stop());
   const { code, output } = await demo.done;
   // On failure the demo's own output says which step and why.
-  expect(output, output).toContain('All 8 steps behaved as described.');
+  expect(output, output).toContain('All 9 steps behaved as described.');
   expect(code, output).toBe(0);
   for (let step = 1; step <= 8; step++) expect(output).toContain(`[${step}/8]`);
   expect(output).not.toContain('✗');

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { envConfig } from '../../shared/validation/env-config';
 import { flagSetSchema } from '../../shared/flags/flag-set';
 import type { GatewayBindings } from './env';
-import { routes } from './routes';
+import { originRoutes, routes } from './routes';
 
 const flag = z
   .enum(['true', 'false', '1', '0', ''])
@@ -43,7 +43,7 @@ const policyOverrideSchema = z
   })
   .strict();
 
-const routeNames = new Set(routes.map((route) => route.name));
+const routeNames = new Set([...routes, ...originRoutes].map((route) => route.name));
 
 const routePolicies = z
   .string()
@@ -78,6 +78,39 @@ const featureFlags = z
     }
   })
   .pipe(flagSetSchema);
+
+const poolNames = originRoutes.map((route) => route.name);
+
+/** An origin's name: what /_ops/origins, metrics and its breaker (`<route>~<name>`) call it. */
+const originName = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, 'lower-case letters, digits, ".", "_" or "-"');
+
+/**
+ * The origins of each pool route (routes.ts `originRoutes`), as JSON:
+ * `{"legacy":[{"name":"monolith","url":"http://10.0.0.7:8080","weight":1}]}`. A route named
+ * here gets these origins in place of the code's; a route not named keeps the code's (the
+ * strangler fig's `legacy` has none: unset, its paths answer 404).
+ */
+const originPools = z
+  .string()
+  .optional()
+  .transform((text, ctx) => {
+    if (!text?.trim()) return {};
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'not valid JSON' });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z.record(
+      z.string().refine((name) => poolNames.includes(name), { message: `unknown pool route; pool routes are ${poolNames.join(', ')}` }),
+      z
+        .array(z.strictObject({ name: originName, url: z.url({ protocol: /^https?$/ }), weight: z.number().int().positive().max(1000).optional() }))
+        .max(32)
+        .refine((origins) => new Set(origins.map((origin) => origin.name)).size === origins.length, { message: 'origin names must be unique' }),
+    ),
+  );
 
 /**
  * The private key that signs service tokens (a JSON EC P-256 JWK with `d`, and a `kid`). Required:
@@ -117,6 +150,10 @@ const configSchema = z.object({
   BREAKER_REPORT_INTERVAL_MS: milliseconds(1_000, 0),
   // How long an isolate routes by the weights it last read (traffic/route-versions.ts); 0 reads every time.
   ROUTE_WEIGHTS_REFRESH_MS: milliseconds(1_000, 0),
+  // e.g. {"legacy":[{"name":"monolith","url":"http://127.0.0.1:8790"}]}: the origins of each pool route.
+  ORIGIN_POOLS: originPools,
+  // How long an isolate trusts the origins' health it read from the registry (traffic/origin-health.ts); 0 reads every time.
+  ORIGIN_HEALTH_REFRESH_MS: milliseconds(2_000, 0),
   // e.g. [{"key":"new-checkout","enabled":true,"rolloutPercent":10}]: the defaults, evaluated per
   // caller; an operator's PUT /_ops/flags/:key replaces one at run time.
   FEATURE_FLAGS: featureFlags,

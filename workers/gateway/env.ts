@@ -2,6 +2,7 @@ import type { CacheBindings } from './cache/cache-config';
 import type { CircuitBreakerObject } from './resilience/circuit-breaker-object';
 import type { MetricsStore } from './ops/metrics-store';
 import type { AlertEvaluator } from './monitoring/alert-evaluator';
+import type { OriginHealthRegistry } from './traffic/origin-health-object';
 import type { RateLimiter } from './traffic/rate-limiter-object';
 import type { RouteWeights } from './traffic/route-weights-object';
 import type { FlagStore } from './traffic/flag-store-object';
@@ -36,6 +37,8 @@ export interface GatewayBindings extends ServiceBindings, CacheBindings, Telemet
   FLAGS: DurableObjectNamespace<FlagStore>;
   /** One per versioned route, named after it: its automated canary rollout (traffic/canary-rollout-object.ts). */
   ROLLOUTS: DurableObjectNamespace<CanaryRollout>;
+  /** One object, `registry`: the last health check of every HTTP origin (traffic/origin-health.ts). */
+  ORIGIN_HEALTH: DurableObjectNamespace<OriginHealthRegistry>;
   /**
    * The static assets (`[assets]` in wrangler.toml: workers/gateway/public): the ops dashboard's
    * page, scripts and styles, and Swagger UI's files for /docs. The worker runs first for every
@@ -63,6 +66,10 @@ export interface GatewayBindings extends ServiceBindings, CacheBindings, Telemet
   BREAKER_REPORT_INTERVAL_MS?: string;
   /** How long an isolate trusts the route weights it read before reading them again. */
   ROUTE_WEIGHTS_REFRESH_MS?: string;
+  /** JSON: the HTTP origins of each pool route, e.g. the legacy monolith's URL (config.ts). */
+  ORIGIN_POOLS?: string;
+  /** How long an isolate trusts the origins' health it read before reading it again. */
+  ORIGIN_HEALTH_REFRESH_MS?: string;
   /** JSON: the default feature flag definitions (shared/flags); operators change them at run time (PUT /_ops/flags/:key). */
   FEATURE_FLAGS?: string;
   /** Within how long every isolate uses a flag changed through another (traffic/live-flags.ts). */

@@ -12,14 +12,16 @@ import { opsRoutes } from './ops/ops';
 import { dashboardRoutes } from './ops/ops-dashboard';
 import { serviceChecks } from './ops/readiness';
 import { versionResponseHeaders } from './traffic/route-versions';
+import { servedByHeader } from './traffic/served-by';
 import { addRouteTable } from './route-table';
-import { routes, type Route } from './routes';
+import { originRoutes, routes, type Route } from './routes';
 import { gatewayScheduled, serveSyntheticChecksWith } from './monitoring/gateway-cron';
 
 export { CacheTagsObject } from './cache/cache-tags-object';
 export { CircuitBreakerObject } from './resilience/circuit-breaker-object';
 export { MetricsStore } from './ops/metrics-store';
 export { AlertEvaluator } from './monitoring/alert-evaluator';
+export { OriginHealthRegistry } from './traffic/origin-health-object';
 export { RouteWeights } from './traffic/route-weights-object';
 export { RateLimiter } from './traffic/rate-limiter-object';
 export { FlagStore } from './traffic/flag-store-object';
@@ -42,17 +44,19 @@ app.route('/bff', bffRoutes);
 app.route('/', docsRoutes);
 // Below here: x-served-by for a versioned route, and the visitor cookie when one was minted.
 app.use(versionResponseHeaders);
+app.use(servedByHeader);
 app.get('/api/flags', flagsResponse);
 
-// Through the route's response cache, if it has one (cache/response-cache.ts).
-addRouteTable(app, routes, cached);
+// Through the route's response cache, if it has one (cache/response-cache.ts). Then the pools of
+// HTTP origins, among them the legacy monolith as the fallback for every path nothing else claims.
+addRouteTable(app, [...routes, ...originRoutes], cached);
 
 // The synthetic check (monitoring/gateway-cron.ts) calls the app in-process.
 serveSyntheticChecksWith(app.fetch);
 
 export type { Route };
 /**
- * HTTP through the app (its `fetch`); the cron trigger's `scheduled` runs the synthetic check and
- * keeps the alerts evaluating. Added to the app itself, so importers still get the Hono app.
+ * HTTP through the app (its `fetch`); the cron trigger's `scheduled` checks the HTTP origins'
+ * health, runs the synthetic check and keeps the alerts evaluating. Added to the app itself, so importers still get the Hono app.
  */
 export default Object.assign(app, { scheduled: gatewayScheduled });

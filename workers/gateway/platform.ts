@@ -5,6 +5,7 @@ import { upstashRateLimitBackend } from '../../shared/adapters/upstash/ratelimit
 import { gatewayConfig } from './config';
 import type { GatewayBindings, ServiceBindings } from './env';
 import type { RateLimiter } from './traffic/rate-limiter-object';
+import type { OriginHealthStore } from './traffic/origin-health';
 
 /** How the gateway reaches one service: a service binding on Cloudflare, HTTP to a base URL elsewhere. */
 export interface ServiceTransport {
@@ -30,6 +31,8 @@ export interface GatewayPlatform {
    * Called for every exchange with it (a Durable Object stub belongs to the request that made it).
    */
   breakerAuthority(upstream: string): BreakerAuthority;
+  /** Where HTTP origins' health checks are kept for every isolate (traffic/origin-health.ts). */
+  readonly originHealth: OriginHealthStore;
 }
 
 /** How long a rate-limit decision may take before the request goes ahead without one (fail open). */
@@ -68,6 +71,11 @@ export function cloudflarePlatform(env: GatewayBindings): GatewayPlatform {
     rateLimits: cloudflareRateLimits(env),
     // The stub's RPC methods have the authority's signatures; its generated type only adds RPC plumbing.
     breakerAuthority: (upstream) => namespace.get(namespace.idFromName(upstream)) as unknown as BreakerAuthority,
+    // One registry object; a stub belongs to the request that made it, so one per call.
+    originHealth: {
+      read: () => env.ORIGIN_HEALTH.get(env.ORIGIN_HEALTH.idFromName('registry')).read(),
+      replace: (snapshot) => env.ORIGIN_HEALTH.get(env.ORIGIN_HEALTH.idFromName('registry')).replace(snapshot),
+    },
   };
 }
 

@@ -22,7 +22,7 @@ import { chooseVersion, PIN_HEADER } from './traffic/route-versions';
 import { identifiesCaller } from './traffic/visitor-cookie';
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) describe one connection and are never forwarded. */
-const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
+export const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
 
 /**
  * A service's operational endpoints are for the gateway itself (its /ready, its chaos switch),
@@ -31,7 +31,7 @@ const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-authenticate', 'proxy-aut
 const INTERNAL_UPSTREAM_PATHS = new Set<string>([...Object.values(HEALTH_PATHS), CHAOS_PATH]);
 
 /** Headers only the gateway may set; a client sending them is ignored, never trusted. */
-const GATEWAY_ONLY = [SERVICE_TOKEN_HEADER, ...Object.values(FORWARDED_PREFIX_HEADERS)];
+export const GATEWAY_ONLY = [SERVICE_TOKEN_HEADER, ...Object.values(FORWARDED_PREFIX_HEADERS)];
 
 /** An operator's version pin and the ops token that comes with it are the gateway's to read, never a service's. */
 const PIN_HEADERS = [PIN_HEADER.version, PIN_HEADER.opsToken];
@@ -40,7 +40,7 @@ const PIN_HEADERS = [PIN_HEADER.version, PIN_HEADER.opsToken];
  * Whether a path names one of a service's internal endpoints, judged as the service will see it:
  * percent-decoded (`/r%65ady` is `/ready` to the service's router).
  */
-function isInternalPath(upstreamPath: string): boolean {
+export function isInternalPath(upstreamPath: string): boolean {
   let decoded: string;
   try {
     decoded = decodeURIComponent(upstreamPath);
@@ -71,7 +71,7 @@ async function upstreamHeaders(c: Context<AppEnv<GatewayBindings>>, pipeline: Ro
 }
 
 /** Work that may outlive the response (breaker reports, fallback copies) goes to `waitUntil`. */
-function deferTo(c: Context<AppEnv<GatewayBindings>>) {
+export function deferTo(c: Context<AppEnv<GatewayBindings>>) {
   return (work: Promise<unknown>) => {
     const guarded = work.catch((error: unknown) => c.get('log').warn('background work failed', { error }));
     try {

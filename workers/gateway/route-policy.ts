@@ -2,7 +2,7 @@ import { DEFAULT_BREAKER_OPTIONS, type CircuitBreakerOptions } from '../../share
 import type { BulkheadOptions } from '../../shared/resilience/bulkhead';
 import { DEFAULT_RETRY_OPTIONS, type RetryOptions } from '../../shared/resilience/retry';
 import type { FallbackRule } from './resilience/fallback-rules';
-import type { Route, RoutePolicy } from './routes';
+import type { RouteBase, RoutePolicy } from './routes';
 
 /** A route's resilience policy with every default filled in: what the proxy runs. */
 export interface ResolvedPolicy {
@@ -20,7 +20,7 @@ export const DEFAULT_TIMEOUT_MS = 10_000;
 export const DEFAULT_BULKHEAD: BulkheadOptions = { maxConcurrent: 64, maxQueue: 64 };
 
 /** Defaults, then the route table's values, then the deployment's overrides, field by field. */
-export function resolvePolicy(route: Route, override: PolicyOverride = {}): ResolvedPolicy {
+export function resolvePolicy(route: RouteBase, override: PolicyOverride = {}): ResolvedPolicy {
   const { policy } = route;
   const retry = override.retry ?? policy.retry;
   const breaker = override.breaker ?? policy.breaker;

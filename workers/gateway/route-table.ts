@@ -4,9 +4,13 @@ import { forbidden, unauthorized } from '../../shared/http/problem';
 import type { AppEnv } from '../../shared/middleware/app-env';
 import { callerIdentity } from './auth/caller-identity';
 import type { GatewayBindings } from './env';
+import { perIsolate } from './per-isolate';
 import { forward } from './proxy';
 import { routePipeline } from './route-pipeline';
-import { isAnonymousPath, rewritePath, type Route } from './routes';
+import { isAnonymousPath, isOriginRoute, rewritePath, routeLabel, serviceName, type OriginRoute, type Route } from './routes';
+import { forwardToPool } from './traffic/origin-proxy';
+import { routeLimiter } from './traffic/rate-limit';
+import { noteServedBy } from './traffic/served-by';
 
 type Ctx = Context<AppEnv<GatewayBindings>>;
 
@@ -19,6 +23,9 @@ export type Responder = (c: Ctx, route: Route, identity: Identity | null, forwar
 
 const forwardOnly: Responder = (_c, _route, _identity, forward) => forward();
 
+/** A pool route's label and rate limiter in this isolate (a service route's are in its pipeline). */
+const poolEdge = perIsolate((env, route: OriginRoute) => ({ label: routeLabel(route), limiter: routeLimiter(env, route) }));
+
 /**
  * Mounts the route table on a gateway app. A request's whole path through the gateway, top to
  * bottom, with everything route-specific taken from the route's pipeline (route-pipeline.ts,
@@ -29,12 +36,13 @@ const forwardOnly: Responder = (_c, _route, _identity, forward) => forward();
  *
  * The same code on Cloudflare (index.ts) and on Bun and Deno (runtimes/gateway-app.ts).
  */
-export function addRouteTable(app: Hono<AppEnv<GatewayBindings>>, table: readonly Route[], respond: Responder = forwardOnly): void {
+export function addRouteTable(app: Hono<AppEnv<GatewayBindings>>, table: readonly (Route | OriginRoute)[], respond: Responder = forwardOnly): void {
   // Longest prefix first, so a more specific route (a strangler-fig carve-out) wins.
   const byPrefixLength = [...table].sort((a, b) => b.prefix.length - a.prefix.length);
   for (const route of byPrefixLength) {
     const handler = async (c: Ctx) => {
-      const pipeline = routePipeline(c.env, route);
+      // A pool of HTTP origins (traffic/origin-proxy.ts), or a service through its pipeline.
+      const pipeline = isOriginRoute(route) ? poolEdge(c.env, route) : routePipeline(c.env, route);
       c.set('serviceLabel', route.name);
       c.set('routeLabel', pipeline.label);
       // `none`, or a path where callers present no access token (login, refresh): who calls is not
@@ -56,8 +64,16 @@ export function addRouteTable(app: Hono<AppEnv<GatewayBindings>>, table: readonl
       }
       const missing = route.policy.roles?.filter((role) => !identity?.roles.includes(role)) ?? [];
       if (missing.length) throw forbidden(`${route.prefix} needs the ${missing.join(', ')} role.`);
-      return respond(c, route, identity, () => forward(c, pipeline, identity));
+      if (isOriginRoute(route)) return forwardToPool(c, route, identity);
+      if (!route.versions) noteServedBy(c, serviceName(route));
+      return respond(c, route, identity, () => forward(c, routePipeline(c.env, route), identity));
     };
+    if (route.prefix === '/') {
+      // The fallback (the strangler fig's monolith): whatever no route, and none of the gateway's
+      // own endpoints, matched. As the not-found handler it stays last whatever is mounted later.
+      app.notFound(handler);
+      continue;
+    }
     app.all(route.prefix, handler);
     app.all(`${route.prefix}/*`, handler);
   }

@@ -1,4 +1,5 @@
 import { FORWARDED_PREFIX_HEADERS } from '../../shared/http/public-path';
+import type { BalancerKind } from '../../shared/routing/balancer-kinds';
 import type { RateLimitPolicy } from '../../shared/ratelimit/policy';
 import type { BulkheadOptions } from '../../shared/resilience/bulkhead';
 import type { CircuitBreakerOptions } from '../../shared/resilience/circuit-breaker';
@@ -63,16 +64,20 @@ export interface RoutePolicy {
   callers?: 'qstash';
 }
 
-export interface Route {
+/** What every route has, whatever serves it: a service binding (`Route`) or a pool of HTTP origins (`OriginRoute`). */
+export interface RouteBase {
   /** Short name: the `service` label in metrics and logs, and the route's name in /_ops. */
   name: string;
   /** Path prefix on the gateway, matched on segment boundaries (`/api/catalog` ≠ `/api/catalogue`). */
   prefix: string;
-  /** The service binding that serves it. */
-  service: keyof ServiceBindings;
   /** What replaces the prefix upstream: '' strips it (`/api/catalog/products` → `/products`). */
   upstreamPrefix: string;
   policy: RoutePolicy;
+}
+
+export interface Route extends RouteBase {
+  /** The service binding that serves it. */
+  service: keyof ServiceBindings;
   /**
    * Canary / blue-green: versions of the service, each on its own binding; one is chosen per
    * caller, sticky, by the weights (traffic/route-versions.ts). One of them is usually `service` itself.
@@ -81,6 +86,47 @@ export interface Route {
   /** The split until an operator sets one (`PUT /_ops/routes/:name`): whole percents, summing to 100. */
   defaultWeights?: Readonly<Record<string, number>>;
 }
+
+/** One HTTP origin of a pool: `name` is its label in /_ops/origins, metrics and its breaker's name. */
+export interface OriginSpec {
+  name: string;
+  /** Its base URL (`http://10.0.0.7:8080`, or with a base path); the upstream path goes after it. */
+  url: string;
+  /** A positive integer share, for the balancers that weigh (smooth-weighted, least-outstanding, the hashing ones); default 1. */
+  weight?: number;
+}
+
+/**
+ * A pool of HTTP origins behind one route (traffic/origin-pool.ts): a balancer from
+ * shared/routing picks one per attempt among the healthy ones. An origin is skipped while its
+ * own circuit breaker is open (passive health: the route's `breaker` policy, one breaker per
+ * origin) or while its last scheduled `GET <healthPath>` failed (active health: the gateway's cron,
+ * traffic/origin-health.ts), and picked again once both say it is back.
+ */
+export interface OriginPool {
+  balancer: BalancerKind;
+  /**
+   * What the hashing balancers hash: `user` (the signed-in user, else the visitor cookie as canary
+   * routing keys callers), `cookie` (the cookie named `hashCookie`, else the address) or `ip`.
+   */
+  hashBy?: 'user' | 'cookie' | 'ip';
+  hashCookie?: string;
+  /** The origins in the code; a deployment's `ORIGIN_POOLS` var replaces them (config.ts). */
+  origins: readonly OriginSpec[];
+  /** What the health check asks each origin for; default `/health`, 2xx is healthy. */
+  healthPath?: string;
+}
+
+/**
+ * A route served by HTTP origins instead of a service binding. Its callers' credentials
+ * (Authorization, cookies) go to the origin as they came (the origin is its own authority: a
+ * legacy monolith keeps its sessions), and no service token is minted for it.
+ */
+export interface OriginRoute extends RouteBase {
+  pool: OriginPool;
+}
+
+export const isOriginRoute = (route: RouteBase): route is OriginRoute => 'pool' in route;
 
 /** Which service each QStash consumer (shared/events/topology.json) lives in. */
 const CONSUMER_SERVICES: Record<keyof typeof topology.consumers, keyof ServiceBindings> = {
@@ -235,6 +281,33 @@ export const routes: readonly Route[] = [
 ];
 
 /**
+ * Routes served by pools of HTTP origins, mounted after every route above. `legacy` is the
+ * strangler fig: the old monolith gets whatever nothing else claims (prefix `/`: no route above
+ * and none of the gateway's own endpoints), and each route above that takes one of its paths
+ * (`/api/users`) carves that path out of it. Its origins come from the deployment (`ORIGIN_POOLS`);
+ * with none, those paths answer 404 as before.
+ */
+export const originRoutes: readonly OriginRoute[] = [
+  {
+    name: 'legacy',
+    prefix: '/',
+    upstreamPrefix: '',
+    pool: { balancer: 'round-robin', origins: [] },
+    policy: {
+      // The monolith checks its own sessions; the gateway neither asks for nor drops credentials here.
+      auth: 'none',
+      // The gateway's own endpoints stay its own: a path under them that nothing matched is a 404,
+      // never the monolith's to answer.
+      hiddenPaths: ['/_ops', '/bff', '/hooks', '/.well-known', '/api/flags', '/docs', '/openapi.json', '/metrics', '/health', '/ready'],
+      timeoutMs: 10_000,
+      retry: { maxAttempts: 2, baseDelayMs: 50, maxDelayMs: 500 },
+      breaker: { minimumCalls: 5, failureRateThreshold: 50, openDurationMs: 10_000, halfOpenMaxCalls: 2 },
+      bulkhead: { maxConcurrent: 64, maxQueue: 64 },
+    },
+  },
+];
+
+/**
  * The name of the service a route reaches (its binding, lower-cased: `CATALOG` → `catalog`): the
  * audience of its service tokens, its key in /ready, and what /_ops/chaos/:service names. Several
  * routes may reach one service (users serves `/api/users` and the JWKS).
@@ -242,7 +315,7 @@ export const routes: readonly Route[] = [
 export const serviceName = (route: Route): string => route.service.toLowerCase();
 
 /** The upstream path for a gateway path under `route.prefix`. */
-export function rewritePath(route: Route, path: string): string {
+export function rewritePath(route: RouteBase, path: string): string {
   const rest = path.slice(route.prefix.length);
   const rewritten = `${route.upstreamPrefix}${rest}`;
   return rewritten.startsWith('/') ? rewritten : `/${rewritten}`;
@@ -253,7 +326,7 @@ export function rewritePath(route: Route, path: string): string {
  * `anonymousPaths`, e.g. login): the route table skips the access token there, and the OpenAPI
  * document (openapi/edge-policy.ts) says the path takes no credentials.
  */
-export const isAnonymousPath = (route: Route, upstreamPath: string): boolean =>
+export const isAnonymousPath = (route: RouteBase, upstreamPath: string): boolean =>
   route.policy.auth === 'none' || (route.policy.anonymousPaths?.includes(upstreamPath) ?? false);
 
 /**
@@ -261,7 +334,7 @@ export const isAnonymousPath = (route: Route, upstreamPath: string): boolean =>
  * repeated slashes collapsed, as the service sees it: the proxy answers 404 there, and the
  * OpenAPI document (openapi/document.ts) leaves the path out.
  */
-export function isHiddenPath(route: Route, upstreamPath: string): boolean {
+export function isHiddenPath(route: RouteBase, upstreamPath: string): boolean {
   const hidden = route.policy.hiddenPaths;
   if (!hidden?.length) return false;
   const decoded = decodeURIComponent(upstreamPath).replace(/\/{2,}/g, '/');
@@ -269,11 +342,11 @@ export function isHiddenPath(route: Route, upstreamPath: string): boolean {
 }
 
 /** What tells the service how its paths look from outside (shared/http/public-path.ts). */
-export function forwardedPrefixHeaders(route: Route): Record<string, string> {
+export function forwardedPrefixHeaders(route: RouteBase): Record<string, string> {
   const headers: Record<string, string> = { [FORWARDED_PREFIX_HEADERS.public]: route.prefix };
   if (route.upstreamPrefix) headers[FORWARDED_PREFIX_HEADERS.upstream] = route.upstreamPrefix;
   return headers;
 }
 
 /** The route label used in logs and metrics: one per route, never per concrete path. */
-export const routeLabel = (route: Route) => `${route.prefix}/*`;
+export const routeLabel = (route: RouteBase) => (route.prefix === '/' ? '/*' : `${route.prefix}/*`);

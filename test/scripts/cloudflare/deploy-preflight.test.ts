@@ -38,9 +38,11 @@ const edit = (sandbox: DeploySandbox, path: string, from: RegExp, to: string) =>
 describe('npm run deploy: the preflight', { timeout: 180_000 }, () => {
   it('deploys an environment that passes it: migrations first, then every worker in binding order', async () => {
     const sandbox = fresh();
-    const { code, stdout } = await sandbox.run('deploy.mjs', ['--env', 'staging']);
+    const { code, stdout, stderr } = await sandbox.run('deploy.mjs', ['--env', 'staging']);
     expect(code).toBe(0);
     expect(stdout).toMatch(/deployed 8 workers to staging/);
+    // Deployed, but said: no legacy monolith behind the strangler fig.
+    expect(stderr).toMatch(/warning: gateway: ORIGIN_POOLS in \[env.staging.vars\] names no legacy monolith/);
     const commands = writes(sandbox).map((c) => c.command);
     expect(commands).toEqual([...Array(6).fill('d1 migrations'), ...Array(8).fill('deploy')]);
     expect(writes(sandbox).at(-1)!.config).toBe('wrangler.toml');

@@ -1,6 +1,9 @@
 import { createLogger } from '../../../shared/observability/logger';
 import type { GatewayBindings } from '../env';
 import { isolateRecorder } from '../ops/metrics';
+import { platformOf } from '../platform';
+import { runOriginHealthChecks, type OriginHealthSnapshot } from '../traffic/origin-health';
+import { configuredPools } from '../traffic/origin-pool';
 import { monitoringConfig } from './monitoring-config';
 import { runSyntheticCheck, type SyntheticCheckResult } from './synthetic-check';
 import { SYNTHETIC_BUCKETS_SECONDS } from './synthetic-metrics';
@@ -19,12 +22,24 @@ export function serveSyntheticChecksWith(fetch: GatewayFetch): void {
 }
 
 export interface GatewayCronResult {
+  /** The HTTP origins' health checks, as stored in the registry (traffic/origin-health.ts). */
+  origins: OriginHealthSnapshot;
   synthetic: SyntheticCheckResult | 'not configured';
 }
 
 /**
- * The gateway's scheduled work (`[triggers] crons`, every minute): keep the alert evaluator's
- * alarm armed, and run the synthetic user's check.
+ * The gateway's scheduled work (`[triggers] crons`, every minute): a `GET /health` to every HTTP
+ * origin of every pool, the results stored in the health registry for every isolate (run with no
+ * origins configured it empties the registry, so nothing is kept for origins that are gone); and,
+ * at the same time, keep the alert evaluator's alarm armed and run the synthetic user's check.
+ */
+export async function runGatewayCron(env: GatewayBindings, ctx: ExecutionContext): Promise<GatewayCronResult> {
+  const [origins, synthetic] = await Promise.all([runOriginHealthChecks(configuredPools(env), platformOf(env).originHealth), runMonitoring(env, ctx)]);
+  return { origins, synthetic };
+}
+
+/**
+ * Keeps the alert evaluator's alarm armed, and runs the synthetic user's check.
  *
  * Where the check runs, and why: in the gateway's own scheduled handler, calling the app's fetch
  * in-process. A Worker cannot reach its own workers.dev address over HTTP (a subrequest to the
@@ -34,10 +49,10 @@ export interface GatewayCronResult {
  * binding. With SYNTHETIC_BASE_URL set it calls that gateway over HTTP instead (a staging
  * deployment watched from production, or the edge itself from anywhere).
  */
-export async function runGatewayCron(env: GatewayBindings, ctx: ExecutionContext): Promise<GatewayCronResult> {
+async function runMonitoring(env: GatewayBindings, ctx: ExecutionContext): Promise<GatewayCronResult['synthetic']> {
   await env.ALERTS.get(env.ALERTS.idFromName('global')).ensureRunning();
   const config = monitoringConfig(env);
-  if (!config.SYNTHETIC_EMAIL || !config.SYNTHETIC_PASSWORD) return { synthetic: 'not configured' };
+  if (!config.SYNTHETIC_EMAIL || !config.SYNTHETIC_PASSWORD) return 'not configured';
   const base = config.SYNTHETIC_BASE_URL?.replace(/\/$/, '');
   const inProcess = gatewayFetch;
   const call = (path: string, init?: RequestInit): Promise<Response> => {
@@ -62,7 +77,7 @@ export async function runGatewayCron(env: GatewayBindings, ctx: ExecutionContext
   else log.warn('synthetic check failed', { ...result });
   // Its numbers reach /metrics now, not after the next request's flush.
   await recorder.flush().catch((error: unknown) => log.warn('metrics flush after the synthetic check failed; kept for the next one', { error }));
-  return { synthetic: result };
+  return result;
 }
 
 /** The gateway's `scheduled` handler. */

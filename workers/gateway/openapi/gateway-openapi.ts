@@ -69,6 +69,29 @@ export const breakerState = z.strictObject({
   transitions: z.record(z.string(), z.number().int()).describe('How often each transition happened, e.g. `closed->open`.'),
 });
 
+/** One pool of HTTP origins as `GET /_ops/origins` shows it (ops/origin-pools-view.ts). */
+const originPoolSchema = z.strictObject({
+  prefix: z.string(),
+  balancer: z.enum(['round-robin', 'smooth-weighted', 'least-outstanding', 'consistent-hash', 'rendezvous']),
+  hashBy: z.enum(['user', 'cookie', 'ip']).optional(),
+  healthPath: z.string(),
+  origins: z.array(
+    z.strictObject({
+      name: z.string(),
+      url: z.string(),
+      weight: z.number().int().min(1),
+      healthy: z.boolean().describe('Picked now: its breaker lets calls through and its last health check passed (or there is none yet).'),
+      check: z
+        .strictObject({ status: status, checkedAt: z.number().int(), latencyMs: z.number(), httpStatus: z.number().int().optional(), error: z.string().optional() })
+        .nullable()
+        .describe('The last scheduled `GET <healthPath>` (the gateway cron), null before the first.'),
+      breaker: breakerState.pick({ state: true, failureRate: true, calls: true }).nullable().describe("The origin's own circuit breaker (passive health)."),
+      requests: z.number().int().min(0),
+      share: z.number().min(0).max(1).nullable().describe("Its share of the pool's attempts, null before any."),
+    }),
+  ),
+});
+
 const catalogRoute = routes.find((r): r is VersionedRoute => r.name === 'catalog' && isVersioned(r));
 if (!catalogRoute) throw new Error('the catalog route has no versions: the /_ops/routes example needs one');
 const weightsBody = weightsBodySchema(catalogRoute);
@@ -222,6 +245,36 @@ export const gatewayApi: RouteConfig[] = [
       200: jsonResponse('By upstream, named as its service.', z.record(z.string(), breakerState), {
         catalog: { state: 'open', failureRate: 0.8, calls: 10, openedAt: '2026-11-23T12:00:00.000Z', nextProbeAt: '2026-11-23T12:00:10.000Z', transitions: { 'closed->open': 1 } },
         orders: { state: 'closed', failureRate: 0, calls: 4, transitions: {} },
+      }),
+      401: opsUnauthorized,
+    },
+  }),
+  createRoute({
+    method: 'get',
+    path: '/_ops/origins',
+    ...ops,
+    summary: 'Each pool of HTTP origins: its origins, their health and share of traffic',
+    description:
+      "By pool route (`legacy`: the strangler fig's monolith). An origin is `healthy` (picked) while its breaker lets calls through and its last scheduled `GET /health` (the gateway's cron) passed or is unknown; `requests` and `share` count the attempts sent to it across every isolate.",
+    responses: {
+      200: jsonResponse('By pool route.', z.record(z.string(), originPoolSchema), {
+        legacy: {
+          prefix: '/',
+          balancer: 'round-robin',
+          healthPath: '/health',
+          origins: [
+            {
+              name: 'monolith',
+              url: 'http://127.0.0.1:8790',
+              weight: 1,
+              healthy: true,
+              check: { status: 'up', checkedAt: 1795000000000, latencyMs: 3, httpStatus: 200 },
+              breaker: { state: 'closed', failureRate: 0, calls: 12 },
+              requests: 12,
+              share: 1,
+            },
+          ],
+        },
       }),
       401: opsUnauthorized,
     },
@@ -477,7 +530,7 @@ export const gatewayApi: RouteConfig[] = [
     path: '/_ops/crons/{service}',
     ...ops,
     summary: "Run a service's scheduled handler now",
-    description: '`npm run dev` calls this on each worker\'s own cron schedule (wrangler dev fires no cron triggers); the work is idempotent.',
+    description: '`npm run dev` calls this on each worker\'s own cron schedule (wrangler dev fires no cron triggers); the work is idempotent. `gateway` runs the gateway\'s own: the health checks of every HTTP origin.',
     request: { params: z.object({ service: z.string() }), body: jsonBody(z.strictObject({ cron: z.string().optional() }), { cron: '* * * * *' }) },
     responses: {
       200: jsonResponse('It ran.', z.strictObject({ service: z.string(), cron: z.string(), scheduledTime: z.string(), outcome: z.string() }), {

@@ -39,6 +39,10 @@ export const METRIC_DEFINITIONS: Record<string, MetricDefinition> = {
     type: 'histogram',
     help: 'Time to respond to requests of a route with versions, by route and the version chosen: what an automated canary rollout judges p99 by.',
   },
+  origin_requests_total: {
+    type: 'counter',
+    help: 'Attempts sent to each HTTP origin of a pool route, by route, origin and outcome (the status code, or error): the share /_ops/origins shows.',
+  },
   rate_limit_decisions_total: {
     type: 'counter',
     help: 'Rate-limit decisions by route: allowed, refused (429), or error (the limiter did not answer and the request was let through).',
@@ -54,7 +58,8 @@ export const METRIC_DEFINITIONS: Record<string, MetricDefinition> = {
   cache_requests_total: {
     type: 'counter',
     help: 'Requests to routes with a cache policy, by route and result: hit, stale (served while refreshed), miss, or bypass (not cacheable).',
-  },  qstash_dlq_messages: {
+  },
+  qstash_dlq_messages: {
     type: 'gauge',
     help: "Deliveries in QStash's dead-letter queue (the first page, up to 100), waiting for an operator (/_ops/dlq).",
   },
@@ -112,6 +117,11 @@ export function recordRequest(c: Context<AppEnv<GatewayBindings>>, request: Comp
 /** A rate-limit decision, counted with the request's other metrics (its flush is recordRequest's). */
 export function recordRateLimitDecision(c: Context<AppEnv<GatewayBindings>>, route: string, decision: 'allowed' | 'refused' | 'error'): void {
   isolateRecorder(c.env).counter('rate_limit_decisions_total', { route, decision });
+}
+
+/** One attempt on an HTTP origin of a pool (traffic/origin-proxy.ts), counted with the request's other metrics. */
+export function recordOriginAttempt(c: Context<AppEnv<GatewayBindings>>, route: string, origin: string, outcome: string): void {
+  isolateRecorder(c.env).counter('origin_requests_total', { route, origin, outcome });
 }
 
 /** A response-cache outcome (cache/response-cache.ts), counted with the request's other metrics (its flush is recordRequest's). */

@@ -24,6 +24,7 @@ import { OUTBOX_SERVICES, type OutboxService } from './outbox-services';
 import { telemetryRoutes } from './telemetry-routes';
 import { runGatewayCron } from '../monitoring/gateway-cron';
 import { monitoringConfig } from '../monitoring/monitoring-config';
+import { originPoolsView } from './origin-pools-view';
 
 type OpsContext = Context<AppEnv<GatewayBindings>>;
 
@@ -63,6 +64,9 @@ opsRoutes.get('/breakers', async (c) => {
   );
   return c.json(body);
 });
+
+/** Each pool of HTTP origins: its origins, their health and their share of its traffic (origin-pools-view.ts). */
+opsRoutes.get('/origins', async (c) => c.json(await originPoolsView(c)));
 
 /**
  * The dashboard's numbers (ops-metrics.ts): per-route request totals and latency histograms, and

@@ -18,13 +18,13 @@ import { platformOf } from '../platform';
 import { serviceTokenHeader } from '../auth/service-tokens';
 
 /** For HTTP, a failure is a 5xx; a 4xx is the caller's mistake and says nothing of the upstream. */
-const isServerError = (response: Response) => response.status >= 500;
+export const isServerError = (response: Response) => response.status >= 500;
 
 /** Errors worth another attempt: the network's, not a refusal by our own policies. */
-const isRetryableError = (error: unknown) =>
+export const isRetryableError = (error: unknown) =>
   !isBrokenCircuitError(error) && !isBulkheadRejectedError(error) && !isTimeoutError(error) && !isHttpError(error);
 
-const discardBody = (result: unknown) => void (result as Response).body?.cancel().catch(() => undefined);
+export const discardBody = (result: unknown) => void (result as Response).body?.cancel().catch(() => undefined);
 
 /**
  * One route's resilience in one isolate, built once and kept for the isolate's life: its breaker

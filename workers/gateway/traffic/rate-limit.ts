@@ -9,7 +9,7 @@ import { gatewayConfig } from '../config';
 import type { GatewayBindings } from '../env';
 import { recordRateLimitDecision } from '../ops/metrics';
 import { DECISION_DEADLINE_MS, platformOf } from '../platform';
-import { routeLabel, type Route } from '../routes';
+import { routeLabel, type RouteBase } from '../routes';
 
 /**
  * Rate limiting per route policy (routes.ts `rateLimit`), for the gateway's route handler: one
@@ -100,13 +100,13 @@ export interface RouteLimiter {
 }
 
 /** The route's limit after the deployment's ROUTE_POLICIES (which may replace it, or turn it off with `false`). */
-export function effectiveRateLimit(env: GatewayBindings, route: Route): RateLimitPolicy | undefined {
+export function effectiveRateLimit(env: GatewayBindings, route: RouteBase): RateLimitPolicy | undefined {
   const override = gatewayConfig(env).ROUTE_POLICIES[route.name]?.rateLimit;
   return override === false ? undefined : (override ?? route.policy.rateLimit);
 }
 
 /** The route's limiter with this env's configuration and backend; null when the route has no limit. */
-export function routeLimiter(env: GatewayBindings, route: Route, options: EnforceOptions = {}): RouteLimiter | null {
+export function routeLimiter(env: GatewayBindings, route: RouteBase, options: EnforceOptions = {}): RouteLimiter | null {
   const policy = effectiveRateLimit(env, route);
   if (!policy) return null;
   const resolved: EnforceOptions = { backend: options.backend ?? platformOf(env).rateLimits, deadlineMs: options.deadlineMs ?? DECISION_DEADLINE_MS };
@@ -132,7 +132,7 @@ export function routeLimiter(env: GatewayBindings, route: Route, options: Enforc
  */
 export async function enforceRateLimit(
   c: Context<AppEnv<GatewayBindings>>,
-  route: Route,
+  route: RouteBase,
   identity: Identity | null,
   options: EnforceOptions = {},
 ): Promise<void> {

@@ -6,6 +6,7 @@ import { renderBreakers, resetBreakers } from './breakers-panel.js';
 import { canaryControls, chaosControls } from './controls-panel.js';
 import { renderDlq } from './dlq-panel.js';
 import { renderOutbox } from './outbox-panel.js';
+import { renderOrigins } from './origins-panel.js';
 import { renderRatios } from './ratios-panel.js';
 import { renderFlags, renderRollouts } from './releases-panel.js';
 import { renderSagas } from './sagas-panel.js';
@@ -125,6 +126,7 @@ async function readPanels(all) {
       ? [
           ['routes', () => ops('/routes').then(renderCanary)],
           ['flags', () => ops('/flags').then((f) => renderFlags($('flags'), f, releaseAction))],
+          ['origins', () => ops('/origins').then((o) => renderOrigins($('origins'), o))],
           ['sagas', () => ops('/sagas?limit=10').then((s) => renderSagas($('sagas'), s))],
           ['stuck', () => ops('/sagas?status=STUCK&limit=50').then((s) => renderStuckSagas($('stuck'), s, sagaAction))],
           ['outbox', () => ops('/outbox').then((o) => renderOutbox($('outbox'), o, retryOutbox))],
