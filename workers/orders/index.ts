@@ -3,6 +3,7 @@ import { outboxOpsRoutes } from '../../shared/adapters/cloudflare/outbox-ops-rou
 import { addChaos } from '../../shared/middleware/chaos';
 import { addHealthRoutes, createServiceApp } from '../../shared/middleware/service-app';
 import type { OrdersBindings } from './env';
+import { liveRoutes } from './live-routes';
 import { orderRoutes } from './order-routes';
 import { ordersScheduled } from './orders-cron';
 import { sagaRoutes } from './saga-routes';
@@ -25,6 +26,7 @@ addHealthRoutes(app, (c) => ({
 
 // The outbox's counts and dead rows for operators (the gateway's /_ops/outbox).
 app.route('/_outbox', outboxOpsRoutes);
+app.route('/orders', liveRoutes);
 app.route('/orders', orderRoutes);
 app.route('/sagas', sagaRoutes);
 app.post('/hooks/order-summaries', summaryConsumer);
@@ -34,4 +36,5 @@ export default { fetch: app.fetch, scheduled: ordersScheduled };
 
 export { ChaosStore } from '../../shared/adapters/cloudflare/chaos-store';
 export { OutboxRelay } from '../../shared/adapters/cloudflare/outbox-relay';
+export { OrderLive } from './order-live';
 export { OrderSaga } from './order-saga';
