@@ -2,7 +2,7 @@ import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { callWorker } from '../../support/call-worker';
-import { watchSocket } from './live-socket';
+import { watchSocket } from '../../support/live-socket';
 import { admin, alice, bob, chaos, DECLINED_CARD, orders, placeOrder, seedProducts, settled } from './support';
 
 /**
