@@ -200,6 +200,23 @@ export const routes: readonly Route[] = [
     },
   },
   {
+    // The caller's own notifications (docs/api.md); the service's operator counts stay inside.
+    name: 'notifications',
+    prefix: '/api/notifications',
+    service: 'NOTIFICATIONS',
+    upstreamPrefix: '/notifications',
+    policy: {
+      auth: 'required',
+      hiddenPaths: ['/notifications/stats'],
+      // Per user, as orders: a page is one indexed D1 read; 30 per 10 s.
+      rateLimit: { algorithm: 'sliding-window', limit: 30, windowMs: 10_000 },
+      timeoutMs: 3_000,
+      retry: { maxAttempts: 3, baseDelayMs: 50, maxDelayMs: 500 },
+      breaker: { minimumCalls: 5, failureRateThreshold: 50, openDurationMs: 10_000, halfOpenMaxCalls: 2 },
+      bulkhead: { maxConcurrent: 32, maxQueue: 32 },
+    },
+  },
+  {
     name: 'payments',
     prefix: '/api/payments',
     service: 'PAYMENTS',
