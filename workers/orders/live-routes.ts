@@ -7,14 +7,14 @@ import { HttpError, notFound, unauthorized } from '../../shared/http/problem';
 import type { AppEnv } from '../../shared/middleware/app-env';
 import { validate } from '../../shared/validation/validate';
 import type { OrdersBindings } from './env';
+import { LIVE_TICKET_PATTERN } from './live-ticket';
 import { LIVE_USER_HEADER } from './order-live';
 import { orderIdParam } from './order-schemas';
 import { orders } from './schema';
 
 type OrdersContext = Context<AppEnv<OrdersBindings>>;
 
-/** A ticket as `issueTicket` makes them: 32 bytes, base64url. Anything else is refused unread. */
-export const LIVE_TICKET_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+/** A ticket not of the shape `newTicket` makes is refused unread (400). */
 const ticketQuery = z.object({ ticket: z.string().regex(LIVE_TICKET_PATTERN, 'not a ticket').optional() });
 
 const liveObject = (env: OrdersBindings, orderId: string) => env.ORDER_LIVE.get(env.ORDER_LIVE.idFromName(orderId));

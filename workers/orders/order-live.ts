@@ -4,6 +4,7 @@ import { drizzle } from 'drizzle-orm/d1';
 import type { SagaStatus } from '../../shared/saga/saga';
 import type { OrdersBindings } from './env';
 import { liveConfig } from './live-config';
+import { newTicket } from './live-ticket';
 import { changesSince, hasEnded, stateMessage, type LiveMessage, type LiveSnapshot, type LiveStep, type Seen } from './live-view';
 import { orders } from './schema';
 import type { TimelineStep } from './timeline';
@@ -57,7 +58,7 @@ export class OrderLive extends DurableObject<OrdersBindings> {
   /** A ticket for one socket of `userId` (the route checked they may watch), valid LIVE_TICKET_TTL_MS. */
   async issueTicket(userId: string): Promise<{ ticket: string; expiresIn: number }> {
     const ttl = liveConfig(this.env).LIVE_TICKET_TTL_MS;
-    const ticket = randomTicket();
+    const ticket = newTicket();
     const expiresAt = Date.now() + ttl;
     await this.ctx.storage.put<Ticket>(`${TICKET_PREFIX}${ticket}`, { userId, expiresAt });
     await this.armAlarm(expiresAt);
@@ -192,9 +193,3 @@ function send(socket: WebSocket, message: LiveMessage): void {
 }
 
 const newest = (a: LiveSnapshot | null, b: LiveSnapshot | null): LiveSnapshot | null => (!a ? b : !b ? a : b.revision > a.revision ? b : a);
-
-/** 32 random bytes, base64url: unguessable, and safe in a query string as it is. */
-function randomTicket(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
