@@ -1,6 +1,7 @@
 import type { CacheBindings } from './cache/cache-config';
 import type { CircuitBreakerObject } from './resilience/circuit-breaker-object';
 import type { MetricsStore } from './ops/metrics-store';
+import type { OpsLive } from './ops/ops-live-object';
 import type { RateLimiter } from './traffic/rate-limiter-object';
 import type { RouteWeights } from './traffic/route-weights-object';
 
@@ -26,6 +27,8 @@ export interface GatewayBindings extends ServiceBindings, CacheBindings {
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
   /** One per versioned route, named after it: the weights every isolate routes by (traffic/route-versions.ts). */
   ROUTE_WEIGHTS: DurableObjectNamespace<RouteWeights>;
+  /** One for the deployment: the ops dashboard's socket, presence and live panels (ops/ops-live-object.ts). */
+  OPS_LIVE: DurableObjectNamespace<OpsLive>;
   /**
    * The static assets (`[assets]` in wrangler.toml: workers/gateway/public): the ops dashboard's
    * page, scripts and styles, and Swagger UI's files for /docs. The worker runs first for every
