@@ -31,7 +31,7 @@ export function ladderSection(run) {
   const row = (label, r) =>
     `| ${label} | ${Math.round(r.rps)} | **${ratio(r.rps, bare.rps)}** | ${fixed(r.p50, 2)} | ${ratio(r.p50, bare.p50)} | ${fixed(r.p99, 2)} | ${ratio(r.p99, bare.p99)} | ${fixed(r.p99 - bare.p99, 2)} | ${cpu(r)} | ${r.non2xx} |`;
   const rows = LADDER_RUNGS.map((rung) => row(rung.label, run[`ladder:${rung.key}`]));
-  const { stratus, passthrough, express } = run;
+  const { stratus, edge, passthrough, express } = run;
   const before = existsSync(BEFORE) ? JSON.parse(readFileSync(BEFORE, 'utf8')) : null;
   const beforeRows = before
     ? LADDER_RUNGS.map((rung) => {
@@ -75,6 +75,7 @@ ${rows.join('\n')}
 
 The whole gateway, anonymous (the peer comparison's stratus row, its own workerd) ÷ its bare
 pass-through: req/s **${ratio(stratus.rps, passthrough.rps)}**, p99 ${fixed(stratus.p99, 2)} ms against ${fixed(passthrough.p99, 2)} ms (${fixed(stratus.p99 - passthrough.p99, 2)} ms more), CPU ${cpu(stratus)} against ${cpu(passthrough)} µs/req; ÷ express: req/s **${ratio(stratus.rps, express.rps)}**.
+Without the local asset router (the peer comparison's edge row: the same code, no \`[assets]\`, as the bare pass-through and every rung here): req/s **${ratio(edge.rps, passthrough.rps)}**, p99 ${fixed(edge.p99, 2)} ms (${fixed(edge.p99 - passthrough.p99, 2)} ms more), CPU ${cpu(edge)} µs/req; ÷ express: req/s **${ratio(edge.rps, express.rps)}**.
 The whole gateway, signed-in (ladder) ÷ the ladder's bare rung: req/s **${ratio(run['ladder:whole'].rps, bare.rps)}**.
 ${beforeTable}`;
 }

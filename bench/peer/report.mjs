@@ -12,9 +12,9 @@ import { BREAKER, RATE_LIMIT, TIMEOUT_MS } from './policy.mjs';
 const version = (name) => JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
 
 export function peerSection(run) {
-  const { settings, upstream, express, stratus, passthrough } = run;
+  const { settings, upstream, express, stratus, edge, passthrough } = run;
   const row = (key, r) =>
-    `| ${r.label} | ${key === 'upstream' ? '/products/prod_01' : run.path} | ${Math.round(r.rps)} | ${r.roundsRps.map(Math.round).join(' / ')} | ${fixed(r.p50, 2)} | ${fixed(r.p99, 2)} | ${r.non2xx} | ${r.errors} | ${ratio(r.rps, upstream.rps)} |`;
+    `| ${r.label} | ${key === 'upstream' ? '/products/prod_01' : run.path} | ${Math.round(r.rps)} | ${r.roundsRps.map(Math.round).join(' / ')} | ${fixed(r.p50, 2)} | ${fixed(r.p99, 2)} | ${r.cpuUsPerRequest > 0 ? Math.round(r.cpuUsPerRequest) : 'n/a'} | ${r.non2xx} | ${r.errors} | ${ratio(r.rps, upstream.rps)} |`;
   const opened = (calls) => (calls === null ? 'did not open within 30 calls' : `refused the ${calls}th call itself`);
   return `## Peer comparison
 
@@ -41,23 +41,31 @@ export function peerSection(run) {
   first, while the breakers' windows are empty, and the load starts once both have closed again).
   The last row is not a peer: bench/gateway's bare Hono pass-through (one route, nothing else) in
   workerd with its binding sent to the same upstream, to show what workerd itself costs here.
+  The row before it is the same gateway code without its \`[assets]\` table: locally Miniflare
+  puts an asset router and an asset worker in front of a worker with static assets (two more
+  hops in the same workerd on every request, \`run_worker_first\` or not); on Cloudflare that
+  routing happens in the platform, outside the worker's isolate and its CPU time. The bare
+  pass-through has no assets either, so this row is the like-for-like one for "the gateway's own
+  work". "CPU µs/req": user+system time of the target's own process during its load ÷ its
+  requests (workerd's, or Node's for express and the upstream).
 - What is not the same, because stratus does it on every request and the express stack does
-  not: the rate limit is decided by a Durable Object per caller (exact across isolates and
-  locations; express-rate-limit's memory store counts in one process, a fixed window); the
-  breaker's state lives in a Durable Object shared by every isolate (outcomes batched to it each
-  second); and the gateway also assigns a request id, continues the trace context, adds the
-  security headers, signs a service token for the upstream, picks the canary version, keeps the
+  not: the rate limit is exact across isolates and locations (each isolate spends a lease of the
+  caller's allowance taken from the caller's Durable Object and renews it in the background;
+  express-rate-limit's memory store counts in one process, a fixed window); the breaker's state
+  lives in a Durable Object shared by every isolate (outcomes batched to it each second); and the gateway also assigns a request id, continues the trace context, adds the
+  security headers, adds a service token for the upstream (signed once, reused while fresh), picks the canary version, keeps the
   last good answer for fallbacks, holds a bulkhead slot and counts metrics. Node runs the express
   stack on one thread; workerd and autocannon share the machine's 2 cores with it.
 
-| target | path | req/s (median) | rounds req/s | p50 ms | p99 ms | non-2xx | errors | ÷ upstream |
-| --- | --- | --- | --- | --- | --- | --- | --- | --- |
+| target | path | req/s (median) | rounds req/s | p50 ms | p99 ms | CPU µs/req | non-2xx | errors | ÷ upstream |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 ${row('upstream', upstream)}
 ${row('express', express)}
 ${row('stratus', stratus)}
+${row('edge', edge)}
 ${row('passthrough', passthrough)}
 
 stratus ÷ express, same policies: req/s **${ratio(stratus.rps, express.rps)}**, p50 **${ratio(stratus.p50, express.p50)}**, p99 **${ratio(stratus.p99, express.p99)}** (req/s above 1 is faster; latency below 1 is faster).
-Bare workerd pass-through ÷ express: req/s ${ratio(passthrough.rps, express.rps)}; stratus ÷ bare workerd pass-through (the gateway's own work): req/s ${ratio(stratus.rps, passthrough.rps)}.
+Bare workerd pass-through ÷ express: req/s ${ratio(passthrough.rps, express.rps)}; stratus ÷ bare workerd pass-through: req/s ${ratio(stratus.rps, passthrough.rps)} with the local asset router, **${ratio(edge.rps, passthrough.rps)}** without it (the gateway's own work, like for like), CPU per request ${ratio(edge.cpuUsPerRequest, passthrough.cpuUsPerRequest)}× the bare pass-through's; without the asset router ÷ express: req/s ${ratio(edge.rps, express.rps)}, p99 ${ratio(edge.p99, express.p99)}.
 `;
 }

@@ -37,7 +37,7 @@ const settings = { rounds: positiveKnob('BENCH_ROUNDS', 3, { integer: true }), d
 
 // The backstop: autocannon stops itself and every set-up call has a deadline, but nothing here
 // may outlive its budget; Miniflare kills its workerd and the children die with their pipes.
-const TARGETS = 4 + LADDER_RUNGS.length;
+const TARGETS = 5 + LADDER_RUNGS.length;
 const budgetMs = (settings.rounds * settings.durationS * TARGETS * 2 + 240) * 1000;
 const watchdog = setTimeout(async () => {
   console.error(`peer benchmark still running after ${Math.round(budgetMs / 1000)} s; stopping`);
@@ -123,20 +123,28 @@ try {
   await buildBundles('peer');
   const externalServices = { CATALOG: upstream.url('/'), USERS: upstream.url('/') };
   const ladderWorker = gatewayLikeWorker(join(ROOT, 'bench/ladder/ladder-worker.ts'), 'peer-ladder');
+  // The same gateway code without its [assets] table: locally, Miniflare puts an asset router and
+  // an asset worker in front of a worker with assets, two more hops in the same workerd on every
+  // request (run_worker_first included); on Cloudflare that routing runs in the platform, not in
+  // the worker's isolate. Measured both ways so the edge-shaped number and the local one are seen.
+  const edgeWorker = gatewayLikeWorker(join(ROOT, 'workers/gateway/index.ts'), 'peer-edge');
   const started = {
     stratus: await withPids(() => startGateway({ name: 'stratus', routePolicies: stratusRoutePolicies, externalServices })),
+    edge: await withPids(() => startGateway({ name: 'stratus-edge', worker: edgeWorker, routePolicies: stratusRoutePolicies, externalServices })),
     passthrough: await withPids(() => startPassthrough(upstream.url('/'))),
     ladder: await withPids(() => startGateway({ name: 'ladder', worker: ladderWorker, routePolicies: stratusRoutePolicies, externalServices })),
   };
   const stratus = started.stratus.started;
+  const edge = started.edge.started;
   passthrough = started.passthrough.started;
   const ladderGateway = started.ladder.started;
-  Object.assign(pidsOf, { stratus: started.stratus.pids, passthrough: started.passthrough.pids, ladder: started.ladder.pids });
+  Object.assign(pidsOf, { stratus: started.stratus.pids, edge: started.edge.pids, passthrough: started.passthrough.pids, ladder: started.ladder.pids });
 
   const targets = [
     { key: 'upstream', label: 'upstream, called directly (the ceiling)', url: upstream.url(UPSTREAM_PATH) },
     { key: 'express', label: 'express + http-proxy-middleware + opossum + express-rate-limit', url: express.url(`${PREFIX}${UPSTREAM_PATH}`) },
     { key: 'stratus', label: 'stratus gateway (workerd)', url: stratus.url(`${PREFIX}${UPSTREAM_PATH}`) },
+    { key: 'edge', label: 'stratus gateway, no local asset router (the worker as Cloudflare runs it)', url: edge.url(`${PREFIX}${UPSTREAM_PATH}`) },
     { key: 'passthrough', label: 'bare Hono pass-through in workerd (not a peer: the runtime’s own share)', url: new URL(`${PREFIX}${UPSTREAM_PATH}`, passthrough.base).href, bare: true },
     // The ladder: one workerd, the rung named by a header; from `auth` up, each connection is a signed-in caller.
     ...LADDER_RUNGS.map((rung) => ({

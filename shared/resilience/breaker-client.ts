@@ -82,6 +82,8 @@ export class BreakerClient {
   private view: BreakerView = { state: 'closed' };
   /** Until when (this isolate's clock) a closed view may be acted on without asking. */
   private closedUntil = 0;
+  /** When the request behind the newest answer learnt was sent. */
+  private learntSentAt = Number.NEGATIVE_INFINITY;
   /** This isolate's own breaker while the authority cannot be reached; null otherwise. */
   private local: BreakerState | null = null;
   /** Unreported outcomes, oldest slice first. */
@@ -174,8 +176,15 @@ export class BreakerClient {
     return Promise.race([asked, expired]).finally(() => clearTimeout(timer));
   }
 
-  /** An answer from the authority: the view it gives replaces this isolate's, and ends deciding alone. */
+  /**
+   * An answer from the authority: the view it gives replaces this isolate's, and ends deciding
+   * alone. Answers can arrive out of order (a slow permit request overtaken by a report); one sent
+   * before the newest answer already learnt is older news and changes nothing, or it would roll the
+   * view and the closed lease back.
+   */
   private learn(view: BreakerView, sentAt: number): void {
+    if (sentAt < this.learntSentAt) return;
+    this.learntSentAt = sentAt;
     this.view = view;
     this.local = null;
     this.closedUntil = view.state === 'closed' ? sentAt + this.options.breaker.openDurationMs : 0;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryBreakerAuthority } from '../../../shared/adapters/memory/memory-breaker-authority';
+import type { BreakerAuthority } from '../../../shared/resilience/breaker-authority';
 import { BreakerClient } from '../../../shared/resilience/breaker-client';
 import { DEFAULT_BREAKER_OPTIONS, windowTotals, type CircuitBreakerOptions } from '../../../shared/resilience/circuit-breaker';
 
@@ -9,7 +10,7 @@ function setup() {
   let now = 0;
   const authority = new MemoryBreakerAuthority(() => now);
   const isolate = () => new BreakerClient({ breaker, authority: () => authority, reportIntervalMs: 1_000, now: () => now, sleep: async () => undefined });
-  return { authority, isolate, advance: (ms: number) => (now += ms) };
+  return { authority, isolate, clock: () => now, advance: (ms: number) => (now += ms) };
 }
 
 const failed = { failed: true, durationMs: 5 };
@@ -41,6 +42,35 @@ describe('BreakerClient (one isolate’s cache)', () => {
     advance(900);
     expect(client.acquire()).toEqual({ permitted: true });
     expect(authority.calls.acquireProbe).toBe(2);
+  });
+
+  it('an older answer arriving after a newer one changes nothing: the lease a report renewed holds', async () => {
+    const { authority, clock, advance } = setup();
+    // The permit request's answer is held back until the report sent after it has been answered.
+    let releaseProbe: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (releaseProbe = resolve));
+    const slow: BreakerAuthority = {
+      current: () => authority.current(),
+      report: (options, outcomes) => authority.report(options, outcomes),
+      acquireProbe: async (options) => {
+        const answer = await authority.acquireProbe(options);
+        await held;
+        return answer;
+      },
+      probeOutcome: (options, outcome) => authority.probeOutcome(options, outcome),
+      cancelProbe: (options, period) => authority.cancelProbe(options, period),
+    };
+    const client = new BreakerClient({ breaker, authority: () => slow, reportIntervalMs: 1_000, now: clock, sleep: async () => undefined });
+    advance(1_000);
+    const permit = client.acquire(); // sent at 1000: its answer would lease "closed" until 2000
+    expect(permit).toBeInstanceOf(Promise);
+    advance(900);
+    await client.record({ permitted: true }, fine); // sent at 1900 and answered first: closed until 2900
+    releaseProbe();
+    expect(await permit).toEqual({ permitted: true });
+    advance(900);
+    expect(client.acquire()).toEqual({ permitted: true }); // at 2800, still inside the newer lease
+    expect(authority.calls.acquireProbe).toBe(1);
   });
 
   it('starts refusing at once in a new isolate when the breaker is already open elsewhere', async () => {
