@@ -321,6 +321,8 @@ export default defineConfig({
                 ...fastSagas,
                 CHAOS_REFRESH_MS: '0',
                 ...noBroker,
+                // A live socket told nothing for 1.5 s closes as idle (order-live.test.ts).
+                LIVE_IDLE_TIMEOUT_MS: '1500',
               },
               // The participants' databases, bound so tests can migrate, seed and read them.
               d1Databases: { TEST_CATALOG_DB: catalogDatabaseId, TEST_PAYMENTS_DB: paymentsDatabaseId },

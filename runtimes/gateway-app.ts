@@ -87,7 +87,7 @@ function portablePlatform(name: string, config: PortableConfig): GatewayPlatform
 }
 
 /** The worker's bindings (env.ts, cache/cache-config.ts): none of them exists here. */
-const CLOUDFLARE_BINDINGS = new Set<string>([...SERVICE_NAMES, 'CATALOG_CANARY', 'METRICS', 'BREAKERS', 'RATE_LIMITER', 'ROUTE_WEIGHTS', 'CACHE_TAGS', 'FLAGS', 'ROLLOUTS', 'ORIGIN_HEALTH', 'ALERTS']);
+const CLOUDFLARE_BINDINGS = new Set<string>([...SERVICE_NAMES, 'CATALOG_CANARY', 'METRICS', 'BREAKERS', 'RATE_LIMITER', 'ROUTE_WEIGHTS', 'CACHE_TAGS', 'FLAGS', 'ROLLOUTS', 'ORIGIN_HEALTH', 'ALERTS', 'OPS_LIVE']);
 
 /**
  * The gateway's code is typed against the worker's env; here it holds only the variables and the

@@ -240,14 +240,65 @@ describe('the ops dashboard in chromium', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it('watches an order live from the page (a ticket, a WebSocket, a saga step arriving as it ends), and operators see each other', { timeout: 60_000 }, async () => {
+    const watcher = await signedInPage();
+    const other = await signedInPage();
+    try {
+      // Both dashboards are on the socket: each lists at least the two of them.
+      for (const dashboard of [watcher, other]) {
+        await expect.poll(async () => Number(/^(\d+) watching/.exec(await dashboard.locator('#presence').innerText())?.[1] ?? 0), { timeout: 10_000, interval: 200 }).toBeGreaterThanOrEqual(2);
+      }
+      // The catalog answers 400 ms late (once every isolate has seen it), so the socket is open before the first step ends.
+      await chaos('catalog', { failureRate: 0, latencyMs: 400 });
+      const deadline = Date.now() + 10_000;
+      for (let i = 0; ; i++) {
+        const started = Date.now();
+        await catalogRequest(1_000 + i);
+        if (Date.now() - started >= 400) break;
+        if (Date.now() > deadline) throw new Error('the catalog never got slow');
+      }
+      const bearer = await suite.bearer('browser-live-user');
+      const messages = await watcher.evaluate(
+        async ({ bearer, productId }) => {
+          const headers = { authorization: bearer, 'content-type': 'application/json' };
+          const placed = await fetch('/api/orders', { method: 'POST', headers: { ...headers, 'idempotency-key': crypto.randomUUID() }, body: JSON.stringify({ items: [{ productId, quantity: 1 }] }) });
+          const { orderId } = (await placed.json()) as { orderId: string };
+          const { ticket } = (await (await fetch(`/api/orders/${orderId}/live/ticket`, { method: 'POST', headers })).json()) as { ticket: string };
+          return new Promise<Record<string, unknown>[]>((resolve, reject) => {
+            const got: Record<string, unknown>[] = [];
+            // The page's own origin (this runs in the browser; the test's types are workerd's).
+            const { host } = (globalThis as unknown as { location: { host: string } }).location;
+            const socket = new WebSocket(`ws://${host}/api/orders/${orderId}/live?ticket=${ticket}`);
+            const timer = setTimeout(() => reject(new Error(`no close within 20 s: ${JSON.stringify(got)}`)), 20_000);
+            socket.addEventListener('message', (event) => got.push(JSON.parse(String(event.data)) as Record<string, unknown>));
+            socket.addEventListener('close', () => {
+              clearTimeout(timer);
+              resolve(got);
+            });
+          });
+        },
+        { bearer, productId: PRODUCT.id },
+      );
+      expect(messages[0]).toMatchObject({ type: 'state', status: 'PENDING' });
+      expect(messages.filter((m) => m.type === 'step').map((m) => m.name)).toContain('confirm');
+      expect(messages.at(-1)).toEqual({ type: 'status', status: 'COMPLETED' });
+    } finally {
+      await chaos('catalog', null);
+      await other.close();
+      await watcher.close();
+    }
+    expect(pageErrors).toEqual([]);
+  });
+
   it('where chaos is not allowed (GET /_ops/chaos answers 403), says so in the chaos panel once, fails no panel, and stops asking', async () => {
     // The gateway as deployed with ALLOW_CHAOS=false answers this; here the browser answers it for the suite.
     const refused = await browser.newPage();
     try {
       let chaosReads = 0;
+      // Polls counted by the metrics read: the breakers panel comes over the dashboard's socket.
       let breakerReads = 0;
       refused.on('request', (request) => {
-        if (request.url().endsWith('/_ops/breakers')) breakerReads++;
+        if (request.url().endsWith('/_ops/metrics')) breakerReads++;
       });
       await refused.route('**/_ops/chaos', (route) => {
         chaosReads++;

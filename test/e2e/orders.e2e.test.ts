@@ -132,6 +132,20 @@ describe('QStash deliveries through /hooks/<consumer>', () => {
     expect(list.items).toContainEqual(expect.objectContaining({ orderId: 'ord_hook_1', status: 'COMPLETED' }));
   });
 
+  it('the notification a delivery made is in its user\'s GET /api/notifications, and no one else\'s', async () => {
+    const body = orderCompleted('ord_hook_notified');
+    expect((await callWorker(gateway, '/hooks/notifications', await qstashDelivery(SIGNING_KEY, `${HOOKS}/hooks/notifications`, body))).status).toBe(200);
+    const mine = await callWorker(gateway, '/api/notifications?limit=5', { headers: alice });
+    expect(mine.status).toBe(200);
+    const page = await mine.json<{ items: { kind: string; orderId: string }[]; nextCursor: string | null }>();
+    expect(page.items).toContainEqual(expect.objectContaining({ kind: 'order.completed', orderId: 'ord_hook_notified' }));
+    const theirs = await (await callWorker(gateway, '/api/notifications', { headers: bob })).json<{ items: { orderId: string }[] }>();
+    expect(theirs.items.map((item) => item.orderId)).not.toContain('ord_hook_notified');
+    expect((await callWorker(gateway, '/api/notifications')).status).toBe(401);
+    // The service's operator counts are not public.
+    expect((await callWorker(gateway, '/api/notifications/stats', { headers: alice })).status).toBe(404);
+  });
+
   it("a signature made for one consumer does not open another's door", async () => {
     const body = orderCompleted('ord_hook_2');
     const forSummaries = await qstashDelivery(SIGNING_KEY, `${HOOKS}/hooks/order-summaries`, body);

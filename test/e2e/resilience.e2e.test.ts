@@ -171,7 +171,7 @@ describe('/_ops guards', () => {
     const all = await breakers(chaosAllowed());
     // The JWKS route has no breaker of its own (routes.ts): the users route's covers that service.
     // The catalog's canary (its v2) has its own, so a failing canary is cut off alone.
-    expect(Object.keys(all).sort()).toEqual(['catalog', 'catalog@v2', 'ledger', 'orders', 'payments', 'users']);
+    expect(Object.keys(all).sort()).toEqual(['catalog', 'catalog@v2', 'ledger', 'notifications', 'orders', 'payments', 'users']);
     expect(all.payments).toMatchObject({ state: 'closed', failureRate: 0, calls: 0 });
   });
 });

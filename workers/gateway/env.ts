@@ -3,6 +3,7 @@ import type { CircuitBreakerObject } from './resilience/circuit-breaker-object';
 import type { MetricsStore } from './ops/metrics-store';
 import type { AlertEvaluator } from './monitoring/alert-evaluator';
 import type { OriginHealthRegistry } from './traffic/origin-health-object';
+import type { OpsLive } from './ops/ops-live-object';
 import type { RateLimiter } from './traffic/rate-limiter-object';
 import type { RouteWeights } from './traffic/route-weights-object';
 import type { FlagStore } from './traffic/flag-store-object';
@@ -39,6 +40,8 @@ export interface GatewayBindings extends ServiceBindings, CacheBindings, Telemet
   ROLLOUTS: DurableObjectNamespace<CanaryRollout>;
   /** One object, `registry`: the last health check of every HTTP origin (traffic/origin-health.ts). */
   ORIGIN_HEALTH: DurableObjectNamespace<OriginHealthRegistry>;
+  /** One for the deployment: the ops dashboard's socket, presence and live panels (ops/ops-live-object.ts). */
+  OPS_LIVE: DurableObjectNamespace<OpsLive>;
   /**
    * The static assets (`[assets]` in wrangler.toml: workers/gateway/public): the ops dashboard's
    * page, scripts and styles, and Swagger UI's files for /docs. The worker runs first for every

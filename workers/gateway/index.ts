@@ -9,6 +9,7 @@ import { metricsResponse, recordRequest } from './ops/metrics';
 import { bffRoutes } from './bff/home';
 import { docsRoutes } from './openapi/docs-routes';
 import { opsRoutes } from './ops/ops';
+import { opsLiveUpgrade } from './ops/ops-live-routes';
 import { dashboardRoutes } from './ops/ops-dashboard';
 import { serviceChecks } from './ops/readiness';
 import { versionResponseHeaders } from './traffic/route-versions';
@@ -22,6 +23,7 @@ export { CircuitBreakerObject } from './resilience/circuit-breaker-object';
 export { MetricsStore } from './ops/metrics-store';
 export { AlertEvaluator } from './monitoring/alert-evaluator';
 export { OriginHealthRegistry } from './traffic/origin-health-object';
+export { OpsLive } from './ops/ops-live-object';
 export { RouteWeights } from './traffic/route-weights-object';
 export { RateLimiter } from './traffic/rate-limiter-object';
 export { FlagStore } from './traffic/flag-store-object';
@@ -38,6 +40,8 @@ addHealthRoutes(app, serviceChecks, (c) => gatewayConfig(c.env).READY_TIMEOUT_MS
 app.get('/metrics', metricsResponse);
 // The dashboard's page and files first: they carry no data, so they need no token (ops/ops-dashboard.ts).
 app.route('/_ops', dashboardRoutes);
+// The dashboard's socket: its one-time ticket is the credential, checked before the upgrade (ops/ops-live-routes.ts).
+app.route('/_ops', opsLiveUpgrade);
 app.route('/_ops', opsRoutes);
 app.route('/bff', bffRoutes);
 // The API's description (/openapi.json) and Swagger UI (/docs), with its files from the static assets.

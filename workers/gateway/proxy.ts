@@ -20,6 +20,7 @@ import { isHiddenPath, rewritePath, serviceName, type Route } from './routes';
 import { currentFlags, flagSubject } from './traffic/live-flags';
 import { chooseVersion, PIN_HEADER } from './traffic/route-versions';
 import { identifiesCaller } from './traffic/visitor-cookie';
+import { isAllowedUpgrade, upgradedResponse } from './traffic/websocket-upgrade';
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) describe one connection and are never forwarded. */
 export const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
@@ -134,10 +135,14 @@ export async function forward(c: Context<AppEnv<GatewayBindings>>, pipeline: Rou
   const method = c.req.method;
   // Canary / blue-green: the version chosen for this caller serves the call, under its own breaker.
   const [headers, version] = await Promise.all([upstreamHeaders(c, pipeline, identity), chooseVersion(c, route, identity)]);
+  // Upgrade is hop-by-hop and dropped, except where the route allows a WebSocket (traffic/websocket-upgrade.ts).
+  const upgrade = isAllowedUpgrade(route, upstreamPath, c.req.raw);
+  if (upgrade) headers.set('upgrade', 'websocket');
   const { guard, transport, upstream } = pipeline.upstream(version);
   // A key only makes a write repeatable where the service dedupes by it (routes.ts `idempotencyKeys`).
   const keysHonoured = route.policy.idempotencyKeys !== false;
-  const repeatable = guard.policy.retry !== false && isRetryableRequest(method, keysHonoured ? c.req.raw.headers : NO_HEADERS);
+  // An upgrade is never repeated: a socket is the client's to reopen.
+  const repeatable = !upgrade && guard.policy.retry !== false && isRetryableRequest(method, keysHonoured ? c.req.raw.headers : NO_HEADERS);
   const hasBody = method !== 'GET' && method !== 'HEAD' && c.req.raw.body !== null;
   const body = hasBody && repeatable ? await c.req.raw.arrayBuffer() : hasBody ? c.req.raw.body : null;
   // The visitor cookie alone identifies no one (traffic/visitor-cookie.ts).
@@ -185,6 +190,7 @@ export async function forward(c: Context<AppEnv<GatewayBindings>>, pipeline: Rou
     if (work) defer(work);
   }
 
+  if (upgrade && response.status === 101) return upgradedResponse(response);
   // A fresh Response: the upstream's headers are immutable, and ours are added later.
   const responseHeaders = new Headers(response.headers);
   for (const name of HOP_BY_HOP) responseHeaders.delete(name);

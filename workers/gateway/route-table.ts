@@ -11,6 +11,7 @@ import { isAnonymousPath, isOriginRoute, rewritePath, routeLabel, serviceName, t
 import { forwardToPool } from './traffic/origin-proxy';
 import { routeLimiter } from './traffic/rate-limit';
 import { noteServedBy } from './traffic/served-by';
+import { carriesTicket, isAllowedUpgrade } from './traffic/websocket-upgrade';
 
 type Ctx = Context<AppEnv<GatewayBindings>>;
 
@@ -47,7 +48,8 @@ export function addRouteTable(app: Hono<AppEnv<GatewayBindings>>, table: readonl
       c.set('routeLabel', pipeline.label);
       // `none`, or a path where callers present no access token (login, refresh): who calls is not
       // asked, so a stale token a client attaches everywhere cannot lock it out of getting a new one.
-      const anonymous = isAnonymousPath(route, rewritePath(route, c.req.path));
+      const upstreamPath = rewritePath(route, c.req.path);
+      const anonymous = isAnonymousPath(route, upstreamPath);
       let identity: Identity | null;
       try {
         identity = anonymous ? null : await callerIdentity(c);
@@ -59,7 +61,9 @@ export function addRouteTable(app: Hono<AppEnv<GatewayBindings>>, table: readonl
       }
       // Before the route's own 401/403, so those answers carry the RateLimit headers too (docs/api.md).
       await pipeline.limiter?.enforce(c, identity);
-      if (route.policy.auth === 'required' && !identity) {
+      // A WebSocket's one-time ticket stands in for the token; the service redeems it before upgrading.
+      const ticketed = !identity && isAllowedUpgrade(route, upstreamPath, c.req.raw) && carriesTicket(c.req.raw);
+      if (route.policy.auth === 'required' && !identity && !ticketed) {
         throw unauthorized(`${route.prefix} needs Authorization: Bearer <access token>.`, { 'www-authenticate': 'Bearer realm="stratus"' });
       }
       const missing = route.policy.roles?.filter((role) => !identity?.roles.includes(role)) ?? [];

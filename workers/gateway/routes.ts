@@ -57,6 +57,13 @@ export interface RoutePolicy {
    */
   idempotencyKeys?: boolean;
   /**
+   * Upstream paths where a `GET` with `Upgrade: websocket` is let through as an upgrade
+   * (`/orders/:id/live`; `:name` is one segment); everywhere else `Upgrade` is stripped. There a
+   * well-formed `?ticket=` stands in for the access token, for the service to redeem
+   * (traffic/websocket-upgrade.ts).
+   */
+  websocketPaths?: string[];
+  /**
    * `'qstash'`: the callers are QStash deliveries, which take a `Retry-After` in place of their
    * backoff; a 503 the gateway answers itself then carries a hint that spreads the retries
    * (resilience/qstash-retry-after.ts) instead of "1 s".
@@ -232,6 +239,25 @@ export const routes: readonly Route[] = [
       timeoutMs: 5_000,
       // POST /orders carries its Idempotency-Key, so it is retried safely (the same key is the same order).
       retry: { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1_000 },
+      breaker: { minimumCalls: 5, failureRateThreshold: 50, openDurationMs: 10_000, halfOpenMaxCalls: 2 },
+      bulkhead: { maxConcurrent: 32, maxQueue: 32 },
+      // An order's progress as a WebSocket (the orders service's OrderLive object).
+      websocketPaths: ['/orders/:id/live'],
+    },
+  },
+  {
+    // The caller's own notifications (docs/api.md); the service's operator counts stay inside.
+    name: 'notifications',
+    prefix: '/api/notifications',
+    service: 'NOTIFICATIONS',
+    upstreamPrefix: '/notifications',
+    policy: {
+      auth: 'required',
+      hiddenPaths: ['/notifications/stats'],
+      // Per user, as orders: a page is one indexed D1 read; 30 per 10 s.
+      rateLimit: { algorithm: 'sliding-window', limit: 30, windowMs: 10_000 },
+      timeoutMs: 3_000,
+      retry: { maxAttempts: 3, baseDelayMs: 50, maxDelayMs: 500 },
       breaker: { minimumCalls: 5, failureRateThreshold: 50, openDurationMs: 10_000, halfOpenMaxCalls: 2 },
       bulkhead: { maxConcurrent: 32, maxQueue: 32 },
     },

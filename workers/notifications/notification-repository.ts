@@ -1,4 +1,4 @@
-import { and, asc, count, eq, inArray, isNotNull, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, isNotNull, lt, or, sql } from 'drizzle-orm';
 import type { DrizzleD1Database } from 'drizzle-orm/d1';
 import { MAIL_PRIORITIES, MAIL_STATUSES, mails, notifications, type MailRow, type NotificationRow } from './schema';
 
@@ -26,6 +26,26 @@ export class NotificationRepository {
       .from(notifications)
       .where(eq(notifications.orderId, orderId))
       .orderBy(asc(notifications.createdAt), sql`rowid`);
+    return this.withMails(rows);
+  }
+
+  /**
+   * A user's own notifications, newest first (id breaks ties within one millisecond), `limit` of
+   * them after `before` (the last of the previous page), with their mails.
+   */
+  async listByUser(userId: string, limit: number, before?: { createdAt: string; id: string }): Promise<NotificationWithMails[]> {
+    const mine = eq(notifications.userId, userId);
+    const older = before ? or(lt(notifications.createdAt, before.createdAt), and(eq(notifications.createdAt, before.createdAt), lt(notifications.id, before.id))) : undefined;
+    const rows = await this.db
+      .select()
+      .from(notifications)
+      .where(older ? and(mine, older) : mine)
+      .orderBy(desc(notifications.createdAt), desc(notifications.id))
+      .limit(limit);
+    return this.withMails(rows);
+  }
+
+  private async withMails(rows: NotificationRow[]): Promise<NotificationWithMails[]> {
     if (rows.length === 0) return [];
     const mailRows = await this.db
       .select()

@@ -1,6 +1,7 @@
 import { drizzle } from 'drizzle-orm/d1';
 import { Hono } from 'hono';
 import { requireRole } from '../../shared/http/identity';
+import { decodeCursor, encodeCursor, invalidCursor } from '../../shared/http/cursor';
 import { unauthorized } from '../../shared/http/problem';
 import type { AppEnv } from '../../shared/middleware/app-env';
 import { validate } from '../../shared/validation/validate';
@@ -24,8 +25,18 @@ export const notificationRoutes = new Hono<AppEnv<NotificationsBindings>>()
   .get('/', validate('query', listQuery), async (c) => {
     const identity = c.get('identity');
     if (!identity) throw unauthorized('Authentication is required.', { 'www-authenticate': 'Bearer' });
-    const { orderId } = c.req.valid('query');
+    const { orderId, limit, cursor } = c.req.valid('query');
     const notifications = repository(c.env);
+    // The caller's own (GET /api/notifications at the gateway), newest first, a page at a time.
+    if (orderId === undefined) {
+      const before = cursor ? decodeCursor(cursor) : undefined;
+      if (before && (typeof before.createdAt !== 'string' || typeof before.id !== 'string')) throw invalidCursor();
+      const rows = await notifications.listByUser(identity.userId, limit + 1, before as { createdAt: string; id: string } | undefined);
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      const nextCursor = rows.length > limit && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null;
+      return c.json({ items: page.map(toNotificationItem), nextCursor }, 200, { 'cache-control': 'no-store' });
+    }
     const allowed = identity.roles.includes('admin') || (await notifications.isOrderUser(orderId, identity.userId));
     const rows = allowed ? await notifications.listByOrder(orderId) : [];
     return c.json({ items: rows.map(toNotificationItem) }, 200, { 'cache-control': 'no-store' });

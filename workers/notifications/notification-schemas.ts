@@ -2,9 +2,17 @@ import { z } from 'zod';
 import type { NotificationWithMails } from './notification-repository';
 import type { MailRow } from './schema';
 
-export const listQuery = z.object({ orderId: z.string().min(1).max(128) });
+/**
+ * `?orderId=`: one order's notifications, oldest first (an admin's any, a user's only their own);
+ * without it the caller's own, newest first, `limit` (at most 100) at a time from `cursor`.
+ */
+export const listQuery = z.object({
+  orderId: z.string().min(1).max(128).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(512).optional(),
+});
 
-/** One notification as `GET /notifications?orderId=` shows it. */
+/** One notification as `GET /notifications` shows it. */
 export interface NotificationItem {
   id: string;
   kind: string;

@@ -32,6 +32,8 @@ export const notifications = sqliteTable(
     uniqueIndex('notifications_event_id_uq').on(table.eventId),
     index('notifications_order_idx').on(table.orderId, table.createdAt),
     index('notifications_kind_idx').on(table.kind),
+    // A user's own notifications, newest first, a page at a time (GET /notifications).
+    index('notifications_user_idx').on(table.userId, table.createdAt, table.id),
     // Retention walks the oldest first (retention.ts).
     index('notifications_created_idx').on(table.createdAt),
   ],

@@ -1,6 +1,7 @@
 import type { ServiceMetricsBindings } from '../../shared/adapters/cloudflare/service-metrics';
 import type { ChaosBindings } from '../../shared/adapters/cloudflare/chaos-store';
 import type { OutboxRelay } from '../../shared/adapters/cloudflare/outbox-relay';
+import type { OrderLive } from './order-live';
 import type { OrderSaga } from './order-saga';
 import type { TelemetryBindings } from '../../shared/observability/telemetry';
 
@@ -11,6 +12,8 @@ export interface OrdersBindings extends ServiceMetricsBindings, ChaosBindings, T
   CATALOG: Fetcher;
   PAYMENTS: Fetcher;
   ORDER_SAGA: DurableObjectNamespace<OrderSaga>;
+  /** One per order: its live watchers' sockets (order-live.ts). */
+  ORDER_LIVE: DurableObjectNamespace<OrderLive>;
   OUTBOX: DurableObjectNamespace<OutboxRelay>;
   LOG_LEVEL?: string;
   BODY_LIMIT_BYTES?: string;
@@ -28,6 +31,11 @@ export interface OrdersBindings extends ServiceMetricsBindings, ChaosBindings, T
   SAGA_RETRY_BASE_MS?: string;
   SAGA_RETRY_MAX_MS?: string;
   SAGA_CALL_TIMEOUT_MS?: string;
+  /** Live sockets' limits (live-config.ts). */
+  LIVE_MAX_CONNECTIONS_PER_USER?: string;
+  LIVE_IDLE_TIMEOUT_MS?: string;
+  LIVE_MAX_MESSAGE_BYTES?: string;
+  LIVE_TICKET_TTL_MS?: string;
   /**
    * Test only: the percentage of sagas (chosen by order id, so deterministic) whose object is
    * restarted once in the middle of the charge step, after the call and before its outcome is

@@ -5,6 +5,7 @@ import { recordServiceRequestOf, serviceMetricsRoutes } from '../../shared/adapt
 import { SERVICE_METRICS_PATH } from '../../shared/middleware/health-paths';
 import { addHealthRoutes, createServiceApp } from '../../shared/middleware/service-app';
 import type { OrdersBindings } from './env';
+import { liveRoutes } from './live-routes';
 import { orderRoutes } from './order-routes';
 import { ordersScheduled } from './orders-cron';
 import { sagaRoutes } from './saga-routes';
@@ -29,6 +30,7 @@ addHealthRoutes(app, (c) => ({
 // Its RED metrics, read by the gateway's /metrics (service-metrics.ts).
 app.route(SERVICE_METRICS_PATH, serviceMetricsRoutes);
 app.route('/_outbox', outboxOpsRoutes);
+app.route('/orders', liveRoutes);
 app.route('/orders', orderRoutes);
 app.route('/sagas', sagaRoutes);
 app.post('/hooks/order-summaries', summaryConsumer);
@@ -39,4 +41,5 @@ export default { fetch: app.fetch, scheduled: ordersScheduled };
 export { ChaosStore } from '../../shared/adapters/cloudflare/chaos-store';
 export { MetricsStore } from '../../shared/adapters/cloudflare/metrics-store';
 export { OutboxRelay } from '../../shared/adapters/cloudflare/outbox-relay';
+export { OrderLive } from './order-live';
 export { OrderSaga } from './order-saga';

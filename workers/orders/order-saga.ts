@@ -20,6 +20,7 @@ import {
 } from '../../shared/saga/saga';
 import type { OrdersBindings } from './env';
 import { crashBucket } from './crash-bucket';
+import { snapshotOf, type LiveSnapshot } from './live-view';
 import { orderSagaPlan, sagaConfig } from './order-saga-config';
 import { OrderRecords } from './order-records';
 import type { PlacedOrder } from './placed-order';
@@ -33,6 +34,8 @@ interface Stored {
   recorded: boolean;
   /** When the saga was first seen ended (epoch ms): its storage goes SAGA_RETENTION_MS later. */
   endedAt?: number;
+  /** Saves so far: orders the pushes to the order's live object (live-view.ts), so an older one never wins. */
+  revision?: number;
 }
 
 /** An operator's action on a STUCK saga (`POST /_ops/sagas/:orderId/<action>`). */
@@ -60,6 +63,9 @@ const MAX_STEPS_PER_WAKE = 16;
  * which is what an object with alarms is.
  */
 export class OrderSaga extends DurableObject<OrdersBindings> {
+  /** Whether anyone has watched this order live (stored as `watched`; read once per life of the object). */
+  private watched: boolean | undefined;
+
   private log(): Logger {
     const level = this.env.LOG_LEVEL;
     return createLogger({ service: 'orders', component: 'order-saga' }, { level: isLogLevel(level) ? level : 'info', write: this.telemetry().writer() });
@@ -125,6 +131,20 @@ export class OrderSaga extends DurableObject<OrdersBindings> {
     if (!stored) return null;
     const { card: _card, ...order } = stored.order;
     return { order, saga: stored.saga };
+  }
+
+  /**
+   * The order's live object asks when a watcher connects: the saga as it stands, and from now on
+   * every save is pushed to it (`pushLive`). Null once an ended saga's storage is gone.
+   */
+  async watch(): Promise<LiveSnapshot | null> {
+    const stored = await this.ctx.storage.get<Stored>('state');
+    if (!stored) return null;
+    if (this.watched !== true) {
+      this.watched = true;
+      await this.ctx.storage.put('watched', true);
+    }
+    return snapshotOf(stored.saga, stored.revision ?? 0);
   }
 
   override async alarm(): Promise<void> {
@@ -276,8 +296,9 @@ export class OrderSaga extends DurableObject<OrdersBindings> {
 
   /** Storage first (the authority), then the D1 mirror unless told not to (best effort: the next save repeats it). */
   private async save(next: Stored, records: OrderRecords, { mirror = true } = {}): Promise<Stored> {
-    const stored = withoutSpentCard(next);
+    const stored = { ...withoutSpentCard(next), revision: (next.revision ?? 0) + 1 };
     await this.ctx.storage.put('state', stored);
+    await this.pushLive(stored);
     if (mirror && stored.recorded) {
       try {
         await records.mirror(stored.saga);
@@ -286,6 +307,18 @@ export class OrderSaga extends DurableObject<OrdersBindings> {
       }
     }
     return stored;
+  }
+
+  /**
+   * Tells the order's live object (order-live.ts) the saga as it now stands, if anyone has ever
+   * watched this order: an order nobody watches costs no call. Not awaited: a slow or failed push
+   * never holds the saga up, and the next push (the whole state again) heals a lost one.
+   */
+  private async pushLive(stored: Stored): Promise<void> {
+    this.watched ??= (await this.ctx.storage.get<boolean>('watched')) === true;
+    if (!this.watched) return;
+    const live = this.env.ORDER_LIVE.get(this.env.ORDER_LIVE.idFromName(stored.order.orderId));
+    this.ctx.waitUntil(live.publish(snapshotOf(stored.saga, stored.revision ?? 0)).catch((error: unknown) => this.log().warn('live push failed; the next one carries the whole state', { orderId: stored.order.orderId, error })));
   }
 
   /**

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { idempotencyKeyHeader } from '../../shared/http/idempotency-key';
 import { header, jsonBody, jsonResponse, problemExample, problemResponse, validationProblem } from '../../shared/openapi/describe';
 import { listQuery, orderIdParam, placeOrderInput } from './order-schemas';
+import { LIVE_TICKET_PATTERN } from './live-ticket';
 import { describesExactly, type SameShape } from '../../shared/openapi/same-type';
 import type { toSummary } from './order-schemas';
 import type { TimelineStep } from './timeline';
@@ -116,6 +117,38 @@ export const ordersApi = [
       200: jsonResponse('The order.', orderView, orderExample),
       400: problemResponse(400, 'Not an order id.', validationProblem([{ path: 'id', message: 'not an order id' }])),
       404: problemResponse(404, 'No such order, or not the caller\'s.', `No order with id ${ORDER_ID}.`),
+    },
+  }),
+  createRoute({
+    method: 'get',
+    path: '/orders/{id}/live',
+    summary: "An order's progress, live (WebSocket)",
+    description: [
+      'A WebSocket (`Upgrade: websocket`): JSON messages, the order\'s current state first `{type:"state", orderId, status, steps:[{name, status, attempts}]}`, then one per saga step as it ends `{type:"step", name, status, attempts}` and one per status change `{type:"status", status}`; the server closes (1000) after `COMPLETED` or `CANCELLED`.',
+      'The access token in `Authorization`, or for clients that cannot set headers (browsers) a one-time `?ticket=` from `POST /api/orders/{id}/live/ticket`; either is checked before the upgrade. Only the owner (or an admin) may watch: anyone else gets 404.',
+      'Limits: 5 sockets per user per order (429), a message from the client over 1 KiB closes with 1009, a socket with no message either way for 5 minutes closes with 4408 (send `ping` to stay: the answer is `pong`).',
+    ].join('\n\n'),
+    request: {
+      params: orderIdParam,
+      query: z.object({ ticket: z.string().regex(LIVE_TICKET_PATTERN).optional().describe('A one-time ticket, instead of the access token.') }),
+    },
+    responses: {
+      101: { description: 'Switching protocols: the socket is open.' },
+      401: problemResponse(401, 'No access token and no ticket, or a ticket unknown, used or expired.', 'The ticket is unknown, used or expired: ask POST /api/orders/:id/live/ticket for another.'),
+      404: problemResponse(404, "No such order, or not the caller's.", `No order with id ${ORDER_ID}.`),
+      426: problemResponse(426, 'Not a WebSocket upgrade.', 'This is a WebSocket: send Upgrade: websocket.'),
+      429: problemResponse(429, 'Too many sockets of this user on this order.', 'Too many open sockets on this order for this user; close one first.'),
+    },
+  }),
+  createRoute({
+    method: 'post',
+    path: '/orders/{id}/live/ticket',
+    summary: 'A one-time ticket to watch an order live',
+    description: 'For clients that cannot set `Authorization` on a WebSocket (browsers): `GET /api/orders/{id}/live?ticket=` opens one socket with it, once, within `expiresIn` seconds.',
+    request: { params: orderIdParam },
+    responses: {
+      201: jsonResponse('The ticket.', z.strictObject({ ticket: z.string(), expiresIn: z.number().int() }), { ticket: 'q0d3bqJ6a5kq3PZ4vT1QeX2Hn8sYw7uLm9cR4fG6jKo', expiresIn: 30 }),
+      404: problemResponse(404, "No such order, or not the caller's.", `No order with id ${ORDER_ID}.`),
     },
   }),
 ];

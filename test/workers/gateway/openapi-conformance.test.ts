@@ -133,6 +133,11 @@ describe('the gateway answers as /openapi.json says', () => {
     await conforms('get', '/api/orders/{id}', `/api/orders/${placed.orderId}`, { headers: customer });
     await conforms('get', '/api/orders/{id}', `/api/orders/${placed.orderId}`, { headers: admin });
     await conforms('get', '/api/orders', '/api/orders', { headers: customer });
+    await conforms('post', '/api/orders/{id}/live/ticket', `/api/orders/${placed.orderId}/live/ticket`, { headers: customer });
+    await conforms('post', '/api/orders/{id}/live/ticket', `/api/orders/${placed.orderId}/live/ticket`, { headers: await bearerFor('usr_conformance_other', 'customer') });
+    await conforms('get', '/api/orders/{id}/live', `/api/orders/${placed.orderId}/live`, { headers: customer });
+    await conforms('get', '/api/notifications', '/api/notifications?limit=5', { headers: customer });
+    await conforms('get', '/api/notifications', '/api/notifications?limit=500', { headers: customer });
     await conforms('get', '/api/payments', `/api/payments?orderId=${placed.orderId}`, { headers: customer });
     await conforms('get', '/api/payments', '/api/payments', { headers: customer });
   });

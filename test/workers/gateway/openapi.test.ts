@@ -16,7 +16,9 @@ import { DEFAULT_BODY_LIMIT_BYTES } from '../../../shared/middleware/service-app
 import { productRoutes } from '../../../workers/catalog/product-routes';
 import { ledgerRoutes } from '../../../workers/ledger/ledger-routes';
 import { readRoutes } from '../../../workers/ledger/read-routes';
+import { liveRoutes } from '../../../workers/orders/live-routes';
 import { orderRoutes } from '../../../workers/orders/order-routes';
+import { notificationRoutes } from '../../../workers/notifications/notification-routes';
 import { paymentRoutes } from '../../../workers/payments/payment-routes';
 import { jwksRoutes } from '../../../workers/users/jwks-routes';
 import { tokenRoutes } from '../../../workers/users/token-routes';
@@ -49,6 +51,8 @@ const SERVICE_ROUTERS: { service: keyof ServiceBindings; mount: string; router: 
   { service: 'USERS', mount: '', router: tokenRoutes },
   { service: 'USERS', mount: '', router: jwksRoutes },
   { service: 'ORDERS', mount: '/orders', router: orderRoutes },
+  { service: 'ORDERS', mount: '/orders', router: liveRoutes },
+  { service: 'NOTIFICATIONS', mount: '/notifications', router: notificationRoutes },
   { service: 'PAYMENTS', mount: '/payments', router: paymentRoutes },
   { service: 'LEDGER', mount: '/ledger', router: readRoutes },
   { service: 'LEDGER', mount: '/ledger', router: ledgerRoutes },

@@ -4,6 +4,7 @@ import { DEFAULT_BODY_LIMIT_BYTES } from '../../../shared/middleware/service-app
 import { problemResponse, type Responses } from '../../../shared/openapi/describe';
 import { catalogApi } from '../../catalog/catalog-openapi';
 import { ledgerApi } from '../../ledger/ledger-openapi';
+import { notificationsApi } from '../../notifications/notifications-openapi';
 import { ordersApi } from '../../orders/orders-openapi';
 import { paymentsApi } from '../../payments/payments-openapi';
 import { usersApi } from '../../users/users-openapi';
@@ -36,6 +37,7 @@ const SERVICE_APIS: Partial<Record<keyof ServiceBindings, readonly RouteConfig[]
   ORDERS: ordersApi,
   PAYMENTS: paymentsApi,
   LEDGER: ledgerApi,
+  NOTIFICATIONS: notificationsApi,
 };
 
 const underPrefix = (path: string, prefix: string) => prefix === '' || path === prefix || path.startsWith(`${prefix}/`);
@@ -96,7 +98,7 @@ const INFO = {
   title: 'stratus',
   version: '1.0.0',
   description: [
-    'The public HTTP API of stratus: one gateway in front of the users, catalog, orders, payments and ledger services.',
+    'The public HTTP API of stratus: one gateway in front of the users, catalog, orders, payments, notifications and ledger services.',
     '',
     'Every answer carries `x-request-id` (yours if it matches `^[A-Za-z0-9._-]{1,128}$`); `traceparent` is continued. Errors are `application/problem+json` (RFC 9457).',
     `Unknown routes are 404, malformed JSON 400, a body over the limit (${BODY_LIMIT}) 413, a body that is not JSON 415.`,

@@ -250,6 +250,35 @@ export const gatewayApi: RouteConfig[] = [
     },
   }),
   createRoute({
+    method: 'post',
+    path: '/_ops/live/ticket',
+    ...ops,
+    summary: "A one-time ticket for the dashboard's socket",
+    description: 'Opens one `GET /_ops/live?ticket=` within `expiresIn` seconds; `name` is what the other operators see in the presence list.',
+    request: { body: jsonBody(z.strictObject({ name: z.string().trim().min(1).max(40).optional() }), { name: 'ada' }) },
+    responses: {
+      201: jsonResponse('The ticket.', z.strictObject({ ticket: z.string(), expiresIn: z.number().int() }), { ticket: 'q0d3bqJ6a5kq3PZ4vT1QeX2Hn8sYw7uLm9cR4fG6jKo', expiresIn: 30 }),
+      400: problemResponse(400, 'A name that is empty or over 40 characters.', validationProblem([{ path: 'name', message: 'Too big: expected string to have <=40 characters' }])),
+      401: opsUnauthorized,
+    },
+  }),
+  createRoute({
+    method: 'get',
+    path: '/_ops/live',
+    tags: ['ops'],
+    security: [],
+    summary: "The ops dashboard's socket (WebSocket)",
+    description:
+      'A WebSocket, opened with a one-time `?ticket=` from `POST /_ops/live/ticket` (browsers cannot set `Authorization` on a WebSocket), checked before the upgrade. JSON messages: `{type:"breakers", breakers}` (as `GET /_ops/breakers`) and `{type:"sagas", sagas}` (as `GET /_ops/sagas?limit=10`) at once and then whenever they change, `{type:"presence", count, names}` whenever an operator comes or goes, `{type:"error", panel, message}` when a panel cannot be read.',
+    request: { query: z.object({ ticket: z.string().describe('The one-time ticket.') }) },
+    responses: {
+      101: { description: 'Switching protocols: the socket is open.' },
+      401: problemResponse(401, 'No ticket, or one unknown, used or expired.', 'The ticket is unknown, used or expired: ask POST /_ops/live/ticket (with the ops token) for another.'),
+      426: problemResponse(426, 'Not a WebSocket upgrade.', 'This is a WebSocket: send Upgrade: websocket.'),
+      429: problemResponse(429, 'Too many dashboard sockets are open.', 'Too many dashboard sockets are open.'),
+    },
+  }),
+  createRoute({
     method: 'get',
     path: '/_ops/origins',
     ...ops,

@@ -7,7 +7,8 @@ import { toFieldErrors, validate } from '../../../shared/validation/validate';
 import { sagaListQuery } from '../../orders/order-schemas';
 import { operatorActionBody } from '../../orders/saga-routes';
 import { z } from 'zod';
-import { breakerSnapshots } from '../resilience/breakers';
+import { breakersView } from './live-views';
+import { opsLiveTicket } from './ops-live-routes';
 import { isOperator } from '../auth/caller-identity';
 import { gatewayConfig } from '../config';
 import type { GatewayBindings } from '../env';
@@ -48,22 +49,16 @@ opsRoutes.use(async (c, next) => {
   c.header('cache-control', 'no-store');
 });
 
+// A one-time ticket for the dashboard's socket (ops-live-routes.ts).
+opsRoutes.route('/live', opsLiveTicket);
+
 // Traces and logs (telemetry-routes.ts), behind the token like everything here.
 opsRoutes.route('/', telemetryRoutes);
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
-/** Each upstream's breaker: `{<upstream>: {state, failureRate, calls, openedAt?, nextProbeAt?}}`. */
-opsRoutes.get('/breakers', async (c) => {
-  const snapshots = await breakerSnapshots(c.env, (upstream, error) => c.get('log').warn('breaker state unreadable', { upstream, error }));
-  const body = Object.fromEntries(
-    Object.entries(snapshots).map(([upstream, s]) => [
-      upstream,
-      { state: s.state, failureRate: s.failureRate, calls: s.calls, openedAt: iso(s.openedAt), nextProbeAt: iso(s.nextProbeAt), transitions: s.transitions },
-    ]),
-  );
-  return c.json(body);
-});
+/** Each upstream's breaker: `{<upstream>: {state, failureRate, calls, openedAt?, nextProbeAt?}}` (live-views.ts). */
+opsRoutes.get('/breakers', async (c) => c.json(await breakersView(c.env, (upstream, error) => c.get('log').warn('breaker state unreadable', { upstream, error }))));
 
 /** Each pool of HTTP origins: its origins, their health and their share of its traffic (origin-pools-view.ts). */
 opsRoutes.get('/origins', async (c) => c.json(await originPoolsView(c)));

@@ -12,6 +12,7 @@ import { renderFlags, renderRollouts } from './releases-panel.js';
 import { renderSagas } from './sagas-panel.js';
 import { renderStuckSagas } from './stuck-sagas-panel.js';
 import { renderTraffic, resetTraffic, showLatencyOf } from './traffic-panel.js';
+import { liveSocket } from './live-socket.js';
 
 const POLL_MS = 2000;
 /** Sagas, the DLQ and the weights change rarely: read them every this many polls. */
@@ -36,6 +37,23 @@ const renderChaos = chaosControls($('chaos'), $('chaos-error'), () => refresh(tr
 const renderCanary = canaryControls($('canary'), $('canary-error'), () => refresh(true));
 const traffic = { rateChart: $('rate-chart'), latencyChart: $('latency-chart'), latencySelect: $('latency-route'), routesTable: $('routes'), minSeconds: MIN_WINDOW_MS / 1000 };
 $('latency-route').addEventListener('change', (event) => showLatencyOf(traffic.latencyChart, event.target.value));
+
+/**
+ * The breakers and sagas panels over the dashboard's socket, and who else is watching; while it
+ * is down they are polled like the rest (readPanels).
+ */
+const live = liveSocket({
+  name: () => sessionStorage.getItem('stratus-ops-name') || 'operator',
+  running: () => running,
+  onMessage(message) {
+    if (message.type === 'breakers') renderBreakers($('breakers'), message.breakers, { minMs: MIN_WINDOW_MS });
+    else if (message.type === 'sagas') renderSagas($('sagas'), message.sagas);
+    else if (message.type === 'presence') $('presence').textContent = `${message.count} watching: ${message.names.join(', ')}`;
+  },
+  onChange(isLive) {
+    if (!isLive) $('presence').textContent = '';
+  },
+});
 
 /** An operator's action from a panel: its answer (or error) shown in `output`, then every panel read again. */
 async function act(output, path, init, done) {
@@ -110,8 +128,10 @@ function refresh(all = false) {
 async function readPanels(all) {
   if (!running) return;
   const slow = all || ticks % SLOW_EVERY === 0;
+  // Over the socket while it is up (live-socket.js): not polled then.
+  const pushed = live.isLive();
   const reads = [
-    ['breakers', () => ops('/breakers').then((b) => renderBreakers($('breakers'), b, { minMs: MIN_WINDOW_MS }))],
+    ...(pushed ? [] : [['breakers', () => ops('/breakers').then((b) => renderBreakers($('breakers'), b, { minMs: MIN_WINDOW_MS }))]]),
     ['alerts', () => ops('/alerts').then((a) => renderAlerts($('alerts'), a))],
     ['metrics', () => ops('/metrics').then((m) => { renderTraffic(traffic, m); renderRatios({ rateLimitsTable: $('rate-limits'), cacheTable: $('cache') }, m); })],
     // A running rollout moves every second or so: read with the fast panels.
@@ -127,7 +147,7 @@ async function readPanels(all) {
           ['routes', () => ops('/routes').then(renderCanary)],
           ['flags', () => ops('/flags').then((f) => renderFlags($('flags'), f, releaseAction))],
           ['origins', () => ops('/origins').then((o) => renderOrigins($('origins'), o))],
-          ['sagas', () => ops('/sagas?limit=10').then((s) => renderSagas($('sagas'), s))],
+          ...(pushed ? [] : [['sagas', () => ops('/sagas?limit=10').then((s) => renderSagas($('sagas'), s))]]),
           ['stuck', () => ops('/sagas?status=STUCK&limit=50').then((s) => renderStuckSagas($('stuck'), s, sagaAction))],
           ['outbox', () => ops('/outbox').then((o) => renderOutbox($('outbox'), o, retryOutbox))],
           ['dlq', () => ops('/dlq').then((d) => { $('dlq-error').textContent = ''; renderDlq($('dlq'), d, dlqActions); }, (error) => {
@@ -145,7 +165,7 @@ async function readPanels(all) {
     return;
   }
   const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${reads[i][0]}: ${r.reason.message}`] : []));
-  status.textContent = `Live · updated ${new Date().toLocaleTimeString()} · every ${POLL_MS / 1000} s${failed.length ? ` · failed: ${failed.join('; ')}` : ''}`;
+  status.textContent = `Live · updated ${new Date().toLocaleTimeString()} · every ${POLL_MS / 1000} s${pushed ? ' · breakers and sagas pushed' : ''}${failed.length ? ` · failed: ${failed.join('; ')}` : ''}`;
 }
 
 async function tick() {
@@ -172,10 +192,12 @@ function start() {
   $('sign-out').hidden = false;
   status.textContent = 'Loading…';
   if (!timer) void tick();
+  live.start();
 }
 
 function signOut(message = '') {
   running = false;
+  live.stop();
   clearTimeout(timer);
   timer = null;
   token.clear();
