@@ -1,4 +1,4 @@
-// How the demo talks: a heading per step with its progress ([3/8]) and the pattern it shows, one
+// How the demo talks: a heading per step with its progress ([3/9]) and the pattern it shows, one
 // line per request and per answer, and a verdict. Colours only on a terminal (and never with
 // NO_COLOR set), so a CI log or a file gets plain text.
 import { styleText } from 'node:util';

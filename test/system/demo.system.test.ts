@@ -60,6 +60,6 @@ it('walks every step of the demo against its own suite and exits 0', { timeout: 
   // On failure the demo's own output says which step and why.
   expect(output, output).toContain('All 9 steps behaved as described.');
   expect(code, output).toBe(0);
-  for (let step = 1; step <= 8; step++) expect(output).toContain(`[${step}/8]`);
+  for (let step = 1; step <= 9; step++) expect(output).toContain(`[${step}/9]`);
   expect(output).not.toContain('✗');
 });

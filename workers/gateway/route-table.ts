@@ -62,7 +62,7 @@ export function addRouteTable(app: Hono<AppEnv<GatewayBindings>>, table: readonl
       // Before the route's own 401/403, so those answers carry the RateLimit headers too (docs/api.md).
       await pipeline.limiter?.enforce(c, identity);
       // A WebSocket's one-time ticket stands in for the token; the service redeems it before upgrading.
-      const ticketed = !identity && isAllowedUpgrade(route, upstreamPath, c.req.raw) && carriesTicket(c.req.raw);
+      const ticketed = !identity && !isOriginRoute(route) && isAllowedUpgrade(route, upstreamPath, c.req.raw) && carriesTicket(c.req.raw);
       if (route.policy.auth === 'required' && !identity && !ticketed) {
         throw unauthorized(`${route.prefix} needs Authorization: Bearer <access token>.`, { 'www-authenticate': 'Bearer realm="stratus"' });
       }
