@@ -137,10 +137,6 @@ const testVars = {
 
 export default defineConfig({
   test: {
-    // Two test files at once. Vitest's default on 2 cores is one, and most of a file's time here is
-    // waiting (workerd starting, sagas and deliveries in flight), so a second file fills it; the
-    // whole suite stays within CI's 15 minutes. The system project still runs its files one at a time.
-    maxWorkers: 2,
     projects: [
       {
         test: {

@@ -45,12 +45,19 @@ export async function collectTotals(sources: TotalsSources): Promise<MetricBatch
   ]);
   // A copy: the gateway's snapshot may be the store's own object (an in-process read in tests).
   const merged = mergeBatch({ counters: {}, histograms: {}, gauges: {} }, totals);
-  for (const batch of services) if (batch) mergeBatch(merged, batch);
+  // A service that answers something else (a stand-in, an older version mid-deploy) adds nothing.
+  for (const batch of services) if (isMetricBatch(batch)) mergeBatch(merged, batch);
   addBreakerSeries(merged, breakers);
   for (const [status, count] of Object.entries(sagas ?? {})) setGauge(merged, 'saga_total', { status }, count);
   for (const entry of outboxes) if (entry) setGauge(merged, 'outbox_dead_total', { service: entry[0] }, entry[1]);
   if (deadLetters !== null) setGauge(merged, 'qstash_dlq_messages', {}, deadLetters);
   return merged;
+}
+
+function isMetricBatch(value: unknown): value is MetricBatch {
+  if (typeof value !== 'object' || value === null) return false;
+  const fields = value as Record<string, unknown>;
+  return ['counters', 'histograms', 'gauges'].every((field) => typeof fields[field] === 'object' && fields[field] !== null);
 }
 
 /**
