@@ -83,7 +83,9 @@ describe('chaos on the catalog, and the gateway protecting everyone else', () =>
     expect((await callWorker(gateway, '/api/catalog/products?q=jacket', {}, gw)).status).toBe(503);
 
     const scrape = await metrics(gw);
-    expect(scrape).toContain('circuit_breaker_state{upstream="catalog"} 2');
+    // Open, or already half-open: the open period here is 400 ms and a scrape reads every service.
+    // The transition count says it opened exactly once.
+    expect(scrape).toMatch(/^circuit_breaker_state\{upstream="catalog"\} [12]$/m);
     expect(scrape).toContain('circuit_breaker_transitions_total{from="closed",to="open",upstream="catalog"} 1');
     expect(scrape).toContain('circuit_breaker_state{upstream="payments"} 0');
 

@@ -164,7 +164,7 @@ describe('the route table', () => {
     ]);
     // The canary runs the catalog's code, so its service tokens are for the catalog.
     expect(serviceTargets()).toContainEqual({ name: 'catalog-canary', binding: 'CATALOG_CANARY', audience: 'catalog' });
-    expect(serviceTargets().map((target) => target.name)).toEqual(['catalog', 'catalog-canary', 'users', 'orders', 'payments', 'ledger', 'notifications']);
+    expect(serviceTargets().map((target) => target.name)).toEqual(['catalog', 'catalog-canary', 'users', 'orders', 'notifications', 'payments', 'ledger']);
   });
 });
 
