@@ -87,8 +87,15 @@ const ordersServiceTokenKeys = await generateSigningKeyPair('test-orders-service
 const serviceTrust = {
   SERVICE_TOKEN_PUBLIC_JWKS: JSON.stringify({ 'stratus-gateway': [serviceTokenKeys.publicJwk], 'stratus-orders': [ordersServiceTokenKeys.publicJwk] }),
 };
+/**
+ * Every service flushes its RED metrics as soon as a request ends, not after its usual 1 s batch
+ * (shared/adapters/cloudflare/service-metrics.ts): that flush runs in waitUntil, and a test in
+ * workerd waits for a request's waitUntil, so a 1 s batch made every request in a test take 1 s.
+ */
+const flushMetricsAtOnce = { METRICS_FLUSH_INTERVAL_MS: '0' };
 const serviceTestVars = {
   ...serviceTrust,
+  ...flushMetricsAtOnce,
   // No span or log export, whatever a developer's .dev.vars says (`npm run dev` sets it there).
   OTEL_EXPORTER_OTLP_ENDPOINT: '',
   TEST_SERVICE_TOKEN_PRIVATE_JWK: JSON.stringify(serviceTokenKeys.privateJwk),
@@ -327,8 +334,8 @@ export default defineConfig({
               // The participants' databases, bound so tests can migrate, seed and read them.
               d1Databases: { TEST_CATALOG_DB: catalogDatabaseId, TEST_PAYMENTS_DB: paymentsDatabaseId },
               workers: [
-                bundledWorkerOptions(catalogConfig, 'orders-catalog', { bindings: { LOG_LEVEL: 'warn', VIEW_FLUSH_INTERVAL_MS: '0', CHAOS_REFRESH_MS: '0', ...serviceTrust, ...noBroker } }),
-                bundledWorkerOptions(paymentsConfig, 'orders-payments', { bindings: { LOG_LEVEL: 'warn', CHAOS_REFRESH_MS: '0', ...serviceTrust, ...noBroker, ...cardFingerprintKey } }),
+                bundledWorkerOptions(catalogConfig, 'orders-catalog', { bindings: { LOG_LEVEL: 'warn', VIEW_FLUSH_INTERVAL_MS: '0', CHAOS_REFRESH_MS: '0', ...serviceTrust, ...flushMetricsAtOnce, ...noBroker } }),
+                bundledWorkerOptions(paymentsConfig, 'orders-payments', { bindings: { LOG_LEVEL: 'warn', CHAOS_REFRESH_MS: '0', ...serviceTrust, ...flushMetricsAtOnce, ...noBroker, ...cardFingerprintKey } }),
               ],
             },
           }),
@@ -384,15 +391,15 @@ export default defineConfig({
                 TEST_LEDGER_DB: ledgerDatabaseId,
               },
               workers: [
-                bundledWorkerOptions(catalogConfig, 'catalog', { bindings: { LOG_LEVEL: 'warn', VIEW_FLUSH_INTERVAL_MS: '0', ...serviceTrust, ...noBroker } }),
-                bundledWorkerOptions(catalogCanaryConfig, 'catalog-canary', { bindings: { LOG_LEVEL: 'warn', VIEW_FLUSH_INTERVAL_MS: '0', ...serviceTrust, ...noBroker } }),
-                bundledWorkerOptions(paymentsConfig, 'payments', { bindings: { LOG_LEVEL: 'warn', ...serviceTrust, ...noBroker, ...cardFingerprintKey } }),
-                bundledWorkerOptions(usersConfig, 'users', { bindings: { LOG_LEVEL: 'warn', ...serviceTrust, ...usersTestVars } }),
+                bundledWorkerOptions(catalogConfig, 'catalog', { bindings: { LOG_LEVEL: 'warn', VIEW_FLUSH_INTERVAL_MS: '0', ...serviceTrust, ...flushMetricsAtOnce, ...noBroker } }),
+                bundledWorkerOptions(catalogCanaryConfig, 'catalog-canary', { bindings: { LOG_LEVEL: 'warn', VIEW_FLUSH_INTERVAL_MS: '0', ...serviceTrust, ...flushMetricsAtOnce, ...noBroker } }),
+                bundledWorkerOptions(paymentsConfig, 'payments', { bindings: { LOG_LEVEL: 'warn', ...serviceTrust, ...flushMetricsAtOnce, ...noBroker, ...cardFingerprintKey } }),
+                bundledWorkerOptions(usersConfig, 'users', { bindings: { LOG_LEVEL: 'warn', ...serviceTrust, ...flushMetricsAtOnce, ...usersTestVars } }),
                 bundledWorkerOptions(ordersConfig, 'orders', {
-                  bindings: { LOG_LEVEL: 'warn', ...serviceTrust, ...noBroker, ...fastSagas, SERVICE_TOKEN_PRIVATE_JWK: JSON.stringify(ordersServiceTokenKeys.privateJwk) },
+                  bindings: { LOG_LEVEL: 'warn', ...serviceTrust, ...flushMetricsAtOnce, ...noBroker, ...fastSagas, SERVICE_TOKEN_PRIVATE_JWK: JSON.stringify(ordersServiceTokenKeys.privateJwk) },
                 }),
-                bundledWorkerOptions(notificationsConfig, 'notifications', { bindings: { LOG_LEVEL: 'warn', ...serviceTrust, ...noBroker } }),
-                bundledWorkerOptions(ledgerConfig, 'ledger', { bindings: { LOG_LEVEL: 'warn', ...serviceTrust, ...noBroker } }),
+                bundledWorkerOptions(notificationsConfig, 'notifications', { bindings: { LOG_LEVEL: 'warn', ...serviceTrust, ...flushMetricsAtOnce, ...noBroker } }),
+                bundledWorkerOptions(ledgerConfig, 'ledger', { bindings: { LOG_LEVEL: 'warn', ...serviceTrust, ...flushMetricsAtOnce, ...noBroker } }),
               ],
             },
           }),

@@ -8,7 +8,7 @@ import { portableConfig } from '../../runtimes/portable-config';
 describe('portableConfig (runtimes/portable-config.ts)', () => {
   it('takes each service URL that is set, memory state, and the defaults', () => {
     const config = portableConfig({ UPSTREAM_CATALOG_URL: 'http://127.0.0.1:9001', UPSTREAM_USERS_URL: ' ', UNRELATED: 'x' });
-    expect(config).toEqual({ port: 8788, hostname: '127.0.0.1', state: { kind: 'memory' }, upstreams: { CATALOG: 'http://127.0.0.1:9001' }, trustedProxies: new Set() });
+    expect(config).toEqual({ port: 8788, hostname: '127.0.0.1', state: { kind: 'memory' }, upstreams: { CATALOG: 'http://127.0.0.1:9001' }, trustedProxies: new Set(), healthCheckIntervalMs: 10_000 });
   });
 
   it('takes Upstash state with its URL and token', () => {

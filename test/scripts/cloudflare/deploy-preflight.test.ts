@@ -177,7 +177,8 @@ describe('npm run deploy -- --gradual, and npm run rollback', { timeout: 240_000
     pointAtStub(sandbox);
     const before = sandbox.state().workers['stratus-gateway-staging']!.versions.length;
     const { code, stdout, stderr } = await sandbox.run('deploy.mjs', ['--env', 'staging', '--gradual', '--steps', '25,100', '--hold-seconds', '0']);
-    expect(stderr).toBe('');
+    // The one line allowed: the sandbox's staging has no legacy monolith behind the strangler fig.
+    expect(stderr.split('\n').filter((line) => line !== '' && !line.startsWith('warning: gateway: ORIGIN_POOLS'))).toEqual([]);
     expect(code).toBe(0);
     expect(stdout).toMatch(/every worker of staging runs the new version/);
     const calls = writes(sandbox);
