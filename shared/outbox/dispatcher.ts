@@ -1,6 +1,6 @@
-import { outboxDestinationSchema, type EventPublisher, type OutboxRecord, type OutboxStore } from './outbox-message';
+import { outboxDestinationSchema, type BatchMessage, type BatchOutcome, type EventPublisher, type OutboxRecord, type OutboxStore } from './outbox-message';
 
-export type { EventPublisher, OutboxDestination, OutboxRecord, OutboxStore, OutboxSummary, PublishOptions } from './outbox-message';
+export type { BatchMessage, BatchOutcome, EventPublisher, OutboxDestination, OutboxRecord, OutboxStore, OutboxSummary, PublishOptions } from './outbox-message';
 
 /** Milliseconds to wait before the next attempt, after `attempts` failed ones (1, 2, ...). */
 export type OutboxBackoff = (attempts: number) => number;
@@ -32,8 +32,14 @@ export interface DispatchOptions {
   backoff?: OutboxBackoff;
   /** Who is claiming; default a fresh UUID per run. */
   claimer?: string;
-  /** Longest wait for one publish; default 10 s. The row is then retried (the broker dedupes). */
+  /** Longest wait for one publish request; default 10 s. Its rows are then retried (the broker dedupes). */
   publishTimeoutMs?: number;
+  /**
+   * Most rows sent in one publish request when the publisher can batch (`publishBatch`); default
+   * 25. One request and one D1 write per batch instead of per row: a backlog drains at the
+   * broker's batch rate, not at one round trip per event. 1 publishes row by row.
+   */
+  batchSize?: number;
   /**
    * How long a claim holds; default 60 s. A run stops publishing before its claim could lapse
    * (it needs publishTimeoutMs plus a 5 s margin left), so no other dispatcher can claim a row
@@ -89,11 +95,45 @@ async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
   }
 }
 
-async function publishRecord(record: OutboxRecord, publisher: EventPublisher, timeoutMs: number): Promise<string[]> {
-  const destination = outboxDestinationSchema.safeParse(JSON.parse(record.destination) as unknown);
-  if (!destination.success) throw new Error(`unreadable destination: ${record.destination}`);
+/** A claimed row ready to publish, or the reason it cannot be (an unreadable destination). */
+type Prepared = { record: OutboxRecord; message: BatchMessage } | { record: OutboxRecord; error: string };
+
+function prepare(record: OutboxRecord): Prepared {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(record.destination);
+  } catch {
+    parsed = undefined;
+  }
+  const destination = outboxDestinationSchema.safeParse(parsed);
+  if (!destination.success) return { record, error: `Error: unreadable destination: ${record.destination}` };
   // The event id is the deduplication id: the same row published twice is one message.
-  return withDeadline(publisher.publish(destination.data, record.body, { deduplicationId: record.id }), timeoutMs);
+  return { record, message: { destination: destination.data, body: record.body, deduplicationId: record.id } };
+}
+
+/**
+ * Publishes `messages` in one request when the publisher batches, else one by one; one outcome
+ * per message, in order. A batch request that fails as a whole fails every message in it.
+ */
+async function publishAll(messages: BatchMessage[], publisher: EventPublisher, timeoutMs: number): Promise<BatchOutcome[]> {
+  if (publisher.publishBatch && messages.length > 1) {
+    try {
+      const outcomes = await withDeadline(publisher.publishBatch(messages), timeoutMs);
+      if (outcomes.length !== messages.length) throw new Error(`the broker answered ${outcomes.length} outcomes for ${messages.length} messages`);
+      return outcomes;
+    } catch (error) {
+      return messages.map(() => ({ error: describe(error) }));
+    }
+  }
+  const outcomes: BatchOutcome[] = [];
+  for (const { destination, body, deduplicationId } of messages) {
+    try {
+      outcomes.push({ messageIds: await withDeadline(publisher.publish(destination, body, { deduplicationId }), timeoutMs) });
+    } catch (error) {
+      outcomes.push({ error: describe(error) });
+    }
+  }
+  return outcomes;
 }
 
 /**
@@ -103,8 +143,9 @@ async function publishRecord(record: OutboxRecord, publisher: EventPublisher, ti
  * between a publish and its `markSent` re-publishes the row later under the same deduplication
  * id, which the broker drops, so consumers see it once (and their inbox catches anything else).
  *
- * Rows are published one after another, oldest first: a service's events leave in the order
- * they were written as far as the broker keeps order.
+ * Rows leave oldest first: in batches of `batchSize` (one broker request each, the broker
+ * keeping the batch's order) when the publisher batches, else one after another; a service's
+ * events leave in the order they were written as far as the broker keeps order.
  */
 export async function dispatchOutbox(store: OutboxStore, publisher: EventPublisher, options: DispatchOptions = {}): Promise<DispatchResult> {
   const now = options.now ?? Date.now;
@@ -121,34 +162,40 @@ export async function dispatchOutbox(store: OutboxStore, publisher: EventPublish
   const leaseUntil = started + leaseMs;
   const records = await store.claim({ now: started, limit, claimer, leaseUntil });
   const maxAttempts = options.maxAttempts ?? Number.POSITIVE_INFINITY;
+  const batchSize = publisher.publishBatch ? Math.max(1, options.batchSize ?? 25) : 1;
   let sent = 0;
   let failed = 0;
   let parked = 0;
-  for (const record of records) {
-    // Past this point the claim could lapse mid-publish and another dispatcher take the row.
+  const fail = async (record: OutboxRecord, lastError: string) => {
+    const attempts = record.attempts + 1;
+    const failedAt = now();
+    const park = attempts >= maxAttempts;
+    await store.markFailed(record.id, { claimer, attempts, lastError, nextAttemptAt: failedAt + backoff(attempts), ...(park ? { deadAt: failedAt } : {}) });
+    failed += 1;
+    if (park) parked += 1;
+  };
+  for (let next = 0; next < records.length; ) {
+    // Past this point the claim could lapse mid-publish and another dispatcher take the rows.
     if (now() + publishTimeoutMs + LEASE_MARGIN_MS > leaseUntil) break;
-    let messageIds: string[];
-    try {
-      messageIds = await publishRecord(record, publisher, publishTimeoutMs);
-    } catch (error) {
-      const attempts = record.attempts + 1;
-      const failedAt = now();
-      const park = attempts >= maxAttempts;
-      await store.markFailed(record.id, {
-        claimer,
-        attempts,
-        lastError: describe(error),
-        nextAttemptAt: failedAt + backoff(attempts),
-        ...(park ? { deadAt: failedAt } : {}),
-      });
-      failed += 1;
-      if (park) parked += 1;
-      continue;
+    const chunk = records.slice(next, next + batchSize).map(prepare);
+    next += chunk.length;
+    const ready = chunk.filter((row): row is Extract<Prepared, { message: BatchMessage }> => 'message' in row);
+    const outcomes = await publishAll(
+      ready.map((row) => row.message),
+      publisher,
+      publishTimeoutMs,
+    );
+    const published: { id: string; messageIds: string[] }[] = [];
+    for (const [index, row] of ready.entries()) {
+      const outcome = outcomes[index]!;
+      if ('messageIds' in outcome) published.push({ id: row.record.id, messageIds: outcome.messageIds });
+      else await fail(row.record, outcome.error);
     }
-    // If this write fails the run ends with its error; the row, published but not marked, is
-    // published again when the claim lapses, under the same deduplication id (dropped).
-    await store.markSent(record.id, { claimer, sentAt: now(), messageIds });
-    sent += 1;
+    for (const row of chunk) if ('error' in row) await fail(row.record, row.error);
+    // If this write fails the run ends with its error; the rows, published but not marked, are
+    // published again when the claim lapses, under the same deduplication ids (dropped).
+    if (published.length > 0) await store.markSent(published, { claimer, sentAt: now() });
+    sent += published.length;
   }
 
   const summary = await store.summary();

@@ -24,10 +24,26 @@ export interface PublishOptions {
   deduplicationId: string;
 }
 
+/** One message of a batch publish. */
+export interface BatchMessage extends PublishOptions {
+  destination: OutboxDestination;
+  body: string;
+}
+
+/** What the broker said about one message of a batch: its message ids, or why it refused that one. */
+export type BatchOutcome = { messageIds: string[] } | { error: string };
+
 /** The broker, as the outbox dispatcher sees it. */
 export interface EventPublisher {
   /** Publishes `body` as is (a CloudEvent's JSON); resolves with the broker's message ids (one per topic endpoint). */
   publish(destination: OutboxDestination, body: string, opts: PublishOptions): Promise<string[]>;
+  /**
+   * Publishes several messages in one request to the broker (QStash's `POST /v2/batch`), in the
+   * order given, answering one outcome per message in that order. Optional: a dispatcher without
+   * it publishes one message per request. It throws only when the request as a whole failed, so
+   * nothing of it may be assumed published.
+   */
+  publishBatch?(messages: BatchMessage[]): Promise<BatchOutcome[]>;
 }
 
 /** One unsent outbox row, as a dispatcher claimed it. Times are epoch milliseconds. */
@@ -68,8 +84,11 @@ export interface OutboxSummary {
 export interface OutboxStore {
   /** Up to `limit` unsent rows due at `now` and not held by another claim, oldest first, now held by `claimer`. */
   claim(request: { now: number; limit: number; claimer: string; leaseUntil: number }): Promise<OutboxRecord[]>;
-  /** Records the publish and releases the claim. Idempotent: a row already sent stays as it was. */
-  markSent(id: string, sent: { claimer: string; sentAt: number; messageIds: string[] }): Promise<void>;
+  /**
+   * Records published rows (one write for all of them) and releases their claims. Idempotent: a
+   * row already sent stays as it was.
+   */
+  markSent(rows: { id: string; messageIds: string[] }[], sent: { claimer: string; sentAt: number }): Promise<void>;
   /**
    * Records a failed attempt and releases the claim, only while `claimer` still holds it. Never
    * deletes. With `deadAt`, the row is parked: never claimed again until an operator retries it.

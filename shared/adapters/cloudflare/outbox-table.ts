@@ -135,12 +135,18 @@ export function d1OutboxStore(db: DrizzleD1Database<any>): D1OutboxStore {
       return rows.sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || a.createdAt - b.createdAt).map(toRecord);
     },
 
-    async markSent(id, { sentAt, messageIds }) {
+    async markSent(rows, { sentAt }) {
       // Whoever holds the claim: the event has been published, which is what the row must say.
-      await db
-        .update(outbox)
-        .set({ sentAt, messageIds: JSON.stringify(messageIds), claimedBy: null, claimedUntil: null })
-        .where(and(eq(outbox.id, id), unsent));
+      // One UPDATE per row (each keeps its own message ids), sent as one D1 batch: one call, one
+      // transaction, however many rows a batch publish sent.
+      const updates = rows.map(({ id, messageIds }) =>
+        db
+          .update(outbox)
+          .set({ sentAt, messageIds: JSON.stringify(messageIds), claimedBy: null, claimedUntil: null })
+          .where(and(eq(outbox.id, id), unsent)),
+      );
+      const [first, ...rest] = updates;
+      if (first) await db.batch([first, ...rest]);
     },
 
     async markFailed(id, { claimer, attempts, lastError, nextAttemptAt, deadAt }) {

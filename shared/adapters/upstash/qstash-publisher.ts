@@ -1,7 +1,7 @@
 import { Client } from '@upstash/qstash';
 import { CLOUD_EVENT_CONTENT_TYPE } from '../../events/cloud-event';
 import { parseTraceparent } from '../../observability/trace-context';
-import type { EventPublisher } from '../../outbox/outbox-message';
+import type { BatchOutcome, EventPublisher, OutboxDestination } from '../../outbox/outbox-message';
 
 export interface QStashPublisherOptions {
   /** QSTASH_URL: the local QStash-compatible server or Upstash's. */
@@ -35,14 +35,55 @@ function traceparentOf(body: string): string | undefined {
   }
 }
 
+/** The headers every message carries: the CloudEvents content type, and the event's traceparent to forward. */
+function messageHeaders(body: string): Record<string, string> {
+  const headers: Record<string, string> = { 'content-type': CLOUD_EVENT_CONTENT_TYPE };
+  const traceparent = traceparentOf(body);
+  if (traceparent) headers.traceparent = traceparent;
+  return headers;
+}
+
+/** Where a batch item goes, in the client's terms (the same three kinds as `publish`). */
+function batchTarget(destination: OutboxDestination): { urlGroup: string } | { url: string; queueName?: string } {
+  switch (destination.kind) {
+    case 'topic':
+      return { urlGroup: destination.topic };
+    case 'queue':
+      return { url: destination.url, queueName: destination.queue };
+    case 'url':
+      return { url: destination.url };
+  }
+}
+
+/**
+ * One item of QStash's batch answer: an array of `{messageId}` for a URL group (one per endpoint),
+ * one `{messageId}` for a URL or queue, or `{error}` when QStash refused that item.
+ */
+function batchOutcome(answer: unknown): BatchOutcome {
+  const answers = Array.isArray(answer) ? answer : [answer];
+  const refused = answers.find((item): item is { error: unknown } => typeof item === 'object' && item !== null && 'error' in item);
+  if (refused) return { error: `QStash refused the message: ${String(refused.error)}` };
+  const ids = answers.map((item) => (typeof item === 'object' && item !== null ? (item as { messageId?: unknown }).messageId : undefined));
+  if (ids.length === 0 || !ids.every((id): id is string => typeof id === 'string')) return { error: `QStash answered without a message id: ${JSON.stringify(answer)}` };
+  return { messageIds: ids };
+}
+
 export function qstashPublisher(options: QStashPublisherOptions): EventPublisher {
   const client = new Client({ baseUrl: options.url, token: options.token, retry: false, enableTelemetry: false, devMode: false });
   return {
+    /**
+     * Every message in one `POST /v2/batch`, in order; QStash answers one item per message, so
+     * one refused message fails alone. A destination of each kind goes as `publish` sends it.
+     */
+    async publishBatch(messages) {
+      const answers: unknown[] = await client.batch(
+        messages.map(({ destination, body, deduplicationId }) => ({ ...batchTarget(destination), body, headers: messageHeaders(body), deduplicationId })),
+      );
+      return answers.map(batchOutcome);
+    },
+
     async publish(destination, body, { deduplicationId }) {
-      const headers: Record<string, string> = { 'content-type': CLOUD_EVENT_CONTENT_TYPE };
-      const traceparent = traceparentOf(body);
-      if (traceparent) headers.traceparent = traceparent;
-      const message = { body, headers, deduplicationId };
+      const message = { body, headers: messageHeaders(body), deduplicationId };
       switch (destination.kind) {
         case 'topic': {
           const answers: unknown = await client.publish({ ...message, urlGroup: destination.topic });

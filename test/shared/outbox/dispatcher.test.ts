@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { dispatchOutbox, exponentialBackoff } from '../../../shared/outbox/dispatcher';
-import type { EventPublisher, OutboxDestination } from '../../../shared/outbox/outbox-message';
+import type { BatchMessage, BatchOutcome, EventPublisher, OutboxDestination } from '../../../shared/outbox/outbox-message';
 import { MemoryOutbox } from '../support/memory-outbox';
 
 const T0 = 1_700_000_000_000;
@@ -24,6 +24,26 @@ function recordingPublisher(answer: (publish: Publish, call: number) => Promise<
     },
   };
   return { publisher, calls };
+}
+
+/**
+ * A publisher that batches: records each batch request (a list of event ids) and answers each
+ * message with `answer` (which may throw for the whole request).
+ */
+function batchingPublisher(answer: (batch: BatchMessage[]) => Promise<BatchOutcome[]> | BatchOutcome[] = (batch) => batch.map((m) => ({ messageIds: [`msg_${m.deduplicationId}`] }))) {
+  const batches: string[][] = [];
+  const single: string[] = [];
+  const publisher: EventPublisher = {
+    async publish(_destination, _body, { deduplicationId }) {
+      single.push(deduplicationId);
+      return [`msg_${deduplicationId}`];
+    },
+    async publishBatch(messages) {
+      batches.push(messages.map((m) => m.deduplicationId));
+      return answer(messages);
+    },
+  };
+  return { publisher, batches, single };
 }
 
 /** A clock the test (or a fake publisher) moves. */
@@ -239,6 +259,96 @@ describe('dispatchOutbox', () => {
     const { publisher, calls } = recordingPublisher();
     expect(await dispatchOutbox(new MemoryOutbox(), publisher)).toEqual({ sent: 0, failed: 0, parked: 0, pending: 0 });
     expect(calls).toHaveLength(0);
+  });
+});
+
+describe('dispatchOutbox with a publisher that batches', () => {
+  const addRows = (store: MemoryOutbox, n: number) => {
+    for (let i = 1; i <= n; i++) store.add(`evt_${String(i).padStart(2, '0')}`, i % 2 ? topic : queue, T0 + i);
+  };
+
+  it('sends the claimed rows oldest first in batches of batchSize, one write per batch', async () => {
+    const store = new MemoryOutbox();
+    addRows(store, 60);
+    const { publisher, batches, single } = batchingPublisher();
+
+    const result = await dispatchOutbox(store, publisher, { now: () => T0 + 100, limit: 60, batchSize: 25 });
+
+    expect(result).toEqual({ sent: 60, failed: 0, parked: 0, pending: 0 });
+    expect(batches.map((batch) => batch.length)).toEqual([25, 25, 10]);
+    expect(batches.flat()).toEqual([...store.rows.keys()].sort());
+    expect(single).toEqual([]);
+    expect(store.markSentCalls).toBe(3);
+    expect(store.row('evt_07')).toMatchObject({ sentAt: T0 + 100, messageIds: ['msg_evt_07'], claimedBy: null });
+  });
+
+  it('fails only the message the broker refused; the rest of its batch is sent', async () => {
+    const store = new MemoryOutbox();
+    addRows(store, 3);
+    const { publisher } = batchingPublisher((batch) => batch.map((m) => (m.deduplicationId === 'evt_02' ? { error: 'QStash refused the message: queue not found' } : { messageIds: ['m'] })));
+
+    const result = await dispatchOutbox(store, publisher, { now: () => T0 + 100, backoff: () => 1_000 });
+
+    expect(result).toEqual({ sent: 2, failed: 1, parked: 0, pending: 1, nextAttemptAt: T0 + 1_100 });
+    expect(store.row('evt_02')).toMatchObject({ sentAt: null, attempts: 1, lastError: 'QStash refused the message: queue not found' });
+    expect(store.row('evt_03').sentAt).toBe(T0 + 100);
+  });
+
+  it('keeps every row of a batch request that failed as a whole, or answered the wrong number of outcomes', async () => {
+    for (const answer of [
+      () => {
+        throw new Error('QStash answered 500');
+      },
+      () => [{ messageIds: ['m'] }],
+    ]) {
+      const store = new MemoryOutbox();
+      addRows(store, 3);
+      const { publisher } = batchingPublisher(answer);
+
+      expect(await dispatchOutbox(store, publisher, { now: () => T0 + 100 })).toMatchObject({ sent: 0, failed: 3, pending: 3 });
+      expect([...store.rows.values()].map((row) => [row.sentAt, row.attempts])).toEqual([
+        [null, 1],
+        [null, 1],
+        [null, 1],
+      ]);
+      expect(store.markSentCalls).toBe(0);
+    }
+  });
+
+  it('gives up on a batch that does not answer in time, keeping its rows', async () => {
+    const store = new MemoryOutbox();
+    addRows(store, 2);
+    const { publisher } = batchingPublisher(() => new Promise<BatchOutcome[]>(() => {}));
+
+    expect(await dispatchOutbox(store, publisher, { now: () => T0 + 100, publishTimeoutMs: 20, leaseMs: 10_000 })).toMatchObject({ sent: 0, failed: 2 });
+    expect(store.row('evt_01').lastError).toBe('PublishTimeout: publish did not answer within 20 ms');
+  });
+
+  it('keeps an unreadable row out of the batch and fails it alone', async () => {
+    const store = new MemoryOutbox();
+    addRows(store, 2);
+    store.add('evt_bad', '{"kind":"carrier-pigeon"}', T0 + 50);
+    const { publisher, batches } = batchingPublisher();
+
+    expect(await dispatchOutbox(store, publisher, { now: () => T0 + 100 })).toMatchObject({ sent: 2, failed: 1 });
+    expect(batches).toEqual([['evt_01', 'evt_02']]);
+    expect(store.row('evt_bad').lastError).toContain('unreadable destination');
+  });
+
+  it('stops before its claim could lapse mid-batch, leaving the rest claimed until the lease ends', async () => {
+    const store = new MemoryOutbox();
+    addRows(store, 10);
+    const time = clock(T0 + 100);
+    const { publisher, batches } = batchingPublisher((batch) => {
+      time.advance(10_000);
+      return batch.map(() => ({ messageIds: ['m'] }));
+    });
+
+    const result = await dispatchOutbox(store, publisher, { now: time.now, leaseMs: 40_000, publishTimeoutMs: 10_000, batchSize: 3 });
+
+    expect(batches.map((batch) => batch.length)).toEqual([3, 3, 3]);
+    expect(result).toMatchObject({ sent: 9, pending: 1 });
+    expect(store.row('evt_10')).toMatchObject({ attempts: 0, claimedUntil: T0 + 100 + 40_000 });
   });
 });
 

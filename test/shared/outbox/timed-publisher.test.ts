@@ -19,4 +19,23 @@ describe('timed publisher', () => {
     await expect(failing(new Error('publish did not answer within 10 ms')).publish({ kind: 'topic', topic: 't' }, event, { deduplicationId: 'y' })).rejects.toThrow();
     expect(seen.map(({ from, outcome }) => ({ from, outcome }))).toEqual([{ from: 'unknown', outcome: 'error' }, { from: 'orders', outcome: 'timeout' }]);
   });
+
+  it('times a batch as one call to QStash, and keeps a publisher that cannot batch without publishBatch', async () => {
+    const seen: TimedPublish[] = [];
+    let clock = 0;
+    const destination = { kind: 'topic', topic: 'order-events' } as const;
+    const batching = timedPublisher(
+      { publish: async () => ['m'], publishBatch: async (messages) => ((clock += 25), messages.map(() => ({ messageIds: ['m'] }))) },
+      (p) => seen.push(p),
+      () => clock,
+    );
+    const outcomes = await batching.publishBatch!([
+      { destination, body: event, deduplicationId: 'e1' },
+      { destination, body: event, deduplicationId: 'e2' },
+    ]);
+    expect(outcomes).toHaveLength(2);
+    expect(seen).toEqual([{ from: 'orders', to: 'qstash', outcome: 'ok', durationMs: 25 }]);
+    expect(timedPublisher({ publish: async () => ['m'] }, () => undefined).publishBatch).toBeUndefined();
+  });
 });
+

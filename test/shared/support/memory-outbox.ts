@@ -17,6 +17,8 @@ export interface MemoryOutboxRow extends OutboxRecord {
 export class MemoryOutbox implements OutboxStore {
   readonly rows = new Map<string, MemoryOutboxRow>();
   failNextMarkSent = false;
+  /** Writes of sent rows so far (one per batch). */
+  markSentCalls = 0;
 
   add(id: string, destination: OutboxDestination | string, at: number, body = JSON.stringify({ id })): MemoryOutboxRow {
     const row: MemoryOutboxRow = {
@@ -56,14 +58,16 @@ export class MemoryOutbox implements OutboxStore {
     return due.map(({ id, destination, type, body, attempts, createdAt, nextAttemptAt }) => ({ id, destination, type, body, attempts, createdAt, nextAttemptAt }));
   }
 
-  async markSent(id: string, { sentAt, messageIds }: { claimer: string; sentAt: number; messageIds: string[] }): Promise<void> {
+  async markSent(rows: { id: string; messageIds: string[] }[], { sentAt }: { claimer: string; sentAt: number }): Promise<void> {
     if (this.failNextMarkSent) {
       this.failNextMarkSent = false;
       throw new Error('D1_ERROR: database unavailable');
     }
-    const row = this.row(id);
-    if (row.sentAt !== null) return;
-    Object.assign(row, { sentAt, messageIds, claimedBy: null, claimedUntil: null });
+    this.markSentCalls += 1;
+    for (const { id, messageIds } of rows) {
+      const row = this.row(id);
+      if (row.sentAt === null) Object.assign(row, { sentAt, messageIds, claimedBy: null, claimedUntil: null });
+    }
   }
 
   async markFailed(id: string, failure: { claimer: string; attempts: number; lastError: string; nextAttemptAt: number; deadAt?: number }): Promise<void> {

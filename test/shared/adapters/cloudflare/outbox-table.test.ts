@@ -85,8 +85,8 @@ describe('d1OutboxStore', () => {
     const store = d1OutboxStore(db);
     await store.claim({ now: T0, limit: 10, claimer: 'run-1', leaseUntil: T0 + 60_000 });
 
-    await store.markSent('evt_1', { claimer: 'run-1', sentAt: T0 + 5, messageIds: ['m_1', 'm_2'] });
-    await store.markSent('evt_1', { claimer: 'run-2', sentAt: T0 + 9, messageIds: ['m_3'] });
+    await store.markSent([{ id: 'evt_1', messageIds: ['m_1', 'm_2'] }], { claimer: 'run-1', sentAt: T0 + 5 });
+    await store.markSent([{ id: 'evt_1', messageIds: ['m_3'] }], { claimer: 'run-2', sentAt: T0 + 9 });
 
     const row = await rowOf('evt_1');
     expect(row).toMatchObject({ sentAt: T0 + 5, claimedBy: null, claimedUntil: null });
@@ -112,7 +112,7 @@ describe('d1OutboxStore', () => {
 
     await db.batch([insert('evt_1', T0), insert('evt_2', T0 + 10), insert('evt_3', T0 + 20)]);
     await store.claim({ now: T0 + 30, limit: 1, claimer: 'run-1', leaseUntil: T0 + 60_000 });
-    await store.markSent('evt_1', { claimer: 'run-1', sentAt: T0 + 31, messageIds: ['m'] });
+    await store.markSent([{ id: 'evt_1', messageIds: ['m'] }], { claimer: 'run-1', sentAt: T0 + 31 });
     await store.claim({ now: T0 + 30, limit: 1, claimer: 'run-2', leaseUntil: T0 + 60_000 });
 
     // evt_2 is claimed until T0 + 60 s, so the next due row is evt_3.
@@ -123,8 +123,8 @@ describe('d1OutboxStore', () => {
     await db.batch([insert('evt_old'), insert('evt_new'), insert('evt_pending')]);
     const store = d1OutboxStore(db);
     await store.claim({ now: T0, limit: 2, claimer: 'run-1', leaseUntil: T0 + 60_000 });
-    await store.markSent('evt_old', { claimer: 'run-1', sentAt: T0 + 1, messageIds: ['m'] });
-    await store.markSent('evt_new', { claimer: 'run-1', sentAt: T0 + 5_000, messageIds: ['m'] });
+    await store.markSent([{ id: 'evt_old', messageIds: ['m'] }], { claimer: 'run-1', sentAt: T0 + 1 });
+    await store.markSent([{ id: 'evt_new', messageIds: ['m'] }], { claimer: 'run-1', sentAt: T0 + 5_000 });
 
     expect(await store.prune(T0 + 1_000)).toBe(1);
     expect((await db.select({ id: outbox.id }).from(outbox)).map((r) => r.id).sort()).toEqual(['evt_new', 'evt_pending']);

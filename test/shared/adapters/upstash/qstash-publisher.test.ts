@@ -74,4 +74,39 @@ describe('qstashPublisher', () => {
     const unreachable = qstashPublisher({ url: 'http://127.0.0.1:9', token: 't' });
     await expect(unreachable.publish({ kind: 'topic', topic: 'order-events' }, body, { deduplicationId: 'evt_1' })).rejects.toThrow();
   });
+
+  it('sends a batch as one POST /v2/batch, each kind of destination as publish sends it, one outcome per message', async () => {
+    const url = 'http://127.0.0.1:8787/hooks/mail';
+    answer(() => ({
+      status: 200,
+      body: [[{ messageId: 'msg_a', url: 'http://x/hooks/a' }, { messageId: 'msg_b', url: 'http://x/hooks/b' }], { error: 'queue not found' }, { messageId: 'msg_c' }],
+    }));
+
+    const outcomes = await publisher().publishBatch!([
+      { destination: { kind: 'topic', topic: 'order-events' }, body, deduplicationId: 'evt_1' },
+      { destination: { kind: 'queue', queue: 'mail-bulk', url }, body, deduplicationId: 'evt_2' },
+      { destination: { kind: 'url', url }, body, deduplicationId: 'evt_3' },
+    ]);
+
+    expect(outcomes).toEqual([{ messageIds: ['msg_a', 'msg_b'] }, { error: 'QStash refused the message: queue not found' }, { messageIds: ['msg_c'] }]);
+    expect(received()).toHaveLength(1);
+    const [request] = received();
+    expect(request).toMatchObject({ method: 'POST', path: '/v2/batch' });
+    const items = JSON.parse(request!.body) as { destination: string; queue?: string; body: string; headers: Record<string, string> }[];
+    expect(items.map((item) => [item.destination, item.queue])).toEqual([
+      ['order-events', undefined],
+      [url, 'mail-bulk'],
+      [url, undefined],
+    ]);
+    for (const [index, item] of items.entries()) {
+      expect(item.body).toBe(body);
+      const headers = Object.fromEntries(Object.entries(item.headers).map(([key, value]) => [key.toLowerCase(), value]));
+      expect(headers).toMatchObject({ 'upstash-deduplication-id': `evt_${index + 1}`, 'upstash-forward-traceparent': TRACEPARENT, 'content-type': 'application/cloudevents+json' });
+    }
+  });
+
+  it('rejects a batch QStash refused as a whole, so the outbox keeps every row of it', async () => {
+    answer(() => ({ status: 400, body: { error: 'invalid batch' } }));
+    await expect(publisher().publishBatch!([{ destination: { kind: 'topic', topic: 'order-events' }, body, deduplicationId: 'evt_1' }])).rejects.toThrow(/invalid batch/);
+  });
 });
