@@ -142,8 +142,58 @@ const testVars = {
   ALERT_WEBHOOK_SECRET: `whsec_${Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64')}`,
 };
 
+/**
+ * The gateway inside workerd with every service worker beside it (the catalog's canary too), built
+ * as `wrangler deploy` builds them and reached through real service bindings.
+ */
+const gatewayWorkers = () =>
+  cloudflareTest({
+    wrangler: { configPath: join(ROOT, 'wrangler.toml') },
+    miniflare: {
+      bindings: {
+        ...testVars,
+        ...serviceTestVars,
+        // So gateway tests can mint user access tokens as the users service would.
+        TEST_ACCESS_TOKEN_PRIVATE_JWK: JSON.stringify(accessTokenKeys.privateJwk),
+        TEST_CATALOG_MIGRATIONS: catalogMigrations,
+        TEST_PAYMENTS_MIGRATIONS: paymentsMigrations,
+        TEST_USERS_MIGRATIONS: usersMigrations,
+        TEST_ORDERS_MIGRATIONS: ordersMigrations,
+        TEST_NOTIFICATIONS_MIGRATIONS: notificationsMigrations,
+        TEST_LEDGER_MIGRATIONS: ledgerMigrations,
+        TEST_USERS_SEED_SQL: usersTestVars.TEST_USERS_SEED_SQL,
+        ...noBroker,
+      },
+      // The gateway never binds the services' databases; the tests do, to migrate and
+      // seed them (same ids, so the same databases the service workers open).
+      d1Databases: {
+        TEST_CATALOG_DB: catalogDatabaseId,
+        TEST_PAYMENTS_DB: paymentsDatabaseId,
+        TEST_USERS_DB: usersDatabaseId,
+        TEST_ORDERS_DB: ordersDatabaseId,
+        TEST_NOTIFICATIONS_DB: notificationsDatabaseId,
+        TEST_LEDGER_DB: ledgerDatabaseId,
+      },
+      workers: [
+        bundledWorkerOptions(catalogConfig, 'catalog', { bindings: { LOG_LEVEL: 'warn', VIEW_FLUSH_INTERVAL_MS: '0', ...serviceTrust, ...flushMetricsAtOnce, ...noBroker } }),
+        bundledWorkerOptions(catalogCanaryConfig, 'catalog-canary', { bindings: { LOG_LEVEL: 'warn', VIEW_FLUSH_INTERVAL_MS: '0', ...serviceTrust, ...flushMetricsAtOnce, ...noBroker } }),
+        bundledWorkerOptions(paymentsConfig, 'payments', { bindings: { LOG_LEVEL: 'warn', ...serviceTrust, ...flushMetricsAtOnce, ...noBroker, ...cardFingerprintKey } }),
+        bundledWorkerOptions(usersConfig, 'users', { bindings: { LOG_LEVEL: 'warn', ...serviceTrust, ...flushMetricsAtOnce, ...usersTestVars } }),
+        bundledWorkerOptions(ordersConfig, 'orders', {
+          bindings: { LOG_LEVEL: 'warn', ...serviceTrust, ...flushMetricsAtOnce, ...noBroker, ...fastSagas, SERVICE_TOKEN_PRIVATE_JWK: JSON.stringify(ordersServiceTokenKeys.privateJwk) },
+        }),
+        bundledWorkerOptions(notificationsConfig, 'notifications', { bindings: { LOG_LEVEL: 'warn', ...serviceTrust, ...flushMetricsAtOnce, ...noBroker } }),
+        bundledWorkerOptions(ledgerConfig, 'ledger', { bindings: { LOG_LEVEL: 'warn', ...serviceTrust, ...flushMetricsAtOnce, ...noBroker } }),
+      ],
+    },
+  });
+
 export default defineConfig({
   test: {
+    // Two test files at once. Vitest's default on 2 cores is one, and much of a file's time is
+    // waiting (workerd starting, sagas and deliveries in flight), so a second file fills it and the
+    // whole run stays within CI's 15 minutes. The system project still runs its files one at a time.
+    maxWorkers: 2,
     projects: [
       {
         test: {
@@ -362,48 +412,7 @@ export default defineConfig({
         },
       },
       {
-        plugins: [
-          cloudflareTest({
-            wrangler: { configPath: join(ROOT, 'wrangler.toml') },
-            miniflare: {
-              bindings: {
-                ...testVars,
-                ...serviceTestVars,
-                // So gateway tests can mint user access tokens as the users service would.
-                TEST_ACCESS_TOKEN_PRIVATE_JWK: JSON.stringify(accessTokenKeys.privateJwk),
-                TEST_CATALOG_MIGRATIONS: catalogMigrations,
-                TEST_PAYMENTS_MIGRATIONS: paymentsMigrations,
-                TEST_USERS_MIGRATIONS: usersMigrations,
-                TEST_ORDERS_MIGRATIONS: ordersMigrations,
-                TEST_NOTIFICATIONS_MIGRATIONS: notificationsMigrations,
-                TEST_LEDGER_MIGRATIONS: ledgerMigrations,
-                TEST_USERS_SEED_SQL: usersTestVars.TEST_USERS_SEED_SQL,
-                ...noBroker,
-              },
-              // The gateway never binds the services' databases; the tests do, to migrate and
-              // seed them (same ids, so the same databases the service workers open).
-              d1Databases: {
-                TEST_CATALOG_DB: catalogDatabaseId,
-                TEST_PAYMENTS_DB: paymentsDatabaseId,
-                TEST_USERS_DB: usersDatabaseId,
-                TEST_ORDERS_DB: ordersDatabaseId,
-                TEST_NOTIFICATIONS_DB: notificationsDatabaseId,
-                TEST_LEDGER_DB: ledgerDatabaseId,
-              },
-              workers: [
-                bundledWorkerOptions(catalogConfig, 'catalog', { bindings: { LOG_LEVEL: 'warn', VIEW_FLUSH_INTERVAL_MS: '0', ...serviceTrust, ...flushMetricsAtOnce, ...noBroker } }),
-                bundledWorkerOptions(catalogCanaryConfig, 'catalog-canary', { bindings: { LOG_LEVEL: 'warn', VIEW_FLUSH_INTERVAL_MS: '0', ...serviceTrust, ...flushMetricsAtOnce, ...noBroker } }),
-                bundledWorkerOptions(paymentsConfig, 'payments', { bindings: { LOG_LEVEL: 'warn', ...serviceTrust, ...flushMetricsAtOnce, ...noBroker, ...cardFingerprintKey } }),
-                bundledWorkerOptions(usersConfig, 'users', { bindings: { LOG_LEVEL: 'warn', ...serviceTrust, ...flushMetricsAtOnce, ...usersTestVars } }),
-                bundledWorkerOptions(ordersConfig, 'orders', {
-                  bindings: { LOG_LEVEL: 'warn', ...serviceTrust, ...flushMetricsAtOnce, ...noBroker, ...fastSagas, SERVICE_TOKEN_PRIVATE_JWK: JSON.stringify(ordersServiceTokenKeys.privateJwk) },
-                }),
-                bundledWorkerOptions(notificationsConfig, 'notifications', { bindings: { LOG_LEVEL: 'warn', ...serviceTrust, ...flushMetricsAtOnce, ...noBroker } }),
-                bundledWorkerOptions(ledgerConfig, 'ledger', { bindings: { LOG_LEVEL: 'warn', ...serviceTrust, ...flushMetricsAtOnce, ...noBroker } }),
-              ],
-            },
-          }),
-        ],
+        plugins: [gatewayWorkers()],
         test: {
           name: 'gateway',
           include: ['test/workers/gateway/**/*.test.ts', 'test/e2e/**/*.test.ts'],

@@ -12,9 +12,6 @@ import { Cron } from 'croner';
 import { parse } from 'smol-toml';
 import { gatewayConfigPath, ROOT, serviceWorkers } from './workers.mjs';
 
-/** The gateway's own crons (root wrangler.toml: the HTTP origins' health checks), as `gateway`. */
-const gatewayWorker = () => ({ name: 'gateway', crons: parse(readFileSync(gatewayConfigPath(), 'utf8')).triggers?.crons ?? [] });
-
 /**
  * Every (service, cron) pair of the suite's workers, the gateway's included, from their wrangler.toml.
  * @param {{ name: string, crons: string[] }[]} [workers]
@@ -24,7 +21,10 @@ export function cronSchedules(workers = [...serviceWorkers(), gatewayWorker()]) 
   return workers.flatMap((worker) => worker.crons.map((cron) => ({ service: worker.name, cron })));
 }
 
-/** The gateway (root wrangler.toml) as a cron source: its synthetic check and alerts, run as `gateway`. */
+/**
+ * The gateway (root wrangler.toml) as a cron source, run as `gateway`: one cron that health-checks
+ * the HTTP origins and runs the synthetic check and the alert rules.
+ */
 function gatewayWorker() {
   const config = parse(readFileSync(gatewayConfigPath(), 'utf8'));
   return { name: 'gateway', crons: config.triggers?.crons ?? [] };

@@ -12,7 +12,7 @@ import { BREAKER, RATE_LIMIT, TIMEOUT_MS } from './policy.mjs';
 const version = (name) => JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
 
 export function peerSection(run) {
-  const { settings, upstream, express, stratus, edge, passthrough } = run;
+  const { settings, upstream, express, stratus, edge, traced, passthrough } = run;
   const row = (key, r) =>
     `| ${r.label} | ${key === 'upstream' ? '/products/prod_01' : run.path} | ${Math.round(r.rps)} | ${r.roundsRps.map(Math.round).join(' / ')} | ${fixed(r.p50, 2)} | ${fixed(r.p99, 2)} | ${r.cpuUsPerRequest > 0 ? Math.round(r.cpuUsPerRequest) : 'n/a'} | ${r.non2xx} | ${r.errors} | ${ratio(r.rps, upstream.rps)} |`;
   const opened = (calls) => (calls === null ? 'did not open within 30 calls' : `refused the ${calls}th call itself`);
@@ -63,9 +63,15 @@ ${row('upstream', upstream)}
 ${row('express', express)}
 ${row('stratus', stratus)}
 ${row('edge', edge)}
+${traced ? row('traced', traced) : ''}
 ${row('passthrough', passthrough)}
 
 stratus ÷ express, same policies: req/s **${ratio(stratus.rps, express.rps)}**, p50 **${ratio(stratus.p50, express.p50)}**, p99 **${ratio(stratus.p99, express.p99)}** (req/s above 1 is faster; latency below 1 is faster).
 Bare workerd pass-through ÷ express: req/s ${ratio(passthrough.rps, express.rps)}; stratus ÷ bare workerd pass-through: req/s ${ratio(stratus.rps, passthrough.rps)} with the local asset router, **${ratio(edge.rps, passthrough.rps)}** without it (the gateway's own work, like for like), CPU per request ${ratio(edge.cpuUsPerRequest, passthrough.cpuUsPerRequest)}× the bare pass-through's; without the asset router ÷ express: req/s ${ratio(edge.rps, express.rps)}, p99 ${ratio(edge.p99, express.p99)}.
-`;
+${
+  traced
+    ? `Tracing on (the row before the pass-through: the edge gateway exporting every span and log line over OTLP/HTTP to a sink in the bench's process that reads and drops them; ${run.otlp.spans.toLocaleString('en')} spans and ${run.otlp.logRecords.toLocaleString('en')} log records in ${run.otlp.requests.toLocaleString('en')} export requests): ÷ bare workerd pass-through req/s **${ratio(traced.rps, passthrough.rps)}**, ÷ the same gateway with tracing off req/s ${ratio(traced.rps, edge.rps)}, p99 ${ratio(traced.p99, edge.p99)}, CPU per request ${ratio(traced.cpuUsPerRequest, edge.cpuUsPerRequest)}×.
+`
+    : ''
+}`;
 }

@@ -9,6 +9,7 @@
 // signed-in caller. Ratios go to bench/RESULTS.md (`## Peer comparison`, `## Cost ladder`);
 // nothing asserts a number.
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import os from 'node:os';
 import { join } from 'node:path';
 import { Log, LogLevel, Miniflare } from 'miniflare';
@@ -113,6 +114,26 @@ async function signedInCallers(connections) {
 let section;
 let ladder;
 let passthrough;
+let otlpSink;
+
+/** An OTLP/HTTP endpoint that reads every export and drops it, counting requests, spans and log records. */
+async function startOtlpSink() {
+  const received = { requests: 0, spans: 0, logRecords: 0 };
+  const server = createServer((request, response) => {
+    let body = '';
+    request.setEncoding('utf8');
+    request.on('data', (chunk) => (body += chunk));
+    request.on('end', () => {
+      received.requests += 1;
+      // Counted without parsing: each span and each log record carries exactly one of these keys.
+      received.spans += body.split('"kind":').length - 1;
+      received.logRecords += body.split('"severityNumber"').length - 1;
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${server.address().port}`, received, close: () => new Promise((resolve) => server.close(resolve)) };
+}
 try {
   const callers = await signedInCallers(CONNECTIONS);
   const upstream = await startChild(join(ROOT, 'bench/peer/upstream-server.mjs'), { JWKS: callers.jwks });
@@ -128,23 +149,31 @@ try {
   // request (run_worker_first included); on Cloudflare that routing runs in the platform, not in
   // the worker's isolate. Measured both ways so the edge-shaped number and the local one are seen.
   const edgeWorker = gatewayLikeWorker(join(ROOT, 'workers/gateway/index.ts'), 'peer-edge');
+  // The edge gateway again with tracing on: every span and log line exported as OTLP/HTTP JSON to
+  // a sink in this process that reads and drops them (what a collector costs is not the gateway's).
+  otlpSink = await startOtlpSink();
   const started = {
     stratus: await withPids(() => startGateway({ name: 'stratus', routePolicies: stratusRoutePolicies, externalServices })),
     edge: await withPids(() => startGateway({ name: 'stratus-edge', worker: edgeWorker, routePolicies: stratusRoutePolicies, externalServices })),
+    traced: await withPids(() =>
+      startGateway({ name: 'stratus-traced', worker: edgeWorker, vars: { OTEL_EXPORTER_OTLP_ENDPOINT: otlpSink.url }, routePolicies: stratusRoutePolicies, externalServices }),
+    ),
     passthrough: await withPids(() => startPassthrough(upstream.url('/'))),
     ladder: await withPids(() => startGateway({ name: 'ladder', worker: ladderWorker, routePolicies: stratusRoutePolicies, externalServices })),
   };
   const stratus = started.stratus.started;
   const edge = started.edge.started;
+  const traced = started.traced.started;
   passthrough = started.passthrough.started;
   const ladderGateway = started.ladder.started;
-  Object.assign(pidsOf, { stratus: started.stratus.pids, edge: started.edge.pids, passthrough: started.passthrough.pids, ladder: started.ladder.pids });
+  Object.assign(pidsOf, { stratus: started.stratus.pids, edge: started.edge.pids, traced: started.traced.pids, passthrough: started.passthrough.pids, ladder: started.ladder.pids });
 
   const targets = [
     { key: 'upstream', label: 'upstream, called directly (the ceiling)', url: upstream.url(UPSTREAM_PATH) },
     { key: 'express', label: 'express + http-proxy-middleware + opossum + express-rate-limit', url: express.url(`${PREFIX}${UPSTREAM_PATH}`) },
     { key: 'stratus', label: 'stratus gateway (workerd)', url: stratus.url(`${PREFIX}${UPSTREAM_PATH}`) },
     { key: 'edge', label: 'stratus gateway, no local asset router (the worker as Cloudflare runs it)', url: edge.url(`${PREFIX}${UPSTREAM_PATH}`) },
+    { key: 'traced', label: 'the same, tracing on (spans and logs exported over OTLP/HTTP)', url: traced.url(`${PREFIX}${UPSTREAM_PATH}`) },
     { key: 'passthrough', label: 'bare Hono pass-through in workerd (not a peer: the runtime’s own share)', url: new URL(`${PREFIX}${UPSTREAM_PATH}`, passthrough.base).href, bare: true },
     // The ladder: one workerd, the rung named by a header; from `auth` up, each connection is a signed-in caller.
     ...LADDER_RUNGS.map((rung) => ({
@@ -209,13 +238,13 @@ try {
       { label: t.label, ...latencySummary(t.latencies), rps: median(t.rounds), roundsRps: t.rounds, requests: t.requests, non2xx: t.non2xx, errors: t.errors, cpuUsPerRequest: (t.cpuMs * 1000) / t.requests },
     ]),
   );
-  const run = { date: new Date().toISOString(), loadAtStart, settings, path: `${PREFIX}${UPSTREAM_PATH}`, breakerCheck, ...results };
+  const run = { date: new Date().toISOString(), loadAtStart, settings, path: `${PREFIX}${UPSTREAM_PATH}`, breakerCheck, otlp: otlpSink.received, ...results };
   mkdirSync(join(ROOT, 'bench', '.out'), { recursive: true });
   writeFileSync(RAW_OUT, JSON.stringify(run, null, 2));
   section = peerSection(run);
   ladder = ladderSection(run);
 } finally {
-  await Promise.allSettled([disposeAll(), stopAll(), passthrough?.dispose()]);
+  await Promise.allSettled([disposeAll(), stopAll(), passthrough?.dispose(), otlpSink?.close()]);
   clearTimeout(watchdog);
 }
 writeSection(RESULTS, section);

@@ -77,7 +77,10 @@ async function place(order: Placed, bearer: string): Promise<Response> {
 async function placeUntilAccepted(order: Placed, bearer: string): Promise<string> {
   let last = '';
   let waitMs = 0;
-  for (let attempt = 0; attempt < 40; attempt++) {
+  // Up to a minute of trying: on a busy 2-core CI machine the orders route's bulkhead can stay
+  // full for seconds while the chaos spike is on.
+  const deadline = Date.now() + 60_000;
+  for (let attempt = 0; Date.now() < deadline; attempt++) {
     if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
     waitMs = 200;
     let answer: Response;
@@ -89,8 +92,8 @@ async function placeUntilAccepted(order: Placed, bearer: string): Promise<string
     }
     if (answer.status === 202 || answer.status === 200) return ((await answer.json()) as { orderId: string }).orderId;
     last = `${answer.status} ${await answer.text()}`;
-    // A 429 says when to come back.
-    if (answer.status === 429) waitMs = Math.max(200, Number(answer.headers.get('retry-after')) * 1000 || 1000);
+    // A 429, or a 503 from a full bulkhead or an open breaker, says when to come back.
+    if (answer.status === 429 || answer.headers.has('retry-after')) waitMs = Math.max(200, Number(answer.headers.get('retry-after')) * 1000 || 1000);
     else if (answer.status < 500) break;
   }
   throw new Error(`order ${order.key} was never accepted: ${last}`);
