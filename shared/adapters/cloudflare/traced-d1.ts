@@ -86,3 +86,10 @@ export function tracedD1(db: D1Database, tracer: Tracer, parent: SpanParent): D1
 /** The request's D1 (`c.env.DB`), each of its round trips a span of the request's own span. */
 export const requestD1 = <Bindings extends { DB: D1Database }>(c: Context<AppEnv<Bindings>>): D1Database =>
   tracedD1(c.env.DB, c.get('telemetry').tracer, c.get('trace'));
+
+/** A service's readiness check of its D1: one `SELECT 1`, a span of the `/ready` request like any other query. */
+export const d1ReadyCheck =
+  <Bindings extends { DB: D1Database }>(c: Context<AppEnv<Bindings>>) =>
+  async (): Promise<void> => {
+    await requestD1(c).prepare('SELECT 1').first();
+  };
