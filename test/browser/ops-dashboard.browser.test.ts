@@ -108,16 +108,28 @@ beforeAll(async () => {
   });
 }, 240_000);
 
+/** Opens the dashboard on `page` and signs in with the operator token. */
+async function signIn(page: Page): Promise<void> {
+  await page.goto(suite.url('/_ops'));
+  await page.getByLabel('Admin token').fill(ADMIN_TOKEN);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
 /** Signs in on a new page of the same browser. */
 async function signedInPage(): Promise<Page> {
   const fresh = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   fresh.on('pageerror', (error) => pageErrors.push(error.message));
-  await fresh.goto(suite.url('/_ops'));
-  await fresh.getByLabel('Admin token').fill(ADMIN_TOKEN);
-  await fresh.getByRole('button', { name: 'Sign in' }).click();
+  await signIn(fresh);
   await fresh.waitForSelector(breakerCard('closed'), { timeout: 10_000 });
   return fresh;
 }
+
+/** A problem+json answer the browser gives for the suite (an endpoint as it answers where a setting is off). */
+const problemAnswer = (status: number, type: string, title: string, detail: string) => ({
+  status,
+  contentType: 'application/problem+json',
+  body: JSON.stringify({ type, title, status, detail }),
+});
 
 async function chaos(service: string, settings: Record<string, unknown> | null): Promise<void> {
   const response = await fetch(suite.url(`/_ops/chaos/${service}`), {
@@ -169,9 +181,7 @@ afterAll(async () => {
 describe('the ops dashboard in chromium', () => {
   // Its own limit: the deadlines below add up to well over the project's 60 s (most are met in a poll or two).
   it('turns chaos on for the catalog, shows its breaker open, turns chaos off, shows it closed again, shows a saga, live numbers, and moves canary weights', { timeout: 240_000 }, async () => {
-    await page.goto(suite.url('/_ops'));
-    await page.getByLabel('Admin token').fill(ADMIN_TOKEN);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signIn(page);
     // Live data in every panel that has some: the breakers, the chaos switches, a chart.
     await page.waitForSelector(breakerCard('closed'), { timeout: 10_000 });
     const chaosOn = page.getByRole('button', { name: 'Turn chaos on for catalog', exact: true });
@@ -302,15 +312,9 @@ describe('the ops dashboard in chromium', () => {
       });
       await refused.route('**/_ops/chaos', (route) => {
         chaosReads++;
-        return route.fulfill({
-          status: 403,
-          contentType: 'application/problem+json',
-          body: JSON.stringify({ type: 'chaos-disabled', title: 'Forbidden', status: 403, detail: 'Fault injection is off here: set ALLOW_CHAOS=true to allow it.' }),
-        });
+        return route.fulfill(problemAnswer(403, 'chaos-disabled', 'Forbidden', 'Fault injection is off here: set ALLOW_CHAOS=true to allow it.'));
       });
-      await refused.goto(suite.url('/_ops'));
-      await refused.getByLabel('Admin token').fill(ADMIN_TOKEN);
-      await refused.getByRole('button', { name: 'Sign in' }).click();
+      await signIn(refused);
       await refused.getByText('set ALLOW_CHAOS=true', { exact: false }).waitFor({ timeout: 10_000 });
       // Three more polls: none of them asks for the chaos settings again, and none reports a failure.
       const after = breakerReads;
@@ -497,16 +501,9 @@ describe('the ops dashboard in chromium', () => {
     try {
       await bare.route(
         (url) => url.pathname === '/_ops/traces',
-        (route) =>
-          route.fulfill({
-            status: 503,
-            contentType: 'application/problem+json',
-            body: JSON.stringify({ type: 'no-trace-store', title: 'Service Unavailable', status: 503, detail: 'OTEL_QUERY_URL is not set.' }),
-          }),
+        (route) => route.fulfill(problemAnswer(503, 'no-trace-store', 'Service Unavailable', 'OTEL_QUERY_URL is not set.')),
       );
-      await bare.goto(suite.url('/_ops'));
-      await bare.getByLabel('Admin token').fill(ADMIN_TOKEN);
-      await bare.getByRole('button', { name: 'Sign in' }).click();
+      await signIn(bare);
       const notice = bare.locator('#traces-notice');
       await notice.getByText('OTEL_QUERY_URL', { exact: false }).waitFor({ timeout: 10_000 });
       expect(await notice.innerText()).toContain('OTEL_EXPORTER_OTLP_ENDPOINT');
@@ -532,9 +529,7 @@ describe('the ops dashboard in chromium', () => {
         retries.push({ url: route.request().url(), body: route.request().postDataJSON() });
         return route.fulfill({ json: { retried: 1 } });
       });
-      await fresh.goto(suite.url('/_ops'));
-      await fresh.getByLabel('Admin token').fill(ADMIN_TOKEN);
-      await fresh.getByRole('button', { name: 'Sign in' }).click();
+      await signIn(fresh);
       await fresh.getByRole('button', { name: 'Retry outbox row evt_parked_1', exact: true }).click();
       await fresh.locator('#outbox-answer', { hasText: 'orders: 1 row sent again' }).waitFor({ timeout: 10_000 });
       expect(retries).toEqual([{ url: suite.url('/_ops/outbox/orders/retry'), body: { id: 'evt_parked_1' } }]);

@@ -1,4 +1,4 @@
-import { vi } from 'vitest';
+import { afterEach, beforeEach, vi } from 'vitest';
 import type { OtlpAnyValue, OtlpTracesRequest } from '../../shared/observability/otlp-json';
 import { SpanKind } from '../../shared/observability/span';
 
@@ -58,6 +58,22 @@ export function captureSpans() {
     bindings: { OTEL_EXPORTER_OTLP_ENDPOINT: OTEL_TEST_ENDPOINT },
     restore: () => spy.mockRestore(),
   };
+}
+
+/**
+ * `captureSpans` around every test of the file that calls it: `capture.spans` holds the test's own
+ * spans (emptied before each), `capture.bindings` turns export on for a call.
+ */
+export function captureSpansEachTest() {
+  const capture = { spans: [] as CapturedSpan[], bindings: { OTEL_EXPORTER_OTLP_ENDPOINT: OTEL_TEST_ENDPOINT } };
+  let restore = () => {};
+  beforeEach(() => {
+    const current = captureSpans();
+    capture.spans = current.spans;
+    restore = current.restore;
+  });
+  afterEach(() => restore());
+  return capture;
 }
 
 /** The CLIENT spans whose parent is the SERVER span named `serverName` (`POST /login`) of `service`. */

@@ -1,19 +1,17 @@
 import { env } from 'cloudflare:workers';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import catalogWorker from '../../../workers/catalog/index';
 import { callWorker, json } from '../../support/call-worker';
 import { testUser, viaGateway } from '../../support/service-token';
-import { captureSpans, clientSpansOf } from '../../support/span-capture';
+import { captureSpansEachTest, clientSpansOf } from '../../support/span-capture';
 
 // The product routes' D1 round trips are CLIENT spans of their request (traced-d1.ts), as the
 // inventory routes' are, exported when OTEL_EXPORTER_OTLP_ENDPOINT is set.
 const catalog = viaGateway(catalogWorker, 'catalog');
-let capture: ReturnType<typeof captureSpans>;
+const capture = captureSpansEachTest();
 beforeEach(async () => {
   await env.DB.exec("DELETE FROM products; INSERT INTO products (id, name, description, price_cents, currency, stock) VALUES ('p-span', 'Spanned', 'plain', 100, 'USD', 3)");
-  capture = captureSpans();
 });
-afterEach(() => capture.restore());
 
 describe('the catalog traces its product reads and writes', () => {
   it('a list: one SELECT under GET /products', async () => {

@@ -1,11 +1,11 @@
 import { env } from 'cloudflare:workers';
 import { createExecutionContext } from 'cloudflare:test';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createServiceApp } from '../../../shared/middleware/service-app';
 import { SpanStatus } from '../../../shared/observability/span';
 import gateway from '../../../workers/gateway/index';
 import { callWorker, testEnv } from '../../support/call-worker';
-import { captureSpans, clientSpansOf, type CapturedSpan } from '../../support/span-capture';
+import { captureSpansEachTest, clientSpansOf, type CapturedSpan } from '../../support/span-capture';
 
 // Every call the gateway makes to a service is a CLIENT span of the gateway's request
 // (shared/observability/client-span.ts): a proxied attempt, a BFF part, an /_ops call, a
@@ -27,11 +27,7 @@ function serviceStub(service: string, answer: () => Response) {
 /** The `traceparent` a call made inside `span` carries. */
 const traceparentOf = (span: CapturedSpan) => `00-${span.traceId}-${span.spanId}-01`;
 
-let capture: ReturnType<typeof captureSpans>;
-beforeEach(() => {
-  capture = captureSpans();
-});
-afterEach(() => capture.restore());
+const capture = captureSpansEachTest();
 
 describe("the gateway's calls to services are CLIENT spans of its request", () => {
   it('an /_ops call: GET orders under the operator\'s GET /_ops/sagas, and the orders service continues from it', async () => {

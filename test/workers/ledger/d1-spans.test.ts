@@ -1,15 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { callWorker, json } from '../../support/call-worker';
-import { captureSpans, clientSpansOf } from '../../support/span-capture';
+import { captureSpansEachTest, clientSpansOf } from '../../support/span-capture';
 import { asCustomer, ledger, openAccount } from './support';
 
 // Every D1 round trip a ledger request makes is a CLIENT span of that request (traced-d1.ts),
 // exported when OTEL_EXPORTER_OTLP_ENDPOINT is set; projections caught up after the answer are not.
-let capture: ReturnType<typeof captureSpans>;
-beforeEach(() => {
-  capture = captureSpans();
-});
-afterEach(() => capture.restore());
+const capture = captureSpansEachTest();
 
 describe('the ledger traces its D1 work', () => {
   it('a deposit: the account loaded in one batch, its event appended in another, both under the request', async () => {

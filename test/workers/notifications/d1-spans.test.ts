@@ -1,19 +1,15 @@
 import { env } from 'cloudflare:workers';
 import topology from '../../../shared/events/topology.json';
 import { SpanKind } from '../../../shared/observability/span';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { callWorker } from '../../support/call-worker';
 import { qstashDelivery } from '../../support/qstash-signature';
-import { captureSpans, clientSpansOf } from '../../support/span-capture';
+import { captureSpansEachTest, clientSpansOf } from '../../support/span-capture';
 import { asAdmin, asUser, hookUrl, notifications, orderCompleted } from './support';
 
 // The notifications' D1 round trips are CLIENT spans: a read's of its request, a delivery's of
 // its `deliver` span (traced-d1.ts), exported when OTEL_EXPORTER_OTLP_ENDPOINT is set.
-let capture: ReturnType<typeof captureSpans>;
-beforeEach(() => {
-  capture = captureSpans();
-});
-afterEach(() => capture.restore());
+const capture = captureSpansEachTest();
 
 describe('the notifications service traces its D1 work', () => {
   it("an admin's stats: both counts read in one batch under GET /notifications/stats", async () => {

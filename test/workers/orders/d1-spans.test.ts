@@ -1,15 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { callWorker } from '../../support/call-worker';
-import { captureSpans, clientSpansOf } from '../../support/span-capture';
+import { captureSpansEachTest, clientSpansOf } from '../../support/span-capture';
 import { alice, orders } from './support';
 
 // The orders service's request routes read D1 as spans of their request (traced-d1.ts), as its
 // saga steps and deliveries already did; exported when OTEL_EXPORTER_OTLP_ENDPOINT is set.
-let capture: ReturnType<typeof captureSpans>;
-beforeEach(() => {
-  capture = captureSpans();
-});
-afterEach(() => capture.restore());
+const capture = captureSpansEachTest();
 
 describe('the orders service traces its request reads', () => {
   it("the caller's orders: one SELECT of the read model under GET /orders", async () => {

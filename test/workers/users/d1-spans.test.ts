@@ -1,15 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { captureSpans, clientSpansOf } from '../../support/span-capture';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { captureSpansEachTest, clientSpansOf } from '../../support/span-capture';
 import { asUser, freshIp, get, PASSWORD, post, register, resetDatabase } from './support';
 
 // Every D1 round trip a users request makes is a CLIENT span of that request (traced-d1.ts),
 // exported when OTEL_EXPORTER_OTLP_ENDPOINT is set.
-let capture: ReturnType<typeof captureSpans>;
-beforeEach(async () => {
-  await resetDatabase();
-  capture = captureSpans();
-});
-afterEach(() => capture.restore());
+const capture = captureSpansEachTest();
+beforeEach(resetDatabase);
 
 describe('the users service traces its D1 work', () => {
   it('a login: the limiter, the user lookup and the new token family, each a span under the login span', async () => {
