@@ -108,16 +108,28 @@ beforeAll(async () => {
   });
 }, 240_000);
 
+/** Opens the dashboard on `page` and signs in with the operator token. */
+async function signIn(page: Page): Promise<void> {
+  await page.goto(suite.url('/_ops'));
+  await page.getByLabel('Admin token').fill(ADMIN_TOKEN);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
 /** Signs in on a new page of the same browser. */
 async function signedInPage(): Promise<Page> {
   const fresh = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   fresh.on('pageerror', (error) => pageErrors.push(error.message));
-  await fresh.goto(suite.url('/_ops'));
-  await fresh.getByLabel('Admin token').fill(ADMIN_TOKEN);
-  await fresh.getByRole('button', { name: 'Sign in' }).click();
+  await signIn(fresh);
   await fresh.waitForSelector(breakerCard('closed'), { timeout: 10_000 });
   return fresh;
 }
+
+/** A problem+json answer the browser gives for the suite (an endpoint as it answers where a setting is off). */
+const problemAnswer = (status: number, type: string, title: string, detail: string) => ({
+  status,
+  contentType: 'application/problem+json',
+  body: JSON.stringify({ type, title, status, detail }),
+});
 
 async function chaos(service: string, settings: Record<string, unknown> | null): Promise<void> {
   const response = await fetch(suite.url(`/_ops/chaos/${service}`), {
@@ -169,9 +181,7 @@ afterAll(async () => {
 describe('the ops dashboard in chromium', () => {
   // Its own limit: the deadlines below add up to well over the project's 60 s (most are met in a poll or two).
   it('turns chaos on for the catalog, shows its breaker open, turns chaos off, shows it closed again, shows a saga, live numbers, and moves canary weights', { timeout: 240_000 }, async () => {
-    await page.goto(suite.url('/_ops'));
-    await page.getByLabel('Admin token').fill(ADMIN_TOKEN);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signIn(page);
     // Live data in every panel that has some: the breakers, the chaos switches, a chart.
     await page.waitForSelector(breakerCard('closed'), { timeout: 10_000 });
     const chaosOn = page.getByRole('button', { name: 'Turn chaos on for catalog', exact: true });
@@ -302,15 +312,9 @@ describe('the ops dashboard in chromium', () => {
       });
       await refused.route('**/_ops/chaos', (route) => {
         chaosReads++;
-        return route.fulfill({
-          status: 403,
-          contentType: 'application/problem+json',
-          body: JSON.stringify({ type: 'chaos-disabled', title: 'Forbidden', status: 403, detail: 'Fault injection is off here: set ALLOW_CHAOS=true to allow it.' }),
-        });
+        return route.fulfill(problemAnswer(403, 'chaos-disabled', 'Forbidden', 'Fault injection is off here: set ALLOW_CHAOS=true to allow it.'));
       });
-      await refused.goto(suite.url('/_ops'));
-      await refused.getByLabel('Admin token').fill(ADMIN_TOKEN);
-      await refused.getByRole('button', { name: 'Sign in' }).click();
+      await signIn(refused);
       await refused.getByText('set ALLOW_CHAOS=true', { exact: false }).waitFor({ timeout: 10_000 });
       // Three more polls: none of them asks for the chaos settings again, and none reports a failure.
       const after = breakerReads;
@@ -427,6 +431,90 @@ describe('the ops dashboard in chromium', () => {
     }
   });
 
+  it("lists a request's trace in the Traces panel (filtered by route and status), opens its waterfall, and opens another by its pasted traceresponse", { timeout: 90_000 }, async () => {
+    const ops = await signedInPage();
+    try {
+      // A 404 from the catalog: few other traces share its route and status.
+      const missing = await fetch(suite.url('/api/catalog/products/browser-traced-missing'));
+      expect(missing.status).toBe(404);
+      const traceId = missing.headers.get('traceresponse')?.split('-')[1] ?? '';
+      expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+      await ops.getByLabel('Route', { exact: true }).fill('/api/catalog');
+      await ops.getByLabel('Status', { exact: true }).fill('404');
+      // Listed once the catalog's spans reached the receiver too (each worker exports after its answer).
+      const row = ops.locator(`#traces tr[data-trace-id="${traceId}"]`);
+      await expect
+        .poll(
+          async () => {
+            await ops.getByRole('button', { name: 'Filter traces' }).click();
+            return (await row.count()) > 0 ? row.locator('td').nth(5).innerText() : '';
+          },
+          { timeout: 20_000, interval: 500 },
+        )
+        .toContain('catalog');
+      const cells = await row.locator('td').allInnerTexts();
+      expect(cells.slice(1, 3)).toEqual(['GET /api/catalog/*', '404']);
+      expect(cells[3]).toMatch(/^\d+\.\d ms$/);
+
+      await ops.getByRole('button', { name: `Open trace ${traceId}`, exact: true }).click();
+      const spans = ops.locator(`#trace-view .trace[data-trace-id="${traceId}"] ol.spans > li`);
+      await spans.first().waitFor({ timeout: 10_000 });
+      expect(await spans.count()).toBe(Number(cells[4]));
+      // The gateway's request at the top, its attempt under it, the catalog's handler under that, and its D1 read below.
+      const first = spans.first();
+      expect([await first.getAttribute('data-service'), await first.getAttribute('data-depth'), await first.locator('.span-name').innerText()]).toEqual(['gateway', '0', 'GET /api/catalog/*']);
+      const read = spans.filter({ hasText: 'D1 SELECT' });
+      expect(await read.getAttribute('data-service')).toBe('catalog');
+      expect(Number(await read.getAttribute('data-depth'))).toBeGreaterThanOrEqual(3);
+      // One colour per service: the gateway's bars share one, the catalog's another.
+      const colours = await spans.locator('.bar').evaluateAll((bars) => bars.map((bar) => (bar as unknown as { style: { background: string } }).style.background));
+      expect(new Set(colours).size).toBe(2);
+
+      // Any response's traceresponse, pasted as it is.
+      const other = await fetch(suite.url(`/api/catalog/products/${PRODUCT.id}`));
+      expect(other.status).toBe(200);
+      const pasted = other.headers.get('traceresponse') ?? '';
+      const otherId = pasted.split('-')[1];
+      await ops.getByLabel('Trace id').fill(pasted);
+      // Opened once its spans have reached the receiver (until then the store answers 404, said in the panel).
+      await expect
+        .poll(
+          async () => {
+            await ops.getByRole('button', { name: 'Open trace', exact: true }).click();
+            return ops.locator(`#trace-view .trace[data-trace-id="${otherId}"] ol.spans > li[data-service="catalog"]`).count();
+          },
+          { timeout: 20_000, interval: 500 },
+        )
+        .toBeGreaterThan(0);
+      expect(await ops.locator('#status').innerText()).not.toContain('failed:');
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await ops.locator('section[aria-labelledby="traces-title"]').screenshot({ path: join(ARTIFACTS, 'ops-traces.png') });
+    } finally {
+      await ops.close();
+    }
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('without a trace store (GET /_ops/traces answers 503), says in the Traces panel what to set, and fails no panel', async () => {
+    // The gateway as deployed (no OTEL_QUERY_URL) answers this; here the browser answers it for the suite.
+    const bare = await browser.newPage();
+    try {
+      await bare.route(
+        (url) => url.pathname === '/_ops/traces',
+        (route) => route.fulfill(problemAnswer(503, 'no-trace-store', 'Service Unavailable', 'OTEL_QUERY_URL is not set.')),
+      );
+      await signIn(bare);
+      const notice = bare.locator('#traces-notice');
+      await notice.getByText('OTEL_QUERY_URL', { exact: false }).waitFor({ timeout: 10_000 });
+      expect(await notice.innerText()).toContain('OTEL_EXPORTER_OTLP_ENDPOINT');
+      await bare.waitForSelector(breakerCard('closed'), { timeout: 10_000 });
+      expect(await bare.locator('#status').innerText()).not.toContain('failed:');
+      expect(await bare.locator('#traces tbody tr').count()).toBe(0);
+    } finally {
+      await bare.close();
+    }
+  });
+
   it("lists each outbox's parked rows with a retry button that posts that row's id to its service's retry", async () => {
     // A row parks only after OUTBOX_MAX_ATTEMPTS failed publishes; the browser answers for the suite here, as the 403 test does.
     const fresh = await browser.newPage();
@@ -441,9 +529,7 @@ describe('the ops dashboard in chromium', () => {
         retries.push({ url: route.request().url(), body: route.request().postDataJSON() });
         return route.fulfill({ json: { retried: 1 } });
       });
-      await fresh.goto(suite.url('/_ops'));
-      await fresh.getByLabel('Admin token').fill(ADMIN_TOKEN);
-      await fresh.getByRole('button', { name: 'Sign in' }).click();
+      await signIn(fresh);
       await fresh.getByRole('button', { name: 'Retry outbox row evt_parked_1', exact: true }).click();
       await fresh.locator('#outbox-answer', { hasText: 'orders: 1 row sent again' }).waitFor({ timeout: 10_000 });
       expect(retries).toEqual([{ url: suite.url('/_ops/outbox/orders/retry'), body: { id: 'evt_parked_1' } }]);

@@ -1,6 +1,7 @@
 import { durableChaosSource } from '../../shared/adapters/cloudflare/chaos-store';
 import { addChaos } from '../../shared/middleware/chaos';
 import { recordServiceRequestOf, serviceMetricsRoutes } from '../../shared/adapters/cloudflare/service-metrics';
+import { d1ReadyCheck } from '../../shared/adapters/cloudflare/traced-d1';
 import { SERVICE_METRICS_PATH } from '../../shared/middleware/health-paths';
 import { addHealthRoutes, createServiceApp } from '../../shared/middleware/service-app';
 import type { MiddlewareHandler } from 'hono';
@@ -32,9 +33,7 @@ const app = createServiceApp<CatalogBindings>({ service: 'catalog', onComplete: 
 addChaos(app, (c) => durableChaosSource(c.env));
 
 addHealthRoutes(app, (c) => ({
-  db: async () => {
-    await c.env.DB.prepare('SELECT 1').first();
-  },
+  db: d1ReadyCheck(c),
 }));
 
 // Its RED metrics, read by the gateway's /metrics (service-metrics.ts).

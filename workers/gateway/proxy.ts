@@ -7,7 +7,7 @@ import { CHAOS_PATH } from '../../shared/middleware/chaos';
 import { SERVICE_TOKEN_HEADER } from '../../shared/security/service-token';
 import { HEALTH_PATHS } from '../../shared/middleware/service-app';
 import { withPropagation } from '../../shared/observability/propagation';
-import { SpanKind, SpanStatus } from '../../shared/observability/span';
+import { tracedCall } from '../../shared/observability/client-span';
 import { isBrokenCircuitError } from '../../shared/resilience/breaker-policy';
 import { isBulkheadRejectedError } from '../../shared/resilience/bulkhead';
 import { isRetryableRequest } from '../../shared/resilience/retry';
@@ -156,28 +156,19 @@ export async function forward(c: Context<AppEnv<GatewayBindings>>, pipeline: Rou
     // The deadline covers the wait for the response head (fetch resolves then); the body streams on
     // its own time, so a large but steady download is not cut off.
     response = await guard.execute(
-      ({ signal }) => {
-        if (!tracer.enabled) return transport.fetch(new Request(target, { method, headers, body, redirect: 'manual', signal }));
+      ({ signal }) =>
         // Each attempt is its own span under the request's (retries read as siblings), and the
         // service continues the trace from the attempt that reached it.
-        const span = tracer.start(`${method} ${upstream.name}`, SpanKind.CLIENT, c.get('trace'), {
-          'http.request.method': method,
-          'url.path': upstreamPath,
-          'upstream.service': upstream.name,
-          'retry.attempt': ++attempts,
-        });
-        headers.set('traceparent', span.traceparent());
-        return transport.fetch(new Request(target, { method, headers, body, redirect: 'manual', signal })).then(
-          (answer) => {
-            span.setAttribute('http.response.status_code', answer.status).end(answer.status >= 500 ? SpanStatus.ERROR : SpanStatus.UNSET);
-            return answer;
-          },
-          (error: unknown) => {
-            span.setAttribute('error.type', error instanceof Error ? error.name : 'error').end(SpanStatus.ERROR);
-            throw error;
-          },
-        );
-      },
+        tracedCall(
+          tracer,
+          c.get('trace'),
+          headers,
+          () => ({
+            name: `${method} ${upstream.name}`,
+            attributes: { 'http.request.method': method, 'url.path': upstreamPath, 'upstream.service': upstream.name, 'retry.attempt': ++attempts },
+          }),
+          () => transport.fetch(new Request(target, { method, headers, body, redirect: 'manual', signal })),
+        ),
       { repeatable, defer, request: fallbackRequest },
     );
   } catch (error) {

@@ -1,6 +1,7 @@
 import { Hono, type Context } from 'hono';
 import { drizzle } from 'drizzle-orm/d1';
 import { kickOutbox } from '../../shared/adapters/cloudflare/outbox-relay';
+import { requestD1 } from '../../shared/adapters/cloudflare/traced-d1';
 import { isHttpError } from '../../shared/http/problem';
 import { publicPath } from '../../shared/http/public-path';
 import type { AppEnv } from '../../shared/middleware/app-env';
@@ -18,7 +19,8 @@ import { accountIdParam, asOfQuery, commandHeadersInput, movementInput, openHead
 
 type LedgerContext = Context<AppEnv<LedgerBindings>>;
 
-export const accountStore = (env: LedgerBindings) => new AccountStore(drizzle(env.DB), { snapshotEvery: ledgerConfig(env).LEDGER_SNAPSHOT_EVERY });
+/** The event store over the request's D1: each query and batch a span of the request (traced-d1.ts). */
+const accountStore = (c: LedgerContext) => new AccountStore(drizzle(requestD1(c)), { snapshotEvery: ledgerConfig(c.env).LEDGER_SNAPSHOT_EVERY });
 
 /** The version as an entity tag, so a client can send it back as If-Match. */
 const etag = (account: Account) => ({ etag: `"${account.version}"` });
@@ -50,8 +52,8 @@ interface CommandResult {
  */
 async function run(c: LedgerContext, call: CommandCall): Promise<CommandResult> {
   const identity = identityOf(c);
-  const store = accountStore(c.env);
-  const db = drizzle(c.env.DB);
+  const store = accountStore(c);
+  const db = drizzle(requestD1(c));
   const operation = call.command.type === 'OpenAccount' ? 'OpenAccount' : `${call.command.type}:${call.accountId}`;
   const claim = call.idempotency && (await commandKeyClaim(identity.userId, call.idempotency.key, operation, call.idempotency.body));
   const replay = async (): Promise<CommandResult | undefined> => {
@@ -144,11 +146,11 @@ export const ledgerRoutes = new Hono<AppEnv<LedgerBindings>>()
     const { id } = c.req.valid('param');
     const point = c.req.valid('query');
     if (point) {
-      const past = await accountStore(c.env).loadAt(id, point);
+      const past = await accountStore(c).loadAt(id, point);
       if (!past || !mayUse(past, identityOf(c))) throw accountNotFound();
       return c.json(toAccountView(id, past), 200);
     }
-    const account = await accountStore(c.env).load(id);
+    const account = await accountStore(c).load(id);
     if (!account || !mayUse(account, identityOf(c))) throw accountNotFound();
     return c.json(toAccountView(id, account), 200, etag(account));
   });

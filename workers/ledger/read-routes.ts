@@ -1,5 +1,6 @@
 import { and, eq, max } from 'drizzle-orm';
 import { drizzle, type DrizzleD1Database } from 'drizzle-orm/d1';
+import { requestD1 } from '../../shared/adapters/cloudflare/traced-d1';
 import { decodeCursor, encodeCursor, invalidCursor } from '../../shared/http/cursor';
 import { Hono } from 'hono';
 import { requireOps, requireRole, requireSignedIn } from '../../shared/http/identity';
@@ -80,7 +81,7 @@ export const readRoutes = new Hono<LedgerEnv>()
   .get('/accounts/:id/transactions', requireSignedIn, validate('param', accountIdParam), validate('query', transactionsQuery), async (c) => {
     const { id } = c.req.valid('param');
     const { limit, cursor } = c.req.valid('query');
-    const db = drizzle(c.env.DB);
+    const db = drizzle(requestD1(c));
     const afterVersion = afterVersionFrom(cursor);
     // The holder and the page are read at once (one round trip of waiting, not two); the page is
     // dropped unread if the caller may not see it. One row more than the page: whether there is
@@ -94,7 +95,7 @@ export const readRoutes = new Hono<LedgerEnv>()
   /** Accounts by balance, highest first: the balances projection through its index (projections/top.ts). */
   .get('/top', requireRole('admin'), validate('query', topQuery), async (c) => {
     const { limit, currency } = c.req.valid('query');
-    const rows = await topAccounts(drizzle(c.env.DB), limit, currency);
+    const rows = await topAccounts(drizzle(requestD1(c)), limit, currency);
     return c.json({ items: rows.map(toTopView) });
   })
   /**
@@ -126,7 +127,7 @@ export const readRoutes = new Hono<LedgerEnv>()
    */
   .get('/projections/:name', requireOperator, validate('param', projectionParam), async (c) => {
     const name = projectionName(c.req.valid('param').name);
-    const db = drizzle(c.env.DB);
+    const db = drizzle(requestD1(c));
     const [position, head, rebuild] = await Promise.all([readCheckpoint(db, name), headPosition(db), rebuilds(c.env, name).status()]);
     return c.json({ name, position, head, rebuild });
   });

@@ -1,5 +1,6 @@
 import { drizzle } from 'drizzle-orm/d1';
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
+import { requestD1 } from '../../shared/adapters/cloudflare/traced-d1';
 import { requireRole } from '../../shared/http/identity';
 import { decodeCursor, encodeCursor, invalidCursor } from '../../shared/http/cursor';
 import { unauthorized } from '../../shared/http/problem';
@@ -9,7 +10,8 @@ import type { NotificationsBindings } from './env';
 import { NotificationRepository } from './notification-repository';
 import { listQuery, toNotificationItem } from './notification-schemas';
 
-const repository = (env: NotificationsBindings) => new NotificationRepository(drizzle(env.DB));
+/** The repository over the request's D1: each query a span of the request (traced-d1.ts). */
+const repository = (c: Context<AppEnv<NotificationsBindings>>) => new NotificationRepository(drizzle(requestD1(c)));
 
 /**
  * Reads for operators, tests and the demo. Who calls is what the gateway's service token says
@@ -17,7 +19,7 @@ const repository = (env: NotificationsBindings) => new NotificationRepository(dr
  */
 export const notificationRoutes = new Hono<AppEnv<NotificationsBindings>>()
   // Counts for ops: notifications by kind, mails by status and priority.
-  .get('/stats', requireRole('admin'), async (c) => c.json(await repository(c.env).stats(), 200, { 'cache-control': 'no-store' }))
+  .get('/stats', requireRole('admin'), async (c) => c.json(await repository(c).stats(), 200, { 'cache-control': 'no-store' }))
   // An order's notifications: an admin sees any order's; a user only an order whose events name
   // them. Anyone else gets an empty list, the same answer as an order with no notifications, so
   // the endpoint does not tell which order ids exist. A payment event names the user as its
@@ -26,7 +28,7 @@ export const notificationRoutes = new Hono<AppEnv<NotificationsBindings>>()
     const identity = c.get('identity');
     if (!identity) throw unauthorized('Authentication is required.', { 'www-authenticate': 'Bearer' });
     const { orderId, limit, cursor } = c.req.valid('query');
-    const notifications = repository(c.env);
+    const notifications = repository(c);
     // The caller's own (GET /api/notifications at the gateway), newest first, a page at a time.
     if (orderId === undefined) {
       const before = cursor ? decodeCursor(cursor) : undefined;

@@ -1,5 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
+import { requestD1 } from '../../shared/adapters/cloudflare/traced-d1';
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import type { Identity } from '../../shared/http/identity';
@@ -21,7 +22,7 @@ const liveObject = (env: OrdersBindings, orderId: string) => env.ORDER_LIVE.get(
 
 /** The same 404 for no order and for someone else's: the route does not tell which ids exist. */
 async function assertWatcher(c: OrdersContext, orderId: string, identity: Identity): Promise<void> {
-  const row = await drizzle(c.env.DB).select({ userId: orders.userId }).from(orders).where(eq(orders.id, orderId)).get();
+  const row = await drizzle(requestD1(c)).select({ userId: orders.userId }).from(orders).where(eq(orders.id, orderId)).get();
   if (!row || (row.userId !== identity.userId && !identity.roles.includes('admin'))) throw notFound(`No order with id ${orderId}.`);
 }
 

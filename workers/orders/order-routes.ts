@@ -1,5 +1,6 @@
 import { and, desc, eq, lt, or } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
+import { requestD1 } from '../../shared/adapters/cloudflare/traced-d1';
 import { Hono, type Context } from 'hono';
 import { decodeCursor, encodeCursor } from '../../shared/http/cursor';
 import { cardForFingerprint, idempotencyKeyHeader, idempotencyKeyReused, REPLAYED_HEADER, requestFingerprint } from '../../shared/http/idempotency-key';
@@ -122,7 +123,7 @@ export const orderRoutes = new Hono<AppEnv<OrdersBindings>>()
     const identity = caller(c);
     const { limit, cursor } = c.req.valid('query');
     const after = cursor ? decodeCursor(cursor) : undefined;
-    const db = drizzle(c.env.DB);
+    const db = drizzle(requestD1(c));
     const mine = eq(orderSummaries.userId, identity.userId);
     const older =
       after && typeof after.placedAt === 'string' && typeof after.orderId === 'string'
@@ -145,7 +146,7 @@ export const orderRoutes = new Hono<AppEnv<OrdersBindings>>()
   .get('/:id', validate('param', orderIdParam), async (c) => {
     const identity = caller(c);
     const { id } = c.req.valid('param');
-    const row = await drizzle(c.env.DB).select().from(orders).where(eq(orders.id, id)).get();
+    const row = await drizzle(requestD1(c)).select().from(orders).where(eq(orders.id, id)).get();
     if (!row || (row.userId !== identity.userId && !identity.roles.includes('admin'))) throw notFound(`No order with id ${id}.`);
     return c.json(toOrder(row));
   });

@@ -1,5 +1,6 @@
 import { desc, eq, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
+import { requestD1 } from '../../shared/adapters/cloudflare/traced-d1';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { requireOps } from '../../shared/http/identity';
@@ -21,7 +22,7 @@ export const sagaRoutes = new Hono<AppEnv<OrdersBindings>>()
   /** Sagas newest first, optionally of one status, each with its step timeline. */
   .get('/', validate('query', sagaListQuery), async (c) => {
     const { status, limit } = c.req.valid('query');
-    const rows = await drizzle(c.env.DB)
+    const rows = await drizzle(requestD1(c))
       .select()
       .from(orders)
       .where(status ? eq(orders.status, status) : undefined)
@@ -31,7 +32,7 @@ export const sagaRoutes = new Hono<AppEnv<OrdersBindings>>()
   })
   /** Sagas per status, for `saga_total{status}` on the gateway's /metrics. */
   .get('/counts', async (c) => {
-    const rows = await drizzle(c.env.DB)
+    const rows = await drizzle(requestD1(c))
       .select({ status: orders.status, count: sql<number>`count(*)` })
       .from(orders)
       .groupBy(orders.status);
@@ -51,7 +52,7 @@ export const sagaRoutes = new Hono<AppEnv<OrdersBindings>>()
     const result = await saga.operate(action, note);
     if (result.kind === 'missing') throw notFound(`No saga for order ${id} (an ended saga's storage is deleted after its retention).`);
     if (result.kind === 'refused') throw conflict(result.detail);
-    const row = await drizzle(c.env.DB).select().from(orders).where(eq(orders.id, id)).get();
+    const row = await drizzle(requestD1(c)).select().from(orders).where(eq(orders.id, id)).get();
     if (!row) throw notFound(`No order ${id}.`);
     return c.json({ ...toOrder(row), userId: row.userId });
   });

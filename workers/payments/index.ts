@@ -4,6 +4,7 @@ import { durableChaosSource } from '../../shared/adapters/cloudflare/chaos-store
 import { outboxOpsRoutes } from '../../shared/adapters/cloudflare/outbox-ops-routes';
 import { addChaos } from '../../shared/middleware/chaos';
 import { recordServiceRequestOf, serviceMetricsRoutes } from '../../shared/adapters/cloudflare/service-metrics';
+import { d1ReadyCheck } from '../../shared/adapters/cloudflare/traced-d1';
 import { SERVICE_METRICS_PATH } from '../../shared/middleware/health-paths';
 import { addHealthRoutes, createServiceApp } from '../../shared/middleware/service-app';
 import type { PaymentsBindings } from './env';
@@ -21,9 +22,7 @@ const app = createServiceApp<PaymentsBindings>({ service: 'payments', onComplete
 addChaos(app, (c) => durableChaosSource(c.env));
 
 addHealthRoutes(app, (c) => ({
-  db: async () => {
-    await c.env.DB.prepare('SELECT 1').first();
-  },
+  db: d1ReadyCheck(c),
 }));
 
 // The outbox's counts and dead rows for operators (the gateway's /_ops/outbox).

@@ -1,6 +1,7 @@
 import { durableChaosSource } from '../../shared/adapters/cloudflare/chaos-store';
 import { addChaos } from '../../shared/middleware/chaos';
 import { recordServiceRequestOf, serviceMetricsRoutes } from '../../shared/adapters/cloudflare/service-metrics';
+import { d1ReadyCheck } from '../../shared/adapters/cloudflare/traced-d1';
 import { SERVICE_METRICS_PATH } from '../../shared/middleware/health-paths';
 import { addHealthRoutes, createServiceApp } from '../../shared/middleware/service-app';
 import { signingKey } from './access-token';
@@ -23,9 +24,7 @@ const app = createServiceApp<UsersBindings>({ service: 'users', onComplete: reco
 addChaos(app, (c) => durableChaosSource(c.env));
 
 addHealthRoutes(app, (c) => ({
-  db: async () => {
-    await c.env.DB.prepare('SELECT 1').first();
-  },
+  db: d1ReadyCheck(c),
   // Not ready without a usable signing key: every login would fail.
   signingKey: async () => {
     await signingKey(usersConfig(c.env));

@@ -1,6 +1,7 @@
 import { clientNetwork } from '../../shared/http/client-network';
 import { Hono, type Context } from 'hono';
 import { drizzle } from 'drizzle-orm/d1';
+import { requestD1 } from '../../shared/adapters/cloudflare/traced-d1';
 import { HttpError, unauthorized } from '../../shared/http/problem';
 import type { AppEnv } from '../../shared/middleware/app-env';
 import { validate } from '../../shared/validation/validate';
@@ -48,8 +49,11 @@ async function tokenPair(c: UsersContext, user: UserRow, refreshToken: string, n
 export const tokenRoutes = new Hono<AppEnv<UsersBindings>>()
   .post('/login', validate('json', loginInput), async (c) => {
     const { email, password } = c.req.valid('json');
-    const db = drizzle(c.env.DB);
+    // Each query a span of the request (traced-d1.ts); the work handed to waitUntil below goes
+    // to the binding untraced, as it may end after the request's span does.
+    const db = drizzle(requestD1(c));
     const limiter = new LoginLimiter(db);
+    const untraced = drizzle(c.env.DB);
     const log = c.get('log');
     const nowMs = Date.now();
     // Fails before any work: a misconfigured key is a 500 here, not after a password check.
@@ -67,7 +71,7 @@ export const tokenRoutes = new Hono<AppEnv<UsersBindings>>()
       throw tooManyAttempts(byAccount);
     }
     c.executionCtx.waitUntil(
-      limiter.prune(nowMs, Math.max(LOGIN_LIMITS.ip.windowMs, LOGIN_LIMITS.account.windowMs)).catch((error: unknown) => log.warn('login counters not pruned', { error })),
+      new LoginLimiter(untraced).prune(nowMs, Math.max(LOGIN_LIMITS.ip.windowMs, LOGIN_LIMITS.account.windowMs)).catch((error: unknown) => log.warn('login counters not pruned', { error })),
     );
 
     const users = new UserRepository(db);
@@ -84,19 +88,19 @@ export const tokenRoutes = new Hono<AppEnv<UsersBindings>>()
       const verified = user.passwordHash;
       c.executionCtx.waitUntil(
         hashPassword(password)
-          .then((upgraded) => users.upgradePasswordHash(user.id, verified, upgraded))
+          .then((upgraded) => new UserRepository(untraced).upgradePasswordHash(user.id, verified, upgraded))
           .catch((error: unknown) => log.warn('password hash not upgraded', { userId: user.id, error })),
       );
     }
 
     const refresh = await newRefreshToken(nowMs);
     const familyId = `rtf_${crypto.randomUUID().replace(/-/g, '')}`;
-    await new RefreshTokenRepository(c.env.DB).startFamily(familyId, user.id, refresh);
+    await new RefreshTokenRepository(requestD1(c)).startFamily(familyId, user.id, refresh);
     log.info('login succeeded', { userId: user.id, familyId });
     return c.json(await tokenPair(c, user, refresh.token, nowMs), 200, NO_STORE);
   })
   .post('/refresh', validate('json', refreshInput), async (c) => {
-    const tokens = new RefreshTokenRepository(c.env.DB);
+    const tokens = new RefreshTokenRepository(requestD1(c));
     const log = c.get('log');
     const nowMs = Date.now();
     usersConfig(c.env);
@@ -114,12 +118,12 @@ export const tokenRoutes = new Hono<AppEnv<UsersBindings>>()
       throw invalidRefreshToken();
     }
 
-    const user = await new UserRepository(drizzle(c.env.DB)).get(spent.userId);
+    const user = await new UserRepository(drizzle(requestD1(c))).get(spent.userId);
     if (!user) throw invalidRefreshToken();
     return c.json(await tokenPair(c, user, next.token, nowMs), 200, NO_STORE);
   })
   .post('/logout', validate('json', refreshInput), async (c) => {
-    const tokens = new RefreshTokenRepository(c.env.DB);
+    const tokens = new RefreshTokenRepository(requestD1(c));
     const familyId = await tokens.revokeFamilyOfToken(await hashRefreshToken(c.req.valid('json').refreshToken), 'logout');
     if (familyId) c.get('log').info('logged out: family revoked', { familyId });
     // The same answer for an unknown token: logout reveals nothing and is safe to repeat.

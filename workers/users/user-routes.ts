@@ -1,5 +1,7 @@
 import { Hono } from 'hono';
 import { drizzle } from 'drizzle-orm/d1';
+import type { Context } from 'hono';
+import { requestD1 } from '../../shared/adapters/cloudflare/traced-d1';
 import { conflict, notFound, unauthorized } from '../../shared/http/problem';
 import type { AppEnv } from '../../shared/middleware/app-env';
 import { validate } from '../../shared/validation/validate';
@@ -8,7 +10,8 @@ import { hashPassword } from './password';
 import { UserRepository } from './user-repository';
 import { registerInput, toProfile } from './user-schemas';
 
-const repository = (env: UsersBindings) => new UserRepository(drizzle(env.DB));
+/** The repository over the request's D1: each query a span of the request (traced-d1.ts). */
+const repository = (c: Context<AppEnv<UsersBindings>>) => new UserRepository(drizzle(requestD1(c)));
 
 /** Every new account starts as a customer; other roles are granted, never chosen at sign-up. */
 export const DEFAULT_ROLES = ['customer'];
@@ -16,7 +19,7 @@ export const DEFAULT_ROLES = ['customer'];
 export const userRoutes = new Hono<AppEnv<UsersBindings>>()
   .post('/register', validate('json', registerInput), async (c) => {
     const { email, password, name } = c.req.valid('json');
-    const row = await repository(c.env).insert({
+    const row = await repository(c).insert({
       id: `usr_${crypto.randomUUID().replace(/-/g, '')}`,
       email,
       name: name ?? null,
@@ -32,7 +35,7 @@ export const userRoutes = new Hono<AppEnv<UsersBindings>>()
   .get('/me', async (c) => {
     const identity = c.get('identity');
     if (!identity) throw unauthorized('Authentication is required.', { 'www-authenticate': 'Bearer' });
-    const row = await repository(c.env).get(identity.userId);
+    const row = await repository(c).get(identity.userId);
     if (!row) throw notFound('The authenticated user no longer exists.');
     return c.json(toProfile(row), 200, { 'cache-control': 'no-store' });
   });

@@ -23,11 +23,14 @@ describe('the ops dashboard page (GET /_ops)', () => {
   });
 
   it('serves its scripts and uPlot from the static assets, as JavaScript', async () => {
-    for (const file of ['dashboard.js', 'traffic-panel.js', 'vendor/uPlot.esm.js']) {
+    // trace-layout.js too: the Traces panel imports the same layout the gateway's trace page uses.
+    for (const file of ['dashboard.js', 'traffic-panel.js', 'traces-panel.js', 'trace-layout.js', 'vendor/uPlot.esm.js']) {
       const response = await callWorker(gateway, `/_ops/ui/${file}`);
       expect(response.status, file).toBe(200);
       expect(response.headers.get('content-type'), file).toMatch(/javascript/);
     }
+    // Its type declarations are for the TypeScript beside it, never served.
+    expect((await callWorker(gateway, '/_ops/ui/trace-layout.d.ts')).status).toBe(404);
     const uplot = await (await callWorker(gateway, '/_ops/ui/vendor/uPlot.esm.js')).text();
     expect(uplot).toContain('export { uPlot as default }');
   });
@@ -54,7 +57,7 @@ describe('the ops dashboard page (GET /_ops)', () => {
   });
 
   it('leaves every data endpoint behind the admin token', async () => {
-    for (const path of ['/_ops/breakers', '/_ops/metrics', '/_ops/chaos', '/_ops/routes', '/_ops/sagas', '/_ops/dlq']) {
+    for (const path of ['/_ops/breakers', '/_ops/metrics', '/_ops/chaos', '/_ops/routes', '/_ops/sagas', '/_ops/dlq', '/_ops/traces', `/_ops/traces/${'a'.repeat(32)}`]) {
       const response = await callWorker(gateway, path);
       expect(response.status, path).toBe(401);
       expect(response.headers.get('www-authenticate'), path).toContain('Bearer');

@@ -8,6 +8,7 @@ import type { OriginPool, OriginRoute, RoutePolicy } from '../../../workers/gate
 import { runOriginHealthChecks } from '../../../workers/gateway/traffic/origin-health';
 import { servedByHeader } from '../../../workers/gateway/traffic/served-by';
 import { callWorker, testEnv } from '../../support/call-worker';
+import { captureSpans, clientSpansOf } from '../../support/span-capture';
 
 const origins = inject('origins');
 type Name = 'a' | 'b' | 'c';
@@ -28,7 +29,7 @@ const fastRetry = { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 };
  * own breaker objects) and its own env (so its own isolate-level pool), with the health registry
  * read on every request (ORIGIN_HEALTH_REFRESH_MS 0).
  */
-function poolGateway(pool: Omit<OriginPool, 'origins'> & { origins: { name: Name; weight?: number }[] }, policy: Omit<RoutePolicy, 'auth'> = {}) {
+function poolGateway(pool: Omit<OriginPool, 'origins'> & { origins: { name: Name; weight?: number }[] }, policy: Omit<RoutePolicy, 'auth'> = {}, vars: Partial<Cloudflare.Env> = {}) {
   const route: OriginRoute = {
     name: `pool-${crypto.randomUUID().slice(0, 8)}`,
     prefix: '/pool',
@@ -39,7 +40,7 @@ function poolGateway(pool: Omit<OriginPool, 'origins'> & { origins: { name: Name
   const app = createServiceApp<GatewayBindings>({ service: 'gateway' });
   app.use(servedByHeader);
   addRouteTable(app, [route]);
-  const routeEnv = testEnv({ ORIGIN_HEALTH_REFRESH_MS: '0' });
+  const routeEnv = testEnv({ ORIGIN_HEALTH_REFRESH_MS: '0', ...vars });
   return {
     route,
     call: (path = '/pool/items', init: RequestInit = {}) => callWorker(app, path, init, routeEnv),
@@ -188,6 +189,21 @@ describe('an HTTP origin pool', () => {
     expect(seen.headers['x-stratus-service-token']).toBeUndefined();
     expect(seen.headers['x-forwarded-for']).toBe('203.0.113.9');
     expect(seen.headers['x-forwarded-prefix']).toBe('/pool');
+  });
+
+  it('makes each attempt on an origin a CLIENT span of the request, named by the origin, which the origin continues from', async () => {
+    const capture = captureSpans();
+    try {
+      const gw = poolGateway({ balancer: 'round-robin', origins: [{ name: 'b' }] }, {}, capture.bindings);
+      const response = await gw.call('/pool/traced');
+      expect(response.status).toBe(200);
+      const seen = (await response.json()) as { headers: Record<string, string> };
+      const attempts = clientSpansOf(capture.spans, 'gateway', 'GET /pool/*');
+      expect(attempts.map((s) => [s.name, s.attributes['upstream.origin'], s.attributes['url.path'], s.attributes['http.response.status_code']])).toEqual([['GET b', 'b', '/traced', 200]]);
+      expect(seen.headers.traceparent).toBe(`00-${attempts[0]!.traceId}-${attempts[0]!.spanId}-01`);
+    } finally {
+      capture.restore();
+    }
   });
 });
 

@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import type { Identity } from '../../../shared/http/identity';
 import type { AppEnv } from '../../../shared/middleware/app-env';
+import { tracedCall } from '../../../shared/observability/client-span';
 import { withPropagation } from '../../../shared/observability/propagation';
 import { timeout } from '../../../shared/resilience/timeout';
 import type { GatewayBindings } from '../env';
@@ -34,6 +35,8 @@ export async function fetchPart<T>(
   for (const [name, value] of Object.entries(token)) headers.set(name, value);
   const url = new URL(call.path, `https://${serviceName(route)}.internal`);
   const guard = upstreamGuard(c.env, route);
+  const { tracer } = c.get('telemetry');
+  let attempts = 0;
   const defer = (work: Promise<unknown>) => {
     try {
       c.executionCtx.waitUntil(work.catch(() => undefined));
@@ -46,7 +49,18 @@ export async function fetchPart<T>(
     // that never answers.
     return await timeout(call.timeoutMs).execute(async ({ signal }): Promise<Part<T>> => {
       const response = await guard.execute(
-        ({ signal: attemptSignal }) => platformOf(c.env).service(route.service).fetch(new Request(url, { headers, signal: AbortSignal.any([signal, attemptSignal]) })),
+        // Each attempt a span under the screen's request, as the proxy's attempts are.
+        ({ signal: attemptSignal }) =>
+          tracedCall(
+            tracer,
+            c.get('trace'),
+            headers,
+            () => ({
+              name: `GET ${route.name}`,
+              attributes: { 'http.request.method': 'GET', 'url.path': url.pathname, 'upstream.service': route.name, 'retry.attempt': ++attempts },
+            }),
+            () => platformOf(c.env).service(route.service).fetch(new Request(url, { headers, signal: AbortSignal.any([signal, attemptSignal]) })),
+          ),
         {
           repeatable: true,
           defer,

@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import { HttpError } from '../../../shared/http/problem';
 import { FORWARDED_PREFIX_HEADERS } from '../../../shared/http/public-path';
 import type { AppEnv } from '../../../shared/middleware/app-env';
+import { tracedCall } from '../../../shared/observability/client-span';
 import { withPropagation } from '../../../shared/observability/propagation';
 import { gatewayConfig } from '../config';
 import type { GatewayBindings, ServiceBindings } from '../env';
@@ -68,13 +69,22 @@ export async function opsForward(c: Context<AppEnv<GatewayBindings>>, to: OpsTar
   let response: Response;
   let text: string;
   try {
-    response = await platformOf(c.env).service(binding).fetch(
-      new Request(`https://${service}.internal${path}`, {
-        method: options.method ?? 'POST',
-        headers,
-        body: options.body === undefined ? undefined : JSON.stringify(options.body),
-        signal: AbortSignal.timeout(timeoutMs),
-      }),
+    const method = options.method ?? 'POST';
+    // A span of the operator's request, the service's own span its child.
+    response = await tracedCall(
+      c.get('telemetry').tracer,
+      c.get('trace'),
+      headers,
+      () => ({ name: `${method} ${service}`, attributes: { 'http.request.method': method, 'url.path': path, 'upstream.service': service } }),
+      () =>
+        platformOf(c.env).service(binding).fetch(
+          new Request(`https://${service}.internal${path}`, {
+            method,
+            headers,
+            body: options.body === undefined ? undefined : JSON.stringify(options.body),
+            signal: AbortSignal.timeout(timeoutMs),
+          }),
+        ),
     );
     text = await response.text();
   } catch (error) {

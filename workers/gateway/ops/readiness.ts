@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../../../shared/middleware/app-env';
 import { HEALTH_PATHS } from '../../../shared/middleware/service-app';
+import { tracedCall } from '../../../shared/observability/client-span';
 import { withPropagation } from '../../../shared/observability/propagation';
 import type { CheckResult, ReadinessCheck } from '../../../shared/observability/readiness';
 import type { GatewayBindings } from '../env';
@@ -42,7 +43,13 @@ export function serviceChecks(c: Context<AppEnv<GatewayBindings>>, targets: Serv
       }
       let response: Response;
       try {
-        response = await platformOf(c.env).service(binding).fetch(new Request(`https://${name}.internal${HEALTH_PATHS.ready}`, { headers, signal }));
+        response = await tracedCall(
+          c.get('telemetry').tracer,
+          c.get('trace'),
+          headers,
+          () => ({ name: `GET ${name}`, attributes: { 'http.request.method': 'GET', 'url.path': HEALTH_PATHS.ready, 'upstream.service': name } }),
+          () => platformOf(c.env).service(binding).fetch(new Request(`https://${name}.internal${HEALTH_PATHS.ready}`, { headers, signal })),
+        );
       } catch (error) {
         c.get('log').warn('readiness: service unreachable', { upstream: name, error });
         throw new Error('unreachable');

@@ -3,6 +3,7 @@ import { getCookie } from 'hono/cookie';
 import type { Identity } from '../../../shared/http/identity';
 import { badGateway, gatewayTimeout, HttpError, isHttpError, notFound } from '../../../shared/http/problem';
 import type { AppEnv } from '../../../shared/middleware/app-env';
+import { tracedCall } from '../../../shared/observability/client-span';
 import { withPropagation } from '../../../shared/observability/propagation';
 import { isBrokenCircuitError } from '../../../shared/resilience/breaker-policy';
 import { isBulkheadRejectedError } from '../../../shared/resilience/bulkhead';
@@ -105,6 +106,7 @@ export async function forwardToPool(c: Ctx, route: OriginRoute, identity: Identi
   const defer = deferTo(c);
   const counts = platformOf(c.env).name === 'cloudflare';
   const tried = new Set<string>();
+  const { tracer } = c.get('telemetry');
   let answeredBy: PoolOrigin | undefined;
 
   const attempt = async (ctx: CallContext): Promise<Response> => {
@@ -112,8 +114,15 @@ export async function forwardToPool(c: Ctx, route: OriginRoute, identity: Identi
     if (!choice) throw noHealthyOrigin(pool);
     const { origin } = choice;
     tried.add(origin.name);
+    // Each attempt a span under the request's, named by the origin it went to.
     const send = ({ signal }: CallContext) =>
-      fetch(new Request(originUrl(origin.url, upstreamPath, incoming.search), { method, headers, body, redirect: 'manual', signal }));
+      tracedCall(
+        tracer,
+        c.get('trace'),
+        headers,
+        () => ({ name: `${method} ${origin.name}`, attributes: { 'http.request.method': method, 'url.path': upstreamPath, 'upstream.service': route.name, 'upstream.origin': origin.name, 'retry.attempt': tried.size } }),
+        () => fetch(new Request(originUrl(origin.url, upstreamPath, incoming.search), { method, headers, body, redirect: 'manual', signal })),
+      );
     try {
       const response = origin.guarded ? await origin.guarded.execute(send, ctx) : await send(ctx);
       if (counts) recordOriginAttempt(c, route.name, origin.name, String(response.status));

@@ -18,7 +18,8 @@ export class OpsError extends Error {
 
 /** `fetch` of an /_ops endpoint: the parsed JSON (null for 204), or an OpsError. */
 export async function ops(path, { method = 'GET', body } = {}) {
-  const headers = { authorization: `Bearer ${token.get() ?? ''}` };
+  // JSON asked for by name: an endpoint that also has an HTML view (/_ops/traces/:id) answers JSON.
+  const headers = { authorization: `Bearer ${token.get() ?? ''}`, accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   const response = await fetch(`/_ops${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store' });
   if (response.status === 204) return null;

@@ -11,6 +11,7 @@ import { renderRatios } from './ratios-panel.js';
 import { renderFlags, renderRollouts } from './releases-panel.js';
 import { renderSagas } from './sagas-panel.js';
 import { renderStuckSagas } from './stuck-sagas-panel.js';
+import { tracesPanel } from './traces-panel.js';
 import { renderTraffic, resetTraffic, showLatencyOf } from './traffic-panel.js';
 import { liveSocket } from './live-socket.js';
 
@@ -35,6 +36,10 @@ let chaosRefused = false;
 
 const renderChaos = chaosControls($('chaos'), $('chaos-error'), () => refresh(true));
 const renderCanary = canaryControls($('canary'), $('canary-error'), () => refresh(true));
+const traces = tracesPanel(
+  { table: $('traces'), view: $('trace-view'), notice: $('traces-notice'), errorLine: $('traces-error'), filters: $('trace-filters'), opener: $('trace-open') },
+  () => signOut('The token was refused (401): sign in again.'),
+);
 const traffic = { rateChart: $('rate-chart'), latencyChart: $('latency-chart'), latencySelect: $('latency-route'), routesTable: $('routes'), minSeconds: MIN_WINDOW_MS / 1000 };
 $('latency-route').addEventListener('change', (event) => showLatencyOf(traffic.latencyChart, event.target.value));
 
@@ -150,6 +155,8 @@ async function readPanels(all) {
           ...(pushed ? [] : [['sagas', () => ops('/sagas?limit=10').then((s) => renderSagas($('sagas'), s))]]),
           ['stuck', () => ops('/sagas?status=STUCK&limit=50').then((s) => renderStuckSagas($('stuck'), s, sagaAction))],
           ['outbox', () => ops('/outbox').then((o) => renderOutbox($('outbox'), o, retryOutbox))],
+          // Says itself in the panel when there is no trace store (503) or it is unreachable.
+          ['traces', () => traces.read()],
           ['dlq', () => ops('/dlq').then((d) => { $('dlq-error').textContent = ''; renderDlq($('dlq'), d, dlqActions); }, (error) => {
             // QStash not configured (503) or unreachable: the rest of the page still works.
             if (error instanceof OpsError && error.status === 401) throw error;
@@ -184,6 +191,7 @@ async function tick() {
 function start() {
   resetTraffic();
   resetBreakers();
+  traces.reset();
   chaosRefused = false;
   $('chaos-error').textContent = '';
   running = true;
@@ -204,6 +212,7 @@ function signOut(message = '') {
   // The next sign-in (perhaps against a restarted suite) starts from nothing.
   resetTraffic();
   resetBreakers();
+  traces.reset();
   chaosRefused = false;
   ticks = 0;
   panels.hidden = true;
