@@ -15,6 +15,7 @@ import { legacyOriginPools, startLegacyMonolith } from './legacy-monolith.mjs';
 import { useFreshConnections } from './fresh-connections.mjs';
 import { setupQStash } from './qstash-setup.mjs';
 import { seededRandom, startQStashServer } from './qstash-server.mjs';
+import { suiteDatabase, suiteSqlWorker } from './suite-sql.mjs';
 import { bundledWorkerOptions } from './worker-bundle.mjs';
 import { gatewayConfigPath, ROOT, serviceWorkers } from './workers.mjs';
 
@@ -122,6 +123,12 @@ export async function startLocalSuite({ vars = {}, workerVars = {}, qstash: qsta
       }),
     ),
   ];
+  // Every database once (the catalog's canary shares the catalog's), with the id its worker binds.
+  const databaseIds = new Map();
+  for (const [index, service] of services.entries()) {
+    for (const d1 of service.d1) if (!databaseIds.has(d1.database_name)) databaseIds.set(d1.database_name, workers[index + 1].d1Databases?.[d1.binding]);
+  }
+  workers.push(suiteSqlWorker(databaseIds));
   const logs = { lines: 0, text: '', keep: keepLogs };
   const mf = new Miniflare({
     host: '127.0.0.1',
@@ -135,12 +142,14 @@ export async function startLocalSuite({ vars = {}, workerVars = {}, qstash: qsta
   try {
     const gatewayUrl = new URL(await mf.ready).origin;
     qstash.routeOrigin(HOOKS_ORIGIN, gatewayUrl);
-    // Migrate every database once (the catalog's canary shares the catalog's).
+    // Migrate every database once (the catalog's canary shares the catalog's), through the suite's
+    // SQL worker (suite-sql.mjs says why not Miniflare's D1 proxy).
+    const sqlWorker = () => mf.getWorker('suite-sql');
     const databases = new Map();
     for (const service of services) {
       for (const d1 of service.d1) {
         if (databases.has(d1.database_name)) continue;
-        const db = await mf.getD1Database(d1.binding, `stratus-${service.name}`);
+        const db = suiteDatabase(sqlWorker, d1.database_name);
         await db.batch(migrationStatements(service.name).map((sql) => db.prepare(sql)));
         databases.set(d1.database_name, db);
       }
