@@ -200,6 +200,9 @@ export default defineConfig({
           name: 'shared',
           include: ['test/shared/**/*.test.ts'],
           environment: 'node',
+          // Plain unit tests with no process-wide state: one process imports them all instead of
+          // a fresh one per file.
+          isolate: false,
         },
       },
       {
