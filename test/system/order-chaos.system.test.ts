@@ -339,7 +339,9 @@ describe('one order, traced across every worker', () => {
       return (
         ['gateway', 'orders', 'catalog', 'payments', 'notifications'].every((s) => services.has(s)) &&
         spans.some((s) => s.service === 'notifications' && s.name.startsWith('deliver ')) &&
-        spans.some((s) => s.name === 'saga step confirm') &&
+        // The saga ended: confirmed, or compensated (the suite injects saga crashes and this order
+        // is not spared: on a busy machine one can push it past its deadline).
+        spans.some((s) => s.name === 'saga step confirm' || s.name.startsWith('saga compensate ')) &&
         spans.filter((s) => s.parentSpanId).every((s) => ids.has(s.parentSpanId!))
       );
     };
