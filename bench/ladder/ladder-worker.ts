@@ -11,8 +11,9 @@ import { forward } from '../../workers/gateway/proxy';
 import { RoutePipeline, type ServiceTokenSource } from '../../workers/gateway/route-pipeline';
 import { routes, type Route } from '../../workers/gateway/routes';
 
-// The gateway's Durable Object classes, so its bindings resolve here as in the real gateway.
-export { CacheTagsObject, CircuitBreakerObject, MetricsStore, RateLimiter, RouteWeights } from '../../workers/gateway/index';
+// Every Durable Object class the gateway binds, so its bindings resolve here as in the real gateway
+// (wrangler refuses to bundle a worker that does not export one its config binds).
+export { AlertEvaluator, CacheTagsObject, CanaryRollout, CircuitBreakerObject, FlagStore, MetricsStore, OpsLive, OriginHealthRegistry, RateLimiter, RouteWeights } from '../../workers/gateway/index';
 
 /**
  * Benchmark only (bench/peer, the cost ladder), never deployed: the gateway's catalog route built
