@@ -52,6 +52,8 @@ export interface ServiceClaims {
 
 interface SignedToken {
   token: string;
+  /** Epoch ms of its `iat` (whole seconds). */
+  issuedAt: number;
   /** Epoch ms until which it is handed out again. */
   reuseUntil: number;
 }
@@ -79,7 +81,10 @@ export class ServiceTokenSigner {
     // with the same flags (most of them, for most flag sets) still share one.
     const cacheKey = JSON.stringify([claims.service, claims.userId ?? null, claims.roles, claims.scope ?? null, claims.flags ?? []]);
     const reusable = this.signed.get(cacheKey);
-    if (reusable && now < reusable.reuseUntil) return reusable.token;
+    // Reused only while the clock is inside [iat, reuseUntil): after the clock steps back (an NTP
+    // correction, a test's mocked clock restored) a remembered token could carry an `iat` in the
+    // future, which every service refuses, for as long as it stayed remembered.
+    if (reusable && now >= reusable.issuedAt && now < reusable.reuseUntil) return reusable.token;
     // importJWK returns a CryptoKey for EC keys; the union type also covers symmetric keys.
     this.key ??= importJWK(this.privateJwk, ALGORITHM) as Promise<CryptoKey>;
     const iat = Math.floor(now / 1000);
@@ -94,7 +99,7 @@ export class ServiceTokenSigner {
       .setExpirationTime(iat + SERVICE_TOKEN_TTL_SECONDS);
     if (claims.userId) jwt.setSubject(claims.userId);
     const token = await jwt.sign(await this.key);
-    this.signed.set(cacheKey, { token, reuseUntil: (iat + SERVICE_TOKEN_REUSE_SECONDS) * 1000 });
+    this.signed.set(cacheKey, { token, issuedAt: iat * 1000, reuseUntil: (iat + SERVICE_TOKEN_REUSE_SECONDS) * 1000 });
     return token;
   }
 }

@@ -115,6 +115,17 @@ describe('service tokens: crypto off the hot path', () => {
     expect(decodeJwt(first).exp! - (t0 / 1000 + SERVICE_TOKEN_REUSE_SECONDS)).toBeGreaterThanOrEqual(30);
   });
 
+  it('signs anew when the clock has stepped back before a remembered token\'s iat (the services would refuse its future iat)', async () => {
+    const signer = new ServiceTokenSigner(gateway.privateJwk);
+    const ahead = await signer.sign(claims, t0 + 6 * 60_000);
+    const now = await signer.sign(claims, t0);
+    expect(now).not.toBe(ahead);
+    expect(decodeJwt(now).iat).toBe(t0 / 1000);
+    const verifier = new ServiceTokenVerifier([gateway.publicJwk], 'catalog');
+    expect(await failure(verifier.verify(ahead, t0))).toBe('ServiceTokenError');
+    expect((await verifier.verify(now, t0)).userId).toBe('u1');
+  });
+
   it('never reuses a token across audiences, users, roles or scope', async () => {
     const signer = new ServiceTokenSigner(gateway.privateJwk);
     const variants: ServiceClaims[] = [
