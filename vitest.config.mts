@@ -29,6 +29,12 @@ import { ROOT, serviceWorkers } from './scripts/workers.mjs';
  * - `gateway`: the gateway inside workerd with every service worker beside it (the catalog's
  *   canary too), built as `wrangler deploy` builds them and reached through real service
  *   bindings (end to end).
+ *
+ * Every workerd project runs all its files in ONE runtime (`isolate: false`): booting workerd for
+ * each file cost 4–10 s a file, most of CI's time. So a project's files share their databases,
+ * Durable Objects and module state, one file after another: a test asserts only on what it made
+ * itself (its own ids, the change in a counter, its own client address where a limit counts per
+ * address), or first resets the shared thing it reads (a breaker, the alert evaluator).
  */
 // The gateway's static assets (workers/gateway/public: uPlot for /_ops, Swagger UI for /docs),
 // copied from node_modules, must exist before its config is read.
@@ -131,13 +137,15 @@ const testVars = {
   BREAKER_REPORT_INTERVAL_MS: '0',
   OTEL_EXPORTER_OTLP_ENDPOINT: '',
   OTEL_QUERY_URL: '',
-  // Alerts time-scaled: evaluated every 50 ms, the catalog's breaker alert fires after 0.3 s open;
+  // Alerts time-scaled: evaluated every 200 ms, the catalog's breaker alert fires after 0.3 s open
+  // (each evaluation reads every service's metrics: 7 calls, so not faster, in a runtime every
+  // file of the project shares; test/e2e/calm-start.ts stops it between files);
   // notifications go to a receiver the alert test stands in for, signed with this run's secret.
   ALERT_RULES: JSON.stringify([
     { name: 'catalog-breaker', kind: 'breaker_open', upstream: 'catalog', for: 0.3 },
     { name: 'synthetic-check', kind: 'synthetic_failed', windowSeconds: 60 },
   ]),
-  ALERT_EVAL_INTERVAL_MS: '50',
+  ALERT_EVAL_INTERVAL_MS: '200',
   ALERT_WEBHOOK_URL: 'https://alerts.test/hook',
   ALERT_WEBHOOK_SECRET: `whsec_${Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64')}`,
 };
@@ -273,6 +281,7 @@ export default defineConfig({
         ],
         test: {
           name: 'catalog',
+          isolate: false, // one runtime for every file (above)
           include: ['test/workers/catalog/**/*.test.ts'],
           setupFiles: ['test/workers/catalog/apply-migrations.ts'],
         },
@@ -297,6 +306,7 @@ export default defineConfig({
         ],
         test: {
           name: 'payments',
+          isolate: false, // one runtime for every file (above)
           include: ['test/workers/payments/**/*.test.ts'],
           setupFiles: ['test/workers/payments/apply-migrations.ts'],
         },
@@ -324,6 +334,7 @@ export default defineConfig({
         ],
         test: {
           name: 'ledger',
+          isolate: false, // one runtime for every file (above)
           include: ['test/workers/ledger/**/*.test.ts'],
           setupFiles: ['test/workers/ledger/apply-migrations.ts'],
           testTimeout: 30_000,
@@ -361,6 +372,7 @@ export default defineConfig({
         ],
         test: {
           name: 'notifications',
+          isolate: false, // one runtime for every file (above)
           include: ['test/workers/notifications/**/*.test.ts'],
           setupFiles: ['test/workers/notifications/apply-migrations.ts'],
         },
@@ -395,6 +407,7 @@ export default defineConfig({
         ],
         test: {
           name: 'orders',
+          isolate: false, // one runtime for every file (above)
           include: ['test/workers/orders/**/*.test.ts'],
           // Sagas run on alarms with real (short) backoff: a test waits for one to settle.
           testTimeout: 30_000,
@@ -410,6 +423,7 @@ export default defineConfig({
         ],
         test: {
           name: 'users',
+          isolate: false, // one runtime for every file (above)
           include: ['test/workers/users/**/*.test.ts'],
           setupFiles: ['test/workers/users/apply-migrations.ts'],
         },
@@ -418,8 +432,9 @@ export default defineConfig({
         plugins: [gatewayWorkers()],
         test: {
           name: 'gateway',
+          isolate: false, // one runtime for every file (above)
           include: ['test/workers/gateway/**/*.test.ts', 'test/e2e/**/*.test.ts'],
-          setupFiles: ['test/e2e/apply-migrations.ts'],
+          setupFiles: ['test/e2e/apply-migrations.ts', 'test/e2e/calm-start.ts'],
           // Loopback HTTP origins (and the legacy monolith) for the origin-pool tests, started in Node.
           globalSetup: ['test/workers/gateway/origins.global-setup.ts'],
         },

@@ -3,7 +3,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WeightedChoice, type VersionWeights } from '../../shared/routing/weighted-choice';
 import gateway from '../../workers/gateway/index';
 import { bearerFor } from '../support/access-token';
-import { callWorker, testEnv } from '../support/call-worker';
+import { callWorker, ownAddress, testEnv } from '../support/call-worker';
 import { asGateway } from '../support/service-token';
 
 /**
@@ -156,7 +156,7 @@ describe('versions of the catalog route', () => {
   it('is for the operator only (401), and 404 for an unknown route or one without versions', async () => {
     const gw = testEnv({});
     const adminUser = await bearerFor('usr_canary_admin', 'customer', 'admin');
-    for (const headers of [{}, { authorization: 'Bearer wrong' }, adminUser]) {
+    for (const headers of [{}, { authorization: 'Bearer wrong', 'cf-connecting-ip': ownAddress() }, adminUser] as Record<string, string>[]) {
       const put = await putWeights(gw, { weights: { v1: 0, v2: 100 } }, headers);
       expect(put.status).toBe(401);
       expect(put.headers.get('www-authenticate')).toMatch(/^Bearer/);

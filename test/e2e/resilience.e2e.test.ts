@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import gateway from '../../workers/gateway/index';
-import { callWorker, testEnv } from '../support/call-worker';
+import { callWorker, ownAddress, testEnv } from '../support/call-worker';
 import { asGateway } from '../support/service-token';
 import { bearerFor } from '../support/access-token';
 
@@ -34,12 +34,15 @@ beforeAll(async () => {
   );
 });
 
-afterEach(async () => {
-  // Chaos lives in each service's Durable Object and the breakers in the gateway's: both outlast a test.
+// Chaos lives in each service's Durable Object and the breakers in the gateway's: both outlast a
+// test, and the project's other files (sharing this runtime) leave calls in the breakers' windows.
+async function calmEverything() {
   await env.CATALOG.fetch('https://catalog.internal/_chaos', { method: 'DELETE', headers: await asOps('catalog') });
   await env.PAYMENTS.fetch('https://payments.internal/_chaos', { method: 'DELETE', headers: await asOps('payments') });
   for (const upstream of ['catalog', 'payments', 'users']) await env.BREAKERS.get(env.BREAKERS.idFromName(upstream)).reset();
-});
+}
+beforeEach(calmEverything);
+afterEach(calmEverything);
 
 describe('chaos on the catalog, and the gateway protecting everyone else', () => {
   it('opens the breaker within minimumCalls failures, answers fast with fallbacks or 503, and closes once chaos is off', async () => {
@@ -129,7 +132,7 @@ describe('chaos on the catalog, and the gateway protecting everyone else', () =>
 
 describe('/_ops guards', () => {
   it('refuses without the admin token, with 401 and WWW-Authenticate', async () => {
-    for (const headers of [{}, { authorization: "Bearer wrong" }] as Record<string, string>[]) {
+    for (const headers of [{}, { authorization: 'Bearer wrong', 'cf-connecting-ip': ownAddress() }] as Record<string, string>[]) {
       const response = await callWorker(gateway, '/_ops/breakers', { headers });
       expect(response.status).toBe(401);
       expect(response.headers.get('www-authenticate')).toMatch(/^Bearer/);

@@ -4,7 +4,7 @@ import { evaluateFlag } from '../../shared/flags/feature-flag';
 import { MAX_FLAGS } from '../../shared/flags/flag-set';
 import gateway from '../../workers/gateway/index';
 import { bearerFor } from '../support/access-token';
-import { callWorker, json, testEnv } from '../support/call-worker';
+import { callWorker, json, ownAddress, testEnv } from '../support/call-worker';
 
 /**
  * Feature flags changed at run time (`PUT /_ops/flags/:key`, kept in the FlagStore Durable
@@ -149,7 +149,7 @@ describe('PUT /_ops/flags/new-checkout', () => {
 
   it('is for the operator only (401)', async () => {
     const gw = testEnv({});
-    for (const headers of [{}, { authorization: 'Bearer wrong' }, alice]) {
+    for (const headers of [{}, { authorization: 'Bearer wrong', 'cf-connecting-ip': ownAddress() }, alice]) {
       expect((await callWorker(gateway, '/_ops/flags/new-checkout', { method: 'PUT', headers: { ...headers, 'content-type': 'application/json' }, body: '{"enabled":true}' }, gw)).status).toBe(401);
       expect((await callWorker(gateway, '/_ops/flags', { headers }, gw)).status).toBe(401);
     }

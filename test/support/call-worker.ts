@@ -38,6 +38,17 @@ export async function callWorker(
   return response;
 }
 
+/**
+ * An address of its own for a test that sends wrong operator tokens: failed attempts are limited
+ * per address (workers/gateway/ops/operator-attempts.ts) and a project's test files share one
+ * runtime, so wrong tokens sent from the default address would lock the next file out of /_ops.
+ * A random /64 of the documentation range (the limiter keys an IPv6 caller by its /64).
+ */
+export function ownAddress(): string {
+  const [a, b] = crypto.getRandomValues(new Uint16Array(2));
+  return `2001:db8:${a!.toString(16)}:${b!.toString(16)}::1`;
+}
+
 export const json = (body: unknown, headers: Record<string, string> = {}): RequestInit => ({
   method: 'POST',
   headers: { 'content-type': 'application/json', ...headers },

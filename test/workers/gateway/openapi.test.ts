@@ -317,6 +317,8 @@ describe('GET /_ops/breakers as described', () => {
       return parsed.data;
     };
     const options = { ...DEFAULT_BREAKER_OPTIONS, minimumCalls: 4, failureRateThreshold: 50 };
+    // From an empty window: the project's other files share this runtime and its breakers.
+    await upstream.reset();
     try {
       await upstream.report(options, { calls: 5, failures: 1, slow: 0 });
       expect(await read()).toMatchObject({ state: 'closed', failureRate: 0.2, calls: 5 });

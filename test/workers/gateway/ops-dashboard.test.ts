@@ -2,7 +2,7 @@ import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it } from 'vitest';
 import gateway from '../../../workers/gateway/index';
 import type { OpsMetrics } from '../../../workers/gateway/ops/ops-metrics';
-import { callWorker, testEnv } from '../../support/call-worker';
+import { callWorker, ownAddress, testEnv } from '../../support/call-worker';
 import { asGateway } from '../../support/service-token';
 
 const admin = { authorization: 'Bearer test-admin-token' };
@@ -57,11 +57,12 @@ describe('the ops dashboard page (GET /_ops)', () => {
   });
 
   it('leaves every data endpoint behind the admin token', async () => {
+    const from = { 'cf-connecting-ip': ownAddress() };
     for (const path of ['/_ops/breakers', '/_ops/metrics', '/_ops/chaos', '/_ops/routes', '/_ops/sagas', '/_ops/dlq', '/_ops/traces', `/_ops/traces/${'a'.repeat(32)}`]) {
       const response = await callWorker(gateway, path);
       expect(response.status, path).toBe(401);
       expect(response.headers.get('www-authenticate'), path).toContain('Bearer');
-      const wrong = await callWorker(gateway, path, { headers: { authorization: 'Bearer not-the-token' } });
+      const wrong = await callWorker(gateway, path, { headers: { authorization: 'Bearer not-the-token', ...from } });
       expect(wrong.status, path).toBe(401);
     }
   });

@@ -5,7 +5,7 @@ import { publicPath } from '../../../shared/http/public-path';
 import { notFound } from '../../../shared/http/problem';
 import { createServiceApp } from '../../../shared/middleware/service-app';
 import gateway from '../../../workers/gateway/index';
-import { callWorker, testEnv } from '../../support/call-worker';
+import { callWorker, ownAddress, testEnv } from '../../support/call-worker';
 
 const admin = { authorization: 'Bearer test-admin-token' };
 
@@ -84,7 +84,7 @@ describe('POST /_ops/projections/:name/rebuild', () => {
   it('is 401 without the admin token, and the ledger is never called', async () => {
     const ledger = ledgerStub(() => Response.json({}));
     expect((await rebuild('balances', {}, ledger.env)).status).toBe(401);
-    expect((await rebuild('balances', { authorization: 'Bearer wrong' }, ledger.env)).status).toBe(401);
+    expect((await rebuild('balances', { authorization: 'Bearer wrong', 'cf-connecting-ip': ownAddress() }, ledger.env)).status).toBe(401);
     expect(ledger.calls).toEqual([]);
   });
 
