@@ -308,6 +308,8 @@ interface OtlpTraceJson {
 
 /** Runs last: the order it places is not one of the chaos run's, whose totals the tests above check. */
 describe('one order, traced across every worker', () => {
+  const SERVER = 2;
+  const CLIENT = 3;
   const PRODUCER = 4;
   const CONSUMER = 5;
 
@@ -356,6 +358,14 @@ describe('one order, traced across every worker', () => {
     for (const expected of [/^gateway POST orders$/, /^orders POST \/orders$/, /^orders saga step reserve$/, /^catalog POST \/inventory\/reservations$/, /^payments POST \/payments\/charges$/, /^\S+ D1 batch$/, /^\S+ publish order\./, /^notifications deliver /]) {
       expect(names.some((name) => expected.test(name)), `${expected} in ${names.join(', ')}`).toBe(true);
     }
+    // The saga's calls are CLIENT spans of their step, and each participant continues from its call.
+    // (Any attempt of the step: the suite's chaos may have failed one.)
+    const reserveSteps = new Set(spans.filter((s) => s.service === 'orders' && s.name === 'saga step reserve').map((s) => s.spanId));
+    const reserveCalls = spans.filter((s) => s.service === 'orders' && s.name === 'POST catalog' && reserveSteps.has(s.parentSpanId!));
+    expect(reserveCalls.length, names.join(', ')).toBeGreaterThan(0);
+    expect(reserveCalls.every((s) => s.kind === CLIENT)).toBe(true);
+    const callIds = new Set(reserveCalls.map((s) => s.spanId));
+    expect(spans.some((s) => s.service === 'catalog' && s.kind === SERVER && callIds.has(s.parentSpanId!))).toBe(true);
     // Timings nest: a child starts within its parent and, unless it is asynchronous work the
     // parent only started (a saga step or an outbox publish after the order was accepted, a
     // delivery after a publish: CONSUMER and PRODUCER spans, and a PRODUCER's children), ends

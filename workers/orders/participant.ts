@@ -3,6 +3,9 @@ import { ORDERS_SERVICE_TOKEN_ISSUER, SERVICE_TOKEN_HEADER, ServiceTokenSigner }
 import type { StepOutcome } from '../../shared/saga/saga';
 import { recordCall } from '../../shared/adapters/cloudflare/service-metrics';
 import { outcomeOfError } from '../../shared/metrics/red-metrics';
+import { tracedCall } from '../../shared/observability/client-span';
+import type { Span } from '../../shared/observability/span';
+import { telemetryFor } from '../../shared/observability/telemetry';
 import type { OrdersBindings } from './env';
 
 /** One signer per configured key, per isolate (the key is imported once). */
@@ -26,7 +29,10 @@ export interface ParticipantCall {
   /** Every saga call carries one (`<orderId>:<step>`): the participant applies it once. */
   idempotencyKey: string;
   requestId: string;
+  /** The trace to continue when no step span is recording (the request that placed the order). */
   traceparent?: string;
+  /** The saga step's span: the call is a CLIENT span under it, and the participant continues from that. */
+  span?: Span;
   timeoutMs: number;
 }
 
@@ -74,19 +80,19 @@ export async function callParticipant(env: OrdersBindings, call: ParticipantCall
     // The same token for every saga call to this participant for half its life (service-token.ts);
     // the request id goes in x-request-id.
     const token = await signerFor(env).sign({ service: call.service, roles: [] });
-    const headers: Record<string, string> = {
+    const headers = new Headers({
       [SERVICE_TOKEN_HEADER]: token,
       'idempotency-key': call.idempotencyKey,
       'x-request-id': call.requestId,
       'content-type': 'application/json',
-    };
-    if (call.traceparent) headers.traceparent = call.traceparent;
-    const response = await binding.fetch(`https://${call.service}.internal${call.path}`, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify(call.body ?? {}),
-      signal: AbortSignal.timeout(call.timeoutMs),
     });
+    if (call.traceparent) headers.set('traceparent', call.traceparent);
+    const send = () => binding.fetch(`https://${call.service}.internal${call.path}`, { method: 'POST', headers, body: JSON.stringify(call.body ?? {}), signal: AbortSignal.timeout(call.timeoutMs) });
+    // Under a recording step span, the call is its CLIENT child (as the gateway's calls are:
+    // shared/observability/client-span.ts) and the participant's server span is that call's child.
+    const response = call.span?.recording
+      ? await tracedCall(telemetryFor('orders', env).tracer, call.span, headers, () => ({ name: `POST ${call.service}`, attributes: { 'http.request.method': 'POST', 'url.path': call.path, 'upstream.service': call.service, 'saga.idempotency_key': call.idempotencyKey } }), send)
+      : await send();
     const text = await response.text();
     let body: unknown = null;
     try {

@@ -27,7 +27,8 @@ export async function performStep(env: OrdersBindings, order: PlacedOrder, saga:
       body,
       idempotencyKey: `${order.orderId}:${step}`,
       requestId: order.requestId,
-      traceparent: span?.recording ? span.traceparent() : order.traceparent,
+      traceparent: order.traceparent,
+      span,
       timeoutMs: sagaConfig(env).SAGA_CALL_TIMEOUT_MS,
     });
   const reservation = `/inventory/reservations/${encodeURIComponent(order.orderId)}`;
