@@ -12,6 +12,17 @@ const runtime = 'Bun' in globalThis ? 'bun' : 'Deno' in globalThis ? 'deno' : 'n
 export default defineConfig({
   test: {
     include: ['test/shared/**/*.test.ts'],
+    // Not the files that open a real D1 through Miniflare (test/shared/support/miniflare-d1.ts):
+    // there workerd is the test's instrument, reached through Miniflare's synchronous proxy, and on
+    // Deno that proxy now and then pairs an answer with the wrong call ("message?.id === id" inside
+    // miniflare's fetch-sync), failing a correct test. Their code is D1 code, which runs on workerd
+    // only; the `shared` project runs these files in Node, and the workerd projects run that code.
+    exclude: [
+      'test/shared/adapters/cloudflare/outbox-table.test.ts',
+      'test/shared/adapters/cloudflare/outbox-relay.test.ts',
+      'test/shared/event-store/d1-event-store.test.ts',
+      'test/shared/middleware/delivery-handler.test.ts',
+    ],
     environment: 'node',
     env: { STRATUS_TEST_RUNTIME: runtime },
     setupFiles: ['test/support/expect-runtime.ts'],
