@@ -16,6 +16,7 @@
  */
 
 import { parseTraceparent } from './trace-context';
+import { randomHex } from './random-hex';
 
 /** OTLP `Span.SpanKind` numbers (the JSON encoding carries the number). */
 export const SpanKind = { INTERNAL: 1, SERVER: 2, CLIENT: 3, PRODUCER: 4, CONSUMER: 5 } as const;
@@ -56,29 +57,6 @@ export interface SpanRecord {
 /** Where finished spans go. */
 export interface SpanSink {
   span(record: SpanRecord): void;
-}
-
-/** Ids from one random buffer refilled every 64 ids, hex through a table: no per-id array or join. */
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-const POOL = new Uint8Array(512);
-let poolAt = POOL.length;
-
-function randomHex(bytes: number): string {
-  for (;;) {
-    if (poolAt + bytes > POOL.length) {
-      crypto.getRandomValues(POOL);
-      poolAt = 0;
-    }
-    let id = '';
-    let zero = true;
-    for (let i = 0; i < bytes; i++) {
-      const byte = POOL[poolAt++]!;
-      if (byte !== 0) zero = false;
-      id += HEX[byte];
-    }
-    // An all-zero id is invalid in W3C Trace Context; vanishingly rare, but never sent.
-    if (!zero) return id;
-  }
 }
 
 export const fastSpanId = (): string => randomHex(8);

@@ -1,3 +1,5 @@
+import { hexOf, randomHex } from './random-hex';
+
 /**
  * W3C Trace Context (traceparent / tracestate), Level 1 parsing rules.
  *
@@ -45,26 +47,26 @@ export function parseTraceparent(header: string | null | undefined): ParsedTrace
 
 export type RandomBytes = (length: number) => Uint8Array;
 
-export const cryptoRandomBytes: RandomBytes = (length) => crypto.getRandomValues(new Uint8Array(length));
-
-const toHex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-
-/** A random non-zero id of `bytes` bytes, as lowercase hex. */
-function randomId(bytes: number, random: RandomBytes): string {
+/**
+ * A random non-zero id of `bytes` bytes, as lowercase hex: from the shared random pool
+ * (random-hex.ts), or from `random` when a caller (a test) scripts its bytes.
+ */
+function randomId(bytes: number, random: RandomBytes | undefined): string {
+  if (!random) return randomHex(bytes);
   for (;;) {
-    const id = toHex(random(bytes));
+    const id = hexOf(random(bytes));
     if (!allZero(id)) return id;
   }
 }
 
-export const newTraceId = (random: RandomBytes = cryptoRandomBytes) => randomId(16, random);
-export const newSpanId = (random: RandomBytes = cryptoRandomBytes) => randomId(8, random);
+export const newTraceId = (random?: RandomBytes) => randomId(16, random);
+export const newSpanId = (random?: RandomBytes) => randomId(8, random);
 
 /** Continues the incoming trace, or starts one (sampled) when there is none or it is invalid. */
 export function continueTrace(
   traceparent: string | null | undefined,
   tracestate: string | null | undefined,
-  random: RandomBytes = cryptoRandomBytes,
+  random?: RandomBytes,
 ): TraceContext {
   const parsed = parseTraceparent(traceparent);
   if (!parsed) {

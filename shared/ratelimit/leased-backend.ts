@@ -68,16 +68,34 @@ export class LeasedRateLimitBackend implements RateLimitBackend {
     this.maxKeys = options.maxKeys ?? 10_000;
   }
 
-  async decide(key: string, policy: RateLimitPolicy, options: DecideOptions = {}): Promise<RateLimitDecision> {
+  /**
+   * The decision itself when units held here (or a known refusal) decide it, the common case for
+   * a hot key: no promise, no timer. Otherwise a promise that waits for a slice (below).
+   */
+  decide(key: string, policy: RateLimitPolicy, options: DecideOptions = {}): RateLimitDecision | Promise<RateLimitDecision> {
     const cost = options.cost ?? 1;
     const background = options.waitUntil ?? ((work: Promise<unknown>) => void work.catch(() => {}));
     const state = this.keyState(key, policy, background);
     const arrived = this.now();
-    const deadline = arrived + this.options.deadlineMs;
     if (cost === 0) return this.peek(state, key, policy, arrived);
     state.holder.arrive(arrived, cost);
     const extra = state.holder.surplus(arrived);
     if (extra) background(this.options.authority(key).giveBack(policy, extra.leaseId, extra.units));
+    const take = state.holder.take(arrived, cost);
+    if (take.kind === 'ask') return this.decideWithSlice(state, key, policy, cost, arrived + this.options.deadlineMs, background);
+    this.renewIfDue(state, key, policy, take, background);
+    return take.decision;
+  }
+
+  /** A hot key asks for its next slice in the background once a quarter of the current one is left. */
+  private renewIfDue(state: KeyState, key: string, policy: RateLimitPolicy, take: Take, background: (work: Promise<unknown>) => void): void {
+    if (take.kind === 'admit' && state.holder.shouldRenew(this.now()) && !this.inFlight(state, this.now())) {
+      background(this.ask(state, key, policy, 0).catch(() => {}));
+    }
+  }
+
+  /** No units here for this request: ask the object (or wait for the ask on its way), within the deadline. */
+  private async decideWithSlice(state: KeyState, key: string, policy: RateLimitPolicy, cost: number, deadline: number, background: (work: Promise<unknown>) => void): Promise<RateLimitDecision> {
     for (;;) {
       const now = this.now();
       let take = state.holder.take(now, cost);
@@ -85,9 +103,7 @@ export class LeasedRateLimitBackend implements RateLimitBackend {
         take = this.inFlight(state, now) ? await this.waitForSlice(state, cost, deadline) : await this.withDeadline(this.ask(state, key, policy, cost), deadline);
       }
       if (take.kind === 'ask') continue;
-      if (take.kind === 'admit' && state.holder.shouldRenew(this.now()) && !this.inFlight(state, this.now())) {
-        background(this.ask(state, key, policy, 0).catch(() => {}));
-      }
+      this.renewIfDue(state, key, policy, take, background);
       return take.decision;
     }
   }

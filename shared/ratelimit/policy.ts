@@ -67,8 +67,12 @@ export interface DecideOptions {
 export interface RateLimitBackend {
   /** For logs: `durable-object`, `upstash`, `memory`. */
   readonly name: string;
-  /** Counts one request (`cost` units) against `key` under `policy`; rejects when the backend cannot answer. */
-  decide(key: string, policy: RateLimitPolicy, options?: DecideOptions): Promise<RateLimitDecision>;
+  /**
+   * Counts one request (`cost` units) against `key` under `policy`; rejects (or throws) when the
+   * backend cannot answer. A backend that decided without waiting on anything may return the
+   * decision itself rather than a promise: the hot path then sets no deadline timer for it.
+   */
+  decide(key: string, policy: RateLimitPolicy, options?: DecideOptions): RateLimitDecision | Promise<RateLimitDecision>;
 }
 
 /** Throws unless the policy is one the algorithms can run (integers, positive). */

@@ -156,7 +156,8 @@ export async function enforceLimit(c: Context<AppEnv<GatewayBindings>>, limited:
   let decision: RateLimitDecision;
   try {
     const decided = backend.decide(`${name}|${limited.key}`, policy, { cost: limited.cost ?? 1, waitUntil: backgroundOf(c) });
-    decision = await withDeadline(decided, options.deadlineMs ?? DECISION_DEADLINE_MS);
+    // Decided here and now (a lease's units, the common case): no deadline timer to set and clear.
+    decision = decided instanceof Promise ? await withDeadline(decided, options.deadlineMs ?? DECISION_DEADLINE_MS) : decided;
   } catch (error) {
     recordRateLimitDecision(c, label, 'error');
     setOnResponse(c, { [RATELIMIT_POLICY_HEADER]: rateLimitPolicyHeader(name, policy) });
