@@ -16,7 +16,18 @@ export interface OtlpExporterOptions {
   batchSize?: number;
   /** A send unanswered this long is abandoned, and a later flush takes over. Default 5000 ms. */
   sendTimeoutMs?: number;
+  /**
+   * How long a flush waits before it sends (OTEL_BSP_SCHEDULE_DELAY, through telemetry.ts), so
+   * the spans of every request that ends meanwhile leave in the same request to the collector; the
+   * wait ends early once a whole batch is buffered. Default 0: send at once.
+   */
+  scheduleDelayMs?: number;
+  /** Waits `ms` (tests script it). */
+  sleep?: (ms: number) => Promise<void>;
 }
+
+/** How often a waiting flush looks whether a whole batch is buffered already. */
+const FULL_BATCH_POLL_MS = 50;
 
 /**
  * Holds finished spans and log lines in two bounded arrays (an append each, on the request path)
@@ -24,7 +35,9 @@ export interface OtlpExporterOptions {
  *
  * One flush sends at a time per isolate, and keeps sending while anything is buffered, so the
  * spans of requests that end while a send is on its way leave with the next batch of that same
- * flush: concurrent requests share requests to the collector instead of making one each. As in
+ * flush: concurrent requests share requests to the collector instead of making one each. With a
+ * schedule delay the flush first waits (in the same `waitUntil`), so under steady traffic an isolate
+ * sends about once per delay rather than once per send's round trip. As in
  * the metrics recorder (shared/metrics/batching-recorder.ts), no request ever awaits a send another
  * request started (on workerd that other request's `waitUntil` may be cut short); a send that
  * hangs past `sendTimeoutMs` is abandoned and the next flush takes over.
@@ -47,6 +60,8 @@ export class OtlpExporter implements SpanSink {
   private readonly maxBuffered: number;
   private readonly batchSize: number;
   private readonly sendTimeoutMs: number;
+  readonly scheduleDelayMs: number;
+  private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(private readonly options: OtlpExporterOptions) {
     const base = options.endpoint.replace(/\/+$/, '');
@@ -57,6 +72,8 @@ export class OtlpExporter implements SpanSink {
     this.maxBuffered = options.maxBuffered ?? 4096;
     this.batchSize = options.batchSize ?? 512;
     this.sendTimeoutMs = options.sendTimeoutMs ?? 5_000;
+    this.scheduleDelayMs = options.scheduleDelayMs ?? 0;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
   span(record: SpanRecord): void {
@@ -88,6 +105,13 @@ export class OtlpExporter implements SpanSink {
   }
 
   private async drain(owner: { since: number }): Promise<void> {
+    // The schedule delay: spans of requests ending meanwhile join this send (their flush sees an
+    // owner and returns). The owner stays fresh while it waits, so no other flush takes over.
+    const sendAt = this.now() + this.scheduleDelayMs;
+    while (this.owner === owner && this.buffered < this.batchSize && this.now() < sendAt) {
+      await this.sleep(Math.min(FULL_BATCH_POLL_MS, sendAt - this.now()));
+      owner.since = this.now();
+    }
     while (this.owner === owner) {
       const spans = this.spans.length > this.batchSize ? this.spans.splice(0, this.batchSize) : this.spans;
       if (spans === this.spans) this.spans = [];

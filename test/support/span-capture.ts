@@ -39,7 +39,7 @@ function flatten(body: OtlpTracesRequest): CapturedSpan[] {
 
 /**
  * Records the spans that workers running in this isolate (called with `bindings`, which turn
- * export on) send to their collector: the global `fetch` answers OTEL_TEST_ENDPOINT itself and
+ * export on, each request's spans sent as it ends) send to their collector: the global `fetch` answers OTEL_TEST_ENDPOINT itself and
  * passes every other call on. A worker's export runs in its request's `waitUntil`, which
  * `callWorker` waits for, so the spans are here when the call returns. `restore()` after the test.
  */
@@ -55,7 +55,7 @@ export function captureSpans() {
   });
   return {
     spans,
-    bindings: { OTEL_EXPORTER_OTLP_ENDPOINT: OTEL_TEST_ENDPOINT },
+    bindings: { OTEL_EXPORTER_OTLP_ENDPOINT: OTEL_TEST_ENDPOINT, OTEL_BSP_SCHEDULE_DELAY: '0' },
     restore: () => spy.mockRestore(),
   };
 }
@@ -65,7 +65,7 @@ export function captureSpans() {
  * spans (emptied before each), `capture.bindings` turns export on for a call.
  */
 export function captureSpansEachTest() {
-  const capture = { spans: [] as CapturedSpan[], bindings: { OTEL_EXPORTER_OTLP_ENDPOINT: OTEL_TEST_ENDPOINT } };
+  const capture = { spans: [] as CapturedSpan[], bindings: { OTEL_EXPORTER_OTLP_ENDPOINT: OTEL_TEST_ENDPOINT, OTEL_BSP_SCHEDULE_DELAY: '0' } };
   let restore = () => {};
   beforeEach(() => {
     const current = captureSpans();

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { OtlpExporter, parseOtlpHeaders } from '../../../shared/observability/otlp-exporter';
 import type { OtlpLogsRequest, OtlpTracesRequest } from '../../../shared/observability/otlp-json';
 import { DISABLED_TRACER, SpanKind, SpanStatus, Tracer } from '../../../shared/observability/span';
-import { DISABLED_TELEMETRY, telemetryFor } from '../../../shared/observability/telemetry';
+import { DEFAULT_EXPORT_DELAY_MS, DISABLED_TELEMETRY, telemetryFor } from '../../../shared/observability/telemetry';
 import { continueTrace } from '../../../shared/observability/trace-context';
 
 interface Sent {
@@ -127,6 +127,65 @@ describe('the exporter', () => {
     expect(c.sent.length).toBe(1);
     expect(exporter.failed).toBe(2);
     expect(exporter.buffered).toBe(3);
+  });
+
+  it('with a schedule delay, gathers every request that ends within it into one send', async () => {
+    const c = collector();
+    let now = 0;
+    const sleeps: number[] = [];
+    let duringWait = () => {};
+    const sleep = async (ms: number) => {
+      sleeps.push(ms);
+      now += ms;
+      duringWait();
+    };
+    const exporter = new OtlpExporter({ service: 'gateway', endpoint: 'http://collector.test', fetch: c.fetch, now: () => now, scheduleDelayMs: 1000, sleep });
+    const tracer = new Tracer(exporter);
+    tracer.start('first', SpanKind.SERVER, parent).end();
+    // Each 50 ms of the wait another request ends; its flush finds one waiting and sends nothing.
+    duringWait = () => {
+      tracer.start(`at ${now}`, SpanKind.SERVER, parent).end();
+      expect(exporter.flush()).toBeUndefined();
+    };
+    const flushing = exporter.flush();
+    expect(flushing).toBeDefined();
+    await flushing;
+    expect(sleeps.reduce((sum, ms) => sum + ms, 0)).toBe(1000);
+    expect(c.sent.length).toBe(1);
+    expect(spanCount(c.sent)).toBe(1 + sleeps.length);
+  });
+
+  it('sends before the delay is over once a whole batch is buffered', async () => {
+    const c = collector();
+    let now = 0;
+    const sleeps: number[] = [];
+    const exporter = new OtlpExporter({
+      service: 'gateway',
+      endpoint: 'http://collector.test',
+      fetch: c.fetch,
+      now: () => now,
+      scheduleDelayMs: 60_000,
+      batchSize: 4,
+      sleep: async (ms) => {
+        sleeps.push(ms);
+        now += ms;
+        tracer.start(`at ${now}`, SpanKind.SERVER, parent).end();
+      },
+    });
+    const tracer = new Tracer(exporter);
+    tracer.start('first', SpanKind.SERVER, parent).end();
+    await exporter.flush();
+    expect(sleeps).toEqual([50, 50, 50]);
+    expect(spanCount(c.sent)).toBe(4);
+  });
+
+  it('OTEL_BSP_SCHEDULE_DELAY sets the delay: 1000 ms unset or invalid, 0 sends at once', () => {
+    const delay = (value: string | undefined) => telemetryFor('gateway', { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector.test', OTEL_BSP_SCHEDULE_DELAY: value }).exporter?.scheduleDelayMs;
+    expect(delay(undefined)).toBe(DEFAULT_EXPORT_DELAY_MS);
+    expect(DEFAULT_EXPORT_DELAY_MS).toBe(1000);
+    expect(delay('0')).toBe(0);
+    expect(delay('250')).toBe(250);
+    for (const bad of ['', ' ', '-1', '1.5', '5s', '600000']) expect(delay(bad), bad).toBe(DEFAULT_EXPORT_DELAY_MS);
   });
 
   it('takes over from a send that hangs past its timeout', async () => {
