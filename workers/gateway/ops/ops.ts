@@ -1,4 +1,4 @@
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import type { ContentfulStatusCode, StatusCode } from 'hono/utils/http-status';
 import { badRequest, HttpError, notFound, unauthorized, validationFailed } from '../../../shared/http/problem';
 import type { AppEnv } from '../../../shared/middleware/app-env';
@@ -257,9 +257,19 @@ opsRoutes.post('/dlq/:dlqId/redrive', async (c) => {
   return c.json({ redriven: 1, messageIds: [messageId] });
 });
 
-/** Sends every dead letter, or every one of `{topic}`, to its consumer again. */
+/**
+ * Sends every dead letter, or every one of `{topic}`, to its consumer again: `POST /_ops/dlq/redrive`.
+ * Registered as `/dlq/:dlqId` taking only `redrive`: Hono's RegExpRouter cannot hold a literal
+ * `/dlq/redrive` beside `/dlq/:dlqId/redrive` (nor a `{redrive}` pattern there), and a single
+ * route it cannot hold makes the app's SmartRouter fall back to the TrieRouter for every request
+ * of the gateway, the hot path included (test/workers/gateway/router.test.ts).
+ */
 const redriveBody = z.strictObject({ topic: z.string().min(1).max(100).optional() });
-opsRoutes.post('/dlq/redrive', validate('json', redriveBody), async (c) => {
+const onlyRedriveAll: MiddlewareHandler<AppEnv<GatewayBindings>> = async (c, next) => {
+  if (c.req.param('dlqId') !== 'redrive') throw notFound(`No route for ${c.req.method} ${c.req.path}.`);
+  await next();
+};
+opsRoutes.post('/dlq/:dlqId', onlyRedriveAll, validate('json', redriveBody), async (c) => {
   const { topic } = c.req.valid('json');
   try {
     const { messageIds, more } = await redriveDeadLetters(c.env, topic);
