@@ -143,6 +143,30 @@ describe('CORS', () => {
     expect(tooLarge.headers.get('access-control-allow-origin')).toBe('https://app.example');
   });
 
+  it('answers as hono/cors would: the grant, the exposed headers and Vary on a proxied answer, an error, a 404 and a preflight', async () => {
+    const proxied = await callWorker(gateway, '/api/catalog/products?limit=1', { headers: origin });
+    const missing = await callWorker(gateway, '/api/catalog/products/nope', { headers: origin });
+    const unknown = await callWorker(gateway, '/nowhere', { headers: origin });
+    for (const [what, response, status] of [['proxied', proxied, 200], ['404 from the catalog', missing, 404], ["the gateway's 404", unknown, 404]] as const) {
+      expect(response.status, what).toBe(status);
+      expect(response.headers.get('access-control-allow-origin'), what).toBe('https://app.example');
+      expect(response.headers.get('access-control-expose-headers'), what).toContain('x-request-id,traceresponse');
+      expect(response.headers.get('vary'), what).toContain('Origin');
+      // The headers set after the handler are still on it (they go on the final response itself).
+      expect(response.headers.get('x-request-id'), what).toBeTruthy();
+    }
+    expect(proxied.headers.get('x-served-by')).toMatch(/^catalog@/);
+    // Without an Origin: nothing granted, still Vary (a shared cache must key by it).
+    const plain = await callWorker(gateway, '/api/catalog/products?limit=1');
+    expect(plain.headers.get('access-control-allow-origin')).toBeNull();
+    expect(plain.headers.get('vary')).toContain('Origin');
+    const preflight = await callWorker(gateway, '/api/catalog/products', { method: 'OPTIONS', headers: { ...origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('https://app.example');
+    expect(preflight.headers.get('access-control-max-age')).toBe('600');
+    expect(preflight.headers.get('access-control-allow-headers')).toBe('content-type');
+  });
+
   it('gives no CORS grant to an origin that is not listed', async () => {
     const response = await callWorker(gateway, '/api/catalog/products', { headers: { origin: 'https://evil.example' } });
     expect(response.status).toBe(200);

@@ -233,9 +233,10 @@ export async function chooseUpstream(c: Ctx, route: Route, identity: Identity | 
 export const versionResponseHeaders: MiddlewareHandler<AppEnv<GatewayBindings>> = async (c, next) => {
   await next();
   const chosen = c.get('routeVersion');
-  if (chosen) c.header(SERVED_BY_HEADER, `${chosen.route}@${chosen.version}`);
+  // On the response's own headers: `c.header()` would rebuild the answered Response (cors-policy.ts).
+  if (chosen) c.res.headers.set(SERVED_BY_HEADER, `${chosen.route}@${chosen.version}`);
   const minted = mintedVisitorIds.get(c.req.raw);
-  if (minted) c.header('set-cookie', `${VISITOR_COOKIE}=${minted}; Max-Age=${ONE_YEAR_SECONDS}; Path=/; HttpOnly; Secure; SameSite=Lax`, { append: true });
+  if (minted) c.res.headers.append('set-cookie', `${VISITOR_COOKIE}=${minted}; Max-Age=${ONE_YEAR_SECONDS}; Path=/; HttpOnly; Secure; SameSite=Lax`);
 };
 
 /**

@@ -18,5 +18,6 @@ export const noteServedBy = (c: Context<AppEnv<GatewayBindings>>, name: string):
 export const servedByHeader: MiddlewareHandler<AppEnv<GatewayBindings>> = async (c, next) => {
   await next();
   const name = servedBy.get(c.req.raw);
-  if (name && !c.res.headers.has(SERVED_BY_HEADER)) c.header(SERVED_BY_HEADER, name);
+  // On the response's own headers: `c.header()` would rebuild the answered Response (cors-policy.ts).
+  if (name && !c.res.headers.has(SERVED_BY_HEADER)) c.res.headers.set(SERVED_BY_HEADER, name);
 };
