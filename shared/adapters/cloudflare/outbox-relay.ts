@@ -70,6 +70,18 @@ const DEFAULTS = { batchSize: 50, retryBaseMs: 1_000, retryMaxMs: 300_000 };
 /** How long a run's claim on its rows holds (the dispatcher's lease). */
 const LEASE_MS = 60_000;
 
+/**
+ * Passes one run makes back to back before it leaves the rest to an alarm (a fresh event): under
+ * steady commits kicks keep arriving, and a run that followed them for ever would be one endless
+ * event of the object.
+ */
+const MAX_PASSES_PER_RUN = 20;
+
+interface PassWaiter {
+  resolve: (result: DispatchResult) => void;
+  reject: (error: unknown) => void;
+}
+
 const intOr = (value: string | undefined, fallback: number, max: number): number => {
   const parsed = Number(value);
   return value !== undefined && value.trim() !== '' && Number.isInteger(parsed) && parsed > 0 && parsed <= max ? parsed : fallback;
@@ -87,15 +99,20 @@ let reportedUnconfigured = false;
  * - `kick()`, called right after a commit (`kickOutbox`), dispatches at once;
  * - while rows remain pending it keeps an alarm at the earliest next attempt, and `alarm()`
  *   dispatches again, so a failed publish is retried with backoff even if nothing else happens;
- * - runs never overlap inside the object (a kick during a run asks for one more run after it),
- *   and the claim in D1 keeps two relays on one database (the catalog and its canary) apart.
+ * - passes never overlap inside the object, and the claim in D1 keeps two relays on one database
+ *   (the catalog and its canary) apart;
+ * - a kick waits for ONE pass that began after it arrived (so its commit's rows were there to
+ *   publish), never for the whole run: a kick used to share the run's promise, and under steady
+ *   commits the run went on pass after pass, holding every kicker's `waitUntil` (a saga's whole
+ *   object, a request's context) until the commits paused.
  *
  * Without QSTASH_URL / QSTASH_TOKEN it publishes nothing and logs that once: rows stay pending,
  * nothing is lost, and the next kick after the configuration arrives publishes them.
  */
 export class OutboxRelay extends DurableObject<OutboxRelayBindings> {
-  private running: Promise<DispatchResult> | null = null;
-  private runAgain = false;
+  private running: Promise<void> | null = null;
+  /** Kicks since the last pass began: the next pass answers them. */
+  private waiting: PassWaiter[] = [];
   private readonly telemetry: Telemetry = telemetryFor(this.env.OTEL_SERVICE_NAME || 'outbox-relay', this.env);
   private readonly log: Logger = createLogger(
     { service: 'outbox-relay' },
@@ -146,27 +163,36 @@ export class OutboxRelay extends DurableObject<OutboxRelayBindings> {
     return d1OutboxStore(drizzle(this.env.DB));
   }
 
+  /** The outcome of the next pass to begin (starting a run if none is on). */
   private dispatch(): Promise<DispatchResult> {
-    if (this.running) {
-      this.runAgain = true;
-      return this.running;
-    }
-    const run = async () => {
-      try {
-        let result: DispatchResult;
-        do {
-          this.runAgain = false;
-          result = await this.runOnce();
-        } while (this.runAgain);
-        return result;
-      } finally {
-        this.running = null;
-        // The run's publish spans and log lines leave after it.
-        this.telemetry.flush((promise) => this.ctx.waitUntil(promise));
+    const outcome = new Promise<DispatchResult>((resolve, reject) => this.waiting.push({ resolve, reject }));
+    this.running ??= this.run();
+    return outcome;
+  }
+
+  /** Passes while kicks wait for one, at most MAX_PASSES_PER_RUN; then an alarm takes over. */
+  private async run(): Promise<void> {
+    try {
+      for (let pass = 0; this.waiting.length > 0; pass++) {
+        if (pass === MAX_PASSES_PER_RUN) {
+          // Still kicked: the alarm's run answers them (it begins with a pass of its own).
+          await this.ctx.storage.setAlarm(Date.now()).catch(() => undefined);
+          return;
+        }
+        const answering = this.waiting;
+        this.waiting = [];
+        try {
+          const result = await this.runOnce();
+          for (const waiter of answering) waiter.resolve(result);
+        } catch (error) {
+          for (const waiter of answering) waiter.reject(error);
+        }
       }
-    };
-    this.running = run();
-    return this.running;
+    } finally {
+      this.running = null;
+      // The run's publish spans and log lines leave after it.
+      this.telemetry.flush((promise) => this.ctx.waitUntil(promise));
+    }
   }
 
   private async runOnce(): Promise<DispatchResult> {

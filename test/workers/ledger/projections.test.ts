@@ -165,11 +165,16 @@ describe('ledger projections', () => {
   });
 
   it('two catch-ups racing on one checkpoint apply every event once: the loser of each batch retries from the winner', async () => {
+    // The shadows caught up first, so the race is over this test's own events only: the project's
+    // other files share this database, and a race of three runners over all their history in pages
+    // of 2 can lose the projection's 20 races in a row (its guard against a livelock), which is not
+    // what this test is about.
+    await resetShadows();
+    await runShadow(50);
     for (let i = 0; i < 3; i++) {
       const id = await openAccount(100);
       await post(`/ledger/accounts/${id}/withdrawals`, { amountCents: 30 });
     }
-    await resetShadows();
     await Promise.all([runShadow(2), runShadow(2), runShadow(5)]);
     await shadowMatchesLive();
   });
