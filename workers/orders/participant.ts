@@ -88,9 +88,10 @@ export async function callParticipant(env: OrdersBindings, call: ParticipantCall
     });
     if (call.traceparent) headers.set('traceparent', call.traceparent);
     const send = () => binding.fetch(`https://${call.service}.internal${call.path}`, { method: 'POST', headers, body: JSON.stringify(call.body ?? {}), signal: AbortSignal.timeout(call.timeoutMs) });
-    // Under a recording step span, the call is its CLIENT child (as the gateway's calls are:
-    // shared/observability/client-span.ts) and the participant's server span is that call's child.
-    const response = call.span?.recording
+    // Under the step's span, the call is its CLIENT child (as the gateway's calls are:
+    // shared/observability/client-span.ts; with tracing off `tracedCall` only sends) and the
+    // participant's server span is that call's child.
+    const response = call.span
       ? await tracedCall(telemetryFor('orders', env).tracer, call.span, headers, () => ({ name: `POST ${call.service}`, attributes: { 'http.request.method': 'POST', 'url.path': call.path, 'upstream.service': call.service, 'saga.idempotency_key': call.idempotencyKey } }), send)
       : await send();
     const text = await response.text();

@@ -119,7 +119,7 @@ export class OutboxRelay extends DurableObject<OutboxRelayBindings> {
     { level: isLogLevel(this.env.LOG_LEVEL) ? this.env.LOG_LEVEL : 'info', write: this.telemetry.writer() },
   );
 
-  /** Dispatch now; resolves with the run's outcome (after any run this kick joined). */
+  /** Dispatch now; resolves with the outcome of the next pass to begin (which sees every row committed before the kick). */
   kick(): Promise<DispatchResult> {
     return this.dispatch();
   }
