@@ -15,8 +15,7 @@
  * checked against the official transformer in test/shared/observability/otlp-json.test.ts.
  */
 
-import { parseTraceparent } from './trace-context';
-import { randomHex } from './random-hex';
+import { newSpanId, parseTraceparent } from './trace-context';
 
 /** OTLP `Span.SpanKind` numbers (the JSON encoding carries the number). */
 export const SpanKind = { INTERNAL: 1, SERVER: 2, CLIENT: 3, PRODUCER: 4, CONSUMER: 5 } as const;
@@ -58,8 +57,6 @@ export interface SpanRecord {
 export interface SpanSink {
   span(record: SpanRecord): void;
 }
-
-export const fastSpanId = (): string => randomHex(8);
 
 /**
  * One span. `end()` records it (once); until then it can take attributes. A span made without a
@@ -139,7 +136,7 @@ export class Tracer {
   /** A child of `parent` (a TraceContext, another span), started now or at `startMs`. */
   start(name: string, kind: SpanKind, parent: SpanParent, attributes?: Attributes, startMs: number = Date.now()): Span {
     if (!this.sink) return new Span(null, parent.traceId, parent.spanId, null, parent.flags, name, kind, startMs);
-    return new Span(this.sink, parent.traceId, fastSpanId(), parent.spanId, parent.flags, name, kind, startMs, attributes);
+    return new Span(this.sink, parent.traceId, newSpanId(), parent.spanId, parent.flags, name, kind, startMs, attributes);
   }
 
   /**
